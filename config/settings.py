@@ -1,0 +1,121 @@
+"""Settings of the order monitor. Everything that varies between machines is read from the
+environment here and nowhere else (see docs/CONFIGURATION.md)."""
+from pathlib import Path
+
+import dj_database_url
+
+from config.env import env_bool, env_float, env_int, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# The monitor runs from cron; the key only signs admin sessions.
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-development-key-set-DJANGO_SECRET_KEY-in-production")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = [h for h in env_str("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "providers",
+    "orders",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# PostgreSQL in production (DATABASE_URL); a SQLite file beside manage.py otherwise.
+DATABASES = {
+    "default": dj_database_url.config(
+        env="DATABASE_URL",
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=0,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+USE_I18N = False
+STATIC_URL = "static/"
+
+# --- The monitor -------------------------------------------------------------------------
+# Backoff between unfinished checks: base x 2^(n-1), capped, with +-jitter.
+MONITOR_BACKOFF_BASE_SECONDS = env_float("MONITOR_BACKOFF_BASE_SECONDS", 30.0, minimum=0.0)
+MONITOR_BACKOFF_CAP_SECONDS = env_float("MONITOR_BACKOFF_CAP_SECONDS", 600.0, minimum=0.0)
+MONITOR_BACKOFF_JITTER = env_float("MONITOR_BACKOFF_JITTER", 0.10, minimum=0.0)
+# An order still not final this long after it was sent is failed.
+MONITOR_MAX_AGE_HOURS = env_float("MONITOR_MAX_AGE_HOURS", 24.0, minimum=0.0)
+# Orders one run handles and how long it may take (below the 5-minute cron interval).
+MONITOR_BATCH_LIMIT = env_int("MONITOR_BATCH_LIMIT", 100, minimum=1)
+MONITOR_MAX_SECONDS = env_float("MONITOR_MAX_SECONDS", 240.0, minimum=1.0)
+# A claimed order stays leased this much longer than the run deadline, so an in-flight check
+# always ends before another run may take the order; a run that died frees it after that.
+MONITOR_LEASE_MARGIN_SECONDS = env_float("MONITOR_LEASE_MARGIN_SECONDS", 120.0, minimum=0.0)
+# On SIGTERM/SIGINT, how long in-flight checks may still finish before they are abandoned.
+MONITOR_SHUTDOWN_GRACE_SECONDS = env_float("MONITOR_SHUTDOWN_GRACE_SECONDS", 5.0, minimum=0.0)
+# Provider calls of one run: threads in all, and at most this many at once per integration.
+MONITOR_WORKERS = env_int("MONITOR_WORKERS", 16, minimum=1)
+MONITOR_PER_INTEGRATION_CONCURRENCY = env_int("MONITOR_PER_INTEGRATION_CONCURRENCY", 8, minimum=1)
+# First status check after dispatch.
+MONITOR_FIRST_CHECK_DELAY_SECONDS = env_float("MONITOR_FIRST_CHECK_DELAY_SECONDS", 60.0, minimum=0.0)
+# monitor_health: a due order waiting longer than this means cron is not running.
+MONITOR_OVERDUE_MINUTES = env_float("MONITOR_OVERDUE_MINUTES", 15.0, minimum=0.0)
+
+# Provider HTTP: timeouts per request and attempts per check for transient failures.
+PROVIDER_CONNECT_TIMEOUT_SECONDS = env_float("PROVIDER_CONNECT_TIMEOUT_SECONDS", 5.0, minimum=0.001)
+PROVIDER_READ_TIMEOUT_SECONDS = env_float("PROVIDER_READ_TIMEOUT_SECONDS", 20.0, minimum=0.001)
+PROVIDER_RETRY_ATTEMPTS = env_int("PROVIDER_RETRY_ATTEMPTS", 3, minimum=1)
+PROVIDER_RETRY_WAIT_SECONDS = env_float("PROVIDER_RETRY_WAIT_SECONDS", 0.5, minimum=0.0)
+
+# Logs go to stderr (cron or the service manager routes them); secrets are redacted and
+# PINs never logged unmasked (providers.redaction).
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "providers.redaction.RedactSecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        }
+    },
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+    "loggers": {
+        "orders": {"level": LOG_LEVEL},
+        "providers": {"level": LOG_LEVEL},
+        "urllib3": {"level": LOG_LEVEL},
+    },
+}

@@ -1,0 +1,71 @@
+"""Taking due orders for one run, so that overlapping runs (or several hosts) never check the
+same order twice.
+
+A claim is one short transaction: lock the due rows (SKIP LOCKED on PostgreSQL, so concurrent
+runs take disjoint sets instead of waiting), move their `next_check_at` to the lease end, commit.
+No transaction stays open across provider calls. The lease end doubles as the claim's token:
+an order still carrying it has not been touched by anyone else since. A run that dies leaves its
+orders due again when the lease ends.
+"""
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from orders.models import Order
+
+
+@dataclass(frozen=True)
+class Claim:
+    orders: list[Order]
+    lease_until: datetime
+
+
+class OrderNotCheckable(Exception):
+    """The order asked for by id cannot be checked; the message says why, in one line."""
+
+
+def lease_end(now, max_seconds, margin_seconds):
+    # Longer than the run may take, plus room for its last in-flight HTTP call.
+    return now + timedelta(seconds=max_seconds + margin_seconds)
+
+
+def claim_due_orders(now, limit, lease_until):
+    with transaction.atomic():
+        orders = list(Order.objects.due(now).select_for_update(skip_locked=True)[:limit])
+        if orders:
+            Order.objects.filter(pk__in=[o.pk for o in orders]).update(next_check_at=lease_until)
+    return Claim(orders=orders, lease_until=lease_until)
+
+
+def claim_order(order_id, lease_until):
+    """Claim one order by id, whatever its next_check_at. Raises OrderNotCheckable."""
+    try:
+        order_uuid = uuid.UUID(str(order_id))
+    except ValueError:
+        raise OrderNotCheckable(f"{order_id!r} is not an order id (expected a UUID)") from None
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_uuid).first()
+        if order is None:
+            raise OrderNotCheckable(f"order {order_uuid} does not exist")
+        if not order.was_sent:
+            raise OrderNotCheckable(f"order {order_uuid} was never sent to a provider (externalStatus={order.external_status})")
+        if not order.is_active:
+            raise OrderNotCheckable(f"order {order_uuid} is already final (externalStatus={order.external_status})")
+        if not order.reference:
+            raise OrderNotCheckable(f"order {order_uuid} has no provider reference to ask about")
+        Order.objects.filter(pk=order.pk).update(next_check_at=lease_until)
+    return Claim(orders=[order], lease_until=lease_until)
+
+
+def release_orders(order_ids, lease_until, now):
+    """Make claimed but unchecked orders due again at once, unless someone else changed them."""
+    if not order_ids:
+        return 0
+    return Order.objects.filter(pk__in=order_ids, next_check_at=lease_until).update(next_check_at=now)
+
+
+def preview_due_orders(now, limit):
+    """The orders a run would claim now, without claiming them (--dry-run)."""
+    return list(Order.objects.due(now)[:limit])

@@ -1,0 +1,134 @@
+"""python manage.py check_pending_orders: check due orders at their providers (run from cron)."""
+import signal
+import sys
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+from django.utils import timezone
+
+from orders.claiming import OrderNotCheckable, preview_due_orders
+from orders.monitor import check_single_order, run_batch
+from providers.redaction import mask_pin
+
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise CommandError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise CommandError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise CommandError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise CommandError(f"must be more than 0 seconds, got {text}")
+    return value
+
+
+class Command(BaseCommand):
+    help = "Check the status of due orders at their providers and store what they say."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--limit", type=str, help="at most this many orders (default MONITOR_BATCH_LIMIT, 100)")
+        parser.add_argument("--order-id", help="check this one order now, whatever its next check time")
+        parser.add_argument("--dry-run", action="store_true", help="show what would be checked; change nothing")
+        parser.add_argument(
+            "--max-seconds", type=str, help="stop starting checks after this long (default MONITOR_MAX_SECONDS, 240)"
+        )
+
+    def handle(self, *args, **options):
+        limit = positive_int(options["limit"]) if options["limit"] is not None else settings.MONITOR_BATCH_LIMIT
+        max_seconds = (
+            positive_seconds(options["max_seconds"])
+            if options["max_seconds"] is not None
+            else settings.MONITOR_MAX_SECONDS
+        )
+        try:
+            if options["order_id"] is not None:
+                self._check_one(options["order_id"], max_seconds)
+            elif options["dry_run"]:
+                self._dry_run(limit)
+            else:
+                self._run(limit, max_seconds, options["verbosity"])
+        except DatabaseError as exc:
+            raise CommandError(f"database unavailable: {_first_line(exc)}") from None
+
+    def _check_one(self, order_id, max_seconds):
+        try:
+            order, outcome = check_single_order(order_id.strip(), max_seconds=max_seconds)
+        except OrderNotCheckable as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(_describe_order(order, outcome))
+
+    def _dry_run(self, limit):
+        due = preview_due_orders(timezone.now(), limit)
+        for order in due:
+            self.stdout.write(
+                f"would check {order.pk} provider={order.provider_id} ref={order.reference} "
+                f"status={order.external_status} attempts={order.check_attempts}"
+            )
+        self.stdout.write(f"dry run: {len(due)} orders due, nothing changed")
+
+    def _run(self, limit, max_seconds, verbosity):
+        stop_event = threading.Event()
+        received = []
+
+        def on_signal(signum, frame):
+            received.append(signum)
+            stop_event.set()
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            on_checked = self._print_check if verbosity >= 2 else None
+            report = run_batch(limit=limit, max_seconds=max_seconds, stop_event=stop_event, on_checked=on_checked)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        self.stdout.write(report.summary_line())
+        if received:
+            self.stdout.flush()
+            sys.exit(128 + received[0])
+
+    def _print_check(self, order, outcome, result):
+        self.stdout.write(_describe_check(order, outcome, result))
+
+
+def _describe_check(order, outcome, result):
+    """-v 2: one line per checked order; PINs only masked."""
+    line = f"order {order.pk} ref={order.reference} -> {outcome}"
+    if result.pin:
+        line += f" pin={mask_pin(result.pin)}"
+    if result.message:
+        line += f" message={result.describe_error() if result.is_error else result.message}"
+    return line
+
+
+def _describe_order(order, outcome):
+    """--order-id: the order's state after the check; PIN masked."""
+    parts = [
+        f"order {order.pk}: {outcome}",
+        f"externalStatus={order.external_status}",
+        f"status={order.status}",
+        f"pin={mask_pin(order.pin_code)}",
+        f"attempts={order.check_attempts}",
+    ]
+    if order.next_check_at:
+        parts.append(f"next_check_at={order.next_check_at.isoformat(timespec='seconds')}")
+    if order.last_check_error:
+        parts.append(f"last_check_error={order.last_check_error}")
+    if order.last_message:
+        parts.append(f"lastMessage={order.last_message}")
+    return " ".join(parts)
+
+
+def _first_line(exc):
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

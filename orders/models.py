@@ -1,0 +1,153 @@
+"""Orders as the platform stores them (the existing table `product_orders`), their history, and
+the record of monitor runs."""
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class ExternalStatus(models.TextChoices):
+    """The order's state at the provider (`"externalStatus"`)."""
+
+    NOT_SENT = "not_sent"
+    PENDING = "pending"
+    SENT = "sent"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+# The monitor polls orders in these states; any other state is final or not yet sent.
+ACTIVE_STATUSES = (ExternalStatus.PENDING, ExternalStatus.SENT, ExternalStatus.PROCESSING)
+# The order of states an order moves through; the monitor never moves one backwards.
+STATUS_RANK = {
+    ExternalStatus.NOT_SENT: 0,
+    ExternalStatus.PENDING: 1,
+    ExternalStatus.SENT: 2,
+    ExternalStatus.PROCESSING: 3,
+}
+
+
+class PlatformStatus(models.TextChoices):
+    """The platform's own view of the order (`status`)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class OrderQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(external_status__in=ACTIVE_STATUSES)
+
+    def with_provider(self):
+        return self.exclude(provider_id__isnull=True).exclude(provider_id="")
+
+    def due(self, now):
+        """Active orders sent to a provider whose next check time has come, oldest due first."""
+        return (
+            self.active()
+            .with_provider()
+            .filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
+            .order_by(models.F("next_check_at").asc(nulls_first=True), "id")
+        )
+
+
+class Order(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant_id = models.UUIDField(db_column="tenantId", null=True, blank=True)
+    status = models.TextField(choices=PlatformStatus.choices, default=PlatformStatus.PENDING)
+    external_status = models.TextField(db_column="externalStatus", default=ExternalStatus.NOT_SENT)
+    # Text, not a foreign key: the old application stores the integration id as text.
+    provider_id = models.TextField(db_column="providerId", null=True, blank=True)
+    external_order_id = models.TextField(db_column="externalOrderId", null=True, blank=True)
+    pin_code = models.TextField(db_column="pinCode", null=True, blank=True)
+    provider_message = models.TextField(db_column="providerMessage", null=True, blank=True)
+    last_message = models.TextField(db_column="lastMessage", null=True, blank=True)
+    sent_at = models.DateTimeField(db_column="sentAt", null=True, blank=True)
+    last_sync_at = models.DateTimeField(db_column="lastSyncAt", null=True, blank=True)
+    completed_at = models.DateTimeField(db_column="completedAt", null=True, blank=True)
+    created_at = models.DateTimeField(db_column="createdAt", default=timezone.now)
+
+    # Columns the monitor adds. The old application inserts rows without them, so each is
+    # nullable or has a database default.
+    provider_referans = models.TextField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True, help_text="NULL means due now.")
+    check_attempts = models.IntegerField(default=0, db_default=0)
+    last_check_error = models.TextField(null=True, blank=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        db_table = "product_orders"
+        # The partial index that serves the due query is created in SQL (migration 0002 and
+        # sql/upgrade_existing_database.sql): PostgreSQL needs NULLS FIRST in it.
+
+    def __str__(self):
+        return str(self.id)
+
+    @property
+    def reference(self):
+        """What the provider is asked about: our reference, else the provider's order id."""
+        return (self.provider_referans or "").strip() or (self.external_order_id or "").strip() or None
+
+    @property
+    def is_active(self):
+        return self.external_status in ACTIVE_STATUSES
+
+    @property
+    def was_sent(self):
+        return bool(self.provider_id) and self.external_status != ExternalStatus.NOT_SENT
+
+    @property
+    def age_reference(self):
+        """The time the 24-hour limit counts from."""
+        return self.sent_at or self.created_at
+
+
+class EventSource(models.TextChoices):
+    RUN = "run"  # check_pending_orders run
+    MANUAL = "manual"  # --order-id or the admin's "check now"
+    DISPATCH = "dispatch"
+
+
+class OrderEvent(models.Model):
+    """One change of an order's `"externalStatus"`, written in the transaction of the change."""
+
+    # No database constraint: the old application may delete orders without knowing this table.
+    order = models.ForeignKey(
+        Order, on_delete=models.DO_NOTHING, db_constraint=False, related_name="events", db_column="order_id"
+    )
+    from_status = models.TextField()
+    to_status = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    source = models.TextField(choices=EventSource.choices)
+    message = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "order_status_events"
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.from_status} -> {self.to_status}"
+
+
+class MonitorRun(models.Model):
+    """One check_pending_orders run: what monitor_health reads to tell whether cron runs."""
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    succeeded = models.BooleanField(default=False)
+    host = models.TextField(blank=True, default="")
+    checked = models.IntegerField(default=0)
+    completed = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+    processing = models.IntegerField(default=0)
+    errors = models.IntegerField(default=0)
+    timed_out = models.IntegerField(default=0)
+    released = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "order_monitor_runs"
+        ordering = ["-started_at"]

@@ -1,0 +1,33 @@
+"""Signals the host application can connect to.
+
+order_finalized is sent once per order, after the transaction that made it final has committed
+(never for a change that rolled back), with:
+  sender  = Order
+  order   = the Order as stored
+  outcome = "completed", "failed" or "timed_out"
+
+Example receiver (in the host application's AppConfig.ready()):
+
+    from django.dispatch import receiver
+    from orders.signals import order_finalized
+
+    @receiver(order_finalized)
+    def refund_failed_order(sender, order, outcome, **kwargs):
+        if outcome in ("failed", "timed_out"):
+            refunds.schedule(order.id)
+"""
+import logging
+
+from django.dispatch import Signal
+
+log = logging.getLogger(__name__)
+
+order_finalized = Signal()
+
+
+def send_order_finalized(order, outcome):
+    """Send order_finalized; a failing receiver of the host application is logged, and never
+    stops the monitor."""
+    for receiver, response in order_finalized.send_robust(sender=type(order), order=order, outcome=str(outcome)):
+        if isinstance(response, Exception):
+            log.error("order_finalized receiver %r failed for order %s: %r", receiver, order.pk, response)

@@ -1,0 +1,151 @@
+"""What one status check does to an order, and storing it without ever losing data.
+
+`plan_transition` is pure: the order as stored + the check result -> the outcome and the column
+changes. `apply_check_result` writes them in one transaction, only if the order is still active
+(a final order never changes again) and, for non-final outcomes, only while the caller still
+holds its claim; it adds a history row for a status change and sends order_finalized after
+commit.
+"""
+import enum
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from orders.backoff import next_check_time
+from orders.models import STATUS_RANK, EventSource, ExternalStatus, Order, OrderEvent, PlatformStatus
+from orders.signals import send_order_finalized
+from providers.base import CheckState
+from providers.redaction import mask_pin
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(enum.StrEnum):
+    COMPLETED = "completed"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    PROCESSING = "processing"
+    ERROR = "error"  # the check failed; the order is rescheduled
+    SKIPPED = "skipped"  # the order changed under us (final elsewhere, or claim lost)
+
+    @property
+    def is_final(self):
+        return self in (Outcome.COMPLETED, Outcome.FAILED, Outcome.TIMED_OUT)
+
+
+@dataclass(frozen=True)
+class Transition:
+    outcome: Outcome
+    changes: dict = field(default_factory=dict)
+    message: str = ""  # for the history row
+
+
+def timeout_message():
+    hours = settings.MONITOR_MAX_AGE_HOURS
+    return f"timed out: not final {hours:g} h after it was sent"
+
+
+def plan_transition(order, result, now):
+    """The outcome of `result` for `order` (as stored now) and the columns to write."""
+    if result.state == CheckState.COMPLETED:
+        changes = {
+            "external_status": ExternalStatus.COMPLETED,
+            "status": PlatformStatus.APPROVED,
+            "completed_at": now,
+            "last_sync_at": now,
+            "next_check_at": None,
+            "last_check_error": None,
+            "last_message": "completed",
+        }
+        # A PIN already stored is never replaced, and never by an empty value.
+        if result.pin and not order.pin_code:
+            changes["pin_code"] = result.pin
+        if result.message:
+            changes["provider_message"] = result.message
+        return Transition(Outcome.COMPLETED, changes, result.message)
+    if result.state == CheckState.FAILED:
+        changes = {
+            "external_status": ExternalStatus.FAILED,
+            "status": PlatformStatus.REJECTED,
+            "provider_message": result.message,
+            "last_message": f"failed at the provider: {result.message}",
+            "last_sync_at": now,
+            "next_check_at": None,
+            "last_check_error": None,
+        }
+        return Transition(Outcome.FAILED, changes, result.message)
+    if now - order.age_reference >= timedelta(hours=settings.MONITOR_MAX_AGE_HOURS):
+        changes = {
+            "external_status": ExternalStatus.FAILED,
+            "status": PlatformStatus.REJECTED,
+            "last_message": timeout_message(),
+            "next_check_at": None,
+        }
+        if result.is_error:
+            changes["last_check_error"] = result.describe_error()
+        else:
+            changes["last_sync_at"] = now
+        return Transition(Outcome.TIMED_OUT, changes, timeout_message())
+    attempt = order.check_attempts + 1
+    changes = {"check_attempts": F("check_attempts") + 1}
+    if result.state == CheckState.IN_PROGRESS:
+        changes["next_check_at"] = next_check_time(now, attempt)
+        changes["last_sync_at"] = now
+        changes["last_check_error"] = None
+        if STATUS_RANK.get(order.external_status, 0) < STATUS_RANK[ExternalStatus.PROCESSING]:
+            changes["external_status"] = ExternalStatus.PROCESSING
+        if result.message:
+            changes["provider_message"] = result.message
+        return Transition(Outcome.PROCESSING, changes, result.message)
+    changes["next_check_at"] = next_check_time(now, attempt, permanent=result.permanent)
+    changes["last_check_error"] = result.describe_error()
+    return Transition(Outcome.ERROR, changes)
+
+
+def apply_check_result(order, result, now, lease_until=None, source=EventSource.RUN):
+    """Store what the check found. Returns the Outcome (SKIPPED when nothing was written).
+
+    `lease_until` is the claim token: a non-final change is written only while the order still
+    carries it, so a run whose claim expired cannot undo a newer run's work. A final result is
+    written whenever the order is still active: a PIN in hand is never thrown away.
+    """
+    with transaction.atomic():
+        current = Order.objects.select_for_update().filter(pk=order.pk).first()
+        if current is None or not current.is_active:
+            return Outcome.SKIPPED
+        transition = plan_transition(current, result, now)
+        # The WHERE clause repeats the checks, so the write is safe even where the row lock is
+        # not real (SQLite) and the old application changed the row meanwhile.
+        rows = Order.objects.filter(pk=current.pk, external_status=current.external_status)
+        if not transition.outcome.is_final and lease_until is not None:
+            rows = rows.filter(next_check_at=lease_until)
+        if rows.update(**transition.changes) != 1:
+            return Outcome.SKIPPED
+        new_status = transition.changes.get("external_status", current.external_status)
+        if new_status != current.external_status:
+            OrderEvent.objects.create(
+                order_id=current.pk,
+                from_status=current.external_status,
+                to_status=new_status,
+                created_at=now,
+                source=source,
+                message=transition.message or "",
+            )
+        if transition.outcome.is_final:
+            current.refresh_from_db()
+            transaction.on_commit(lambda: send_order_finalized(current, transition.outcome))
+    _log_outcome(current, transition.outcome, result)
+    return transition.outcome
+
+
+def _log_outcome(order, outcome, result):
+    if outcome == Outcome.COMPLETED:
+        log.info("order %s completed, pin %s", order.pk, mask_pin(result.pin))
+    elif outcome == Outcome.ERROR:
+        log.warning("order %s check failed: %s", order.pk, result.describe_error())
+    else:
+        log.info("order %s %s", order.pk, outcome)

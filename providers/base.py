@@ -1,0 +1,133 @@
+"""What every provider integration offers the monitor: result types, the client interface and
+the registry that finds the client for an integration by its `provider` field."""
+import enum
+from dataclasses import dataclass
+
+
+class CheckState(enum.StrEnum):
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"  # the provider failed or cancelled the order
+    PROVIDER_ERROR = "provider_error"  # the provider refused the query (not the order)
+    MALFORMED = "malformed"  # an answer we cannot read
+    TRANSPORT_ERROR = "transport_error"  # no usable HTTP answer: connection, timeout, 5xx
+    CONFIGURATION_ERROR = "configuration_error"  # credentials, access, integration setup
+
+
+FINAL_STATES = frozenset({CheckState.COMPLETED, CheckState.FAILED})
+ERROR_STATES = frozenset(
+    {CheckState.PROVIDER_ERROR, CheckState.MALFORMED, CheckState.TRANSPORT_ERROR, CheckState.CONFIGURATION_ERROR}
+)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One order's status as one provider answer told it."""
+
+    state: CheckState
+    pin: str | None = None
+    message: str = ""
+    code: str | None = None
+    # A failure that retrying soon cannot fix (bad credentials, access off, unknown reference):
+    # the order is rescheduled at the maximum backoff instead of being hammered.
+    permanent: bool = False
+
+    @property
+    def is_final(self):
+        return self.state in FINAL_STATES
+
+    @property
+    def is_error(self):
+        return self.state in ERROR_STATES
+
+    def describe_error(self):
+        """The operator-readable text stored in last_check_error."""
+        prefix = self.state.value.replace("_", " ")
+        code = f" {self.code}" if self.code else ""
+        return f"{prefix}{code}: {self.message}" if self.message else f"{prefix}{code}"
+
+
+@dataclass(frozen=True)
+class PlaceRequest:
+    """What the host application asks a provider to deliver for one order."""
+
+    product: str  # znet: the catalog's oyun_bilgi_id; apstore: the package id
+    denomination: str = ""  # znet: kupur
+    quantity: int = 1
+    player_id: str = ""  # znet: musteri_tel (player id or phone)
+    player_info: str = ""  # znet: oyuncu_bilgi
+
+
+@dataclass(frozen=True)
+class PlaceResult:
+    """The provider's answer to placing an order."""
+
+    accepted: bool
+    reference: str | None = None  # what later status checks ask about
+    message: str = ""
+    # True when we cannot know whether the provider took the order (timeout, garbled answer):
+    # the order must then not be placed again automatically.
+    uncertain: bool = False
+
+
+def configuration_error(message):
+    return CheckResult(CheckState.CONFIGURATION_ERROR, message=message, permanent=True)
+
+
+class ProviderClient:
+    """Base of one provider family's HTTP client, built for one integration.
+
+    `batch_size` is how many references one status request may carry (1 for per-order APIs).
+    """
+
+    batch_size = 1
+
+    def __init__(self, integration, session_pool_size=8):
+        self.integration = integration
+
+    def check_statuses(self, references, deadline=None):
+        """Return {reference: CheckResult} for every reference asked about."""
+        raise NotImplementedError
+
+    def place_order(self, reference, request, deadline=None):
+        """Place one order under our `reference` (PlaceRequest in, PlaceResult out)."""
+        raise NotImplementedError
+
+    def close(self):
+        pass
+
+
+_registry: dict[str, type[ProviderClient]] = {}
+
+
+def register(*provider_names):
+    """Class decorator: the client serves integrations whose `provider` is one of these names."""
+
+    def decorator(cls):
+        for name in provider_names:
+            _registry[name.lower()] = cls
+        return cls
+
+    return decorator
+
+
+class UnknownProvider(LookupError):
+    pass
+
+
+def client_class_for(provider_name):
+    _load_clients()
+    try:
+        return _registry[(provider_name or "").strip().lower()]
+    except KeyError:
+        raise UnknownProvider(f"no client for provider {provider_name!r}") from None
+
+
+def known_providers():
+    _load_clients()
+    return sorted(_registry)
+
+
+def _load_clients():
+    # Importing the client modules registers them; done lazily to keep imports one-way.
+    from providers import znet  # noqa: F401

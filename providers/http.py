@@ -1,0 +1,93 @@
+"""HTTP plumbing shared by the provider clients: pooled sessions, timeouts, and tenacity retries
+for transient failures that never run past the caller's deadline. Every error text that leaves
+this module is redacted: the URL it came from may carry a password."""
+import logging
+import time
+from dataclasses import dataclass
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from providers.redaction import redact
+
+log = logging.getLogger(__name__)
+
+_MAX_ERROR_LENGTH = 300
+
+
+class ProviderHTTPError(Exception):
+    """No usable answer from the provider. `transient` says whether trying again may help."""
+
+    def __init__(self, message, transient, status_code=None):
+        super().__init__(message)
+        self.transient = transient
+        self.status_code = status_code
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    status_code: int
+    body: bytes
+
+
+def build_session(pool_size):
+    """One session per integration: keep-alive connections, pool sized to the concurrency cap."""
+    session = requests.Session()
+    # Retries are ours (tenacity), so urllib3 must not retry behind our back.
+    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1), max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def timeouts():
+    return (settings.PROVIDER_CONNECT_TIMEOUT_SECONDS, settings.PROVIDER_READ_TIMEOUT_SECONDS)
+
+
+def http_get(session, url, params=None, headers=None, deadline=None):
+    """GET with retries on transient failures; returns the answer of a 2xx response.
+
+    Raises ProviderHTTPError (redacted message) when no usable answer came back.
+    `deadline` is a time.monotonic() value after which no new attempt starts.
+    """
+    retrying = Retrying(
+        stop=stop_after_attempt(settings.PROVIDER_RETRY_ATTEMPTS) | _stop_at_deadline(deadline),
+        wait=wait_random_exponential(multiplier=settings.PROVIDER_RETRY_WAIT_SECONDS, max=10),
+        retry=retry_if_exception(lambda exc: isinstance(exc, ProviderHTTPError) and exc.transient),
+        reraise=True,
+    )
+    return retrying(_get_once, session, url, params, headers)
+
+
+def _stop_at_deadline(deadline):
+    def stop(retry_state):
+        if deadline is None:
+            return False
+        upcoming = retry_state.upcoming_sleep or 0
+        return time.monotonic() + upcoming >= deadline
+
+    return stop
+
+
+def _get_once(session, url, params, headers):
+    try:
+        response = session.get(url, params=params, headers=headers, timeout=timeouts(), allow_redirects=False)
+    except requests.Timeout as exc:
+        raise ProviderHTTPError(_short(f"timed out: {exc}"), transient=True) from None
+    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+        raise ProviderHTTPError(_short(f"connection failed: {exc}"), transient=True) from None
+    except requests.RequestException as exc:
+        raise ProviderHTTPError(_short(f"request failed: {type(exc).__name__}: {exc}"), transient=False) from None
+    status = response.status_code
+    if status == 429 or status >= 500:
+        raise ProviderHTTPError(f"HTTP {status} from provider", transient=True, status_code=status)
+    if status >= 300:
+        raise ProviderHTTPError(f"HTTP {status} from provider", transient=False, status_code=status)
+    return HttpAnswer(status, response.content)
+
+
+def _short(message):
+    message = redact(message)
+    return message if len(message) <= _MAX_ERROR_LENGTH else message[: _MAX_ERROR_LENGTH - 3] + "..."

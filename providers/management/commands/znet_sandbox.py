@@ -1,0 +1,58 @@
+"""python manage.py znet_sandbox: a fake znet server on 127.0.0.1 for tests, the demo and benchmarks."""
+from django.core.management.base import BaseCommand, CommandError
+
+from providers.znet.sandbox import SandboxConfig, ZnetSandbox
+
+
+def _rate(text):
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise ValueError(text)
+    return value
+
+
+class Command(BaseCommand):
+    help = "Serve znet's pin_ekle.php, pin_kontrol.php and pin_listesi.php from memory."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8765)
+        parser.add_argument("--kod", default=SandboxConfig.kod, help="dealer code the sandbox accepts")
+        parser.add_argument("--sifre", default=SandboxConfig.sifre, help="password the sandbox accepts")
+        parser.add_argument("--checks-until-final", type=int, default=2, help="the N-th status check gives the final state")
+        parser.add_argument("--fail-ratio", type=_rate, default=0.0, help="share of placed orders that end failed")
+        parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer")
+        parser.add_argument("--error-line-rate", type=_rate, default=0.0, help="share of checks answered 8|...")
+        parser.add_argument("--http500-rate", type=_rate, default=0.0)
+        parser.add_argument("--slow-rate", type=_rate, default=0.0)
+        parser.add_argument("--slow-seconds", type=float, default=30.0)
+        parser.add_argument("--malformed-rate", type=_rate, default=0.0)
+        parser.add_argument("--empty-rate", type=_rate, default=0.0)
+        parser.add_argument("--seed", type=int, default=None)
+
+    def handle(self, *args, **options):
+        if options["checks_until_final"] < 1:
+            raise CommandError("--checks-until-final must be at least 1")
+        config = SandboxConfig(
+            kod=options["kod"],
+            sifre=options["sifre"],
+            checks_until_final=options["checks_until_final"],
+            fail_ratio=options["fail_ratio"],
+            latency=options["latency_ms"] / 1000,
+            error_line_rate=options["error_line_rate"],
+            http500_rate=options["http500_rate"],
+            slow_rate=options["slow_rate"],
+            slow_seconds=options["slow_seconds"],
+            malformed_rate=options["malformed_rate"],
+            empty_rate=options["empty_rate"],
+            seed=options["seed"],
+        )
+        sandbox = ZnetSandbox(config)
+        self.stdout.write(f"znet sandbox on http://{options['host']}:{options['port']}/servis/ (Ctrl-C stops it)")
+        self.stdout.flush()
+        try:
+            sandbox.serve_forever(options["host"], options["port"])
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {options['host']}:{options['port']}: {exc}") from None
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,69 @@
+"""Keeping provider secrets and PINs out of logs, messages and stored columns.
+
+znet puts its password (`sifre`) and dealer code (`kod`) in every request URL, and requests and
+urllib3 put URLs into exception texts and debug logs. Every text that leaves a provider client
+goes through `redact`; the logging filter applies the same rule to every log record, so a
+library's own log line cannot leak either.
+"""
+import logging
+import re
+import threading
+
+REDACTED = "***"
+
+# key=value pairs in URLs, query strings and headers that carry a credential.
+_CREDENTIAL_PARAM = re.compile(
+    r"(?i)\b(kod|sifre|password|passwd|api[-_]?token|token)(=|:\s*|'\s*:\s*'|\"\s*:\s*\")([^&\s'\"<>,;)}]+)"
+)
+# Shorter values would mask ordinary words and digits all over the logs; such values are still
+# caught in key=value form above.
+_MIN_SECRET_LENGTH = 4
+
+_known_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+def register_secret(value):
+    """Remember a credential so that it is masked wherever it turns up, not only in URLs."""
+    if value and len(value) >= _MIN_SECRET_LENGTH:
+        with _lock:
+            _known_secrets.add(value)
+            # The same value as it appears URL-encoded.
+            from urllib.parse import quote, quote_plus
+
+            _known_secrets.add(quote(value, safe=""))
+            _known_secrets.add(quote_plus(value))
+
+
+def redact(text):
+    """Return `text` with every credential replaced by ***."""
+    if not text:
+        return text
+    text = _CREDENTIAL_PARAM.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", str(text))
+    with _lock:
+        secrets = sorted(_known_secrets, key=len, reverse=True)
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def mask_pin(pin):
+    """A PIN as it may appear in logs and command output: only its last 4 characters."""
+    if not pin:
+        return "-"
+    if len(pin) < 8:
+        return "****"
+    return "****" + pin[-4:]
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Logging filter (on the handlers) that redacts the final message and any traceback."""
+
+    def filter(self, record):
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            formatter = logging.Formatter()
+            record.exc_text = redact(formatter.formatException(record.exc_info))
+            record.exc_info = None
+        return True

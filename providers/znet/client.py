@@ -1,0 +1,87 @@
+"""znet's HTTP client: one status request per order (pin_kontrol.php), order placing (pin_ekle.php)."""
+import logging
+from dataclasses import replace
+
+from providers.base import CheckResult, CheckState, PlaceResult, ProviderClient, configuration_error, register
+from providers.http import ProviderHTTPError, build_session, http_get
+from providers.redaction import redact, register_secret
+from providers.znet.parser import parse_place_answer, parse_status_answer
+
+log = logging.getLogger(__name__)
+
+STATUS_PATH = "servis/pin_kontrol.php"
+PLACE_PATH = "servis/pin_ekle.php"
+CATALOG_PATH = "servis/pin_listesi.php"
+
+
+@register("znet")
+class ZnetClient(ProviderClient):
+    batch_size = 1
+
+    def __init__(self, integration, session_pool_size=8):
+        super().__init__(integration, session_pool_size)
+        register_secret(integration.kod)
+        register_secret(integration.sifre)
+        self.base_url = (integration.base_url or "").rstrip("/")
+        self.session = build_session(session_pool_size)
+
+    def check_statuses(self, references, deadline=None):
+        return {reference: self.check_status(reference, deadline) for reference in references}
+
+    def check_status(self, reference, deadline=None):
+        problem = self._configuration_problem()
+        if problem:
+            return configuration_error(problem)
+        try:
+            answer = http_get(
+                self.session, self._url(STATUS_PATH), self._params(tahsilat_api_islem_id=reference), deadline=deadline
+            )
+        except ProviderHTTPError as exc:
+            return _result_of_http_error(exc)
+        result = parse_status_answer(answer.body)
+        return replace(result, message=redact(result.message))
+
+    def place_order(self, reference, request, deadline=None):
+        problem = self._configuration_problem()
+        if problem:
+            return PlaceResult(accepted=False, message=problem)
+        params = self._params(
+            oyun=request.product,
+            kupur=request.denomination,
+            referans=reference,
+            musteri_tel=request.player_id,
+            oyuncu_bilgi=request.player_info,
+        )
+        try:
+            answer = http_get(self.session, self._url(PLACE_PATH), params, deadline=deadline)
+        except ProviderHTTPError as exc:
+            # The request may have reached znet before the failure: never place it again blindly.
+            return PlaceResult(accepted=False, message=str(exc), uncertain=True)
+        result = parse_place_answer(answer.body)
+        return replace(result, message=redact(result.message), reference=reference)
+
+    def close(self):
+        self.session.close()
+
+    def _configuration_problem(self):
+        if not self.base_url:
+            return "integration has no baseUrl"
+        if not self.integration.kod or not self.integration.sifre:
+            return "integration has no kod/sifre"
+        return None
+
+    def _url(self, path):
+        return f"{self.base_url}/{path}"
+
+    def _params(self, **extra):
+        return {"kod": self.integration.kod, "sifre": self.integration.sifre, **extra}
+
+
+def _result_of_http_error(exc):
+    if exc.status_code in (401, 403, 404):
+        return CheckResult(
+            CheckState.CONFIGURATION_ERROR,
+            message=f"{exc} (check the integration's baseUrl and credentials)",
+            permanent=True,
+        )
+    return CheckResult(CheckState.TRANSPORT_ERROR, message=str(exc))

@@ -1,0 +1,83 @@
+"""Reading znet's plain-text answers. Pure functions: bytes in, one result out, never an exception.
+
+Status check answers (pin_kontrol.php):
+  OK|1|...            still being processed
+  OK|2|{pin}|{text}   completed; the PIN may be empty or "-" for products loaded onto an account
+  OK|3||{reason}      failed or cancelled at the provider
+  {code}|{message}    the query failed (not the order)
+  (empty body)        dealer unknown, API access off, or request not from the registered IP
+"""
+from providers.base import CheckResult, CheckState, PlaceResult
+
+EMPTY_ANSWER_MESSAGE = (
+    "znet sent an empty answer: the dealer code is unknown, API access is not enabled for the "
+    "dealer, or the request does not come from the dealer's registered fixed IP address"
+)
+_NO_PIN_VALUES = {"", "-"}
+# znet publishes no list of error codes. Error lines whose message speaks of the password,
+# of permissions or of a record not found cannot be fixed by asking again soon: they are
+# treated as permanent (maximum backoff). Anything else (e.g. "8|... try again later") is not.
+_PERMANENT_ERROR_HINTS = ("şifre", "sifre", "parola", "yetki", "bulunamad", "password", "not found")
+_MAX_QUOTED = 80
+
+
+def parse_status_answer(body):
+    text, problem = _decode(body)
+    if problem:
+        return CheckResult(CheckState.MALFORMED, message=problem)
+    if text == "":
+        return CheckResult(CheckState.CONFIGURATION_ERROR, message=EMPTY_ANSWER_MESSAGE, permanent=True)
+    if "\n" in text:
+        return _malformed(text)
+    fields = text.split("|", 3)
+    head = fields[0].strip()
+    if head == "OK":
+        return _parse_ok_fields(fields, text)
+    if head.isdigit() and len(fields) >= 2:
+        message = "|".join(fields[1:]).strip()
+        permanent = any(hint in message.lower() for hint in _PERMANENT_ERROR_HINTS)
+        return CheckResult(CheckState.PROVIDER_ERROR, code=head, message=message, permanent=permanent)
+    return _malformed(text)
+
+
+def _parse_ok_fields(fields, text):
+    fields = fields + [""] * (4 - len(fields))
+    durum, pin, description = fields[1].strip(), fields[2].strip(), fields[3].strip()
+    if durum == "1":
+        return CheckResult(CheckState.IN_PROGRESS, message=description)
+    if durum == "2":
+        return CheckResult(CheckState.COMPLETED, pin=None if pin in _NO_PIN_VALUES else pin, message=description)
+    if durum == "3":
+        return CheckResult(CheckState.FAILED, message=description or "cancelled by the provider (no reason given)")
+    return _malformed(text)
+
+
+def parse_place_answer(body):
+    """pin_ekle.php: `OK|{cost}|{balance}` when accepted, `{code}|{message}` when refused."""
+    text, problem = _decode(body)
+    if problem:
+        return PlaceResult(accepted=False, message=problem, uncertain=True)
+    if text == "":
+        return PlaceResult(accepted=False, message=EMPTY_ANSWER_MESSAGE)
+    fields = text.split("|")
+    head = fields[0].strip()
+    if head == "OK" and "\n" not in text:
+        return PlaceResult(accepted=True, message=text)
+    if head.isdigit() and len(fields) >= 2 and "\n" not in text:
+        return PlaceResult(accepted=False, message=f"{head}: {'|'.join(fields[1:]).strip()}")
+    return PlaceResult(accepted=False, message=_malformed(text).message, uncertain=True)
+
+
+def _decode(body):
+    """(text, problem): the answer as stripped text, or why it cannot be read."""
+    if isinstance(body, str):
+        return body.strip().lstrip("\ufeff").strip(), None
+    try:
+        return body.decode("utf-8").lstrip("\ufeff").strip(), None
+    except UnicodeDecodeError:
+        return "", "malformed answer: not valid UTF-8"
+
+
+def _malformed(text):
+    quoted = text if len(text) <= _MAX_QUOTED else text[:_MAX_QUOTED] + "..."
+    return CheckResult(CheckState.MALFORMED, message=f"malformed answer: {quoted!r}")
