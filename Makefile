@@ -1,0 +1,21 @@
+# Two commands for a fresh machine: `make demo` and `make test` (each sets up .venv first).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test bench lint
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+demo: $(VENV)/.installed
+	PYTHON=$(PY) scripts/demo.sh
+
+test: $(VENV)/.installed
+	PYTHON=$(PY) scripts/test.sh
+
+bench: $(VENV)/.installed
+	PYTHON=$(PY) bench/run.sh
