@@ -3,6 +3,7 @@ environment here and nowhere else (see docs/CONFIGURATION.md)."""
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_float, env_int, env_str
 
@@ -53,13 +54,15 @@ TEMPLATES = [
 ]
 
 # PostgreSQL in production (DATABASE_URL); a SQLite file beside manage.py otherwise.
-DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL",
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=0,
-    )
-}
+def _database_from_url(url):
+    try:
+        return dj_database_url.parse(url, conn_max_age=0)
+    except Exception:
+        # The URL may hold a password: never repeat it.
+        raise ImproperlyConfigured("DATABASE_URL is not a database URL (postgres://user@host:5432/name)") from None
+
+
+DATABASES = {"default": _database_from_url(env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Tests that run the command as a separate process need a test database on disk.
     _sqlite_file = Path(DATABASES["default"]["NAME"])

@@ -1,0 +1,224 @@
+"""check_pending_orders end to end: the command, the znet sandbox over HTTP, the database."""
+import io
+import uuid
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from orders.models import ExternalStatus, Order, OrderEvent, PlatformStatus
+from tests.conftest import run_command
+
+pytestmark = pytest.mark.django_db
+
+
+def check(*args):
+    out = io.StringIO()
+    call_command("check_pending_orders", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_completed_order_gets_its_pin_and_is_approved(make_order):
+    order = make_order(outcome="completed", pin="PIN-ÇĞ-1234-5678")
+    output = check()
+    order.refresh_from_db()
+    assert order.external_status == ExternalStatus.COMPLETED
+    assert order.status == PlatformStatus.APPROVED
+    assert order.pin_code == "PIN-ÇĞ-1234-5678"
+    assert order.completed_at is not None and order.last_sync_at == order.completed_at
+    assert order.provider_message == "İşlem başarılı"
+    assert order.next_check_at is None
+    assert "checked=1 completed=1 failed=0 processing=0 errors=0 timed_out=0" in output
+    assert "PIN-ÇĞ-1234-5678" not in output
+
+
+def test_completed_without_pin_stores_no_pin(make_order, sandbox):
+    order = make_order()
+    sandbox.orders[order.provider_referans].pin = None  # account top-up: OK|2|-|
+    check()
+    order.refresh_from_db()
+    assert order.external_status == ExternalStatus.COMPLETED
+    assert order.pin_code is None
+
+
+def test_failed_order_is_rejected_with_the_reason(make_order):
+    order = make_order(outcome="failed")
+    check()
+    order.refresh_from_db()
+    assert order.external_status == ExternalStatus.FAILED
+    assert order.status == PlatformStatus.REJECTED
+    assert order.provider_message == "Stok yetersiz, işlem iptal edildi"
+    assert order.next_check_at is None
+
+
+def test_still_processing_is_rescheduled_with_backoff(make_order):
+    order = make_order(checks_until_final=5)
+    before = timezone.now()
+    check()
+    order.refresh_from_db()
+    assert order.external_status == ExternalStatus.PROCESSING
+    assert order.status == PlatformStatus.PENDING
+    assert order.check_attempts == 1
+    assert order.last_sync_at >= before
+    delay = (order.next_check_at - order.last_sync_at).total_seconds()
+    assert 27 <= delay <= 33
+
+
+def test_failed_check_keeps_the_status_and_records_the_error(make_order, sandbox):
+    order = make_order()
+    sandbox.queue_fault(order.provider_referans, "error_line")
+    output = check()
+    order.refresh_from_db()
+    assert order.external_status == ExternalStatus.SENT
+    assert order.check_attempts == 1
+    assert order.last_check_error.startswith("provider error 8:")
+    assert order.next_check_at > timezone.now()
+    assert "errors=1" in output
+
+
+def test_backoff_schedule_doubles_up_to_the_cap(make_order, settings):
+    settings.MONITOR_BACKOFF_JITTER = 0
+    order = make_order(checks_until_final=100)
+    start = timezone.now()
+    expected = [30, 60, 120, 240, 480, 600, 600]
+    with time_machine.travel(start, tick=False) as traveller:
+        for seconds in expected:
+            check()
+            order.refresh_from_db()
+            assert (order.next_check_at - timezone.now()).total_seconds() == seconds
+            assert check() .startswith("checked=0")  # not due before its time
+            traveller.move_to(order.next_check_at)
+    assert order.check_attempts == len(expected)
+
+
+def test_order_older_than_24h_gets_one_last_check_then_times_out(make_order):
+    order = make_order(checks_until_final=10, sent_ago=timedelta(hours=24, minutes=1))
+    output = check()
+    order.refresh_from_db()
+    assert order.external_status == ExternalStatus.FAILED
+    assert order.status == PlatformStatus.REJECTED
+    assert order.last_message.startswith("timed out")
+    assert "timed_out=1" in output
+    assert OrderEvent.objects.get(order=order).to_status == ExternalStatus.FAILED
+
+
+def test_pin_arriving_in_the_last_check_is_kept(make_order):
+    order = make_order(checks_until_final=1, pin="LAST-CHANCE-PIN-0001", sent_ago=timedelta(hours=30))
+    check()
+    order.refresh_from_db()
+    assert order.external_status == ExternalStatus.COMPLETED
+    assert order.pin_code == "LAST-CHANCE-PIN-0001"
+
+
+def test_timeout_counts_from_created_at_when_sent_at_is_missing(make_order):
+    order = make_order(checks_until_final=10, sent_at=None)
+    Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    check()
+    order.refresh_from_db()
+    assert order.external_status == ExternalStatus.FAILED
+
+
+def test_only_due_orders_are_checked_oldest_due_first(make_order, sandbox):
+    now = timezone.now()
+    later = make_order(next_check_at=now + timedelta(minutes=5))
+    older = make_order(next_check_at=now - timedelta(minutes=10))
+    newer = make_order(next_check_at=now - timedelta(minutes=1))
+    never = make_order(next_check_at=None)
+    make_order(external_status=ExternalStatus.COMPLETED)
+    make_order(provider_id=None)
+    output = check("--limit", "3", "--max-seconds", "30")
+    assert "checked=3" in output
+    checked = {entry["referans"] for entry in sandbox.status_checks()}
+    assert checked == {never.provider_referans, older.provider_referans, newer.provider_referans}
+    assert later.provider_referans not in checked
+
+
+def test_limit_caps_the_batch(make_order):
+    for _ in range(5):
+        make_order()
+    assert "checked=2" in check("--limit", "2")
+    assert Order.objects.filter(external_status=ExternalStatus.COMPLETED).count() == 2
+
+
+def test_dry_run_changes_nothing_and_calls_no_provider(make_order, sandbox):
+    order = make_order()
+    output = check("--dry-run")
+    assert f"would check {order.pk}" in output
+    assert "dry run: 1 orders due" in output
+    order.refresh_from_db()
+    assert order.external_status == ExternalStatus.SENT and order.next_check_at is None
+    assert sandbox.status_checks() == []
+
+
+def test_verbosity_2_prints_one_masked_line_per_order(make_order):
+    make_order(pin="ABCDEFGH-9876")
+    make_order(outcome="failed")
+    output = check("-v", "2")
+    lines = [line for line in output.splitlines() if line.startswith("order ")]
+    assert len(lines) == 2
+    assert "pin=****9876" in output and "ABCDEFGH" not in output
+
+
+def test_order_id_checks_that_order_now_whatever_its_next_check(make_order):
+    order = make_order(next_check_at=timezone.now() + timedelta(hours=1), pin="MANUAL-PIN-4455")
+    output = check("--order-id", str(order.pk))
+    order.refresh_from_db()
+    assert order.external_status == ExternalStatus.COMPLETED
+    assert output.startswith(f"order {order.pk}: completed externalStatus=completed")
+    assert "pin=****4455" in output and "MANUAL-PIN" not in output
+    assert OrderEvent.objects.get(order=order).source == "manual"
+
+
+@pytest.mark.parametrize(
+    "make_id,message",
+    [
+        (lambda make_order: "not-a-uuid", "is not an order id"),
+        (lambda make_order: str(uuid.uuid4()), "does not exist"),
+        (lambda make_order: str(make_order(external_status=ExternalStatus.COMPLETED).pk), "already final"),
+        (lambda make_order: str(make_order(external_status=ExternalStatus.NOT_SENT).pk), "never sent"),
+        (lambda make_order: str(make_order(provider_id=None).pk), "never sent"),
+    ],
+)
+def test_order_id_errors_call_no_provider(make_order, sandbox, make_id, message):
+    with pytest.raises(CommandError, match=message):
+        check("--order-id", make_id(make_order))
+    assert sandbox.status_checks() == []
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--limit", "0"], "at least 1"),
+        (["--limit", "-5"], "at least 1"),
+        (["--limit", "ten"], "whole number"),
+        (["--max-seconds", "0"], "more than 0"),
+        (["--max-seconds", "soon"], "number of seconds"),
+    ],
+)
+def test_bad_options_are_refused(args, message):
+    with pytest.raises(CommandError, match=message):
+        check(*args)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_errors_are_one_line_on_stderr_with_non_zero_exit():
+    code, stdout, stderr = run_command("check_pending_orders", "--order-id", "12345")
+    assert code != 0
+    assert stderr.strip() == "CommandError: '12345' is not an order id (expected a UUID)"
+    code, _, stderr = run_command("check_pending_orders", "--limit", "0")
+    assert code != 0 and "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
+
+
+def test_database_unreachable_is_one_line_and_non_zero():
+    code, _, stderr = run_command("check_pending_orders", DATABASE_URL="postgres://postgres@127.0.0.1:1/none")
+    assert code == 1
+    assert stderr.strip().startswith("CommandError: database unavailable:")
+    assert "Traceback" not in stderr
+
+
+def test_bad_setting_is_one_line_and_non_zero():
+    code, _, stderr = run_command("check_pending_orders", MONITOR_BACKOFF_BASE_SECONDS="fast")
+    assert code == 2
+    assert stderr.strip() == "Configuration error: MONITOR_BACKOFF_BASE_SECONDS must be a number, got 'fast'"
