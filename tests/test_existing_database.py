@@ -1,0 +1,127 @@
+"""Pointing the monitor at a database the older application built and keeps writing to."""
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+from django.db import connection
+
+from tests.conftest import PROJECT_DIR, SANDBOX_KOD, SANDBOX_SIFRE, run_command
+
+pytestmark = pytest.mark.postgres
+
+FIXTURES = Path(__file__).parent / "fixtures"
+UPGRADE_SCRIPT = PROJECT_DIR / "sql" / "upgrade_existing_database.sql"
+OPERATOR_QUERIES = [
+    """SELECT COUNT(*) FROM product_orders WHERE "externalStatus" IN ('pending', 'sent', 'processing')""",
+    """SELECT id, "externalStatus", "sentAt", "lastSyncAt" FROM product_orders
+       WHERE "externalStatus" IN ('pending', 'sent', 'processing')
+         AND "sentAt" < NOW() - INTERVAL '1 minute' AND "sentAt" > NOW() - INTERVAL '24 hours'""",
+    """SELECT id, "externalStatus", "pinCode", "sentAt", "completedAt" FROM product_orders
+       WHERE "externalStatus" = 'completed' ORDER BY "completedAt" DESC LIMIT 10""",
+    """SELECT id, "externalStatus", provider_referans, "pinCode", "sentAt", "lastSyncAt"
+       FROM product_orders WHERE id = %s""",
+]
+MONITOR_COLUMNS = ("provider_referans", "next_check_at", "check_attempts", "last_check_error")
+
+
+def server_params():
+    db = connection.settings_dict
+    return {"user": db.get("USER") or "postgres", "host": db.get("HOST") or "127.0.0.1", "port": db.get("PORT") or 5432}
+
+
+@pytest.fixture
+def legacy_database():
+    """A database with the older application's tables only."""
+    name = f"legacy_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(dbname="postgres", **server_params())
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    db = psycopg2.connect(dbname=name, **server_params())
+    db.autocommit = True
+    db.cursor().execute((FIXTURES / "legacy_schema.sql").read_text())
+    params = server_params()
+    yield db, f"postgres://{params['user']}@{params['host']}:{params['port']}/{name}"
+    db.close()
+    admin.cursor().execute(f"DROP DATABASE {name} WITH (FORCE)")
+    admin.close()
+
+
+def old_application_inserts_order(cursor, integration_id, external_status, reference):
+    """The older application's INSERT: it knows none of the monitor's columns."""
+    cursor.execute(
+        """INSERT INTO product_orders ("tenantId", quantity, status, "externalStatus", "providerId",
+               "externalOrderId", "sentAt") VALUES (%s, 1, 'pending', %s, %s, %s, NOW() - INTERVAL '5 minutes')
+           RETURNING id""",
+        (str(uuid.uuid4()), external_status, str(integration_id), reference),
+    )
+    return cursor.fetchone()[0]
+
+
+def test_upgrade_script_then_monitor_runs_against_the_old_tables(legacy_database, sandbox):
+    db, url = legacy_database
+    cursor = db.cursor()
+    cursor.execute(
+        """INSERT INTO integrations (name, provider, "baseUrl", kod, sifre) VALUES ('znet', 'znet', %s, %s, %s)
+           RETURNING id""",
+        (sandbox.base_url, SANDBOX_KOD, SANDBOX_SIFRE),
+    )
+    integration_id = cursor.fetchone()[0]
+    before = []
+    for _ in range(3):
+        reference = uuid.uuid4().hex
+        sandbox.add_order(reference, pin=f"PIN-{reference[:8]}", checks_until_final=1)
+        before.append(old_application_inserts_order(cursor, integration_id, "sent", reference))
+
+    # Twice: the script must be idempotent.
+    cursor.execute(UPGRADE_SCRIPT.read_text())
+    cursor.execute(UPGRADE_SCRIPT.read_text())
+
+    # The older application keeps inserting rows without the new columns.
+    reference = uuid.uuid4().hex
+    sandbox.add_order(reference, checks_until_final=1)
+    after = old_application_inserts_order(cursor, integration_id, "pending", reference)
+    cursor.execute("SELECT check_attempts, next_check_at FROM product_orders WHERE id = %s", (after,))
+    assert cursor.fetchone() == (0, None)
+
+    code, stdout, stderr = run_command("migrate", "--fake-initial", "-v", "0", DATABASE_URL=url)
+    assert code == 0, stderr
+    code, stdout, stderr = run_command("check_pending_orders", DATABASE_URL=url)
+    assert code == 0, stderr
+    assert "checked=4 completed=4" in stdout
+
+    cursor.execute("""SELECT status::text, "externalStatus", "pinCode" FROM product_orders ORDER BY "pinCode" """)
+    rows = cursor.fetchall()
+    assert all(row[:2] == ("approved", "completed") for row in rows)
+    assert all(row[2] for row in rows)
+    for query in OPERATOR_QUERIES:
+        cursor.execute(query, (str(after),) if "%s" in query else None)
+        cursor.fetchall()
+    cursor.execute("SELECT COUNT(*) FROM order_status_events")
+    assert cursor.fetchone()[0] == 4
+
+
+def column_layout(cursor):
+    cursor.execute(
+        """SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns
+           WHERE table_name = 'product_orders' AND column_name = ANY(%s) ORDER BY column_name""",
+        (list(MONITOR_COLUMNS),),
+    )
+    columns = cursor.fetchall()
+    cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'product_orders_due_idx'")
+    return columns, cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_migrations_and_upgrade_script_build_the_same_monitor_columns(legacy_database):
+    db, _ = legacy_database
+    legacy_cursor = db.cursor()
+    legacy_cursor.execute(UPGRADE_SCRIPT.read_text())
+    with connection.cursor() as migrated_cursor:
+        migrated = column_layout(migrated_cursor)
+    legacy = column_layout(legacy_cursor)
+    assert legacy[0] == migrated[0]
+    # The index definitions differ only in how each table types "externalStatus" (varchar/text).
+    for indexdef in (legacy[1], migrated[1]):
+        assert "(next_check_at NULLS FIRST, id) WHERE" in indexdef
+        assert all(f"'{status}'" in indexdef for status in ("pending", "sent", "processing"))
