@@ -1,0 +1,71 @@
+"""Provider credentials never reach logs, output or stored columns; PINs only masked."""
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db.models import Q
+from django.utils import timezone
+
+from orders.models import ExternalStatus, Order
+from providers.models import Integration
+from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE, run_command
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def add_sent_order(integration, reference=None):
+    return Order.objects.create(
+        external_status=ExternalStatus.SENT,
+        provider_id=str(integration.pk),
+        provider_referans=reference or uuid.uuid4().hex,
+        sent_at=timezone.now() - timedelta(minutes=5),
+    )
+
+
+def test_no_secret_and_no_full_pin_in_logs_output_or_columns(integration, sandbox):
+    pins = []
+    for n in range(6):  # completed orders: their PINs may appear masked only
+        reference = uuid.uuid4().hex
+        pins.append(f"PIN{n}-SECRETCODE-{reference[:6]}")
+        sandbox.add_order(reference, pin=pins[-1], checks_until_final=1)
+        add_sent_order(integration, reference)
+    for fault in ("http500", "slow", "malformed", "empty", "error_line"):  # HTTP errors, timeouts, bad answers
+        reference = uuid.uuid4().hex
+        sandbox.add_order(reference)
+        sandbox.queue_fault(reference, fault, times=5)
+        add_sent_order(integration, reference)
+    add_sent_order(integration, "unknown-reference")  # permanent: unknown reference
+    wrong_password = Integration.objects.create(
+        name="wrong", provider="znet", base_url=sandbox.base_url, kod=SANDBOX_KOD, sifre="Wrong-Sifre-5531"
+    )
+    add_sent_order(wrong_password)
+    refused = Integration.objects.create(
+        name="down", provider="znet", base_url="http://127.0.0.1:9", kod="kod-refused-81", sifre="Refused-Sifre-7720"
+    )
+    add_sent_order(refused)  # connection refused: the exception text carries the URL
+    sandbox.config.slow_seconds = 1.5
+
+    code, stdout, stderr = run_command("check_pending_orders", "-v", "2", LOG_LEVEL="DEBUG")
+    one_order = Order.objects.filter(external_status=ExternalStatus.COMPLETED).first()
+    code_one, stdout_one, stderr_one = run_command(
+        "check_pending_orders", "--order-id", str(add_sent_order(integration, uuid.uuid4().hex).pk), LOG_LEVEL="DEBUG"
+    )
+
+    assert code == 0, stderr
+    everything = "\n".join([stdout, stderr, stdout_one, stderr_one])
+    assert "sifre=***" in everything  # urllib3's debug lines are there, redacted
+    secrets = [SANDBOX_SIFRE, SANDBOX_KOD, "Wrong-Sifre-5531", "Refused-Sifre-7720", "kod-refused-81"]
+    for secret in secrets:
+        assert secret not in everything
+    for pin in pins:
+        assert pin not in everything
+        assert f"****{pin[-4:]}" in everything
+    assert one_order.pin_code in pins
+
+    stored = Order.objects.filter(
+        Q(last_check_error__isnull=False) | Q(provider_message__isnull=False) | Q(last_message__isnull=False)
+    ).values_list("last_check_error", "provider_message", "last_message")
+    stored_text = "\n".join(str(value) for row in stored for value in row)
+    assert "connection failed" in stored_text and "timed out" in stored_text
+    for secret in secrets:
+        assert secret not in stored_text
