@@ -130,4 +130,4 @@ def known_providers():
 
 def _load_clients():
     # Importing the client modules registers them; done lazily to keep imports one-way.
-    from providers import znet  # noqa: F401
+    from providers import apstore, znet  # noqa: F401

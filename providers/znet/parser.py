@@ -79,5 +79,9 @@ def _decode(body):
 
 
 def _malformed(text):
-    quoted = text if len(text) <= _MAX_QUOTED else text[:_MAX_QUOTED] + "..."
+    """The answer quoted for an operator, short, and never with what may be a PIN in it."""
+    if text.startswith("OK|"):
+        quoted = "|".join(text.split("|", 2)[:2]) + f"|... ({len(text)} characters)"
+    else:
+        quoted = text if len(text) <= _MAX_QUOTED else text[:_MAX_QUOTED] + "..."
     return CheckResult(CheckState.MALFORMED, message=f"malformed answer: {quoted!r}")

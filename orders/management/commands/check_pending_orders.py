@@ -2,6 +2,7 @@
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -9,6 +10,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from orders.claiming import OrderNotCheckable, preview_due_orders
+from orders.metrics import write_run_metrics
 from orders.monitor import check_single_order, run_batch
 from providers.redaction import mask_pin
 
@@ -43,6 +45,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--max-seconds", type=str, help="stop starting checks after this long (default MONITOR_MAX_SECONDS, 240)"
         )
+        parser.add_argument(
+            "--metrics-file", help="write Prometheus metrics of the run here (node_exporter textfile collector)"
+        )
 
     def handle(self, *args, **options):
         limit = positive_int(options["limit"]) if options["limit"] is not None else settings.MONITOR_BATCH_LIMIT
@@ -51,13 +56,16 @@ class Command(BaseCommand):
             if options["max_seconds"] is not None
             else settings.MONITOR_MAX_SECONDS
         )
+        metrics_file = options["metrics_file"]
+        if metrics_file and not Path(metrics_file).resolve().parent.is_dir():
+            raise CommandError(f"--metrics-file: directory {Path(metrics_file).resolve().parent} does not exist")
         try:
             if options["order_id"] is not None:
                 self._check_one(options["order_id"], max_seconds)
             elif options["dry_run"]:
                 self._dry_run(limit)
             else:
-                self._run(limit, max_seconds, options["verbosity"])
+                self._run(limit, max_seconds, options["verbosity"], metrics_file)
         except DatabaseError as exc:
             raise CommandError(f"database unavailable: {_first_line(exc)}") from None
 
@@ -77,7 +85,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"dry run: {len(due)} orders due, nothing changed")
 
-    def _run(self, limit, max_seconds, verbosity):
+    def _run(self, limit, max_seconds, verbosity, metrics_file):
         stop_event = threading.Event()
         received = []
 
@@ -93,9 +101,18 @@ class Command(BaseCommand):
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         self.stdout.write(report.summary_line())
+        if metrics_file:
+            self._write_metrics(metrics_file, report)
         if received:
             self.stdout.flush()
             sys.exit(128 + received[0])
+
+    def _write_metrics(self, path, report):
+        try:
+            write_run_metrics(path, report)
+        except OSError as exc:
+            # The run itself worked; a metrics problem is reported, not turned into a failed run.
+            self.stderr.write(f"could not write metrics to {path}: {exc.strerror or exc}")
 
     def _print_check(self, order, outcome, result):
         self.stdout.write(_describe_check(order, outcome, result))

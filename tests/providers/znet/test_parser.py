@@ -88,6 +88,12 @@ def test_anything_else_is_malformed(body):
     assert result.message.startswith("malformed answer")
 
 
+def test_a_malformed_completed_line_never_quotes_the_pin():
+    result = parse_status_answer(b"OK|2|SECRET-PIN-0000|done\nmore")
+    assert result.state == CheckState.MALFORMED
+    assert "SECRET-PIN" not in result.message and result.message.startswith("malformed answer: 'OK|2|...")
+
+
 def test_place_answers():
     assert parse_place_answer(b"OK|97.50|10250.00").accepted
     refused = parse_place_answer("3|Kupur Bilgisi Bulunamadı".encode())

@@ -1,0 +1,211 @@
+"""Is the order monitor keeping up? The report behind `manage.py monitor_health`.
+
+The monitor is degraded when
+  - orders are overdue: active orders sent to a provider whose next check time (or, when it is
+    NULL, sentAt/createdAt) lies more than MONITOR_OVERDUE_MINUTES in the past, or
+  - no check_pending_orders run succeeded within the last MONITOR_OVERDUE_MINUTES.
+Both mean cron is not running the monitor, or its runs keep failing.
+
+Timeouts in the last 24 h are counted from the history (order_status_events): rows moving an
+order to 'failed' whose message starts with "timed out" (orders.transitions.timeout_message).
+The history row is written in the same transaction as the change and records when it happened;
+lastSyncAt is not a usable clock for this, because a timeout after a failed check leaves it
+untouched.
+"""
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent
+from orders.transitions import timeout_message
+from providers.models import Integration
+
+TIMEOUT_WINDOW = timedelta(hours=24)
+
+
+@dataclass
+class HealthReport:
+    now: datetime
+    overdue_minutes: float
+    active_by_status: dict[str, int]
+    active_by_provider: list[dict]  # {"provider_id", "name", "active"}, most active first
+    due_now: int
+    overdue: int
+    oldest_active_order_id: str | None
+    oldest_active_age_seconds: float | None
+    timed_out_last_24h: int
+    last_success_at: datetime | None
+    last_run_at: datetime | None
+    last_run_succeeded: bool | None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def healthy(self):
+        return not self.problems
+
+    @property
+    def active_total(self):
+        return sum(self.active_by_status.values())
+
+    @property
+    def seconds_since_last_success(self):
+        return _seconds_between(self.last_success_at, self.now)
+
+    def as_dict(self):
+        return {
+            "healthy": self.healthy,
+            "problems": self.problems,
+            "checked_at": _iso(self.now),
+            "overdue_minutes": self.overdue_minutes,
+            "active_total": self.active_total,
+            "active_by_status": self.active_by_status,
+            "active_by_provider": self.active_by_provider,
+            "due_now": self.due_now,
+            "overdue": self.overdue,
+            "oldest_active_order_id": self.oldest_active_order_id,
+            "oldest_active_age_seconds": self.oldest_active_age_seconds,
+            "timed_out_last_24h": self.timed_out_last_24h,
+            "last_success_at": _iso(self.last_success_at),
+            "seconds_since_last_success": self.seconds_since_last_success,
+            "last_run_at": _iso(self.last_run_at),
+            "last_run_succeeded": self.last_run_succeeded,
+        }
+
+
+def build_report(now=None):
+    now = now or timezone.now()
+    overdue_minutes = settings.MONITOR_OVERDUE_MINUTES
+    cutoff = now - timedelta(minutes=overdue_minutes)
+    oldest = oldest_active_order()
+    last_run = MonitorRun.objects.filter(finished_at__isnull=False).order_by("-finished_at").first()
+    report = HealthReport(
+        now=now,
+        overdue_minutes=overdue_minutes,
+        active_by_status=active_by_status(),
+        active_by_provider=active_by_provider(),
+        due_now=Order.objects.due(now).count(),
+        overdue=overdue_orders(cutoff).count(),
+        oldest_active_order_id=str(oldest.pk) if oldest else None,
+        oldest_active_age_seconds=_seconds_between(oldest.age_reference, now) if oldest else None,
+        timed_out_last_24h=timed_out_since(now - TIMEOUT_WINDOW),
+        last_success_at=last_success_at(),
+        last_run_at=last_run.finished_at if last_run else None,
+        last_run_succeeded=last_run.succeeded if last_run else None,
+    )
+    report.problems = find_problems(report, cutoff)
+    return report
+
+
+def active_by_status():
+    rows = Order.objects.active().values("external_status").annotate(n=Count("pk")).order_by("external_status")
+    return {row["external_status"]: row["n"] for row in rows}
+
+
+def active_by_provider():
+    rows = Order.objects.active().values("provider_id").annotate(n=Count("pk")).order_by("-n", "provider_id")
+    names = {str(i.pk): i.name for i in Integration.objects.only("name")}
+    return [{"provider_id": r["provider_id"], "name": names.get(r["provider_id"]), "active": r["n"]} for r in rows]
+
+
+def overdue_orders(cutoff):
+    """Active orders a run should have checked before `cutoff`. A claimed order carries its
+    lease end (in the future), so orders being checked right now never count."""
+    return (
+        Order.objects.active()
+        .with_provider()
+        .filter(
+            Q(next_check_at__lt=cutoff)
+            | Q(next_check_at__isnull=True, sent_at__lt=cutoff)
+            | Q(next_check_at__isnull=True, sent_at__isnull=True, created_at__lt=cutoff)
+        )
+    )
+
+
+def oldest_active_order():
+    return (
+        Order.objects.active()
+        .annotate(age_from=Coalesce("sent_at", "created_at"))
+        .order_by("age_from", "id")
+        .only("id", "sent_at", "created_at")
+        .first()
+    )
+
+
+def timed_out_since(since):
+    prefix = timeout_message().split(":", 1)[0]  # "timed out"
+    return OrderEvent.objects.filter(
+        to_status=ExternalStatus.FAILED, message__startswith=prefix, created_at__gte=since
+    ).count()
+
+
+def last_success_at():
+    run = MonitorRun.objects.filter(succeeded=True, finished_at__isnull=False).order_by("-finished_at").first()
+    return run.finished_at if run else None
+
+
+def find_problems(report, cutoff):
+    problems = []
+    minutes = f"{report.overdue_minutes:g} minutes"
+    if report.overdue:
+        problems.append(
+            f"overdue backlog: {_orders(report.overdue)} overdue by more than {minutes} "
+            "(is cron running check_pending_orders?)"
+        )
+    if report.last_success_at is None:
+        problems.append("no successful check_pending_orders run recorded")
+    elif report.last_success_at < cutoff:
+        last = _iso(report.last_success_at)
+        problems.append(f"no successful check_pending_orders run in the last {minutes} (last at {last})")
+    return problems
+
+
+def format_text(report):
+    lines = [f"order monitor: {'healthy' if report.healthy else 'DEGRADED'} at {_iso(report.now)}"]
+    lines += [f"  problem: {problem}" for problem in report.problems]
+    by_status = ", ".join(f"{status} {n}" for status, n in report.active_by_status.items()) or "none"
+    lines.append(f"active orders: {report.active_total} ({by_status})")
+    for row in report.active_by_provider:
+        label = f"{row['name']} ({row['provider_id']})" if row["name"] else f"{row['provider_id'] or '(no provider)'}"
+        lines.append(f"  {label}: {row['active']}")
+    lines.append(f"due now: {report.due_now}")
+    lines.append(f"overdue by more than {report.overdue_minutes:g} minutes: {report.overdue}")
+    if report.oldest_active_order_id:
+        age = _duration(report.oldest_active_age_seconds)
+        lines.append(f"oldest active order: {report.oldest_active_order_id}, {age} old")
+    else:
+        lines.append("oldest active order: none")
+    lines.append(f"timed out in the last 24 h: {report.timed_out_last_24h}")
+    lines.append(f"last successful run: {_ago(report.last_success_at, report.seconds_since_last_success)}")
+    if report.last_run_at and not report.last_run_succeeded:
+        lines.append(f"last run: {_iso(report.last_run_at)} (did not succeed)")
+    return "\n".join(lines)
+
+
+def _orders(n):
+    return f"{n} active order" if n == 1 else f"{n} active orders"
+
+
+def _seconds_between(earlier, later):
+    return None if earlier is None else round((later - earlier).total_seconds(), 3)
+
+
+def _iso(moment):
+    return moment.isoformat(timespec="seconds") if moment else None
+
+
+def _ago(moment, seconds):
+    return f"{_iso(moment)} ({_duration(seconds)} ago)" if moment else "never"
+
+
+def _duration(seconds):
+    minutes, secs = divmod(int(max(seconds, 0)), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"

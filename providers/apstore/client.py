@@ -1,0 +1,111 @@
+"""apstore's (barakat's) HTTP client: batch status checks (client/api/check), order placing
+(client/api/newOrder) and the balance (client/api/profile). The token travels in the
+`api-token` header, never in a URL."""
+from dataclasses import replace
+from urllib.parse import quote
+
+from providers.apstore.parser import is_uuid_reference, parse_balance, parse_batch_status, parse_place_answer
+from providers.base import CheckResult, CheckState, PlaceResult, ProviderClient, configuration_error, register
+from providers.http import ProviderHTTPError, build_session, http_get
+from providers.redaction import redact, register_secret
+
+CHECK_PATH = "client/api/check"
+PLACE_PATH = "client/api/newOrder/{product}/params"
+PROFILE_PATH = "client/api/profile"
+
+# HTTP answers that say the request was refused as such: retrying soon cannot help.
+_REFUSED_STATUSES = (401, 403, 404)
+
+
+@register("apstore", "barakat")
+class ApstoreClient(ProviderClient):
+    batch_size = 50
+
+    def __init__(self, integration, session_pool_size=8):
+        super().__init__(integration, session_pool_size)
+        self.token = (integration.api_token or "").strip()
+        register_secret(self.token)
+        self.base_url = (integration.base_url or "").rstrip("/")
+        self.session = build_session(session_pool_size)
+        self.session.headers.update({"api-token": self.token, "Accept": "application/json"})
+
+    def check_statuses(self, references, deadline=None):
+        problem = self._configuration_problem()
+        if problem:
+            return dict.fromkeys(references, configuration_error(problem))
+        # Our own UUIDs and the provider's order ids cannot share a request: uuid=1 says which.
+        uuids = [reference for reference in references if is_uuid_reference(reference)]
+        order_ids = [reference for reference in references if not is_uuid_reference(reference)]
+        results = {}
+        for group, by_uuid in ((uuids, True), (order_ids, False)):
+            if group:
+                results.update(self._check_group(group, by_uuid, deadline))
+        return {reference: results[reference] for reference in references}
+
+    def place_order(self, reference, request, deadline=None):
+        problem = self._configuration_problem()
+        if problem:
+            return PlaceResult(accepted=False, message=problem)
+        params = {"qty": request.quantity, "order_uuid": reference}
+        if request.player_id:
+            params["playerId"] = request.player_id
+        path = PLACE_PATH.format(product=quote(str(request.product).strip(), safe=""))
+        try:
+            answer = http_get(self.session, self._url(path), params, deadline=deadline)
+        except ProviderHTTPError as exc:
+            return _place_result_of_http_error(exc)
+        result = parse_place_answer(answer.body)
+        return replace(result, message=redact(result.message))
+
+    def balance(self, deadline=None):
+        """The account balance. Raises ProviderHTTPError when there is no readable answer."""
+        problem = self._configuration_problem()
+        if problem:
+            raise ProviderHTTPError(problem, transient=False)
+        answer = http_get(self.session, self._url(PROFILE_PATH), deadline=deadline)
+        balance = parse_balance(answer.body)
+        if balance is None:
+            raise ProviderHTTPError("malformed answer: no balance in the profile", transient=False)
+        return balance
+
+    def close(self):
+        self.session.close()
+
+    def _check_group(self, references, by_uuid, deadline):
+        params = {"orders": "[" + ",".join(reference.strip() for reference in references) + "]"}
+        if by_uuid:
+            params["uuid"] = 1
+        try:
+            answer = http_get(self.session, self._url(CHECK_PATH), params, deadline=deadline)
+        except ProviderHTTPError as exc:
+            return dict.fromkeys(references, _result_of_http_error(exc))
+        results = parse_batch_status(answer.body, references)
+        return {reference: replace(result, message=redact(result.message)) for reference, result in results.items()}
+
+    def _configuration_problem(self):
+        if not self.base_url:
+            return "integration has no baseUrl"
+        if not self.token:
+            return "integration has no apiToken"
+        return None
+
+    def _url(self, path):
+        return f"{self.base_url}/{path}"
+
+
+def _result_of_http_error(exc):
+    if exc.status_code in _REFUSED_STATUSES:
+        return CheckResult(
+            CheckState.CONFIGURATION_ERROR,
+            message=f"{exc} (check the integration's baseUrl and apiToken)",
+            permanent=True,
+        )
+    return CheckResult(CheckState.TRANSPORT_ERROR, message=str(exc))
+
+
+def _place_result_of_http_error(exc):
+    if exc.status_code in _REFUSED_STATUSES:
+        # Refused before any order was made: a definite no, not an unknown outcome.
+        return PlaceResult(accepted=False, message=f"{exc} (check the integration's baseUrl, apiToken and product)")
+    # The request may have reached apstore before the failure: never place it again blindly.
+    return PlaceResult(accepted=False, message=str(exc), uncertain=True)

@@ -1,0 +1,204 @@
+"""Reading apstore (barakat) JSON answers. Pure functions: bytes in, results out, never an exception.
+
+Batch status (client/api/check):
+  {"status": "OK", "data": [{"order_id": 7, "order_uuid": "...", "status": "accept", "pin": ..}, ..]}
+  {"status": "<anything else>", "message": ..}    the query failed (not the orders)
+Place order (client/api/newOrder/..):
+  {"status": "OK", "data": {"order_id": 7, "status": "wait", ..}}
+"""
+import json
+import math
+import re
+import uuid
+
+from providers.base import CheckResult, CheckState, PlaceResult
+
+_STATES = {
+    **dict.fromkeys(("accept", "success", "done"), CheckState.COMPLETED),
+    **dict.fromkeys(("reject", "failed", "cancelled"), CheckState.FAILED),
+    **dict.fromkeys(("wait", "pending", "processing"), CheckState.IN_PROGRESS),
+}
+_NO_PIN_VALUES = {"", "-"}
+_UUID_TEXT = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_MAX_QUOTED = 80
+
+NOT_MENTIONED_MESSAGE = "the provider's answer did not mention this order"
+NO_REASON_MESSAGE = "rejected by the provider (no reason given)"
+_NO_STATUS_MESSAGE = "malformed answer: no 'status' text"
+
+
+def is_uuid_reference(reference):
+    """Our own order UUID (32 hex digits or the dashed form), as opposed to a provider order id."""
+    return isinstance(reference, str) and _UUID_TEXT.fullmatch(reference.strip()) is not None
+
+
+def parse_batch_status(body, references):
+    """{reference: CheckResult} for every reference asked about, whatever the body holds."""
+    answer, problem = _load(body)
+    if problem:
+        return _for_all(references, CheckResult(CheckState.MALFORMED, message=problem))
+    if not _has_status(answer):
+        return _for_all(references, CheckResult(CheckState.MALFORMED, message=_NO_STATUS_MESSAGE))
+    if not _status_is_ok(answer):
+        return _for_all(references, _provider_error(answer))
+    entries = answer.get("data")
+    if not isinstance(entries, list):
+        return _for_all(references, CheckResult(CheckState.MALFORMED, message="malformed answer: no list in 'data'"))
+    by_key = _index_entries(entries)
+    results = {}
+    for reference in references:
+        entry = by_key.get(_match_key(reference))
+        results[reference] = _entry_result(entry) if entry is not None else _not_mentioned()
+    return results
+
+
+def parse_place_answer(body):
+    """The answer to newOrder. Accepted only with the provider's order id; an answer we cannot
+    read leaves it unknown whether the provider took the order (uncertain)."""
+    answer, problem = _load(body)
+    if problem or not _has_status(answer):
+        return PlaceResult(accepted=False, message=problem or _NO_STATUS_MESSAGE, uncertain=True)
+    if not _status_is_ok(answer):
+        return PlaceResult(accepted=False, message=_provider_error(answer).message)
+    data = answer.get("data")
+    order_id = _id_text(data.get("order_id")) if isinstance(data, dict) else None
+    if order_id is None:
+        return PlaceResult(accepted=False, message="malformed answer: 'OK' without an order_id", uncertain=True)
+    word = data.get("status")
+    message = _message_of(data) or f"accepted as order {order_id}" + (f" ({word})" if isinstance(word, str) else "")
+    return PlaceResult(accepted=True, reference=order_id, message=message)
+
+
+def parse_balance(body):
+    """The balance from client/api/profile (top level or under 'data'), or None if unreadable."""
+    answer, problem = _load(body)
+    if problem:
+        return None
+    data = answer.get("data")
+    value = answer.get("balance", data.get("balance") if isinstance(data, dict) else None)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        balance = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return balance if math.isfinite(balance) else None
+
+
+def _load(body):
+    """(JSON object, None), or (None, why it cannot be read)."""
+    if isinstance(body, str):
+        text = body
+    else:
+        try:
+            text = bytes(body).decode("utf-8")
+        except (UnicodeDecodeError, TypeError):
+            return None, "malformed answer: not valid UTF-8"
+    text = text.lstrip("\ufeff").strip()
+    try:
+        answer = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        return None, f"malformed answer: not JSON: {_quote(text)}"
+    if not isinstance(answer, dict):
+        return None, f"malformed answer: not a JSON object: {_quote(text)}"
+    return answer, None
+
+
+def _has_status(answer):
+    return isinstance(answer.get("status"), str)
+
+
+def _status_is_ok(answer):
+    return answer["status"].strip().upper() == "OK"
+
+
+def _provider_error(answer):
+    fallback = f"provider answered status {_quote(answer['status'])}"
+    return CheckResult(CheckState.PROVIDER_ERROR, message=_message_of(answer) or fallback)
+
+
+def _index_entries(entries):
+    """{match key: entry}; an entry is found by its order_uuid and by its order_id. The first
+    entry wins when the provider lists one order twice."""
+    by_key = {}
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        for field in ("order_uuid", "order_id"):
+            key = _match_key(entry.get(field))
+            if key is not None:
+                by_key.setdefault(key, entry)
+    return by_key
+
+
+def _match_key(value):
+    """Ids compare as text; UUIDs compare as UUIDs (dashes and letter case do not matter)."""
+    text = _id_text(value)
+    if text is None:
+        return None
+    return ("uuid", uuid.UUID(text).hex) if is_uuid_reference(text) else ("id", text)
+
+
+def _id_text(value):
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _entry_result(entry):
+    word = entry.get("status")
+    state = _STATES.get(word.strip().lower()) if isinstance(word, str) else None
+    if state is None:
+        return CheckResult(CheckState.MALFORMED, message=f"malformed answer: unknown order status {_quote(word)}")
+    message = _message_of(entry)
+    if state == CheckState.COMPLETED:
+        return CheckResult(state, pin=_pin_of(entry), message=message)
+    if state == CheckState.FAILED:
+        return CheckResult(state, message=message or NO_REASON_MESSAGE)
+    return CheckResult(state, message=message)
+
+
+def _pin_of(entry):
+    for field in ("pin", "code"):
+        value = entry.get(field)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str) and value.strip() not in _NO_PIN_VALUES:
+            return value.strip()
+    return None
+
+
+def _message_of(answer):
+    """replay_api (a list of strings, joined), else note, else message."""
+    replay = answer.get("replay_api")
+    if isinstance(replay, str):
+        replay = [replay]
+    if isinstance(replay, list):
+        parts = [part.strip() for part in replay if isinstance(part, str) and part.strip()]
+        if parts:
+            return "; ".join(parts)
+    for field in ("note", "message"):
+        value = answer.get(field)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
+
+
+def _for_all(references, result):
+    return dict.fromkeys(references, result)
+
+
+def _not_mentioned():
+    return CheckResult(CheckState.PROVIDER_ERROR, message=NOT_MENTIONED_MESSAGE)
+
+
+def _quote(value):
+    if isinstance(value, str):
+        text = value
+    elif value is None or isinstance(value, int | float):
+        text = repr(value)
+    else:
+        text = f"<{type(value).__name__}>"  # never repr() a nested value: it may be very deep
+    quoted = text if len(text) <= _MAX_QUOTED else text[:_MAX_QUOTED] + "..."
+    return repr(quoted)

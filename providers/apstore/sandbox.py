@@ -1,0 +1,351 @@
+"""A fake apstore (barakat) server for tests, the demo and the benchmarks (real HTTP on 127.0.0.1).
+
+Orders live in memory, found by the provider's order id or, with `uuid=1`, by the order_uuid the
+placing side sent. An order answers `wait` to its first status checks and its final state
+(`accept` with a generated PIN, or `reject` with a reason) from the `checks_until_final`-th check
+on. Every request needs the right `api-token` header (else HTTP 401 with a JSON error).
+
+Faults, at random rates or queued: `error_status` (a non-OK answer), `http500`, `slow` (the
+answer comes `slow_seconds` late), `malformed` (a body that is not the expected JSON) and `omit`
+(the order is left out of the answer). Every request is kept in a log without the token,
+readable in-process or at GET /_sandbox/log.
+"""
+import json
+import random
+import re
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+REQUEST_FAULTS = ("error_status", "http500", "slow", "malformed")
+ORDER_FAULTS = ("omit",)
+FAULT_KINDS = REQUEST_FAULTS + ORDER_FAULTS
+
+UNAUTHORIZED_ANSWER = {"status": "ERROR", "message": "Unauthenticated: missing or invalid api-token"}
+TRY_LATER_ANSWER = {"status": "ERROR", "message": "Service busy, try again later"}
+MALFORMED_BODIES = (
+    "<html><body><h1>502 Bad Gateway</h1></body></html>",
+    '{"status": "OK", "data": [',
+    '{"status": "OK", "data": {"order_id": 1}}',
+    "[]",
+)
+PRICE = 2.5
+
+_PLACE_PATH = re.compile(r"/client/api/newOrder/(?P<product>[^/]+)/params")
+
+
+@dataclass
+class SandboxConfig:
+    token: str = "demo-api-token"
+    checks_until_final: int = 2
+    fail_ratio: float = 0.0  # share of placed orders that end rejected
+    latency: float = 0.0  # seconds added to every answer
+    error_status_rate: float = 0.0  # shares of check requests answered with each fault
+    http500_rate: float = 0.0
+    slow_rate: float = 0.0
+    slow_seconds: float = 30.0
+    malformed_rate: float = 0.0
+    omit_rate: float = 0.0  # share of orders left out of a check answer
+    balance: float = 10250.0
+    first_order_id: int = 70001
+    seed: int | None = None
+
+
+@dataclass
+class SandboxOrder:
+    order_id: str
+    order_uuid: str | None = None
+    outcome: str = "completed"  # or "failed"
+    pin: str | None = None
+    reason: str = "Out of stock, order cancelled"
+    checks_until_final: int = 2
+    checks: int = 0
+    product: str = ""
+    qty: int = 1
+    player_id: str = ""
+    queued_faults: list = field(default_factory=list)
+
+
+class ApstoreSandbox:
+    def __init__(self, config=None):
+        self.config = config or SandboxConfig()
+        self.orders: dict[str, SandboxOrder] = {}  # by provider order id
+        self.request_log: list[dict] = []
+        self.balance = self.config.balance
+        self._by_uuid: dict[str, SandboxOrder] = {}
+        self._request_faults: list[str] = []
+        self._next_id = self.config.first_order_id
+        self._lock = threading.RLock()
+        self._random = random.Random(self.config.seed)
+        self._server = None
+        self._thread = None
+
+    # -- seeding and inspection (tests) -------------------------------------------------------
+    def add_order(self, order_uuid=None, outcome="completed", pin=None, checks_until_final=None, reason=None, **extra):
+        """Make the provider know an order; `order_id` is generated unless given in `extra`."""
+        with self._lock:
+            order_id = str(extra.pop("order_id", None) or self._take_order_id())
+            order = SandboxOrder(
+                order_id=order_id,
+                order_uuid=order_uuid,
+                outcome=outcome,
+                pin=pin if pin is not None or outcome != "completed" else _generate_pin(),
+                checks_until_final=checks_until_final or self.config.checks_until_final,
+                **extra,
+            )
+            if reason is not None:
+                order.reason = reason
+            self.orders[order_id] = order
+            if order_uuid:
+                self._by_uuid[uuid.UUID(order_uuid).hex] = order
+        return order
+
+    def queue_fault(self, kind, times=1, order=None):
+        """The next `times` check requests answer with this fault; with `order` (its order_uuid
+        or order id), the next `times` requests that ask about that order."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; expected one of {FAULT_KINDS}")
+        if kind in ORDER_FAULTS and order is None:
+            raise ValueError(f"fault {kind!r} needs the order it applies to")
+        with self._lock:
+            if order is None:
+                self._request_faults.extend([kind] * times)
+                return
+            target = self._find(order)
+            if target is None:
+                raise KeyError(f"the sandbox has no order {order!r}")
+            target.queued_faults.extend([kind] * times)
+
+    def find_order(self, reference):
+        with self._lock:
+            return self._find(reference)
+
+    def check_requests(self):
+        with self._lock:
+            return [entry for entry in self.request_log if entry["path"] == "check"]
+
+    # -- serving ----------------------------------------------------------------------------
+    def start(self, host="127.0.0.1", port=0):
+        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server.daemon_threads = True
+        # A short poll interval lets stop() return at once instead of after up to half a second.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self, host="127.0.0.1", port=8766):
+        self.start(host, port)
+        self.wait()
+
+    def wait(self):
+        """Block until the server stops (Ctrl-C interrupts the wait)."""
+        while self._thread.is_alive():
+            self._thread.join(0.5)
+
+    def stop(self):
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def base_url(self):
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # -- the endpoints: (HTTP status, JSON-able answer or raw text, delay seconds) -----------
+    def answer(self, path, params, token):
+        endpoint, product = _endpoint_of(path)
+        if endpoint is None:
+            return 404, {"status": "ERROR", "message": "not found"}, 0
+        if not secrets.compare_digest((token or "").encode(), self.config.token.encode()):
+            self._log(endpoint, result="unauthorized")
+            return 401, UNAUTHORIZED_ANSWER, self.config.latency
+        if endpoint == "check":
+            return self._answer_check(params)
+        if endpoint == "newOrder":
+            return self._answer_place(product, params)
+        self._log("profile", result="ok")
+        return 200, {"balance": f"{self.balance:.2f}", "currency": "USD"}, self.config.latency
+
+    def _answer_check(self, params):
+        asked = _parse_orders(params.get("orders"))
+        by_uuid = params.get("uuid") == "1"
+        if asked is None:
+            self._log("check", orders=[], uuid=by_uuid, result="bad orders parameter")
+            return 200, {"status": "ERROR", "message": "orders must look like [id1,id2,...]"}, self.config.latency
+        with self._lock:
+            found = {id(order): order for order in (self._find(ref, by_uuid) for ref in asked) if order is not None}
+            found = list(found.values())  # each order once, even when asked about twice
+            order_faults = {order.order_id: self._pop_order_fault(order) for order in found}
+            fault = self._pop_request_fault() or next((f for f in order_faults.values() if f in REQUEST_FAULTS), None)
+            delay = self.config.latency + (self.config.slow_seconds if fault == "slow" else 0)
+            if fault in ("error_status", "http500", "malformed"):
+                self._log("check", orders=asked, uuid=by_uuid, result=fault)
+                return self._fault_answer(fault) + (delay,)
+            data = [self._entry(order) for order in found if order_faults[order.order_id] != "omit"]
+            self._log("check", orders=asked, uuid=by_uuid, result=f"{len(data)} entries")
+        return 200, {"status": "OK", "data": data}, delay
+
+    def _answer_place(self, product, params):
+        qty, order_uuid = params.get("qty", ""), params.get("order_uuid") or None
+        refusal = _place_refusal(product, qty, order_uuid)
+        with self._lock:
+            if refusal is None and order_uuid and self._find(order_uuid, by_uuid=True):
+                refusal = "order_uuid was already used"
+            self._log(
+                "newOrder",
+                product=product,
+                order_uuid=order_uuid,
+                qty=qty,
+                player_id=params.get("playerId", ""),
+                result=refusal or "placed",
+            )
+            if refusal:
+                return 200, {"status": "ERROR", "message": refusal}, self.config.latency
+            failed = self._random.random() < self.config.fail_ratio
+            order = self.add_order(
+                order_uuid=order_uuid,
+                outcome="failed" if failed else "completed",
+                product=product,
+                qty=int(qty),
+                player_id=params.get("playerId", ""),
+            )
+            self.balance -= PRICE * int(qty)
+        data = {"order_id": int(order.order_id), "order_uuid": order_uuid, "status": "wait", "price": PRICE * int(qty)}
+        return 200, {"status": "OK", "data": data}, self.config.latency
+
+    def _entry(self, order):
+        order.checks += 1
+        entry = {"order_id": _json_id(order.order_id), "order_uuid": order.order_uuid, "qty": order.qty}
+        if order.checks < order.checks_until_final:
+            return {**entry, "status": "wait", "replay_api": [], "note": "Order is being processed"}
+        if order.outcome == "completed":
+            return {**entry, "status": "accept", "pin": order.pin, "replay_api": ["Order completed"]}
+        return {**entry, "status": "reject", "replay_api": [], "note": order.reason}
+
+    def _find(self, reference, by_uuid=None):
+        """The order asked about: by order_uuid when `by_uuid`, by order id when False, by
+        either when None."""
+        reference = (reference or "").strip()
+        if by_uuid is not False:
+            try:
+                order = self._by_uuid.get(uuid.UUID(reference).hex)
+            except ValueError:
+                order = None
+            if order is not None or by_uuid:
+                return order
+        return self.orders.get(reference)
+
+    def _pop_order_fault(self, order):
+        if order.queued_faults:
+            return order.queued_faults.pop(0)
+        return "omit" if self._random.random() < self.config.omit_rate else None
+
+    def _pop_request_fault(self):
+        if self._request_faults:
+            return self._request_faults.pop(0)
+        roll = self._random.random()
+        for kind in REQUEST_FAULTS:
+            rate = getattr(self.config, f"{kind}_rate")
+            if roll < rate:
+                return kind
+            roll -= rate
+        return None
+
+    def _fault_answer(self, kind):
+        if kind == "error_status":
+            return (200, TRY_LATER_ANSWER)
+        if kind == "http500":
+            return (500, "Internal Server Error")
+        return (200, self._random.choice(MALFORMED_BODIES))
+
+    def _take_order_id(self):
+        while str(self._next_id) in self.orders:
+            self._next_id += 1
+        self._next_id += 1
+        return self._next_id - 1
+
+    def _log(self, endpoint, **details):
+        # Never the token: only what was asked and how it was answered.
+        with self._lock:
+            self.request_log.append({"path": endpoint, **details, "at": time.time()})
+
+
+def _endpoint_of(path):
+    """(endpoint name, package id) for a request path, or (None, None)."""
+    path = path.rstrip("/")
+    if path == "/client/api/check":
+        return "check", None
+    if path == "/client/api/profile":
+        return "profile", None
+    match = _PLACE_PATH.fullmatch(path)
+    return ("newOrder", match["product"]) if match else (None, None)
+
+
+def _parse_orders(text):
+    """`[id1,id2,...]` -> ["id1", "id2", ...], or None when it does not look like that."""
+    text = (text or "").strip()
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    return [part.strip().strip('"') for part in text[1:-1].split(",") if part.strip()]
+
+
+def _place_refusal(product, qty, order_uuid):
+    if not product.isdigit():
+        return "package not found"
+    if not qty.isdigit() or int(qty) < 1:
+        return "qty must be a positive whole number"
+    if order_uuid:
+        try:
+            uuid.UUID(order_uuid)
+        except ValueError:
+            return "order_uuid must be a UUID"
+    return None
+
+
+def _json_id(order_id):
+    return int(order_id) if order_id.isdigit() else order_id
+
+
+def _generate_pin():
+    raw = secrets.token_hex(8).upper()
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def _handler_for(sandbox):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            url = urlsplit(self.path)
+            if url.path == "/_sandbox/log":
+                with sandbox._lock:
+                    return self._send(200, list(sandbox.request_log))
+            params = {key: values[0] for key, values in parse_qs(url.query, keep_blank_values=True).items()}
+            status, answer, delay = sandbox.answer(url.path, params, self.headers.get("api-token"))
+            if delay:
+                time.sleep(delay)
+            self._send(status, answer)
+
+        def _send(self, status, answer):
+            if isinstance(answer, str):
+                data, content_type = answer.encode("utf-8"), "text/html; charset=utf-8"
+            else:
+                data, content_type = json.dumps(answer, ensure_ascii=False).encode("utf-8"), "application/json"
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting (a timeout test)
+
+        def log_message(self, format, *args):
+            pass  # the sandbox keeps its own log, without the token
+
+    return Handler

@@ -1,0 +1,334 @@
+"""apstore's JSON answers -> results, for every shape the provider (or a broken proxy) may send."""
+import json
+import uuid
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from providers.apstore.parser import (
+    NO_REASON_MESSAGE,
+    NOT_MENTIONED_MESSAGE,
+    is_uuid_reference,
+    parse_balance,
+    parse_batch_status,
+    parse_place_answer,
+)
+from providers.base import CheckResult, CheckState
+
+COMPLETED_WORDS = ("accept", "success", "done")
+FAILED_WORDS = ("reject", "failed", "cancelled")
+IN_PROGRESS_WORDS = ("wait", "pending", "processing")
+EXPECTED_STATE = {
+    **dict.fromkeys(COMPLETED_WORDS, CheckState.COMPLETED),
+    **dict.fromkeys(FAILED_WORDS, CheckState.FAILED),
+    **dict.fromkeys(IN_PROGRESS_WORDS, CheckState.IN_PROGRESS),
+}
+
+
+def body(answer):
+    return json.dumps(answer, ensure_ascii=False).encode("utf-8")
+
+
+def ok(*entries):
+    return body({"status": "OK", "data": list(entries)})
+
+
+def one(entry, reference="7"):
+    return parse_batch_status(ok({"order_id": 7, **entry}), [reference])[reference]
+
+
+# -- order status words ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word", list(EXPECTED_STATE))
+@pytest.mark.parametrize("spelling", [str.lower, str.upper, str.title, lambda w: f"  {w}\t"])
+def test_status_words_are_read_case_insensitively_and_trimmed(word, spelling):
+    assert one({"status": spelling(word)}).state == EXPECTED_STATE[word]
+
+
+@pytest.mark.parametrize("status", ["approved", "", "1", 2, None, ["accept"], {"x": 1}])
+def test_an_unknown_order_status_is_malformed_for_that_order_only(status):
+    results = parse_batch_status(ok({"order_id": 1, "status": status}, {"order_id": 2, "status": "accept"}), ["1", "2"])
+    assert results["1"].state == CheckState.MALFORMED
+    assert "unknown order status" in results["1"].message
+    assert results["2"].state == CheckState.COMPLETED
+
+
+def test_a_missing_order_status_is_malformed():
+    assert one({}).state == CheckState.MALFORMED
+
+
+# -- PINs --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["pin", "code"])
+def test_a_completed_order_carries_its_pin_trimmed(field):
+    result = one({"status": "accept", field: "  ABCD-1234 5678 \n"})
+    assert result == CheckResult(CheckState.COMPLETED, pin="ABCD-1234 5678")
+
+
+def test_a_non_ascii_pin_is_kept_exactly():
+    assert one({"status": "done", "pin": "ŞİFRE-ğüç-١٢٣-✓"}).pin == "ŞİFRE-ğüç-١٢٣-✓"
+
+
+@pytest.mark.parametrize("value", ["", "   ", "-", " - ", None])
+def test_an_empty_or_dash_pin_means_no_pin(value):
+    result = one({"status": "accept", "pin": value})
+    assert result.state == CheckState.COMPLETED
+    assert result.pin is None
+
+
+def test_without_any_pin_field_a_completed_order_has_no_pin():
+    assert one({"status": "success"}).pin is None
+
+
+def test_pin_wins_over_code_and_code_is_used_when_pin_is_empty():
+    assert one({"status": "accept", "pin": "P-1", "code": "C-1"}).pin == "P-1"
+    assert one({"status": "accept", "pin": "-", "code": "C-1"}).pin == "C-1"
+
+
+def test_a_numeric_pin_is_kept_as_text():
+    assert one({"status": "accept", "pin": 12345678}).pin == "12345678"
+
+
+def test_a_pin_on_an_unfinished_or_failed_order_is_not_reported():
+    # On a rejected order `code` may be an error code, never a PIN to hand to the customer.
+    assert one({"status": "wait", "pin": "P-1"}).pin is None
+    assert one({"status": "reject", "code": "E42"}).pin is None
+
+
+# -- messages ----------------------------------------------------------------------------------
+
+
+def test_replay_api_lines_are_joined_and_win_over_note_and_message():
+    result = one({"status": "reject", "replay_api": [" out of stock ", "", 5, "refunded"], "note": "n", "message": "m"})
+    assert result == CheckResult(CheckState.FAILED, message="out of stock; refunded")
+
+
+def test_note_then_message_are_used_when_replay_api_says_nothing():
+    assert one({"status": "wait", "replay_api": [], "note": " queued ", "message": "m"}).message == "queued"
+    assert one({"status": "wait", "replay_api": None, "note": "", "message": "in line"}).message == "in line"
+
+
+def test_a_single_replay_api_string_is_taken_as_is():
+    assert one({"status": "accept", "pin": "P", "replay_api": "delivered"}).message == "delivered"
+
+
+def test_a_rejection_without_a_reason_still_says_what_happened():
+    assert one({"status": "cancelled"}) == CheckResult(CheckState.FAILED, message=NO_REASON_MESSAGE)
+
+
+# -- matching entries to references ------------------------------------------------------------
+
+
+def test_references_the_answer_does_not_mention_get_a_provider_error_of_their_own():
+    results = parse_batch_status(ok({"order_id": 1, "status": "accept", "pin": "X"}), ["1", "2"])
+    assert results["1"].state == CheckState.COMPLETED
+    assert results["2"] == CheckResult(CheckState.PROVIDER_ERROR, message=NOT_MENTIONED_MESSAGE)
+
+
+def test_an_empty_data_list_mentions_no_order():
+    results = parse_batch_status(ok(), ["1", "2"])
+    assert {r.message for r in results.values()} == {NOT_MENTIONED_MESSAGE}
+
+
+def test_an_order_id_number_matches_its_text_reference():
+    answer = ok({"order_id": 70001, "status": "wait"}, {"order_id": "70002", "status": "done"})
+    results = parse_batch_status(answer, ["70001", "70002"])
+    assert results["70001"].state == CheckState.IN_PROGRESS
+    assert results["70002"].state == CheckState.COMPLETED
+
+
+def test_entries_are_found_by_order_uuid_whatever_its_spelling():
+    ours = uuid.uuid4()
+    answer = ok({"order_id": 5, "order_uuid": str(ours).upper(), "status": "accept", "pin": "P"})
+    for reference in (ours.hex, str(ours)):
+        assert parse_batch_status(answer, [reference])[reference].pin == "P"
+
+
+def test_an_entry_with_a_null_order_uuid_is_found_by_its_order_id():
+    results = parse_batch_status(ok({"order_id": 5, "order_uuid": None, "status": "accept", "pin": "P"}), ["5"])
+    assert results["5"].pin == "P"
+
+
+def test_the_first_of_two_entries_for_one_order_wins():
+    results = parse_batch_status(ok({"order_id": 5, "status": "wait"}, {"order_id": 5, "status": "reject"}), ["5"])
+    assert results["5"].state == CheckState.IN_PROGRESS
+
+
+def test_entries_that_are_not_objects_are_skipped():
+    results = parse_batch_status(ok("5", 5, None, [5], {"order_id": 6, "status": "wait"}), ["5", "6"])
+    assert results["5"].message == NOT_MENTIONED_MESSAGE
+    assert results["6"].state == CheckState.IN_PROGRESS
+
+
+def test_a_byte_order_mark_and_surrounding_blanks_are_tolerated():
+    raw = "\ufeff  " + json.dumps({"status": "ok", "data": [{"order_id": 1, "status": "wait"}]}) + "\n"
+    assert parse_batch_status(raw.encode("utf-8"), ["1"])["1"].state == CheckState.IN_PROGRESS
+
+
+# -- answers about the query, not the orders ---------------------------------------------------
+
+
+def test_a_non_ok_status_is_a_provider_error_for_every_reference():
+    results = parse_batch_status(body({"status": "ERROR", "message": "Too many requests"}), ["1", "2"])
+    assert results == dict.fromkeys(["1", "2"], CheckResult(CheckState.PROVIDER_ERROR, message="Too many requests"))
+
+
+def test_a_non_ok_status_without_a_message_names_the_status():
+    result = parse_batch_status(body({"status": "FAIL"}), ["1"])["1"]
+    assert result.state == CheckState.PROVIDER_ERROR
+    assert "FAIL" in result.message
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"<html><body>502 Bad Gateway</body></html>",
+        b'{"status": "OK", "data": [',
+        b"[]",
+        b'"OK"',
+        b"null",
+        b'{"data": []}',
+        b'{"status": 1, "data": []}',
+        b'{"status": "OK"}',
+        b'{"status": "OK", "data": null}',
+        b'{"status": "OK", "data": {"order_id": 1, "status": "accept"}}',
+        b"\xff\xfe\x00garbage",
+        b"[" * 100_000,
+    ],
+)
+def test_unreadable_or_wrongly_shaped_answers_are_malformed_for_every_reference(raw):
+    results = parse_batch_status(raw, ["1", "2"])
+    assert set(results) == {"1", "2"}
+    assert all(r.state == CheckState.MALFORMED and r.message.startswith("malformed answer") for r in results.values())
+
+
+def test_non_utf8_bytes_are_reported_as_such():
+    assert parse_batch_status(b'{"status": "OK", "data": ["\xe9"]}', ["1"])["1"].message == (
+        "malformed answer: not valid UTF-8"
+    )
+
+
+# -- placing an order --------------------------------------------------------------------------
+
+
+def test_an_accepted_order_reports_the_providers_order_id():
+    result = parse_place_answer(body({"status": "OK", "data": {"order_id": 70001, "status": "wait", "price": 2.5}}))
+    assert result.accepted and not result.uncertain
+    assert result.reference == "70001"
+    assert "70001" in result.message
+
+
+def test_a_refused_order_keeps_the_providers_message_and_is_certain():
+    result = parse_place_answer(body({"status": "ERROR", "message": "Insufficient balance"}))
+    assert (result.accepted, result.uncertain, result.message) == (False, False, "Insufficient balance")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"", b"<html>504</html>", b"\xff", b'{"status": "OK"}', b'{"status": "OK", "data": {"status": "wait"}}', b"[]"],
+)
+def test_an_unreadable_place_answer_leaves_the_outcome_unknown(raw):
+    result = parse_place_answer(raw)
+    assert (result.accepted, result.uncertain) == (False, True)
+
+
+# -- balance and references --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ({"balance": 10250.5}, 10250.5),
+        ({"balance": "99.90"}, 99.9),
+        ({"status": "OK", "data": {"balance": 3}}, 3.0),
+        ({"balance": "lots"}, None),
+        ({"balance": True}, None),
+        ({"balance": "nan"}, None),
+        ({}, None),
+    ],
+)
+def test_balance(answer, expected):
+    assert parse_balance(body(answer)) == expected
+
+
+def test_balance_of_an_unreadable_answer_is_none():
+    assert parse_balance(b"<html>") is None
+
+
+@pytest.mark.parametrize(
+    ("reference", "ours"),
+    [
+        (uuid.uuid4().hex, True),
+        (str(uuid.uuid4()), True),
+        (uuid.uuid4().hex.upper(), True),
+        ("70001", False),
+        ("abc", False),
+        (uuid.uuid4().hex[:31], False),
+        ("{" + str(uuid.uuid4()) + "}", False),
+    ],
+)
+def test_our_uuids_are_told_apart_from_provider_order_ids(reference, ours):
+    assert is_uuid_reference(reference) is ours
+
+
+# -- properties --------------------------------------------------------------------------------
+
+REFERENCES = ["1", "70001", uuid.UUID(int=7).hex, "abc"]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=400))
+def test_the_parser_never_raises_on_arbitrary_bytes(raw):
+    results = parse_batch_status(raw, REFERENCES)
+    assert set(results) == set(REFERENCES)
+    assert all(isinstance(result, CheckResult) for result in results.values())
+    assert isinstance(parse_place_answer(raw).accepted, bool)
+    parse_balance(raw)
+
+
+@settings(max_examples=300)
+@given(json_values, st.sampled_from(["OK", "ok", "ERROR"]))
+def test_the_parser_never_raises_on_arbitrary_json_in_any_place(data, status):
+    for answer in (data, {"status": status, "data": data}, {"status": status, "data": [data]}):
+        results = parse_batch_status(body(answer), REFERENCES)
+        assert set(results) == set(REFERENCES)
+        parse_place_answer(body(answer))
+
+
+words = st.sampled_from(list(EXPECTED_STATE)).flatmap(
+    lambda word: st.sampled_from([word, word.upper(), word.capitalize(), f" {word} "])
+)
+pins = st.one_of(st.none(), st.just("-"), st.just(""), st.text(min_size=1, max_size=20))
+entries = st.fixed_dictionaries(
+    {"word": words, "pin": pins, "pin_field": st.sampled_from(["pin", "code"]), "note": st.text(max_size=20)}
+)
+
+
+@settings(max_examples=200)
+@given(st.dictionaries(st.integers(1, 10**9), entries, max_size=8), st.sets(st.integers(1, 10**9), max_size=3))
+def test_valid_answers_are_classified_correctly(orders, unknown_ids):
+    data = [
+        {"order_id": order_id, "status": e["word"], e["pin_field"]: e["pin"], "note": e["note"]}
+        for order_id, e in orders.items()
+    ]
+    references = [str(order_id) for order_id in orders] + [str(i) for i in unknown_ids - set(orders)]
+    results = parse_batch_status(ok(*data), references)
+    assert set(results) == set(references)
+    for order_id, e in orders.items():
+        result, state = results[str(order_id)], EXPECTED_STATE[e["word"].strip().lower()]
+        assert result.state == state
+        pin = e["pin"].strip() if e["pin"] and e["pin"].strip() not in ("", "-") else None
+        assert result.pin == (pin if state == CheckState.COMPLETED else None)
+        if e["note"].strip():
+            assert result.message == e["note"].strip()
+    for order_id in unknown_ids - set(orders):
+        assert results[str(order_id)].message == NOT_MENTIONED_MESSAGE
