@@ -222,3 +222,25 @@ def test_bad_setting_is_one_line_and_non_zero():
     code, _, stderr = run_command("check_pending_orders", MONITOR_BACKOFF_BASE_SECONDS="fast")
     assert code == 2
     assert stderr.strip() == "Configuration error: MONITOR_BACKOFF_BASE_SECONDS must be a number, got 'fast'"
+
+
+def test_metrics_file_is_written_after_the_run(make_order, tmp_path):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    make_order()
+    path = tmp_path / "order_monitor.prom"
+    check("--metrics-file", str(path))
+    samples = {
+        (sample.name, sample.labels.get("outcome")): sample.value
+        for family in text_string_to_metric_families(path.read_text())
+        for sample in family.samples
+    }
+    assert samples[("order_monitor_last_run_checked_orders", None)] == 1
+    assert samples[("order_monitor_last_run_orders", "completed")] == 1
+
+
+def test_metrics_file_in_a_missing_directory_is_refused_before_the_run(make_order, tmp_path, sandbox):
+    make_order()
+    with pytest.raises(CommandError, match="does not exist"):
+        check("--metrics-file", str(tmp_path / "missing" / "x.prom"))
+    assert sandbox.status_checks() == []
