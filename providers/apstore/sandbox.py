@@ -10,7 +10,6 @@ answer comes `slow_seconds` late), `malformed` (a body that is not the expected 
 (the order is left out of the answer). Every request is kept in a log without the token,
 readable in-process or at GET /_sandbox/log.
 """
-import json
 import random
 import re
 import secrets
@@ -18,8 +17,8 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+
+from providers.sandbox_http import SandboxServer, generate_pin
 
 REQUEST_FAULTS = ("error_status", "http500", "slow", "malformed")
 ORDER_FAULTS = ("omit",)
@@ -70,7 +69,7 @@ class SandboxOrder:
     queued_faults: list = field(default_factory=list)
 
 
-class ApstoreSandbox:
+class ApstoreSandbox(SandboxServer):
     def __init__(self, config=None):
         self.config = config or SandboxConfig()
         self.orders: dict[str, SandboxOrder] = {}  # by provider order id
@@ -81,8 +80,6 @@ class ApstoreSandbox:
         self._next_id = self.config.first_order_id
         self._lock = threading.RLock()
         self._random = random.Random(self.config.seed)
-        self._server = None
-        self._thread = None
 
     # -- seeding and inspection (tests) -------------------------------------------------------
     def add_order(self, order_uuid=None, outcome="completed", pin=None, checks_until_final=None, reason=None, **extra):
@@ -93,7 +90,7 @@ class ApstoreSandbox:
                 order_id=order_id,
                 order_uuid=order_uuid,
                 outcome=outcome,
-                pin=pin if pin is not None or outcome != "completed" else _generate_pin(),
+                pin=pin if pin is not None or outcome != "completed" else generate_pin(),
                 checks_until_final=checks_until_final or self.config.checks_until_final,
                 **extra,
             )
@@ -128,35 +125,10 @@ class ApstoreSandbox:
         with self._lock:
             return [entry for entry in self.request_log if entry["path"] == "check"]
 
-    # -- serving ----------------------------------------------------------------------------
-    def start(self, host="127.0.0.1", port=0):
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
-        # A short poll interval lets stop() return at once instead of after up to half a second.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        return self
-
-    def serve_forever(self, host="127.0.0.1", port=8766):
-        self.start(host, port)
-        self.wait()
-
-    def wait(self):
-        """Block until the server stops (Ctrl-C interrupts the wait)."""
-        while self._thread.is_alive():
-            self._thread.join(0.5)
-
-    def stop(self):
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    @property
-    def base_url(self):
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
     # -- the endpoints: (HTTP status, JSON-able answer or raw text, delay seconds) -----------
+    def respond(self, path, params, headers):
+        return self.answer(path, params, headers.get("api-token"))
+
     def answer(self, path, params, token):
         endpoint, product = _endpoint_of(path)
         if endpoint is None:
@@ -310,42 +282,3 @@ def _place_refusal(product, qty, order_uuid):
 def _json_id(order_id):
     return int(order_id) if order_id.isdigit() else order_id
 
-
-def _generate_pin():
-    raw = secrets.token_hex(8).upper()
-    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
-
-
-def _handler_for(sandbox):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self):
-            url = urlsplit(self.path)
-            if url.path == "/_sandbox/log":
-                with sandbox._lock:
-                    return self._send(200, list(sandbox.request_log))
-            params = {key: values[0] for key, values in parse_qs(url.query, keep_blank_values=True).items()}
-            status, answer, delay = sandbox.answer(url.path, params, self.headers.get("api-token"))
-            if delay:
-                time.sleep(delay)
-            self._send(status, answer)
-
-        def _send(self, status, answer):
-            if isinstance(answer, str):
-                data, content_type = answer.encode("utf-8"), "text/html; charset=utf-8"
-            else:
-                data, content_type = json.dumps(answer, ensure_ascii=False).encode("utf-8"), "application/json"
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting (a timeout test)
-
-        def log_message(self, format, *args):
-            pass  # the sandbox keeps its own log, without the token
-
-    return Handler

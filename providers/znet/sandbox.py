@@ -6,14 +6,12 @@ status checks and its final state (completed with a generated PIN, or failed) at
 slow answers, malformed and empty bodies) or queued for one reference. Every request is kept in
 a log (without credentials), readable in-process or at GET /_sandbox/log.
 """
-import json
 import random
-import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+
+from providers.sandbox_http import SandboxServer, generate_pin
 
 WRONG_CREDENTIALS_LINE = "1|Bayi kodu veya şifre hatalı"
 UNKNOWN_REFERENCE_LINE = "5|İşlem bulunamadı"
@@ -51,22 +49,20 @@ class SandboxOrder:
     queued_faults: list = field(default_factory=list)
 
 
-class ZnetSandbox:
+class ZnetSandbox(SandboxServer):
     def __init__(self, config=None):
         self.config = config or SandboxConfig()
         self.orders: dict[str, SandboxOrder] = {}
         self.request_log: list[dict] = []
         self._lock = threading.Lock()
         self._random = random.Random(self.config.seed)
-        self._server = None
-        self._thread = None
 
     # -- seeding and inspection (tests) -------------------------------------------------------
     def add_order(self, referans, outcome="completed", pin=None, checks_until_final=None, reason=None):
         order = SandboxOrder(
             referans=referans,
             outcome=outcome,
-            pin=pin if pin is not None or outcome != "completed" else _generate_pin(),
+            pin=pin if pin is not None or outcome != "completed" else generate_pin(),
             checks_until_final=checks_until_final or self.config.checks_until_final,
         )
         if reason is not None:
@@ -84,30 +80,12 @@ class ZnetSandbox:
         with self._lock:
             return [e for e in self.request_log if e["path"] == "pin_kontrol" and referans in (None, e["referans"])]
 
-    # -- serving ----------------------------------------------------------------------------
-    def start(self, host="127.0.0.1", port=0):
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def serve_forever(self, host="127.0.0.1", port=8765):
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._server.serve_forever()
-
-    def stop(self):
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    @property
-    def base_url(self):
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
     # -- the endpoints: (HTTP status, body text, delay seconds) -------------------------------
+    def respond(self, path, params, headers):
+        if not path.startswith("/servis/"):
+            return 404, "not found", 0
+        return self.answer(path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".php"), params)
+
     def answer(self, endpoint, params):
         if params.get("kod") != self.config.kod:
             return 200, "", self.config.latency  # znet's answer to an unknown dealer
@@ -118,7 +96,7 @@ class ZnetSandbox:
         if endpoint == "pin_ekle":
             return self._answer_place(params)
         if endpoint == "pin_listesi":
-            return 200, json.dumps(_CATALOG, ensure_ascii=False), self.config.latency
+            return 200, _CATALOG, self.config.latency
         return 404, "not found", 0
 
     def _answer_status(self, referans):
@@ -185,10 +163,6 @@ def _fault_answer(kind, latency, slow_seconds):
     return 200, "", latency  # empty
 
 
-def _generate_pin():
-    raw = secrets.token_hex(8).upper()
-    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
-
 
 _CATALOG = {
     "success": True,
@@ -206,39 +180,3 @@ _CATALOG = {
     ],
     "error": None,
 }
-
-
-def _handler_for(sandbox):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self):
-            url = urlsplit(self.path)
-            if url.path == "/_sandbox/log":
-                with sandbox._lock:
-                    body = json.dumps(sandbox.request_log)
-                return self._send(200, body, "application/json")
-            endpoint = url.path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".php")
-            if not url.path.startswith("/servis/"):
-                return self._send(404, "not found")
-            params = {key: values[0] for key, values in parse_qs(url.query, keep_blank_values=True).items()}
-            status, body, delay = sandbox.answer(endpoint, params)
-            if delay:
-                time.sleep(delay)
-            self._send(status, body)
-
-        def _send(self, status, body, content_type="text/plain; charset=utf-8"):
-            data = body.encode("utf-8")
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting (a timeout test)
-
-        def log_message(self, format, *args):
-            pass  # the request line carries the password; the sandbox keeps its own log
-
-    return Handler

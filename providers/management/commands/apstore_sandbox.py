@@ -3,13 +3,7 @@ demo and benchmarks."""
 from django.core.management.base import BaseCommand, CommandError
 
 from providers.apstore.sandbox import ApstoreSandbox, SandboxConfig
-
-
-def _rate(text):
-    value = float(text)
-    if not 0 <= value <= 1:
-        raise ValueError(text)
-    return value
+from providers.sandbox_http import rate as _rate
 
 
 class Command(BaseCommand):

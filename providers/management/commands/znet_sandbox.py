@@ -1,14 +1,8 @@
 """python manage.py znet_sandbox: a fake znet server on 127.0.0.1 for tests, the demo and benchmarks."""
 from django.core.management.base import BaseCommand, CommandError
 
+from providers.sandbox_http import rate as _rate
 from providers.znet.sandbox import SandboxConfig, ZnetSandbox
-
-
-def _rate(text):
-    value = float(text)
-    if not 0 <= value <= 1:
-        raise ValueError(text)
-    return value
 
 
 class Command(BaseCommand):
@@ -48,11 +42,15 @@ class Command(BaseCommand):
             seed=options["seed"],
         )
         sandbox = ZnetSandbox(config)
-        self.stdout.write(f"znet sandbox on http://{options['host']}:{options['port']}/servis/ (Ctrl-C stops it)")
-        self.stdout.flush()
         try:
-            sandbox.serve_forever(options["host"], options["port"])
+            sandbox.start(options["host"], options["port"])
         except OSError as exc:
             raise CommandError(f"cannot listen on {options['host']}:{options['port']}: {exc}") from None
+        self.stdout.write(f"znet sandbox on {sandbox.base_url}/servis/ (Ctrl-C stops it)")
+        self.stdout.flush()
+        try:
+            sandbox.wait()
         except KeyboardInterrupt:
             pass
+        finally:
+            sandbox.stop()
