@@ -31,7 +31,7 @@ echo "== dispatch $ORDERS orders"
 
 echo "== check_pending_orders until every order is final"
 for run in $(seq 30); do
-    echo -n "run $run: "
+    echo "-- run $run"
     "$PY" manage.py check_pending_orders
     [ "$("$PY" scripts/demo_data.py active)" = "0" ] && break
     sleep 1
