@@ -1,7 +1,9 @@
 """Asking the providers about claimed orders, many requests at a time.
 
 Provider calls run on a small set of worker threads, at most `per_integration` at once for any
-one integration (one requests.Session each, its connection pool sized to that cap). Workers only
+one integration (one requests.Session each, its connection pool sized to that cap). A worker
+only takes a task whose integration has a free slot, so a hanging provider holds its own share
+of the workers and no more: the other providers' orders go on being checked. Workers only
 talk HTTP: every database read and write stays in the calling thread, so the run needs one
 database connection however many workers it has, and each order's update is an ordinary
 transaction of the main thread.
@@ -15,6 +17,7 @@ import queue
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 
 from providers.base import CheckResult, CheckState, UnknownProvider, client_class_for, configuration_error
@@ -31,22 +34,24 @@ class _Task:
     """One provider request: one order, or a batch for providers that take many."""
 
     client: object
-    semaphore: threading.Semaphore
+    lane: int  # which integration: the unit of the concurrency cap
     orders: list
 
 
 def check_orders(orders, deadline, stop_event, workers, per_integration, grace_seconds):
     """Yield (order, CheckResult or None) for every order, in the calling thread, as answers
     arrive. None means the check never ran (deadline reached, or stopping): release the order."""
-    tasks, unanswerable = _plan_tasks(orders, per_integration)
+    lanes, unanswerable = _plan_tasks(orders, per_integration)
     yield from unanswerable
-    if tasks:
-        yield from _run_tasks(tasks, deadline, stop_event, workers, grace_seconds)
+    if lanes:
+        board = _TaskBoard(lanes, per_integration, lambda: stop_event.is_set() or time.monotonic() >= deadline)
+        yield from _run_tasks(board, deadline, stop_event, workers, grace_seconds)
 
 
 def _plan_tasks(orders, per_integration):
+    """([tasks of one integration, ...], [(order, result) for orders no provider can answer])."""
     integrations = _integrations_of(orders)
-    clients, semaphores, by_integration, unanswerable = {}, {}, {}, []
+    clients, by_integration, unanswerable = {}, {}, []
     for order in orders:
         integration = integrations.get(order.provider_id)
         problem = _why_unanswerable(order, integration)
@@ -58,15 +63,14 @@ def _plan_tasks(orders, per_integration):
         if problem:
             unanswerable.append((order, configuration_error(problem)))
             continue
-        semaphores.setdefault(integration.pk, threading.BoundedSemaphore(per_integration))
         by_integration.setdefault(integration.pk, []).append(order)
-    task_lists = []
-    for integration_id, integration_orders in by_integration.items():
+    lanes = []
+    for lane, (integration_id, integration_orders) in enumerate(by_integration.items()):
         client = clients[integration_id]
         size = client.batch_size
         chunks = [integration_orders[i : i + size] for i in range(0, len(integration_orders), size)]
-        task_lists.append([_Task(client, semaphores[integration_id], chunk) for chunk in chunks])
-    return _round_robin(task_lists), unanswerable
+        lanes.append([_Task(client, lane, chunk) for chunk in chunks])
+    return lanes, unanswerable
 
 
 def _integrations_of(orders):
@@ -91,20 +95,51 @@ def _why_unanswerable(order, integration):
     return None
 
 
-def _round_robin(task_lists):
-    """Interleave the integrations' tasks so one busy provider does not delay the others."""
-    merged = []
-    for i in range(max((len(tasks) for tasks in task_lists), default=0)):
-        merged.extend(tasks[i] for tasks in task_lists if i < len(tasks))
-    return merged
+class _TaskBoard:
+    """Hands tasks to workers, round robin over the integrations, never more than `cap` at once
+    for one integration. Once `expired()` (deadline or stop), tasks are handed out regardless
+    of the cap: the workers answer them "not started" without any HTTP call."""
+
+    def __init__(self, lanes, cap, expired):
+        self._queues = [deque(tasks) for tasks in lanes]
+        self._running = [0] * len(lanes)
+        self._cap = cap
+        self._expired = expired
+        self._turn = 0
+        self._changed = threading.Condition()
+        self.tasks = [task for tasks in lanes for task in tasks]
+
+    def take(self):
+        """The next task this worker may run, or None when none is left."""
+        with self._changed:
+            while any(self._queues):
+                lane = self._free_lane()
+                if lane is not None:
+                    self._running[lane] += 1
+                    self._turn = lane + 1
+                    return self._queues[lane].popleft()
+                self._changed.wait(_POLL_SECONDS)
+            return None
+
+    def finish(self, task):
+        with self._changed:
+            self._running[task.lane] -= 1
+            self._changed.notify_all()
+
+    def _free_lane(self):
+        expired = self._expired()
+        for offset in range(len(self._queues)):
+            lane = (self._turn + offset) % len(self._queues)
+            if self._queues[lane] and (expired or self._running[lane] < self._cap):
+                return lane
+        return None
 
 
-def _run_tasks(tasks, deadline, stop_event, workers, grace_seconds):
-    todo, done = queue.Queue(), queue.Queue()
-    for task in tasks:
-        todo.put(task)
+def _run_tasks(board, deadline, stop_event, workers, grace_seconds):
+    done = queue.Queue()
+    tasks = board.tasks
     for _ in range(min(workers, len(tasks))):
-        threading.Thread(target=_work, args=(todo, done, deadline, stop_event), daemon=True).start()
+        threading.Thread(target=_work, args=(board, done, deadline, stop_event), daemon=True).start()
     pending = {id(task): task for task in tasks}
     stop_seen_at = None
     while pending:
@@ -136,17 +171,15 @@ def _answer_for(order, answers):
     )
 
 
-def _work(todo, done, deadline, stop_event):
-    while True:
+def _work(board, done, deadline, stop_event):
+    while (task := board.take()) is not None:
         try:
-            task = todo.get_nowait()
-        except queue.Empty:
-            return
-        with task.semaphore:
             if stop_event.is_set() or time.monotonic() >= deadline:
                 done.put((task, None))
-                continue
-            done.put((task, _ask(task, deadline)))
+            else:
+                done.put((task, _ask(task, deadline)))
+        finally:
+            board.finish(task)
 
 
 def _ask(task, deadline):

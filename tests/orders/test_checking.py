@@ -1,0 +1,73 @@
+"""Provider calls of one run: the per-integration cap, and one provider never starving another."""
+import io
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from orders.models import ExternalStatus, Order
+from providers.models import Integration
+from providers.znet.sandbox import SandboxConfig, ZnetSandbox
+from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hanging_sandbox():
+    server = ZnetSandbox(SandboxConfig(kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE, latency=30)).start()
+    yield server
+    server.stop()
+
+
+def orders_at(sandbox, integration, count):
+    orders = []
+    for _ in range(count):
+        reference = uuid.uuid4().hex
+        sandbox.add_order(reference, checks_until_final=1)
+        orders.append(
+            Order.objects.create(
+                external_status=ExternalStatus.SENT,
+                provider_id=str(integration.pk),
+                provider_referans=reference,
+                sent_at=timezone.now() - timedelta(minutes=5),
+            )
+        )
+    return orders
+
+
+def test_a_hanging_provider_does_not_hold_up_another(sandbox, integration, hanging_sandbox, settings):
+    settings.MONITOR_WORKERS = 4
+    settings.MONITOR_PER_INTEGRATION_CONCURRENCY = 2
+    settings.PROVIDER_RETRY_ATTEMPTS = 1
+    hanging = Integration.objects.create(
+        name="hanging", provider="znet", base_url=hanging_sandbox.base_url, kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE
+    )
+    stuck = orders_at(hanging_sandbox, hanging, 10)
+    sandbox.config.latency = 0.05
+    healthy = orders_at(sandbox, integration, 30)
+
+    call_command("check_pending_orders", "--max-seconds", "2.5", stdout=io.StringIO())
+
+    healthy_rows = Order.objects.filter(pk__in=[o.pk for o in healthy])
+    assert healthy_rows.filter(external_status=ExternalStatus.COMPLETED).count() == 30
+    # The hanging provider's orders are recorded as timed-out checks or released; it never had
+    # more than its cap (2) of requests at once: each one hangs for the 1 s read timeout.
+    stuck_rows = Order.objects.filter(pk__in=[o.pk for o in stuck])
+    assert stuck_rows.filter(external_status=ExternalStatus.SENT).count() == 10
+    arrivals = sorted(entry["at"] for entry in hanging_sandbox.status_checks())
+    assert all(arrivals[i + 2] - arrivals[i] >= 0.9 for i in range(len(arrivals) - 2))
+
+
+def test_requests_to_one_integration_never_exceed_the_cap(sandbox, integration, settings):
+    settings.MONITOR_WORKERS = 16
+    settings.MONITOR_PER_INTEGRATION_CONCURRENCY = 3
+    sandbox.config.latency = 0.2
+    orders_at(sandbox, integration, 12)
+    call_command("check_pending_orders", stdout=io.StringIO())
+    times = sorted(entry["at"] for entry in sandbox.status_checks())
+    # Answers take 0.2 s: with 3 at a time, 12 checks arrive in 4 waves, never 4 in one wave.
+    assert len(times) == 12
+    assert all(times[i + 3] - times[i] >= 0.15 for i in range(len(times) - 3))
