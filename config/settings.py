@@ -5,14 +5,14 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_float, env_int, env_str
+from config.env import env_bool, env_choice, env_float, env_int, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # The monitor runs from cron; the key only signs admin sessions.
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-development-key-set-DJANGO_SECRET_KEY-in-production")
+SECRET_KEY = env_str("DJANGO_SECRET_KEY").strip() or "insecure-development-key-set-DJANGO_SECRET_KEY-in-production"
 DEBUG = env_bool("DJANGO_DEBUG", False)
-ALLOWED_HOSTS = [h for h in env_str("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
+ALLOWED_HOSTS = [h.strip() for h in env_str("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -74,12 +74,14 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 USE_I18N = False
 STATIC_URL = "static/"
+# Where `manage.py collectstatic` puts the admin's files for the web server.
+STATIC_ROOT = env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 
 # --- The monitor -------------------------------------------------------------------------
 # Backoff between unfinished checks: base x 2^(n-1), capped, with +-jitter.
 MONITOR_BACKOFF_BASE_SECONDS = env_float("MONITOR_BACKOFF_BASE_SECONDS", 30.0, minimum=0.0)
 MONITOR_BACKOFF_CAP_SECONDS = env_float("MONITOR_BACKOFF_CAP_SECONDS", 600.0, minimum=0.0)
-MONITOR_BACKOFF_JITTER = env_float("MONITOR_BACKOFF_JITTER", 0.10, minimum=0.0)
+MONITOR_BACKOFF_JITTER = env_float("MONITOR_BACKOFF_JITTER", 0.10, minimum=0.0, maximum=0.5)
 # An order still not final this long after it was sent is failed.
 MONITOR_MAX_AGE_HOURS = env_float("MONITOR_MAX_AGE_HOURS", 24.0, minimum=0.0)
 # Orders one run handles and how long it may take (below the 5-minute cron interval).
@@ -106,7 +108,7 @@ PROVIDER_RETRY_WAIT_SECONDS = env_float("PROVIDER_RETRY_WAIT_SECONDS", 0.5, mini
 
 # Logs go to stderr (cron or the service manager routes them); secrets are redacted and
 # PINs never logged unmasked (providers.redaction).
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

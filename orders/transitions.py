@@ -116,6 +116,7 @@ def apply_check_result(order, result, now, lease_until=None, source=EventSource.
     with transaction.atomic():
         current = Order.objects.select_for_update().filter(pk=order.pk).first()
         if current is None or not current.is_active:
+            log.info("order %s skipped: final or gone since it was claimed", order.pk)
             return Outcome.SKIPPED
         transition = plan_transition(current, result, now)
         # The WHERE clause repeats the checks, so the write is safe even where the row lock is
@@ -124,6 +125,7 @@ def apply_check_result(order, result, now, lease_until=None, source=EventSource.
         if not transition.outcome.is_final and lease_until is not None:
             rows = rows.filter(next_check_at=lease_until)
         if rows.update(**transition.changes) != 1:
+            log.info("order %s skipped: changed by someone else since it was claimed", order.pk)
             return Outcome.SKIPPED
         new_status = transition.changes.get("external_status", current.external_status)
         if new_status != current.external_status:
