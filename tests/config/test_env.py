@@ -25,4 +25,4 @@ def test_bad_setting_is_one_line_and_exit_code_2(variable, value, message):
 @pytest.mark.parametrize("value,expected", [("", "False"), ("true", "True")])
 def test_debug_is_off_unless_set(value, expected):
     code, stdout, _ = run_command("shell", "-c", "from django.conf import settings; print(settings.DEBUG)", DJANGO_DEBUG=value)
-    assert (code, stdout.strip()) == (0, expected)
+    assert (code, stdout.strip().splitlines()[-1]) == (0, expected)
