@@ -1,9 +1,11 @@
 """Orders as the platform stores them (the existing table `product_orders`), their history, and
 the record of monitor runs."""
 import uuid
+from datetime import UTC, datetime
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 
@@ -37,6 +39,16 @@ class PlatformStatus(models.TextChoices):
     REJECTED = "rejected"
 
 
+# An order never checked (next_check_at NULL) is due since the epoch. The due query filters and
+# sorts on this one expression, which the partial index product_orders_due_idx is built on, so
+# the index scan stops at the first order not yet due however many orders are active.
+NEVER_CHECKED = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def due_at():
+    return Coalesce("next_check_at", Value(NEVER_CHECKED))
+
+
 class OrderQuerySet(models.QuerySet):
     def active(self):
         return self.filter(external_status__in=ACTIVE_STATUSES)
@@ -49,8 +61,9 @@ class OrderQuerySet(models.QuerySet):
         return (
             self.active()
             .with_provider()
-            .filter(Q(next_check_at__isnull=True) | Q(next_check_at__lte=now))
-            .order_by(models.F("next_check_at").asc(nulls_first=True), "id")
+            .annotate(due_at=due_at())
+            .filter(due_at__lte=now)
+            .order_by("due_at", "id")
         )
 
 
@@ -82,7 +95,7 @@ class Order(models.Model):
     class Meta:
         db_table = "product_orders"
         # The partial index that serves the due query is created in SQL (migration 0002 and
-        # sql/upgrade_existing_database.sql): PostgreSQL needs NULLS FIRST in it.
+        # sql/upgrade_existing_database.sql), identical on a fresh and on an existing database.
 
     def __str__(self):
         return str(self.id)

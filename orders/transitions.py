@@ -107,41 +107,72 @@ def plan_transition(order, result, now):
 
 
 def apply_check_result(order, result, now, lease_until=None, source=EventSource.RUN):
-    """Store what the check found. Returns the Outcome (SKIPPED when nothing was written).
+    """Store what the check found about the claimed `order`. Returns the Outcome (SKIPPED when
+    nothing was written).
 
     `lease_until` is the claim token: a non-final change is written only while the order still
     carries it, so a run whose claim expired cannot undo a newer run's work. A final result is
     written whenever the order is still active: a PIN in hand is never thrown away.
     """
     with transaction.atomic():
-        current = Order.objects.select_for_update().filter(pk=order.pk).first()
-        if current is None or not current.is_active:
-            log.info("order %s skipped: final or gone since it was claimed", order.pk)
+        written = _write_if_unchanged(order, result, now, lease_until) or _write_locked(order, result, now, lease_until)
+        if written is None:
+            log.info("order %s skipped: final, gone or changed by someone else since it was claimed", order.pk)
             return Outcome.SKIPPED
-        transition = plan_transition(current, result, now)
-        # The WHERE clause repeats the checks, so the write is safe even where the row lock is
-        # not real (SQLite) and the old application changed the row meanwhile.
-        rows = Order.objects.filter(pk=current.pk, external_status=current.external_status)
-        if not transition.outcome.is_final and lease_until is not None:
-            rows = rows.filter(next_check_at=lease_until)
-        if rows.update(**transition.changes) != 1:
-            log.info("order %s skipped: changed by someone else since it was claimed", order.pk)
-            return Outcome.SKIPPED
-        new_status = transition.changes.get("external_status", current.external_status)
-        if new_status != current.external_status:
-            OrderEvent.objects.create(
-                order_id=current.pk,
-                from_status=current.external_status,
-                to_status=new_status,
-                created_at=now,
-                source=source,
-                message=transition.message or "",
-            )
-        if transition.outcome.is_final:
-            current.refresh_from_db()
-            transaction.on_commit(lambda: send_order_finalized(current, transition.outcome))
-    _log_outcome(current, transition.outcome, result)
+        stored, transition = written
+        _record_change(stored, transition, now, source)
+    _log_outcome(stored, transition.outcome, result)
     return transition.outcome
+
+
+def _write_if_unchanged(claimed, result, now, lease_until):
+    """The common case in one UPDATE: the row is as claimed (same status, still our lease, same
+    PIN), so the plan made from the claimed copy holds. None when anything changed."""
+    if lease_until is None:
+        return None
+    transition = plan_transition(claimed, result, now)
+    rows = Order.objects.filter(pk=claimed.pk, external_status=claimed.external_status, next_check_at=lease_until)
+    if transition.outcome.is_final:
+        rows = rows.filter(pin_code=claimed.pin_code) if claimed.pin_code else rows.filter(pin_code__isnull=True)
+    if rows.update(**transition.changes) != 1:
+        return None
+    return claimed, transition
+
+
+def _write_locked(order, result, now, lease_until):
+    """The row changed since the claim: decide again from the row as stored, under its lock."""
+    current = Order.objects.select_for_update().filter(pk=order.pk).first()
+    if current is None or not current.is_active:
+        return None
+    transition = plan_transition(current, result, now)
+    # The WHERE clause repeats the checks, so the write is safe even where the row lock is
+    # not real (SQLite) and the old application changed the row meanwhile.
+    rows = Order.objects.filter(pk=current.pk, external_status=current.external_status)
+    if not transition.outcome.is_final and lease_until is not None:
+        rows = rows.filter(next_check_at=lease_until)
+    if rows.update(**transition.changes) != 1:
+        return None
+    return current, transition
+
+
+def _record_change(stored, transition, now, source):
+    """The history row of a status change; order_finalized after commit for a final one."""
+    from_status = stored.external_status
+    new_status = transition.changes.get("external_status", from_status)
+    if new_status != from_status:
+        OrderEvent.objects.create(
+            order_id=stored.pk,
+            from_status=from_status,
+            to_status=new_status,
+            created_at=now,
+            source=source,
+            message=transition.message or "",
+        )
+    if transition.outcome.is_final:
+        # Final changes are plain values (no F() expressions): the stored row is known.
+        for name, value in transition.changes.items():
+            setattr(stored, name, value)
+        transaction.on_commit(lambda: send_order_finalized(stored, transition.outcome))
 
 
 def _log_outcome(order, outcome, result):

@@ -10,9 +10,10 @@ ALTER TABLE product_orders ADD COLUMN IF NOT EXISTS next_check_at timestamp with
 ALTER TABLE product_orders ADD COLUMN IF NOT EXISTS check_attempts integer NOT NULL DEFAULT 0;
 ALTER TABLE product_orders ADD COLUMN IF NOT EXISTS last_check_error text;
 
--- Serves the due query of check_pending_orders (active orders by next_check_at, NULLs first).
+-- Serves the due query of check_pending_orders: active orders by when they are due (a NULL
+-- next_check_at, never checked, counts as due since the epoch).
 CREATE INDEX IF NOT EXISTS product_orders_due_idx
-    ON product_orders (next_check_at ASC NULLS FIRST, id)
+    ON product_orders ((COALESCE(next_check_at, '1970-01-01 00:00:00+00'::timestamp with time zone)), id)
     WHERE "externalStatus" IN ('pending', 'sent', 'processing');
 
 COMMIT;

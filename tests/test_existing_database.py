@@ -123,5 +123,5 @@ def test_migrations_and_upgrade_script_build_the_same_monitor_columns(legacy_dat
     assert legacy[0] == migrated[0]
     # The index definitions differ only in how each table types "externalStatus" (varchar/text).
     for indexdef in (legacy[1], migrated[1]):
-        assert "(next_check_at NULLS FIRST, id) WHERE" in indexdef
+        assert "(COALESCE(next_check_at, '1970-01-01 00:00:00+00'::timestamp with time zone), id) WHERE" in indexdef
         assert all(f"'{status}'" in indexdef for status in ("pending", "sent", "processing"))

@@ -94,7 +94,9 @@ def test_one_history_row_per_status_change():
 
 def test_finalized_signal_is_sent_once_after_commit(django_capture_on_commit_callbacks):
     received = []
-    receiver = lambda sender, order, outcome, **kwargs: received.append((order.pk, outcome))  # noqa: E731
+    receiver = lambda sender, order, outcome, **kwargs: received.append(  # noqa: E731
+        (order.pk, outcome, order.external_status, order.pin_code)
+    )
     order_finalized.connect(receiver)
     try:
         order, lease = claim(make_sent_order())
@@ -104,7 +106,7 @@ def test_finalized_signal_is_sent_once_after_commit(django_capture_on_commit_cal
             apply_check_result(order, COMPLETED, timezone.now(), lease)  # already final: nothing
     finally:
         order_finalized.disconnect(receiver)
-    assert received == [(order.pk, "completed")]
+    assert received == [(order.pk, "completed", "completed", COMPLETED.pin)]
 
 
 def test_finalized_signal_is_not_sent_when_the_change_rolls_back(django_capture_on_commit_callbacks):
