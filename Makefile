@@ -19,3 +19,7 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	PYTHON=$(PY) bench/run.sh
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .

@@ -8,6 +8,7 @@ Phases, on one table of 1,000,000 orders (10,000 active) in a throw-away databas
 Everything talks to 127.0.0.1 only; the database and the sandbox are removed at the end.
 See docs/PERFORMANCE.md.
 """
+
 import logging
 import math
 import os
@@ -67,6 +68,7 @@ def _setup_and_run(log_path):
 
 def _run_phases(log_path):
     import dataset
+
     from providers.models import Integration
 
     results = {"machine": _machine()}

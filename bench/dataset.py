@@ -4,6 +4,7 @@ INSERT ... SELECT generate_series (seconds, where the ORM would take minutes).
 Active orders get ids 00000000-0000-4000-8000-<n, 12 digits> (n = 1..ACTIVE), so a phase can
 reset them or make the first k due through the primary key, without scanning the table.
 """
+
 from django.db import connection
 
 FINAL = 990_000
@@ -47,7 +48,7 @@ def make_due(count):
     mod(n, 2): the integration is mod(n, 2), and each claim must take both integrations' orders."""
     with connection.cursor() as cursor:
         cursor.execute(
-            'UPDATE product_orders p SET status = \'pending\', "externalStatus" = \'sent\', "pinCode" = NULL, '
+            "UPDATE product_orders p SET status = 'pending', \"externalStatus\" = 'sent', \"pinCode\" = NULL, "
             '"providerMessage" = NULL, "lastMessage" = NULL, "lastSyncAt" = NULL, "completedAt" = NULL, '
             "\"sentAt\" = now() - interval '5 minutes', next_check_at = now() + interval '1 day', "
             f"check_attempts = 0, last_check_error = NULL FROM generate_series(1, {ACTIVE}) n WHERE p.id = {_ACTIVE_ID}"

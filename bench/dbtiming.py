@@ -1,5 +1,6 @@
 """Database cost of one run at scale, timed around the product's own functions: the claim
 (orders.claiming.claim_due_orders) and storing one result (orders.transitions.apply_check_result)."""
+
 import contextlib
 import time
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ run claims nothing. Django starts once, before the clock: it prints "ready", wai
 on stdin so that all workers start together, and ends with one JSON line about its runs (CPU
 seconds of all its threads, start-up excluded).
 """
+
 import io
 import json
 import os

@@ -1,6 +1,7 @@
 """The processes the benchmark starts: the znet sandbox, the real command, the drain workers.
 Commands and workers are killed (by their own pid) after COMMAND_TIMEOUT; the sandbox stops when
 the benchmark closes its stdin. CPU and memory figures come from wait4 and /proc."""
+
 import contextlib
 import json
 import os
@@ -53,7 +54,10 @@ def run_command(args, env, log_path):
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [sys.executable, str(PROJECT / "manage.py"), *args],
-            cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=log,
+            cwd=PROJECT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
         )
         with _killer(process, COMMAND_TIMEOUT):
             output = process.stdout.read().decode()
@@ -75,7 +79,12 @@ def run_drains(count, env, log_path, max_runs):
         workers = [
             subprocess.Popen(
                 [sys.executable, str(BENCH / "drain.py"), str(max_runs)],
-                cwd=PROJECT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+                cwd=PROJECT,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
             )
             for _ in range(count)
         ]

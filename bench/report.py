@@ -1,5 +1,6 @@
 """What the benchmark prints: one block per phase as it ends, then the targets as a Markdown table
 (the one docs/PERFORMANCE.md shows)."""
+
 import statistics
 
 INDEX = "product_orders_due_idx"
@@ -7,15 +8,23 @@ SPEEDUP, FLOOR_FACTOR, CLAIM_MS, APPLY_MS, RSS_MB = 8.0, 1.5, 20.0, 2.0, 150.0
 
 
 def machine(m):
-    print(f"== machine: {m['cores']} cores ({m['cpu']}), Python {m['python']}, Django {m['django']}, "
-          f"PostgreSQL {m['postgres']}; load average {m['load']:.2f} at start", flush=True)
+    print(
+        f"== machine: {m['cores']} cores ({m['cpu']}), Python {m['python']}, Django {m['django']}, "
+        f"PostgreSQL {m['postgres']}; load average {m['load']:.2f} at start",
+        flush=True,
+    )
 
 
 def load(rows, active, seconds, latency_ms, integrations):
-    print(f"== data: {rows:,} rows in product_orders, {active:,} active; loaded in {seconds:.1f} s "
-          "(INSERT ... SELECT generate_series, then VACUUM ANALYZE)")
-    print(f"   znet sandbox: its own process, one thread per connection, {latency_ms:g} ms per answer; "
-          f"{integrations} integrations point at it", flush=True)
+    print(
+        f"== data: {rows:,} rows in product_orders, {active:,} active; loaded in {seconds:.1f} s "
+        "(INSERT ... SELECT generate_series, then VACUUM ANALYZE)"
+    )
+    print(
+        f"   znet sandbox: its own process, one thread per connection, {latency_ms:g} ms per answer; "
+        f"{integrations} integrations point at it",
+        flush=True,
+    )
 
 
 def db(t, due):
@@ -33,36 +42,48 @@ def db(t, due):
 
 
 def startup(seconds, all_seconds):
-    print(f"== start-up: check_pending_orders --dry-run with nothing due: median {seconds:.2f} s "
-          f"({_list(all_seconds)})", flush=True)
+    print(
+        f"== start-up: check_pending_orders --dry-run with nothing due: median {seconds:.2f} s ({_list(all_seconds)})",
+        flush=True,
+    )
 
 
 def run(r, workers, per_integration, integrations, batch, latency_ms):
     parallel, sequential = r["parallel"], r["sequential"]
     print(f"== one check_pending_orders run over {batch} due orders (a subprocess; wall = start to exit)")
-    print(f"   parallel   MONITOR_WORKERS={workers}, PER_INTEGRATION_CONCURRENCY={per_integration} x "
-          f"{integrations} integrations (C={r['concurrency']}): {_command(parallel)}; "
-          f"wall of the {len(r['parallel_all'])} runs: {_list([p.seconds for p in r['parallel_all']])}")
+    print(
+        f"   parallel   MONITOR_WORKERS={workers}, PER_INTEGRATION_CONCURRENCY={per_integration} x "
+        f"{integrations} integrations (C={r['concurrency']}): {_command(parallel)}; "
+        f"wall of the {len(r['parallel_all'])} runs: {_list([p.seconds for p in r['parallel_all']])}"
+    )
     print(f"   sequential MONITOR_WORKERS=1: {_command(sequential)}")
     in_command = sequential.summary["seconds"] / parallel.summary["seconds"]
     print(f"   speed-up: {speedup(r):.1f}x wall, {in_command:.1f}x in-command")
-    print(f"   floor: ceil({batch}/{r['concurrency']}) x {latency_ms:g} ms = {r['floor']:.2f} s; "
-          f"wall / (floor + start-up {r['startup']:.2f} s) = {parallel.seconds / (r['floor'] + r['startup']):.2f}; "
-          f"in-command / floor = {parallel.summary['seconds'] / r['floor']:.2f}", flush=True)
+    print(
+        f"   floor: ceil({batch}/{r['concurrency']}) x {latency_ms:g} ms = {r['floor']:.2f} s; "
+        f"wall / (floor + start-up {r['startup']:.2f} s) = {parallel.seconds / (r['floor'] + r['startup']):.2f}; "
+        f"in-command / floor = {parallel.summary['seconds'] / r['floor']:.2f}",
+        flush=True,
+    )
 
 
 def throughput_row(row):
     if row["processes"] == 1:
         print("== throughput: 2,000 due orders; N processes, each running the command until a run claims nothing")
         print("   processes  seconds  orders/s  runs  command CPU/order  sandbox CPU/order  machine CPU busy")
-    print(f"   {row['processes']:>9}  {row['seconds']:>7.2f}  {row['orders_per_second']:>8.0f}  {row['runs']:>4}  "
-          f"{row['command_cpu_ms_per_order']:>14.2f} ms  {row['sandbox_cpu_ms_per_order']:>14.2f} ms  "
-          f"{row['machine_busy']:>15.0%}", flush=True)
+    print(
+        f"   {row['processes']:>9}  {row['seconds']:>7.2f}  {row['orders_per_second']:>8.0f}  {row['runs']:>4}  "
+        f"{row['command_cpu_ms_per_order']:>14.2f} ms  {row['sandbox_cpu_ms_per_order']:>14.2f} ms  "
+        f"{row['machine_busy']:>15.0%}",
+        flush=True,
+    )
 
 
 def summary(results):
-    rows = [check(results) for check in (_speedup_row, _floor_row, _claim_row, _index_row, _apply_row,
-                                         _throughput_row, _rss_row)]
+    rows = [
+        check(results)
+        for check in (_speedup_row, _floor_row, _claim_row, _index_row, _apply_row, _throughput_row, _rss_row)
+    ]
     print("== targets")
     print("| what | measured | target | met |")
     print("|---|---|---|---|")
@@ -118,7 +139,7 @@ def _apply_row(results):
 def _throughput_row(results):
     rates = [row["orders_per_second"] for row in results["throughput"]]
     measured = " / ".join(f"{rate:.0f}" for rate in rates) + " orders/s"
-    grows = all(later > earlier for earlier, later in zip(rates, rates[1:]))
+    grows = all(later > earlier for earlier, later in zip(rates, rates[1:], strict=False))
     return "throughput, 1 / 2 / 4 processes", measured, "grows with processes", grows
 
 
@@ -129,13 +150,17 @@ def _rss_row(results):
 
 # -- formatting ---------------------------------------------------------------------------------
 def _command(run):
-    return (f"wall {run.seconds:.2f} s, in-command {run.summary['seconds']:.2f} s, CPU {run.cpu_seconds:.2f} s, "
-            f"peak RSS {run.rss_mb:.0f} MB")
+    return (
+        f"wall {run.seconds:.2f} s, in-command {run.summary['seconds']:.2f} s, CPU {run.cpu_seconds:.2f} s, "
+        f"peak RSS {run.rss_mb:.0f} MB"
+    )
 
 
 def _parts(b):
-    return (f"{b['statements']:.1f} statements {b['sql_ms']:.2f} ms + COMMIT {b['commit_ms']:.2f} ms "
-            f"+ Python/ORM {b['python_ms']:.2f} ms")
+    return (
+        f"{b['statements']:.1f} statements {b['sql_ms']:.2f} ms + COMMIT {b['commit_ms']:.2f} ms "
+        f"+ Python/ORM {b['python_ms']:.2f} ms"
+    )
 
 
 def _spread(values):

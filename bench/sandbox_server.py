@@ -7,6 +7,7 @@ PREFIX1 .. PREFIX<COUNT> (the benchmark's active orders, bulk-loaded into the da
 placed over HTTP); each check answers "completed". Prints its base URL, then serves until its
 stdin closes: it cannot outlive the benchmark.
 """
+
 import sys
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """Typed readers for environment variables; a bad value stops start-up with one clear message."""
+
 import math
 import os
 

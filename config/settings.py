@@ -1,5 +1,6 @@
 """Settings of the order monitor. Everything that varies between machines is read from the
 environment here and nowhere else (see docs/CONFIGURATION.md)."""
+
 from pathlib import Path
 
 import dj_database_url
@@ -52,6 +53,7 @@ TEMPLATES = [
         },
     },
 ]
+
 
 # PostgreSQL in production (DATABASE_URL); a SQLite file beside manage.py otherwise.
 def _database_from_url(url):

@@ -4,6 +4,7 @@ Orders are written by the platform and by the monitor (with a history row per st
 so the admin never saves an order: a full-row save from a form would also overwrite whatever
 the monitor stored meanwhile. The one thing it changes is through check_single_order.
 """
+
 import uuid
 
 from django.contrib import admin, messages

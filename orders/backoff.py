@@ -1,4 +1,5 @@
 """How long to wait before the next check of an unfinished order."""
+
 import random
 from datetime import timedelta
 

@@ -12,6 +12,7 @@ The workers are daemon threads rather than a ThreadPoolExecutor: on SIGTERM a ru
 in-flight calls after a short grace, and an executor's threads would hold the process open
 until their HTTP timeouts ran out.
 """
+
 import logging
 import queue
 import threading
@@ -188,5 +189,7 @@ def _ask(task, deadline):
         return task.client.check_statuses(references, deadline)
     except Exception as exc:  # a bug in one client must not stop the run
         log.exception("provider client failed")
-        error = CheckResult(CheckState.TRANSPORT_ERROR, message=redact(f"unexpected client error: {type(exc).__name__}"))
+        error = CheckResult(
+            CheckState.TRANSPORT_ERROR, message=redact(f"unexpected client error: {type(exc).__name__}")
+        )
         return {reference: error for reference in references}

@@ -7,6 +7,7 @@ No transaction stays open across provider calls. The lease end doubles as the cl
 an order still carrying it has not been touched by anyone else since. A run that dies leaves its
 orders due again when the lease ends.
 """
+
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,7 +51,9 @@ def claim_order(order_id, lease_until):
         if order is None:
             raise OrderNotCheckable(f"order {order_uuid} does not exist")
         if not order.was_sent:
-            raise OrderNotCheckable(f"order {order_uuid} was never sent to a provider (externalStatus={order.external_status})")
+            raise OrderNotCheckable(
+                f"order {order_uuid} was never sent to a provider (externalStatus={order.external_status})"
+            )
         if not order.is_active:
             raise OrderNotCheckable(f"order {order_uuid} is already final (externalStatus={order.external_status})")
         if not order.reference:

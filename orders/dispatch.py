@@ -6,6 +6,7 @@ and only then is the provider called. If the provider's answer is lost (timeout,
 order stays pending with its reference: the monitor asks the provider about it later instead of
 placing it again.
 """
+
 import logging
 import uuid
 from dataclasses import dataclass

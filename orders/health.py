@@ -12,6 +12,7 @@ The history row is written in the same transaction as the change and records whe
 lastSyncAt is not a usable clock for this, because a timeout after a failed check leaves it
 untouched.
 """
+
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 

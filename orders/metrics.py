@@ -3,6 +3,7 @@
 All values are gauges describing the most recent run; alert on
 `time() - order_monitor_last_success_timestamp_seconds` to catch a monitor that stopped.
 """
+
 import time
 
 from prometheus_client import CollectorRegistry, Gauge, write_to_textfile

@@ -1,5 +1,6 @@
 """Orders as the platform stores them (the existing table `product_orders`), their history, and
 the record of monitor runs."""
+
 import uuid
 from datetime import UTC, datetime
 
@@ -58,13 +59,7 @@ class OrderQuerySet(models.QuerySet):
 
     def due(self, now):
         """Active orders sent to a provider whose next check time has come, oldest due first."""
-        return (
-            self.active()
-            .with_provider()
-            .annotate(due_at=due_at())
-            .filter(due_at__lte=now)
-            .order_by("due_at", "id")
-        )
+        return self.active().with_provider().annotate(due_at=due_at()).filter(due_at__lte=now).order_by("due_at", "id")
 
 
 class Order(models.Model):

@@ -3,6 +3,7 @@
 The management command is a thin shell over `run_batch` and `check_single_order`; the admin's
 "check now" calls `check_single_order` too.
 """
+
 import logging
 import socket
 import threading

@@ -16,6 +16,7 @@ Example receiver (in the host application's AppConfig.ready()):
         if outcome in ("failed", "timed_out"):
             refunds.schedule(order.id)
 """
+
 import logging
 
 from django.dispatch import Signal

@@ -6,6 +6,7 @@ changes. `apply_check_result` writes them in one transaction, only if the order 
 holds its claim; it adds a history row for a status change and sends order_finalized after
 commit.
 """
+
 import enum
 import logging
 from dataclasses import dataclass, field

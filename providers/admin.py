@@ -1,5 +1,6 @@
 """Integrations in the admin. The credentials (kod, sifre, apiToken) are write-only: no admin
 page ever renders them, and a blank field on save keeps the stored value."""
+
 from django import forms
 from django.contrib import admin
 

@@ -1,5 +1,6 @@
 """What every provider integration offers the monitor: result types, the client interface and
 the registry that finds the client for an integration by its `provider` field."""
+
 import enum
 from dataclasses import dataclass
 

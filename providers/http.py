@@ -1,6 +1,7 @@
 """HTTP plumbing shared by the provider clients: pooled sessions, timeouts, and tenacity retries
 for transient failures that never run past the caller's deadline. Every error text that leaves
 this module is redacted: the URL it came from may carry a password."""
+
 import logging
 import time
 from dataclasses import dataclass

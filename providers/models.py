@@ -1,4 +1,5 @@
 """The platform's provider integrations (the existing table `integrations`)."""
+
 import uuid
 
 from django.db import models

@@ -5,6 +5,7 @@ urllib3 put URLs into exception texts and debug logs. Every text that leaves a p
 goes through `redact`; the logging filter applies the same rule to every log record, so a
 library's own log line cannot leak either.
 """
+
 import logging
 import re
 import threading

@@ -1,6 +1,7 @@
 """What the fake provider servers (znet, apstore) share: a threaded HTTP server on 127.0.0.1
 that asks its sandbox for each answer, serves the sandbox's request log at GET /_sandbox/log,
 and never writes a request line (it carries credentials) to any log."""
+
 import json
 import secrets
 import threading

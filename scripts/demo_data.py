@@ -1,5 +1,6 @@
 """Demo helper: `seed` creates a znet integration at the sandbox and orders dispatched through
 orders.dispatch; `active` prints how many orders are still active; `report` shows the result."""
+
 import argparse
 import os
 import sys
@@ -22,7 +23,9 @@ from providers.redaction import mask_pin  # noqa: E402
 
 
 def seed(base_url, count, kod, sifre):
-    integration = Integration.objects.create(name="znet (demo sandbox)", provider="znet", base_url=base_url, kod=kod, sifre=sifre)
+    integration = Integration.objects.create(
+        name="znet (demo sandbox)", provider="znet", base_url=base_url, kod=kod, sifre=sifre
+    )
     statuses = Count("pk")
     for number in range(count):
         order = Order.objects.create(external_status="not_sent", provider_id=str(integration.pk))

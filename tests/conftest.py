@@ -1,4 +1,5 @@
 """Shared fixtures: a znet sandbox over real HTTP, an integration pointing at it, order factories."""
+
 import os
 import subprocess
 import sys

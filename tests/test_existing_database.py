@@ -1,4 +1,5 @@
 """Pointing the monitor at a database the older application built and keeps writing to."""
+
 import uuid
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """Provider credentials never reach logs, output or stored columns; PINs only masked."""
+
 import uuid
 from datetime import timedelta
 

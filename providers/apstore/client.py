@@ -1,6 +1,7 @@
 """apstore's (barakat's) HTTP client: batch status checks (client/api/check), order placing
 (client/api/newOrder) and the balance (client/api/profile). The token travels in the
 `api-token` header, never in a URL."""
+
 from dataclasses import replace
 from urllib.parse import quote
 

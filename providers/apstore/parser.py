@@ -6,6 +6,7 @@ Batch status (client/api/check):
 Place order (client/api/newOrder/..):
   {"status": "OK", "data": {"order_id": 7, "status": "wait", ..}}
 """
+
 import json
 import math
 import re

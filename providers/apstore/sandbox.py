@@ -10,6 +10,7 @@ answer comes `slow_seconds` late), `malformed` (a body that is not the expected 
 (the order is left out of the answer). Every request is kept in a log without the token,
 readable in-process or at GET /_sandbox/log.
 """
+
 import random
 import re
 import secrets
@@ -281,4 +282,3 @@ def _place_refusal(product, qty, order_uuid):
 
 def _json_id(order_id):
     return int(order_id) if order_id.isdigit() else order_id
-

@@ -1,4 +1,5 @@
 """znet's HTTP client: one status request per order (pin_kontrol.php), order placing (pin_ekle.php)."""
+
 import logging
 from dataclasses import replace
 

@@ -7,6 +7,7 @@ Status check answers (pin_kontrol.php):
   {code}|{message}    the query failed (not the order)
   (empty body)        dealer unknown, API access off, or request not from the registered IP
 """
+
 from providers.base import CheckResult, CheckState, PlaceResult
 
 EMPTY_ANSWER_MESSAGE = (

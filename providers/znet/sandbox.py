@@ -6,6 +6,7 @@ status checks and its final state (completed with a generated PIN, or failed) at
 slow answers, malformed and empty bodies) or queued for one reference. Every request is kept in
 a log (without credentials), readable in-process or at GET /_sandbox/log.
 """
+
 import random
 import threading
 import time
@@ -161,7 +162,6 @@ def _fault_answer(kind, latency, slow_seconds):
     if kind == "malformed":
         return 200, random.choice(MALFORMED_BODIES), latency
     return 200, "", latency  # empty
-
 
 
 _CATALOG = {

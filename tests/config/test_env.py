@@ -1,4 +1,5 @@
 """Settings from the environment: a bad value is one clear line and exit code 2."""
+
 import pytest
 
 from tests.conftest import run_command
@@ -24,5 +25,7 @@ def test_bad_setting_is_one_line_and_exit_code_2(variable, value, message):
 
 @pytest.mark.parametrize("value,expected", [("", "False"), ("true", "True")])
 def test_debug_is_off_unless_set(value, expected):
-    code, stdout, _ = run_command("shell", "-c", "from django.conf import settings; print(settings.DEBUG)", DJANGO_DEBUG=value)
+    code, stdout, _ = run_command(
+        "shell", "-c", "from django.conf import settings; print(settings.DEBUG)", DJANGO_DEBUG=value
+    )
     assert (code, stdout.strip().splitlines()[-1]) == (0, expected)

@@ -1,4 +1,5 @@
 """The order admin: pages render, PINs stay masked, "check now" checks at the (sandbox) provider."""
+
 import pytest
 from django.urls import reverse
 

@@ -1,5 +1,6 @@
 """check_pending_orders and dispatch_order against the apstore sandbox, end to end: the rows in
 the database after a run, and one batch request for many orders."""
+
 import uuid
 from datetime import timedelta
 from io import StringIO

@@ -1,4 +1,5 @@
 """Provider calls of one run: the per-integration cap, and one provider never starving another."""
+
 import io
 import uuid
 from datetime import timedelta

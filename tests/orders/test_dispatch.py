@@ -1,4 +1,5 @@
 """Handing orders to the provider: placed at most once, refusals recorded."""
+
 import io
 import threading
 from datetime import timedelta
@@ -61,7 +62,9 @@ def test_the_same_order_is_never_sent_twice(integration, sandbox):
 
 @pytest.mark.django_db
 def test_lost_answer_leaves_the_order_pending_for_the_monitor_and_never_resends(db):
-    down = Integration.objects.create(name="down", provider="znet", base_url="http://127.0.0.1:9", kod="k", sifre="pw-1")
+    down = Integration.objects.create(
+        name="down", provider="znet", base_url="http://127.0.0.1:9", kod="k", sifre="pw-1"
+    )
     order = new_order(down)
     result = dispatch_order(order.pk, PUBG_60)
     order.refresh_from_db()

@@ -1,4 +1,5 @@
 """A provider that answers slowly, wrongly or not at all: the run goes on, no order is skipped."""
+
 import io
 from datetime import timedelta
 
@@ -106,7 +107,9 @@ def test_unknown_reference_and_missing_integration_are_permanent(make_order, san
 
 
 def test_unreachable_provider_does_not_stop_other_providers(make_order, sandbox, integration):
-    dead = Integration.objects.create(name="down", provider="znet", base_url="http://127.0.0.1:9", kod="k", sifre="pw-dead-1")
+    dead = Integration.objects.create(
+        name="down", provider="znet", base_url="http://127.0.0.1:9", kod="k", sifre="pw-dead-1"
+    )
     stuck = make_order(provider_id=str(dead.pk))
     fine = make_order()
     summary = counts(run())
@@ -127,7 +130,7 @@ def fail_updates_of(order):
             )
             cursor.execute(
                 "CREATE TRIGGER refuse BEFORE UPDATE ON product_orders FOR EACH ROW "
-                f"WHEN (OLD.id = '{order.pk}' AND NEW.\"externalStatus\" <> OLD.\"externalStatus\") "
+                f'WHEN (OLD.id = \'{order.pk}\' AND NEW."externalStatus" <> OLD."externalStatus") '
                 "EXECUTE FUNCTION refuse_update()"
             )
         else:

@@ -1,4 +1,5 @@
 """monitor_health: exit 0 when the monitor keeps up, 1 with the problem named when it does not."""
+
 import json
 from datetime import UTC, datetime, timedelta
 from io import StringIO

@@ -1,4 +1,5 @@
 """write_run_metrics: the last run as a Prometheus text file, replaced atomically."""
+
 from datetime import UTC, datetime, timedelta
 
 import pytest

@@ -1,4 +1,5 @@
 """Runs as separate processes: overlapping runs, SIGTERM, kill -9."""
+
 import re
 import signal
 import time
@@ -51,7 +52,9 @@ def test_four_simultaneous_runs_check_every_order_exactly_once(integration, sand
     assert set(checks.values()) == {1}, "an order was checked more than once"
     assert [summary_counts(out)["checked"] for out, _ in outputs] == [250, 250, 250, 250]
     rows = Order.objects.filter(pk__in=[o.pk for o in orders])
-    assert rows.filter(external_status=ExternalStatus.COMPLETED, status="approved", pin_code__isnull=False).count() == 1000
+    assert (
+        rows.filter(external_status=ExternalStatus.COMPLETED, status="approved", pin_code__isnull=False).count() == 1000
+    )
 
 
 def wait_until_claimed(count, timeout=30):
@@ -119,7 +122,13 @@ def test_kill_9_leaves_orders_leased_then_due_again_and_finished_by_the_next_run
     code, stdout, _ = run_command("check_pending_orders")
     assert summary_counts(stdout)["checked"] == 0  # still leased: not taken by the next run
 
-    time.sleep(max(0.0, (rows.filter(external_status=ExternalStatus.SENT).first().next_check_at - timezone.now()).total_seconds()) + 0.2)
+    time.sleep(
+        max(
+            0.0,
+            (rows.filter(external_status=ExternalStatus.SENT).first().next_check_at - timezone.now()).total_seconds(),
+        )
+        + 0.2
+    )
     code, stdout, stderr = run_command("check_pending_orders")
     assert code == 0, stderr
     assert summary_counts(stdout)["checked"] == leased

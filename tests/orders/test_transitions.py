@@ -1,5 +1,6 @@
 """Storing a check result never loses data: each rule with the competing change made between
 the claim and the update, as another run, an operator or the older application would."""
+
 from datetime import timedelta
 
 import pytest

@@ -1,4 +1,5 @@
 """The integration admin: credentials are write-only and never appear in any admin page."""
+
 import pytest
 from django.urls import reverse
 

@@ -1,4 +1,5 @@
 """python manage.py check_pending_orders: check due orders at their providers (run from cron)."""
+
 import signal
 import sys
 import threading

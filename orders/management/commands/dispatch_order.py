@@ -1,4 +1,5 @@
 """python manage.py dispatch_order --order-id UUID ...: place one not-yet-sent order with its provider."""
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 

@@ -2,6 +2,7 @@
 
 Exit status: 0 healthy, 1 degraded (see orders.health), 2 the database cannot be read.
 """
+
 import json
 import sys
 

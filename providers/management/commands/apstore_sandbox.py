@@ -1,5 +1,6 @@
 """python manage.py apstore_sandbox: a fake apstore (barakat) server on 127.0.0.1 for tests, the
 demo and benchmarks."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from providers.apstore.sandbox import ApstoreSandbox, SandboxConfig

@@ -1,4 +1,5 @@
 """python manage.py znet_sandbox: a fake znet server on 127.0.0.1 for tests, the demo and benchmarks."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from providers.sandbox_http import rate as _rate
@@ -13,7 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8765)
         parser.add_argument("--kod", default=SandboxConfig.kod, help="dealer code the sandbox accepts")
         parser.add_argument("--sifre", default=SandboxConfig.sifre, help="password the sandbox accepts")
-        parser.add_argument("--checks-until-final", type=int, default=2, help="the N-th status check gives the final state")
+        parser.add_argument(
+            "--checks-until-final", type=int, default=2, help="the N-th status check gives the final state"
+        )
         parser.add_argument("--fail-ratio", type=_rate, default=0.0, help="share of placed orders that end failed")
         parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer")
         parser.add_argument("--error-line-rate", type=_rate, default=0.0, help="share of checks answered 8|...")

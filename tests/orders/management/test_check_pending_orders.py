@@ -1,4 +1,5 @@
 """check_pending_orders end to end: the command, the znet sandbox over HTTP, the database."""
+
 import io
 import uuid
 from datetime import timedelta
@@ -88,7 +89,7 @@ def test_backoff_schedule_doubles_up_to_the_cap(make_order, settings):
             check()
             order.refresh_from_db()
             assert (order.next_check_at - timezone.now()).total_seconds() == seconds
-            assert check() .startswith("checked=0")  # not due before its time
+            assert check().startswith("checked=0")  # not due before its time
             traveller.move_to(order.next_check_at)
     assert order.check_attempts == len(expected)
 

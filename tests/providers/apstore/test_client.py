@@ -1,5 +1,6 @@
 """The apstore client over real HTTP against the sandbox: batches, the uuid=1 split, the token
 header, HTTP failures, order placing, and the token kept out of every message and log."""
+
 import logging
 import uuid
 

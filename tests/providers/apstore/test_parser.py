@@ -1,4 +1,5 @@
 """apstore's JSON answers -> results, for every shape the provider (or a broken proxy) may send."""
+
 import json
 import uuid
 

@@ -1,4 +1,5 @@
 """The znet client over real HTTP against the sandbox."""
+
 import time
 
 import pytest

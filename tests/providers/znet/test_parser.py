@@ -1,4 +1,5 @@
 """znet's answer shapes -> one result each; the parser never raises."""
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -38,7 +39,7 @@ def test_description_may_contain_separators():
 
 
 def test_failed_with_reason():
-    result = parse_status_answer("OK|3||Stok yetersiz".encode())
+    result = parse_status_answer(b"OK|3||Stok yetersiz")
     assert result.state == CheckState.FAILED
     assert result.message == "Stok yetersiz"
 
@@ -50,7 +51,7 @@ def test_failed_with_empty_reason_still_says_something():
 
 
 def test_error_line_keeps_code_and_message():
-    result = parse_status_answer("4|Bakiye Yetersiz".encode())
+    result = parse_status_answer(b"4|Bakiye Yetersiz")
     assert result.state == CheckState.PROVIDER_ERROR
     assert (result.code, result.message) == ("4", "Bakiye Yetersiz")
     assert result.describe_error() == "provider error 4: Bakiye Yetersiz"
