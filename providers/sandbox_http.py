@@ -49,6 +49,24 @@ class SandboxServer:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
+    def serve_from_command(self, command, host, port, endpoints_path):
+        """Serve until Ctrl-C, for a sandbox management command. Prints the real
+        address (--port 0 picks a free one), never the credentials the sandbox accepts."""
+        from django.core.management.base import CommandError
+
+        try:
+            self.start(host, port)
+        except OSError as exc:
+            raise CommandError(f"cannot listen on {host}:{port}: {exc}") from None
+        command.stdout.write(f"{type(self).__name__} on {self.base_url}{endpoints_path} (Ctrl-C stops it)")
+        command.stdout.flush()
+        try:
+            self.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
 
 def generate_pin():
     raw = secrets.token_hex(8).upper()

@@ -47,18 +47,4 @@ class Command(BaseCommand):
             balance=options["balance"],
             seed=options["seed"],
         )
-        sandbox = ApstoreSandbox(config)
-        try:
-            sandbox.start(options["host"], options["port"])
-        except OSError as exc:
-            raise CommandError(f"cannot listen on {options['host']}:{options['port']}: {exc}") from None
-        # The real address (--port 0 picks a free port); the token is the operator's own input
-        # and is not echoed.
-        self.stdout.write(f"apstore sandbox on {sandbox.base_url}/client/api/ (Ctrl-C stops it)")
-        self.stdout.flush()
-        try:
-            sandbox.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            sandbox.stop()
+        ApstoreSandbox(config).serve_from_command(self, options["host"], options["port"], "/client/api/")

@@ -44,16 +44,4 @@ class Command(BaseCommand):
             empty_rate=options["empty_rate"],
             seed=options["seed"],
         )
-        sandbox = ZnetSandbox(config)
-        try:
-            sandbox.start(options["host"], options["port"])
-        except OSError as exc:
-            raise CommandError(f"cannot listen on {options['host']}:{options['port']}: {exc}") from None
-        self.stdout.write(f"znet sandbox on {sandbox.base_url}/servis/ (Ctrl-C stops it)")
-        self.stdout.flush()
-        try:
-            sandbox.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            sandbox.stop()
+        ZnetSandbox(config).serve_from_command(self, options["host"], options["port"], "/servis/")
