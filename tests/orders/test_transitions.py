@@ -138,3 +138,16 @@ def test_a_failing_receiver_does_not_stop_the_monitor(django_capture_on_commit_c
             assert apply_check_result(order, COMPLETED, timezone.now(), lease) == Outcome.COMPLETED
     finally:
         order_finalized.disconnect(broken)
+
+
+def test_finalized_signal_reports_the_24h_timeout(django_capture_on_commit_callbacks):
+    received = []
+    receiver = lambda sender, order, outcome, **kwargs: received.append((outcome, order.external_status))  # noqa: E731
+    order_finalized.connect(receiver)
+    try:
+        order, lease = claim(make_sent_order(sent_at=timezone.now() - timedelta(hours=25)))
+        with django_capture_on_commit_callbacks(execute=True):
+            assert apply_check_result(order, IN_PROGRESS, timezone.now(), lease) == Outcome.TIMED_OUT
+    finally:
+        order_finalized.disconnect(receiver)
+    assert received == [("timed_out", "failed")]
