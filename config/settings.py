@@ -66,6 +66,9 @@ def _database_from_url(url):
 
 DATABASES = {"default": _database_from_url(env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # SQLite has one writer: take the write lock when a transaction starts, and wait for it,
+    # so that two runs on one SQLite file queue up instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 30}
     # Tests that run the command as a separate process need a test database on disk.
     _sqlite_file = Path(DATABASES["default"]["NAME"])
     DATABASES["default"]["TEST"] = {"NAME": str(_sqlite_file.with_name("test_" + _sqlite_file.name))}

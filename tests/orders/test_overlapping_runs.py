@@ -37,8 +37,8 @@ def summary_counts(stdout):
     return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)(?!\.)", line)}
 
 
-@pytest.mark.postgres
 def test_four_simultaneous_runs_check_every_order_exactly_once(integration, sandbox):
+    """PostgreSQL: SKIP LOCKED claims. SQLite: the same code path, claims queued on its one writer."""
     orders = sent_orders(integration, sandbox, 1000, checks_until_final=1)
     runs = [
         start_command("check_pending_orders", "--limit", "250", MONITOR_PER_INTEGRATION_CONCURRENCY=16)
