@@ -57,6 +57,8 @@ class Command(BaseCommand):
             if options["max_seconds"] is not None
             else settings.MONITOR_MAX_SECONDS
         )
+        if options["dry_run"] and options["order_id"] is not None:
+            raise CommandError("--dry-run and --order-id do not go together: --order-id always checks")
         metrics_file = options["metrics_file"]
         if metrics_file and not Path(metrics_file).resolve().parent.is_dir():
             raise CommandError(f"--metrics-file: directory {Path(metrics_file).resolve().parent} does not exist")

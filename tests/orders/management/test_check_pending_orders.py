@@ -196,6 +196,7 @@ def test_order_id_errors_call_no_provider(make_order, sandbox, make_id, message)
         (["--limit", "ten"], "whole number"),
         (["--max-seconds", "0"], "more than 0"),
         (["--max-seconds", "soon"], "number of seconds"),
+        (["--dry-run", "--order-id", "3f2b8a52-0000-0000-0000-000000000000"], "do not go together"),
     ],
 )
 def test_bad_options_are_refused(args, message):
