@@ -21,7 +21,14 @@ import uuid
 from collections import deque
 from dataclasses import dataclass
 
-from providers.base import CheckResult, CheckState, UnknownProvider, client_class_for, configuration_error
+from providers.base import (
+    CheckResult,
+    CheckState,
+    UnknownProvider,
+    client_class_for,
+    configuration_error,
+    not_mentioned,
+)
 from providers.models import Integration
 from providers.redaction import redact
 
@@ -167,9 +174,7 @@ def _run_tasks(board, deadline, stop_event, workers, grace_seconds):
 def _answer_for(order, answers):
     if answers is None:
         return None
-    return answers.get(order.reference) or CheckResult(
-        CheckState.PROVIDER_ERROR, message="the provider's answer did not mention this order"
-    )
+    return answers.get(order.reference) or not_mentioned()
 
 
 def _work(board, done, deadline, stop_event):

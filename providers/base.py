@@ -71,6 +71,14 @@ class PlaceResult:
     uncertain: bool = False
 
 
+NOT_MENTIONED_MESSAGE = "the provider's answer did not mention this order"
+
+
+def not_mentioned():
+    """A batch answer that left this order out: a failed check for that order only."""
+    return CheckResult(CheckState.PROVIDER_ERROR, message=NOT_MENTIONED_MESSAGE)
+
+
 def configuration_error(message):
     return CheckResult(CheckState.CONFIGURATION_ERROR, message=message, permanent=True)
 

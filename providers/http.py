@@ -11,11 +11,16 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from providers.base import CheckResult, CheckState
 from providers.redaction import redact
 
 log = logging.getLogger(__name__)
 
 _MAX_ERROR_LENGTH = 300
+
+
+# HTTP answers that refuse the request as such (credentials, URL): retrying soon cannot help.
+REFUSED_STATUSES = (401, 403, 404)
 
 
 class ProviderHTTPError(Exception):
@@ -31,6 +36,16 @@ class ProviderHTTPError(Exception):
 class HttpAnswer:
     status_code: int
     body: bytes
+
+
+def check_result_of_http_error(exc, what_to_check):
+    """The CheckResult of a status request that got no usable answer. A refusal is a permanent
+    configuration problem; anything else a transport error worth retrying later."""
+    if exc.status_code in REFUSED_STATUSES:
+        return CheckResult(
+            CheckState.CONFIGURATION_ERROR, message=f"{exc} (check the integration's {what_to_check})", permanent=True
+        )
+    return CheckResult(CheckState.TRANSPORT_ERROR, message=str(exc))
 
 
 def build_session(pool_size):

@@ -6,16 +6,13 @@ from dataclasses import replace
 from urllib.parse import quote
 
 from providers.apstore.parser import is_uuid_reference, parse_balance, parse_batch_status, parse_place_answer
-from providers.base import CheckResult, CheckState, PlaceResult, ProviderClient, configuration_error, register
-from providers.http import ProviderHTTPError, build_session, http_get
+from providers.base import PlaceResult, ProviderClient, configuration_error, register
+from providers.http import REFUSED_STATUSES, ProviderHTTPError, build_session, check_result_of_http_error, http_get
 from providers.redaction import redact, register_secret
 
 CHECK_PATH = "client/api/check"
 PLACE_PATH = "client/api/newOrder/{product}/params"
 PROFILE_PATH = "client/api/profile"
-
-# HTTP answers that say the request was refused as such: retrying soon cannot help.
-_REFUSED_STATUSES = (401, 403, 404)
 
 
 @register("apstore", "barakat")
@@ -79,7 +76,7 @@ class ApstoreClient(ProviderClient):
         try:
             answer = http_get(self.session, self._url(CHECK_PATH), params, deadline=deadline)
         except ProviderHTTPError as exc:
-            return dict.fromkeys(references, _result_of_http_error(exc))
+            return dict.fromkeys(references, check_result_of_http_error(exc, "baseUrl and apiToken"))
         results = parse_batch_status(answer.body, references)
         return {reference: replace(result, message=redact(result.message)) for reference, result in results.items()}
 
@@ -94,18 +91,8 @@ class ApstoreClient(ProviderClient):
         return f"{self.base_url}/{path}"
 
 
-def _result_of_http_error(exc):
-    if exc.status_code in _REFUSED_STATUSES:
-        return CheckResult(
-            CheckState.CONFIGURATION_ERROR,
-            message=f"{exc} (check the integration's baseUrl and apiToken)",
-            permanent=True,
-        )
-    return CheckResult(CheckState.TRANSPORT_ERROR, message=str(exc))
-
-
 def _place_result_of_http_error(exc):
-    if exc.status_code in _REFUSED_STATUSES:
+    if exc.status_code in REFUSED_STATUSES:
         # Refused before any order was made: a definite no, not an unknown outcome.
         return PlaceResult(accepted=False, message=f"{exc} (check the integration's baseUrl, apiToken and product)")
     # The request may have reached apstore before the failure: never place it again blindly.

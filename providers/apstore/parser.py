@@ -12,7 +12,7 @@ import math
 import re
 import uuid
 
-from providers.base import CheckResult, CheckState, PlaceResult
+from providers.base import CheckResult, CheckState, PlaceResult, not_mentioned
 
 _STATES = {
     **dict.fromkeys(("accept", "success", "done"), CheckState.COMPLETED),
@@ -23,7 +23,6 @@ _NO_PIN_VALUES = {"", "-"}
 _UUID_TEXT = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _MAX_QUOTED = 80
 
-NOT_MENTIONED_MESSAGE = "the provider's answer did not mention this order"
 NO_REASON_MESSAGE = "rejected by the provider (no reason given)"
 _NO_STATUS_MESSAGE = "malformed answer: no 'status' text"
 
@@ -49,7 +48,7 @@ def parse_batch_status(body, references):
     results = {}
     for reference in references:
         entry = by_key.get(_match_key(reference))
-        results[reference] = _entry_result(entry) if entry is not None else _not_mentioned()
+        results[reference] = _entry_result(entry) if entry is not None else not_mentioned()
     return results
 
 
@@ -188,10 +187,6 @@ def _message_of(answer):
 
 def _for_all(references, result):
     return dict.fromkeys(references, result)
-
-
-def _not_mentioned():
-    return CheckResult(CheckState.PROVIDER_ERROR, message=NOT_MENTIONED_MESSAGE)
 
 
 def _quote(value):

@@ -3,8 +3,8 @@
 import logging
 from dataclasses import replace
 
-from providers.base import CheckResult, CheckState, PlaceResult, ProviderClient, configuration_error, register
-from providers.http import ProviderHTTPError, build_session, http_get
+from providers.base import PlaceResult, ProviderClient, configuration_error, register
+from providers.http import ProviderHTTPError, build_session, check_result_of_http_error, http_get
 from providers.redaction import redact, register_secret
 from providers.znet.parser import parse_place_answer, parse_status_answer
 
@@ -38,7 +38,7 @@ class ZnetClient(ProviderClient):
                 self.session, self._url(STATUS_PATH), self._params(tahsilat_api_islem_id=reference), deadline=deadline
             )
         except ProviderHTTPError as exc:
-            return _result_of_http_error(exc)
+            return check_result_of_http_error(exc, "baseUrl and credentials")
         result = parse_status_answer(answer.body)
         return replace(result, message=redact(result.message))
 
@@ -76,13 +76,3 @@ class ZnetClient(ProviderClient):
 
     def _params(self, **extra):
         return {"kod": self.integration.kod, "sifre": self.integration.sifre, **extra}
-
-
-def _result_of_http_error(exc):
-    if exc.status_code in (401, 403, 404):
-        return CheckResult(
-            CheckState.CONFIGURATION_ERROR,
-            message=f"{exc} (check the integration's baseUrl and credentials)",
-            permanent=True,
-        )
-    return CheckResult(CheckState.TRANSPORT_ERROR, message=str(exc))

@@ -12,9 +12,8 @@ from django.utils import timezone
 
 from orders.dispatch import dispatch_order
 from orders.models import ExternalStatus, Order, PlatformStatus
-from providers.apstore.parser import NOT_MENTIONED_MESSAGE
 from providers.apstore.sandbox import ApstoreSandbox, SandboxConfig
-from providers.base import PlaceRequest
+from providers.base import NOT_MENTIONED_MESSAGE, PlaceRequest
 from providers.models import Integration
 
 TOKEN = "apst-e2e-1c9d77a04b"

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from orders.dispatch import DispatchError, dispatch_order
+from orders.management.errors import database_unavailable
 from providers.base import PlaceRequest
 
 
@@ -34,5 +35,5 @@ class Command(BaseCommand):
         except DispatchError as exc:
             raise CommandError(str(exc)) from None
         except DatabaseError as exc:
-            raise CommandError(f"database unavailable: {str(exc).strip().splitlines()[0]}") from None
+            raise CommandError(database_unavailable(exc)) from None
         self.stdout.write(f"order {result.order_id}: {result.external_status} {result.message}")

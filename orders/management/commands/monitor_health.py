@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from orders.health import build_report, format_text
+from orders.management.errors import database_unavailable
 
 # Distinct from "degraded": the monitor's state is unknown, not known to be bad.
 DATABASE_UNAVAILABLE = 2
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         try:
             report = build_report()
         except DatabaseError as exc:
-            raise CommandError(f"database unavailable: {_first_line(exc)}", returncode=DATABASE_UNAVAILABLE) from None
+            raise CommandError(database_unavailable(exc), returncode=DATABASE_UNAVAILABLE) from None
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), sort_keys=True))
         else:
@@ -33,8 +34,3 @@ class Command(BaseCommand):
         if not report.healthy:
             self.stdout.flush()
             sys.exit(1)
-
-
-def _first_line(exc):
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

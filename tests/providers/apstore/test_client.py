@@ -8,9 +8,8 @@ import pytest
 import requests
 
 from providers.apstore.client import ApstoreClient
-from providers.apstore.parser import NOT_MENTIONED_MESSAGE
 from providers.apstore.sandbox import ApstoreSandbox, SandboxConfig
-from providers.base import CheckState, PlaceRequest, client_class_for
+from providers.base import NOT_MENTIONED_MESSAGE, CheckState, PlaceRequest, client_class_for
 from providers.http import ProviderHTTPError
 from providers.models import Integration
 

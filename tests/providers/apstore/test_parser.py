@@ -9,13 +9,12 @@ from hypothesis import strategies as st
 
 from providers.apstore.parser import (
     NO_REASON_MESSAGE,
-    NOT_MENTIONED_MESSAGE,
     is_uuid_reference,
     parse_balance,
     parse_batch_status,
     parse_place_answer,
 )
-from providers.base import CheckResult, CheckState
+from providers.base import NOT_MENTIONED_MESSAGE, CheckResult, CheckState
 
 COMPLETED_WORDS = ("accept", "success", "done")
 FAILED_WORDS = ("reject", "failed", "cancelled")
