@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from providers.znet.sandbox import SandboxConfig, ZnetSandbox  # noqa: E402
+from sandbox.znet import SandboxConfig, ZnetSandbox  # noqa: E402
 
 
 def main():

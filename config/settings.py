@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "providers",
     "orders",
+    "sandbox",  # fake providers for the demo, tests and benchmarks; not used by the monitor
 ]
 
 MIDDLEWARE = [

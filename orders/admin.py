@@ -34,7 +34,7 @@ class ProviderFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value():
-            return queryset.filter(provider_id=self.value())
+            return queryset.filter(integration_id=self.value())
         return queryset
 
 
@@ -59,7 +59,7 @@ class OrderAdmin(admin.ModelAdmin):
         "id",
         "external_status",
         "status",
-        "provider_id",
+        "integration_id",
         "pin",
         "check_attempts",
         "next_check_at",
@@ -78,7 +78,7 @@ class OrderAdmin(admin.ModelAdmin):
         "tenant_id",
         "status",
         "external_status",
-        "provider_id",
+        "integration_id",
         "provider_referans",
         "external_order_id",
         "pin",

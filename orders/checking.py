@@ -21,15 +21,9 @@ import uuid
 from collections import deque
 from dataclasses import dataclass
 
-from providers.base import (
-    CheckResult,
-    CheckState,
-    UnknownProvider,
-    client_class_for,
-    configuration_error,
-    not_mentioned,
-)
+from providers.base import CheckResult, CheckState, configuration_error, not_mentioned
 from providers.models import Integration
+from providers.registry import UnknownProvider, client_class_for
 from providers.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -61,7 +55,7 @@ def _plan_tasks(orders, per_integration):
     integrations = _integrations_of(orders)
     clients, by_integration, unanswerable = {}, {}, []
     for order in orders:
-        integration = integrations.get(order.provider_id)
+        integration = integrations.get(order.integration_id)
         problem = _why_unanswerable(order, integration)
         if problem is None and integration.pk not in clients:
             try:
@@ -82,11 +76,11 @@ def _plan_tasks(orders, per_integration):
 
 
 def _integrations_of(orders):
-    """{provider_id text: Integration} for the orders' valid integration ids."""
+    """{integration_id text: Integration} for the orders' valid integration ids."""
     ids = {}
     for order in orders:
         try:
-            ids[order.provider_id] = uuid.UUID(str(order.provider_id))
+            ids[order.integration_id] = uuid.UUID(str(order.integration_id))
         except ValueError:
             continue
     found = Integration.objects.in_bulk(list(set(ids.values())))
@@ -97,7 +91,7 @@ def _why_unanswerable(order, integration):
     if not order.reference:
         return "order has no provider reference (provider_referans / externalOrderId)"
     if integration is None:
-        return f"integration {order.provider_id!r} not found"
+        return f"integration {order.integration_id!r} not found"
     if not integration.enabled:
         return f"integration {integration.name!r} ({integration.pk}) is disabled"
     return None

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from orders.models import EventSource, ExternalStatus, Order, OrderEvent, PlatformStatus
 from orders.signals import send_order_finalized
-from providers.base import UnknownProvider, client_class_for
 from providers.models import Integration
+from providers.registry import UnknownProvider, client_class_for
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def _load(order_id, integration_id):
         raise DispatchError(f"order {order_uuid} does not exist")
     if order.external_status != ExternalStatus.NOT_SENT:
         raise DispatchError(f"order {order_uuid} was already dispatched (externalStatus={order.external_status})")
-    integration_id = integration_id or order.provider_id
+    integration_id = integration_id or order.integration_id
     integration = None
     if integration_id:
         try:
@@ -81,7 +81,7 @@ def _take_for_dispatch(order, integration, reference, now):
     with transaction.atomic():
         taken = Order.objects.filter(pk=order.pk, external_status=ExternalStatus.NOT_SENT).update(
             external_status=ExternalStatus.PENDING,
-            provider_id=str(integration.pk),
+            integration_id=str(integration.pk),
             provider_referans=reference,
             # Not due before the provider has had the order for a while.
             next_check_at=now + timedelta(seconds=settings.MONITOR_FIRST_CHECK_DELAY_SECONDS),

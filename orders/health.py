@@ -91,7 +91,7 @@ def build_report(now=None):
         due_now=Order.objects.due(now).count(),
         overdue=overdue_orders(cutoff).count(),
         oldest_active_order_id=str(oldest.pk) if oldest else None,
-        oldest_active_age_seconds=_seconds_between(oldest.age_reference, now) if oldest else None,
+        oldest_active_age_seconds=_seconds_between(oldest.age_counted_from, now) if oldest else None,
         timed_out_last_24h=timed_out_since(now - TIMEOUT_WINDOW),
         last_success_at=last_success_at(),
         last_run_at=last_run.finished_at if last_run else None,
@@ -107,9 +107,9 @@ def active_by_status():
 
 
 def active_by_provider():
-    rows = Order.objects.active().values("provider_id").annotate(n=Count("pk")).order_by("-n", "provider_id")
+    rows = Order.objects.active().values("integration_id").annotate(n=Count("pk")).order_by("-n", "integration_id")
     names = {str(i.pk): i.name for i in Integration.objects.only("name")}
-    return [{"provider_id": r["provider_id"], "name": names.get(r["provider_id"]), "active": r["n"]} for r in rows]
+    return [{"provider_id": r["integration_id"], "name": names.get(r["integration_id"]), "active": r["n"]} for r in rows]
 
 
 def overdue_orders(cutoff):

@@ -55,7 +55,7 @@ class OrderQuerySet(models.QuerySet):
         return self.filter(external_status__in=ACTIVE_STATUSES)
 
     def with_provider(self):
-        return self.exclude(provider_id__isnull=True).exclude(provider_id="")
+        return self.exclude(integration_id__isnull=True).exclude(integration_id="")
 
     def due(self, now):
         """Active orders sent to a provider whose next check time has come, oldest due first."""
@@ -63,16 +63,19 @@ class OrderQuerySet(models.QuerySet):
 
 
 class Order(models.Model):
+    # The live table's columns, with the sizes the older application declared: every value the
+    # monitor writes must fit them (orders.columns.fit shortens messages; PINs are never cut).
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant_id = models.UUIDField(db_column="tenantId", null=True, blank=True)
-    status = models.TextField(choices=PlatformStatus.choices, default=PlatformStatus.PENDING)
-    external_status = models.TextField(db_column="externalStatus", default=ExternalStatus.NOT_SENT)
-    # Text, not a foreign key: the old application stores the integration id as text.
-    provider_id = models.TextField(db_column="providerId", null=True, blank=True)
-    external_order_id = models.TextField(db_column="externalOrderId", null=True, blank=True)
-    pin_code = models.TextField(db_column="pinCode", null=True, blank=True)
+    status = models.CharField(max_length=50, choices=PlatformStatus.choices, default=PlatformStatus.PENDING)
+    external_status = models.CharField(max_length=30, db_column="externalStatus", default=ExternalStatus.NOT_SENT)
+    # Text, not a foreign key: the old application stores the integration id as text (some
+    # hand-built copies declare the column uuid, so it is never compared with '').
+    integration_id = models.CharField(max_length=255, db_column="providerId", null=True, blank=True)
+    external_order_id = models.CharField(max_length=255, db_column="externalOrderId", null=True, blank=True)
+    pin_code = models.CharField(max_length=120, db_column="pinCode", null=True, blank=True)
     provider_message = models.TextField(db_column="providerMessage", null=True, blank=True)
-    last_message = models.TextField(db_column="lastMessage", null=True, blank=True)
+    last_message = models.CharField(max_length=250, db_column="lastMessage", null=True, blank=True)
     sent_at = models.DateTimeField(db_column="sentAt", null=True, blank=True)
     last_sync_at = models.DateTimeField(db_column="lastSyncAt", null=True, blank=True)
     completed_at = models.DateTimeField(db_column="completedAt", null=True, blank=True)
@@ -84,6 +87,10 @@ class Order(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True, help_text="NULL means due now.")
     check_attempts = models.IntegerField(default=0, db_default=0)
     last_check_error = models.TextField(null=True, blank=True)
+    # A delivered PIN longer than "pinCode" holds, kept whole; the order waits for an operator.
+    pin_code_full = models.TextField(null=True, blank=True)
+    # When the current run of permanent or configuration errors began (monitor_health).
+    permanent_error_since = models.DateTimeField(null=True, blank=True)
 
     objects = OrderQuerySet.as_manager()
 
@@ -106,10 +113,10 @@ class Order(models.Model):
 
     @property
     def was_sent(self):
-        return bool(self.provider_id) and self.external_status != ExternalStatus.NOT_SENT
+        return bool(self.integration_id) and self.external_status != ExternalStatus.NOT_SENT
 
     @property
-    def age_reference(self):
+    def age_counted_from(self):
         """The time the 24-hour limit counts from."""
         return self.sent_at or self.created_at
 

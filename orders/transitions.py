@@ -79,7 +79,7 @@ def plan_transition(order, result, now):
             "last_check_error": None,
         }
         return Transition(Outcome.FAILED, changes, result.message)
-    if now - order.age_reference >= timedelta(hours=settings.MONITOR_MAX_AGE_HOURS):
+    if now - order.age_counted_from >= timedelta(hours=settings.MONITOR_MAX_AGE_HOURS):
         changes = {
             "external_status": ExternalStatus.FAILED,
             "status": PlatformStatus.REJECTED,

@@ -1,5 +1,5 @@
-"""What every provider integration offers the monitor: result types, the client interface and
-the registry that finds the client for an integration by its `provider` field."""
+"""What every provider integration offers the monitor: result types and the client interface.
+The table of provider name -> client class is `providers.registry`."""
 
 import enum
 from dataclasses import dataclass
@@ -104,39 +104,3 @@ class ProviderClient:
 
     def close(self):
         pass
-
-
-_registry: dict[str, type[ProviderClient]] = {}
-
-
-def register(*provider_names):
-    """Class decorator: the client serves integrations whose `provider` is one of these names."""
-
-    def decorator(cls):
-        for name in provider_names:
-            _registry[name.lower()] = cls
-        return cls
-
-    return decorator
-
-
-class UnknownProvider(LookupError):
-    pass
-
-
-def client_class_for(provider_name):
-    _load_clients()
-    try:
-        return _registry[(provider_name or "").strip().lower()]
-    except KeyError:
-        raise UnknownProvider(f"no client for provider {provider_name!r}") from None
-
-
-def known_providers():
-    _load_clients()
-    return sorted(_registry)
-
-
-def _load_clients():
-    # Importing the client modules registers them; done lazily to keep imports one-way.
-    from providers import apstore, znet  # noqa: F401

@@ -28,7 +28,7 @@ def seed(base_url, count, kod, sifre):
     )
     statuses = Count("pk")
     for number in range(count):
-        order = Order.objects.create(external_status="not_sent", provider_id=str(integration.pk))
+        order = Order.objects.create(external_status="not_sent", integration_id=str(integration.pk))
         request = PlaceRequest(product="101", denomination="60", player_id=f"55500{number:05d}")
         dispatch_order(order.pk, request)
     summary = Order.objects.values("external_status").annotate(n=statuses).order_by("external_status")

@@ -9,6 +9,8 @@ ALTER TABLE product_orders ADD COLUMN IF NOT EXISTS provider_referans text;
 ALTER TABLE product_orders ADD COLUMN IF NOT EXISTS next_check_at timestamp with time zone;
 ALTER TABLE product_orders ADD COLUMN IF NOT EXISTS check_attempts integer NOT NULL DEFAULT 0;
 ALTER TABLE product_orders ADD COLUMN IF NOT EXISTS last_check_error text;
+ALTER TABLE product_orders ADD COLUMN IF NOT EXISTS pin_code_full text;
+ALTER TABLE product_orders ADD COLUMN IF NOT EXISTS permanent_error_since timestamp with time zone;
 
 -- Serves the due query of check_pending_orders: active orders by when they are due (a NULL
 -- next_check_at, never checked, counts as due since the epoch).

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from orders.models import ExternalStatus, Order
 from providers.models import Integration
-from providers.znet.sandbox import SandboxConfig, ZnetSandbox
+from sandbox.znet import SandboxConfig, ZnetSandbox
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SANDBOX_KOD = "bayi-4821"
@@ -65,7 +65,7 @@ def make_order(integration, sandbox):
         sandbox.add_order(reference, outcome=outcome, pin=pin, checks_until_final=checks_until_final)
         values = {
             "external_status": ExternalStatus.SENT,
-            "provider_id": str(integration.pk),
+            "integration_id": str(integration.pk),
             "provider_referans": reference,
             "sent_at": timezone.now() - sent_ago,
         }

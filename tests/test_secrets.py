@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def add_sent_order(integration, reference=None):
     return Order.objects.create(
         external_status=ExternalStatus.SENT,
-        provider_id=str(integration.pk),
+        integration_id=str(integration.pk),
         provider_referans=reference or uuid.uuid4().hex,
         sent_at=timezone.now() - timedelta(minutes=5),
     )

@@ -1,3 +1,1 @@
 """apstore, also sold as barakat: a JSON e-pin API with batch status checks and an api-token header."""
-
-from providers.apstore import client  # noqa: F401  (registers the client)

@@ -6,7 +6,7 @@ from dataclasses import replace
 from urllib.parse import quote
 
 from providers.apstore.parser import is_uuid_reference, parse_balance, parse_batch_status, parse_place_answer
-from providers.base import PlaceResult, ProviderClient, configuration_error, register
+from providers.base import PlaceResult, ProviderClient, configuration_error
 from providers.http import REFUSED_STATUSES, ProviderHTTPError, build_session, check_result_of_http_error, http_get
 from providers.redaction import redact, register_secret
 
@@ -15,7 +15,6 @@ PLACE_PATH = "client/api/newOrder/{product}/params"
 PROFILE_PATH = "client/api/profile"
 
 
-@register("apstore", "barakat")
 class ApstoreClient(ProviderClient):
     batch_size = 50
 

@@ -3,7 +3,7 @@
 import logging
 from dataclasses import replace
 
-from providers.base import PlaceResult, ProviderClient, configuration_error, register
+from providers.base import PlaceResult, ProviderClient, configuration_error
 from providers.http import ProviderHTTPError, build_session, check_result_of_http_error, http_get
 from providers.redaction import redact, register_secret
 from providers.znet.parser import parse_place_answer, parse_status_answer
@@ -15,7 +15,6 @@ PLACE_PATH = "servis/pin_ekle.php"
 CATALOG_PATH = "servis/pin_listesi.php"
 
 
-@register("znet")
 class ZnetClient(ProviderClient):
     batch_size = 1
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from orders.dispatch import dispatch_order
 from orders.models import ExternalStatus, Order, PlatformStatus
-from providers.apstore.sandbox import ApstoreSandbox, SandboxConfig
+from sandbox.apstore import ApstoreSandbox, SandboxConfig
 from providers.base import NOT_MENTIONED_MESSAGE, PlaceRequest
 from providers.models import Integration
 
@@ -43,7 +43,7 @@ def sent_order(apstore_integration, apstore):
             apstore.add_order(reference, **sandbox_order)
         return Order.objects.create(
             external_status=ExternalStatus.SENT,
-            provider_id=str(apstore_integration.pk),
+            integration_id=str(apstore_integration.pk),
             provider_referans=reference,
             sent_at=timezone.now() - timedelta(minutes=5),
         )
@@ -108,7 +108,7 @@ def test_orders_known_only_by_the_providers_id_are_asked_without_uuid(apstore, a
     theirs = apstore.add_order(outcome="failed", reason="Cancelled by operator")
     by_provider_id = Order.objects.create(
         external_status=ExternalStatus.SENT,
-        provider_id=str(apstore_integration.pk),
+        integration_id=str(apstore_integration.pk),
         external_order_id=theirs.order_id,
         sent_at=timezone.now() - timedelta(minutes=5),
     )
@@ -151,7 +151,7 @@ def test_a_wrong_token_leaves_orders_untouched_and_waits_the_longest_backoff(aps
 
 
 def test_dispatch_places_the_order_and_the_monitor_finds_it_by_our_uuid(apstore, apstore_integration):
-    order = Order.objects.create(provider_id=str(apstore_integration.pk))
+    order = Order.objects.create(integration_id=str(apstore_integration.pk))
 
     result = dispatch_order(order.pk, PlaceRequest(product="12", quantity=1))
 
@@ -173,7 +173,7 @@ def test_dispatch_places_the_order_and_the_monitor_finds_it_by_our_uuid(apstore,
 
 
 def test_dispatch_refused_by_the_provider_fails_the_order(apstore, apstore_integration):
-    order = Order.objects.create(provider_id=str(apstore_integration.pk))
+    order = Order.objects.create(integration_id=str(apstore_integration.pk))
 
     result = dispatch_order(order.pk, PlaceRequest(product="no-such-package"))
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from orders.models import ExternalStatus, Order
 from providers.models import Integration
-from providers.znet.sandbox import SandboxConfig, ZnetSandbox
+from sandbox.znet import SandboxConfig, ZnetSandbox
 from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def orders_at(sandbox, integration, count):
         orders.append(
             Order.objects.create(
                 external_status=ExternalStatus.SENT,
-                provider_id=str(integration.pk),
+                integration_id=str(integration.pk),
                 provider_referans=reference,
                 sent_at=timezone.now() - timedelta(minutes=5),
             )

@@ -17,7 +17,7 @@ PUBG_60 = PlaceRequest(product="101", denomination="60", player_id="5551234567")
 
 
 def new_order(integration):
-    return Order.objects.create(external_status=ExternalStatus.NOT_SENT, provider_id=str(integration.pk))
+    return Order.objects.create(external_status=ExternalStatus.NOT_SENT, integration_id=str(integration.pk))
 
 
 def place_calls(sandbox):

@@ -96,8 +96,8 @@ def test_permanent_failures_wait_the_maximum_backoff(make_order, integration, br
 
 def test_unknown_reference_and_missing_integration_are_permanent(make_order, sandbox):
     unknown = make_order(provider_referans="never-placed-here")
-    orphan = make_order(provider_id="4b1f0000-0000-0000-0000-000000000000")
-    garbage_id = make_order(provider_id="not-a-uuid")
+    orphan = make_order(integration_id="4b1f0000-0000-0000-0000-000000000000")
+    garbage_id = make_order(integration_id="not-a-uuid")
     run()
     for order in (unknown, orphan, garbage_id):
         order.refresh_from_db()
@@ -110,7 +110,7 @@ def test_unreachable_provider_does_not_stop_other_providers(make_order, sandbox,
     dead = Integration.objects.create(
         name="down", provider="znet", base_url="http://127.0.0.1:9", kod="k", sifre="pw-dead-1"
     )
-    stuck = make_order(provider_id=str(dead.pk))
+    stuck = make_order(integration_id=str(dead.pk))
     fine = make_order()
     summary = counts(run())
     assert summary["completed"] == "1" and summary["errors"] == "1"

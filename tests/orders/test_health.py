@@ -39,7 +39,7 @@ def run_finished(ago, succeeded=True):
 
 
 def order(status=ExternalStatus.SENT, next_check_in=None, sent_ago=timedelta(minutes=2), **fields):
-    fields.setdefault("provider_id", PROVIDER)
+    fields.setdefault("integration_id", PROVIDER)
     return Order.objects.create(
         external_status=status,
         provider_referans="ref",
@@ -118,7 +118,7 @@ def test_json_carries_the_numbers(db, clock):
     run_finished(ago=timedelta(minutes=20))
     oldest = order(next_check_in=timedelta(minutes=-30), sent_ago=timedelta(hours=3))
     order(status=ExternalStatus.PROCESSING, next_check_in=timedelta(minutes=5))
-    order(status=ExternalStatus.PENDING, provider_id=None, sent_ago=None)
+    order(status=ExternalStatus.PENDING, integration_id=None, sent_ago=None)
     timed_out = order(status=ExternalStatus.FAILED)
     for ago, message in [(2, timeout_message()), (30, timeout_message()), (1, "stok yok")]:
         OrderEvent.objects.create(
@@ -155,7 +155,7 @@ def test_json_carries_the_numbers(db, clock):
 
 def test_provider_names_come_from_integrations(db, clock, integration):
     run_finished(ago=timedelta(minutes=1))
-    order(provider_id=str(integration.pk), next_check_in=timedelta(minutes=1))
+    order(integration_id=str(integration.pk), next_check_in=timedelta(minutes=1))
 
     status, out = health()
 

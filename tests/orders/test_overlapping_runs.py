@@ -24,7 +24,7 @@ def sent_orders(integration, sandbox, count, **sandbox_options):
         orders.append(
             Order(
                 external_status=ExternalStatus.SENT,
-                provider_id=str(integration.pk),
+                integration_id=str(integration.pk),
                 provider_referans=reference,
                 sent_at=timezone.now() - timedelta(minutes=5),
             )

@@ -29,7 +29,7 @@ def claim(order):
 
 
 def make_sent_order(**fields):
-    values = {"external_status": ExternalStatus.SENT, "provider_id": "x", "provider_referans": "r"}
+    values = {"external_status": ExternalStatus.SENT, "integration_id": "x", "provider_referans": "r"}
     values.update(fields)
     return Order.objects.create(**values)
 

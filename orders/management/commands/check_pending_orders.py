@@ -84,7 +84,7 @@ class Command(BaseCommand):
         due = preview_due_orders(timezone.now(), limit)
         for order in due:
             self.stdout.write(
-                f"would check {order.pk} provider={order.provider_id} ref={order.reference} "
+                f"would check {order.pk} provider={order.integration_id} ref={order.reference} "
                 f"status={order.external_status} attempts={order.check_attempts}"
             )
         self.stdout.write(f"dry run: {len(due)} orders due, nothing changed")

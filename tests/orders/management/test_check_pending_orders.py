@@ -128,7 +128,7 @@ def test_only_due_orders_are_checked_oldest_due_first(make_order, sandbox):
     newer = make_order(next_check_at=now - timedelta(minutes=1))
     never = make_order(next_check_at=None)
     make_order(external_status=ExternalStatus.COMPLETED)
-    make_order(provider_id=None)
+    make_order(integration_id=None)
     output = check("--limit", "3", "--max-seconds", "30")
     assert "checked=3" in output
     checked = {entry["referans"] for entry in sandbox.status_checks()}
@@ -179,7 +179,7 @@ def test_order_id_checks_that_order_now_whatever_its_next_check(make_order):
         (lambda make_order: str(uuid.uuid4()), "does not exist"),
         (lambda make_order: str(make_order(external_status=ExternalStatus.COMPLETED).pk), "already final"),
         (lambda make_order: str(make_order(external_status=ExternalStatus.NOT_SENT).pk), "never sent"),
-        (lambda make_order: str(make_order(provider_id=None).pk), "never sent"),
+        (lambda make_order: str(make_order(integration_id=None).pk), "never sent"),
     ],
 )
 def test_order_id_errors_call_no_provider(make_order, sandbox, make_id, message):

@@ -8,8 +8,9 @@ import pytest
 import requests
 
 from providers.apstore.client import ApstoreClient
-from providers.apstore.sandbox import ApstoreSandbox, SandboxConfig
-from providers.base import NOT_MENTIONED_MESSAGE, CheckState, PlaceRequest, client_class_for
+from sandbox.apstore import ApstoreSandbox, SandboxConfig
+from providers.base import NOT_MENTIONED_MESSAGE, CheckState, PlaceRequest
+from providers.registry import client_class_for
 from providers.http import ProviderHTTPError
 from providers.models import Integration
 

@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from providers.sandbox_http import SandboxServer, generate_pin
+from sandbox.http import SandboxServer, generate_pin
 
 WRONG_CREDENTIALS_LINE = "1|Bayi kodu veya şifre hatalı"
 UNKNOWN_REFERENCE_LINE = "5|İşlem bulunamadı"

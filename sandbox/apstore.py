@@ -19,7 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from providers.sandbox_http import SandboxServer, generate_pin
+from sandbox.http import SandboxServer, generate_pin
 
 REQUEST_FAULTS = ("error_status", "http500", "slow", "malformed")
 ORDER_FAULTS = ("omit",)

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from providers.sandbox_http import rate as _rate
-from providers.znet.sandbox import SandboxConfig, ZnetSandbox
+from sandbox.http import rate as _rate
+from sandbox.znet import SandboxConfig, ZnetSandbox
 
 
 class Command(BaseCommand):

@@ -3,8 +3,8 @@ demo and benchmarks."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from providers.apstore.sandbox import ApstoreSandbox, SandboxConfig
-from providers.sandbox_http import rate as _rate
+from sandbox.apstore import ApstoreSandbox, SandboxConfig
+from sandbox.http import rate as _rate
 
 
 class Command(BaseCommand):
