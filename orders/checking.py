@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from providers.base import CheckResult, CheckState, configuration_error, not_mentioned
 from providers.models import Integration
-from providers.registry import UnknownProvider, client_class_for
 from providers.redaction import redact
+from providers.registry import UnknownProvider, client_class_for
 
 log = logging.getLogger(__name__)
 

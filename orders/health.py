@@ -109,7 +109,9 @@ def active_by_status():
 def active_by_provider():
     rows = Order.objects.active().values("integration_id").annotate(n=Count("pk")).order_by("-n", "integration_id")
     names = {str(i.pk): i.name for i in Integration.objects.only("name")}
-    return [{"provider_id": r["integration_id"], "name": names.get(r["integration_id"]), "active": r["n"]} for r in rows]
+    return [
+        {"provider_id": r["integration_id"], "name": names.get(r["integration_id"]), "active": r["n"]} for r in rows
+    ]
 
 
 def overdue_orders(cutoff):

@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from orders.dispatch import dispatch_order
 from orders.models import ExternalStatus, Order, PlatformStatus
-from sandbox.apstore import ApstoreSandbox, SandboxConfig
 from providers.base import NOT_MENTIONED_MESSAGE, PlaceRequest
 from providers.models import Integration
+from sandbox.apstore import ApstoreSandbox, SandboxConfig
 
 TOKEN = "apst-e2e-1c9d77a04b"
 

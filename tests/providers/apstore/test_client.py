@@ -8,11 +8,11 @@ import pytest
 import requests
 
 from providers.apstore.client import ApstoreClient
-from sandbox.apstore import ApstoreSandbox, SandboxConfig
 from providers.base import NOT_MENTIONED_MESSAGE, CheckState, PlaceRequest
-from providers.registry import client_class_for
 from providers.http import ProviderHTTPError
 from providers.models import Integration
+from providers.registry import client_class_for
+from sandbox.apstore import ApstoreSandbox, SandboxConfig
 
 TOKEN = "apst-7f3e9c1d2b8a4e6f"
 
