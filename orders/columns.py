@@ -1,0 +1,27 @@
+"""Values written to the live table must fit its declared column sizes (orders.models.Order).
+
+Messages are shortened with an ellipsis; a PIN is never shortened (orders.transitions holds an
+order whose PIN does not fit instead of completing it with a cut PIN).
+"""
+
+from orders.models import Order
+
+ELLIPSIS = "…"
+
+
+def max_length(field_name: str) -> int | None:
+    """The declared size of an Order field, None for text columns."""
+    return Order._meta.get_field(field_name).max_length
+
+
+def fits(field_name: str, value: str | None) -> bool:
+    size = max_length(field_name)
+    return value is None or size is None or len(value) <= size
+
+
+def fit(field_name: str, value: str | None) -> str | None:
+    """`value` shortened to the size of `field_name`'s column, ending in an ellipsis when cut."""
+    size = max_length(field_name)
+    if value is None or size is None or len(value) <= size:
+        return value
+    return value[: size - len(ELLIPSIS)] + ELLIPSIS
