@@ -18,6 +18,7 @@ OUTCOMES = {
     "error": "errors",
     "timed_out": "timed_out",
     "skipped": "skipped",
+    "held": "held",
     "released": "released",
 }
 

@@ -58,8 +58,10 @@ class OrderQuerySet(models.QuerySet):
         return self.exclude(integration_id__isnull=True).exclude(integration_id="")
 
     def due(self, now):
-        """Active orders sent to a provider whose next check time has come, oldest due first."""
-        return self.active().with_provider().annotate(due_at=due_at()).filter(due_at__lte=now).order_by("due_at", "id")
+        """Active orders sent to a provider whose next check time has come, oldest due first.
+        Orders held for an operator (a PIN kept in pin_code_full) are never due."""
+        waiting = self.active().with_provider().filter(pin_code_full__isnull=True)
+        return waiting.annotate(due_at=due_at()).filter(due_at__lte=now).order_by("due_at", "id")
 
 
 class Order(models.Model):

@@ -32,6 +32,7 @@ class RunReport:
     errors: int = 0
     timed_out: int = 0
     skipped: int = 0  # changed by someone else between claim and update
+    held: int = 0  # PIN too long for "pinCode": kept in pin_code_full for an operator
     released: int = 0  # claimed but not checked (deadline or stop): due again at once
     update_failures: int = 0  # database errors while storing a result
     seconds: float = 0.0
@@ -49,6 +50,7 @@ class RunReport:
             Outcome.ERROR: "errors",
             Outcome.TIMED_OUT: "timed_out",
             Outcome.SKIPPED: "skipped",
+            Outcome.HELD: "held",
         }[outcome]
         setattr(self, attribute, getattr(self, attribute) + 1)
 
@@ -58,6 +60,8 @@ class RunReport:
             f"processing={self.processing} errors={self.errors} timed_out={self.timed_out} "
             f"released={self.released} skipped={self.skipped} seconds={self.seconds:.2f}"
         )
+        if self.held:
+            line += f" held={self.held}"
         if self.update_failures:
             line += f" update_failures={self.update_failures}"
         if self.interrupted:

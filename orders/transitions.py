@@ -5,6 +5,10 @@ changes. `apply_check_result` writes them in one transaction, only if the order 
 (a final order never changes again) and, for non-final outcomes, only while the caller still
 holds its claim; it adds a history row for a status change and sends order_finalized after
 commit.
+
+Every value written fits its live column (orders.columns): messages are shortened with an
+ellipsis, "providerMessage" (text) keeps the provider's words whole, and a PIN is never cut: a
+completed answer whose PIN does not fit "pinCode" is held for an operator instead (HELD).
 """
 
 import enum
@@ -17,6 +21,7 @@ from django.db import transaction
 from django.db.models import F
 
 from orders.backoff import next_check_time
+from orders.columns import fit, fits, max_length
 from orders.models import STATUS_RANK, EventSource, ExternalStatus, Order, OrderEvent, PlatformStatus
 from orders.signals import send_order_finalized
 from providers.base import CheckState
@@ -32,10 +37,19 @@ class Outcome(enum.StrEnum):
     PROCESSING = "processing"
     ERROR = "error"  # the check failed; the order is rescheduled
     SKIPPED = "skipped"  # the order changed under us (final elsewhere, or claim lost)
+    # Completed at the provider, but the PIN does not fit "pinCode": kept whole in pin_code_full,
+    # the order stays active and is never claimed again until an operator resolves it.
+    HELD = "held"
 
     @property
     def is_final(self):
         return self in (Outcome.COMPLETED, Outcome.FAILED, Outcome.TIMED_OUT)
+
+    @property
+    def keeps_provider_answer(self):
+        """Written even after the claim was lost: the provider has finished, and throwing its
+        answer (maybe a PIN in hand) away would only delay delivery."""
+        return self.is_final or self == Outcome.HELD
 
 
 @dataclass(frozen=True)
@@ -50,9 +64,23 @@ def timeout_message():
     return f"timed out: not final {hours:g} h after it was sent"
 
 
+def held_pin_message(pin: str) -> str:
+    """last_check_error of an order held because its PIN does not fit "pinCode"."""
+    return (
+        f'PIN of {len(pin)} characters does not fit "pinCode" ({max_length("pin_code")}): '
+        "kept whole in pin_code_full; deliver it by hand"
+    )
+
+
 def plan_transition(order, result, now):
     """The outcome of `result` for `order` (as stored now) and the columns to write."""
+    if order.pin_code_full:
+        # Held for an operator: no later answer may overwrite the PIN kept, time the order out
+        # or complete it without the operator.
+        return Transition(Outcome.HELD)
     if result.state == CheckState.COMPLETED:
+        if result.pin and not order.pin_code and not fits("pin_code", result.pin):
+            return _held(result, now)
         changes = {
             "external_status": ExternalStatus.COMPLETED,
             "status": PlatformStatus.APPROVED,
@@ -60,7 +88,7 @@ def plan_transition(order, result, now):
             "last_sync_at": now,
             "next_check_at": None,
             "last_check_error": None,
-            "last_message": "completed",
+            "last_message": fit("last_message", "completed"),
         }
         # A PIN already stored is never replaced, and never by an empty value.
         if result.pin and not order.pin_code:
@@ -73,7 +101,7 @@ def plan_transition(order, result, now):
             "external_status": ExternalStatus.FAILED,
             "status": PlatformStatus.REJECTED,
             "provider_message": result.message,
-            "last_message": f"failed at the provider: {result.message}",
+            "last_message": fit("last_message", f"failed at the provider: {result.message}"),
             "last_sync_at": now,
             "next_check_at": None,
             "last_check_error": None,
@@ -83,7 +111,7 @@ def plan_transition(order, result, now):
         changes = {
             "external_status": ExternalStatus.FAILED,
             "status": PlatformStatus.REJECTED,
-            "last_message": timeout_message(),
+            "last_message": fit("last_message", timeout_message()),
             "next_check_at": None,
         }
         if result.is_error:
@@ -107,13 +135,30 @@ def plan_transition(order, result, now):
     return Transition(Outcome.ERROR, changes)
 
 
+def _held(result, now):
+    """A completed answer whose PIN does not fit "pinCode": keep the PIN whole in the monitor's
+    own text column and leave the order active (no final status, no signal, no refund). The due
+    query skips orders with pin_code_full, so it is not checked or timed out again."""
+    changes = {
+        "pin_code_full": result.pin,
+        "last_check_error": held_pin_message(result.pin),
+        "last_sync_at": now,
+        "next_check_at": None,
+    }
+    if result.message:
+        changes["provider_message"] = result.message
+    return Transition(Outcome.HELD, changes, result.message)
+
+
 def apply_check_result(order, result, now, lease_until=None, source=EventSource.RUN):
     """Store what the check found about the claimed `order`. Returns the Outcome (SKIPPED when
-    nothing was written).
+    nothing was written because the order changed; HELD, writing nothing, for an order already
+    held for an operator).
 
     `lease_until` is the claim token: a non-final change is written only while the order still
-    carries it, so a run whose claim expired cannot undo a newer run's work. A final result is
-    written whenever the order is still active: a PIN in hand is never thrown away.
+    carries it, so a run whose claim expired cannot undo a newer run's work. A final result (and
+    a PIN held because it does not fit) is written whenever the order is still active: a PIN in
+    hand is never thrown away.
     """
     with transaction.atomic():
         written = _write_if_unchanged(order, result, now, lease_until) or _write_locked(order, result, now, lease_until)
@@ -128,12 +173,16 @@ def apply_check_result(order, result, now, lease_until=None, source=EventSource.
 
 def _write_if_unchanged(claimed, result, now, lease_until):
     """The common case in one UPDATE: the row is as claimed (same status, still our lease, same
-    PIN), so the plan made from the claimed copy holds. None when anything changed."""
+    PIN, not held), so the plan made from the claimed copy holds. None when anything changed."""
     if lease_until is None:
         return None
     transition = plan_transition(claimed, result, now)
-    rows = Order.objects.filter(pk=claimed.pk, external_status=claimed.external_status, next_check_at=lease_until)
-    if transition.outcome.is_final:
+    if not transition.changes:
+        return None  # nothing to write: decided again under the row lock
+    rows = Order.objects.filter(
+        pk=claimed.pk, external_status=claimed.external_status, next_check_at=lease_until, pin_code_full__isnull=True
+    )
+    if transition.outcome.keeps_provider_answer:
         rows = rows.filter(pin_code=claimed.pin_code) if claimed.pin_code else rows.filter(pin_code__isnull=True)
     if rows.update(**transition.changes) != 1:
         return None
@@ -146,10 +195,14 @@ def _write_locked(order, result, now, lease_until):
     if current is None or not current.is_active:
         return None
     transition = plan_transition(current, result, now)
+    if not transition.changes:
+        return current, transition  # held for an operator: nothing changes
     # The WHERE clause repeats the checks, so the write is safe even where the row lock is
     # not real (SQLite) and the old application changed the row meanwhile.
-    rows = Order.objects.filter(pk=current.pk, external_status=current.external_status)
-    if not transition.outcome.is_final and lease_until is not None:
+    rows = Order.objects.filter(pk=current.pk, external_status=current.external_status, pin_code_full__isnull=True)
+    if transition.outcome.keeps_provider_answer:
+        rows = rows.filter(pin_code=current.pin_code) if current.pin_code else rows.filter(pin_code__isnull=True)
+    elif lease_until is not None:
         rows = rows.filter(next_check_at=lease_until)
     if rows.update(**transition.changes) != 1:
         return None
@@ -179,6 +232,8 @@ def _record_change(stored, transition, now, source):
 def _log_outcome(order, outcome, result):
     if outcome == Outcome.COMPLETED:
         log.info("order %s completed, pin %s", order.pk, mask_pin(result.pin))
+    elif outcome == Outcome.HELD:
+        log.warning('order %s held for an operator: its PIN does not fit "pinCode", see pin_code_full', order.pk)
     elif outcome == Outcome.ERROR:
         log.warning("order %s check failed: %s", order.pk, result.describe_error())
     else:

@@ -1,9 +1,14 @@
 """Keeping provider secrets and PINs out of logs, messages and stored columns.
 
 znet puts its password (`sifre`) and dealer code (`kod`) in every request URL, and requests and
-urllib3 put URLs into exception texts and debug logs. Every text that leaves a provider client
-goes through `redact`; the logging filter applies the same rule to every log record, so a
-library's own log line cannot leak either.
+urllib3 put URLs into exception texts and debug logs. Two rules:
+
+- `redact` (credential patterns such as `kod=...` / `sifre: ...`, plus the registered secret
+  values) is for texts we build or that carry URLs: exception texts, error lines, log records
+  (the logging filter applies it to every record, so a library's own log line cannot leak).
+- `mask_secrets` (the registered secret values only) is for what a provider said: its messages
+  are delivery data and are stored as said. In Turkish "Kod: ..." is a product code, not our
+  dealer code, so the patterns must not touch them. PINs are never masked in stored columns.
 """
 
 import logging
@@ -36,11 +41,21 @@ def register_secret(value):
             _known_secrets.add(quote_plus(value))
 
 
-def redact(text):
-    """Return `text` with every credential replaced by ***."""
+def redact(text: str | None) -> str | None:
+    """`text` with every credential replaced by ***: key=value / key: value patterns and the
+    registered secret values. For URLs, exception texts and log lines."""
     if not text:
         return text
     text = _CREDENTIAL_PARAM.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", str(text))
+    return mask_secrets(text)
+
+
+def mask_secrets(text: str | None) -> str | None:
+    """`text` with only the registered secret values replaced by ***; everything else exactly as
+    it was. For provider texts (messages), which are stored as the provider said them."""
+    if not text:
+        return text
+    text = str(text)
     with _lock:
         secrets = sorted(_known_secrets, key=len, reverse=True)
     for secret in secrets:

@@ -44,7 +44,8 @@ class SandboxOrder:
     referans: str
     outcome: str = "completed"  # or "failed"
     pin: str | None = None
-    reason: str = "Stok yetersiz, işlem iptal edildi"
+    reason: str = "Stok yetersiz, işlem iptal edildi"  # the text of a failed order
+    description: str = "İşlem başarılı"  # the text of a completed order (some products put a code here)
     checks_until_final: int = 2
     checks: int = 0
     queued_faults: list = field(default_factory=list)
@@ -59,7 +60,11 @@ class ZnetSandbox(SandboxServer):
         self._random = random.Random(self.config.seed)
 
     # -- seeding and inspection (tests) -------------------------------------------------------
-    def add_order(self, referans, outcome="completed", pin=None, checks_until_final=None, reason=None):
+    def add_order(
+        self, referans, outcome="completed", pin=None, checks_until_final=None, reason=None, description=None
+    ):
+        """A placed order. `reason` is the text of a failed order, `description` the one of a
+        completed order; both and `pin` are sent exactly as given (any length)."""
         order = SandboxOrder(
             referans=referans,
             outcome=outcome,
@@ -68,6 +73,8 @@ class ZnetSandbox(SandboxServer):
         )
         if reason is not None:
             order.reason = reason
+        if description is not None:
+            order.description = description
         with self._lock:
             self.orders[referans] = order
         return order
@@ -148,7 +155,7 @@ def _status_line(order):
     if order.checks < order.checks_until_final:
         return "OK|1||İşleminiz devam ediyor"
     if order.outcome == "completed":
-        return f"OK|2|{order.pin or '-'}|İşlem başarılı"
+        return f"OK|2|{order.pin or '-'}|{order.description}"
     return f"OK|3||{order.reason}"
 
 

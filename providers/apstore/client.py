@@ -8,7 +8,7 @@ from urllib.parse import quote
 from providers.apstore.parser import is_uuid_reference, parse_balance, parse_batch_status, parse_place_answer
 from providers.base import PlaceResult, ProviderClient, configuration_error
 from providers.http import REFUSED_STATUSES, ProviderHTTPError, build_session, check_result_of_http_error, http_get
-from providers.redaction import redact, register_secret
+from providers.redaction import mask_secrets, register_secret
 
 CHECK_PATH = "client/api/check"
 PLACE_PATH = "client/api/newOrder/{product}/params"
@@ -52,7 +52,7 @@ class ApstoreClient(ProviderClient):
         except ProviderHTTPError as exc:
             return _place_result_of_http_error(exc)
         result = parse_place_answer(answer.body)
-        return replace(result, message=redact(result.message))
+        return replace(result, message=mask_secrets(result.message))
 
     def balance(self, deadline=None):
         """The account balance. Raises ProviderHTTPError when there is no readable answer."""
@@ -77,7 +77,8 @@ class ApstoreClient(ProviderClient):
         except ProviderHTTPError as exc:
             return dict.fromkeys(references, check_result_of_http_error(exc, "baseUrl and apiToken"))
         results = parse_batch_status(answer.body, references)
-        return {reference: replace(result, message=redact(result.message)) for reference, result in results.items()}
+        # Provider texts are stored as said: only our registered secrets are masked in them.
+        return {ref: replace(result, message=mask_secrets(result.message)) for ref, result in results.items()}
 
     def _configuration_problem(self):
         if not self.base_url:

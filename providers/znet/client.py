@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from providers.base import PlaceResult, ProviderClient, configuration_error
 from providers.http import ProviderHTTPError, build_session, check_result_of_http_error, http_get
-from providers.redaction import redact, register_secret
+from providers.redaction import mask_secrets, register_secret
 from providers.znet.parser import parse_place_answer, parse_status_answer
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class ZnetClient(ProviderClient):
         except ProviderHTTPError as exc:
             return check_result_of_http_error(exc, "baseUrl and credentials")
         result = parse_status_answer(answer.body)
-        return replace(result, message=redact(result.message))
+        return replace(result, message=mask_secrets(result.message))
 
     def place_order(self, reference, request, deadline=None):
         problem = self._configuration_problem()
@@ -58,7 +58,7 @@ class ZnetClient(ProviderClient):
             # The request may have reached znet before the failure: never place it again blindly.
             return PlaceResult(accepted=False, message=str(exc), uncertain=True)
         result = parse_place_answer(answer.body)
-        return replace(result, message=redact(result.message), reference=reference)
+        return replace(result, message=mask_secrets(result.message), reference=reference)
 
     def close(self):
         self.session.close()

@@ -1,6 +1,6 @@
 import logging
 
-from providers.redaction import RedactSecretsFilter, mask_pin, redact, register_secret
+from providers.redaction import RedactSecretsFilter, mask_pin, mask_secrets, redact, register_secret
 
 
 def test_credentials_in_urls_are_redacted():
@@ -31,3 +31,17 @@ def test_log_filter_redacts_message_and_traceback():
     text = logging.Formatter().format(record)
     assert "filter-secret-99" not in text and "zzz" not in text
     assert "sifre=***" in text
+
+
+def test_provider_texts_keep_their_words_and_lose_only_registered_secrets():
+    register_secret("Kayitli-Sifre-4410")
+    text = "Kod: A|B|C teslim, sifre: Kayitli-Sifre-4410"
+    assert mask_secrets(text) == "Kod: A|B|C teslim, sifre: ***"
+    assert mask_secrets("Kod: A|B|C teslim") == "Kod: A|B|C teslim"
+    assert mask_secrets(None) is None and mask_secrets("") == ""
+
+
+def test_urls_exception_texts_and_log_lines_still_lose_every_credential_pattern():
+    assert redact("Kod: A|B|C teslim") == "Kod: *** teslim"
+    url = "GET /servis/pin_ekle.php?kod=BAYI9&sifre=xyz&oyun=1"
+    assert redact(url) == "GET /servis/pin_ekle.php?kod=***&sifre=***&oyun=1"

@@ -14,7 +14,7 @@ from orders.claiming import OrderNotCheckable, preview_due_orders
 from orders.management.errors import database_unavailable
 from orders.metrics import write_run_metrics
 from orders.monitor import check_single_order, run_batch
-from providers.redaction import mask_pin
+from providers.redaction import mask_pin, redact
 
 
 def positive_int(text):
@@ -123,12 +123,13 @@ class Command(BaseCommand):
 
 
 def _describe_check(order, outcome, result):
-    """-v 2: one line per checked order; PINs only masked."""
+    """-v 2: one line per checked order, a log line under cron: PINs only masked, and the
+    provider's text redacted like a log line (a description may carry a delivery code)."""
     line = f"order {order.pk} ref={order.reference} -> {outcome}"
     if result.pin:
         line += f" pin={mask_pin(result.pin)}"
     if result.message:
-        line += f" message={result.describe_error() if result.is_error else result.message}"
+        line += f" message={redact(result.describe_error() if result.is_error else result.message)}"
     return line
 
 

@@ -161,6 +161,17 @@ def test_the_token_never_appears_in_results_or_logs(sandbox, client, caplog):
         assert "wrong-token-5521" not in text
 
 
+def test_a_reason_comes_back_as_said_except_the_token(sandbox, client):
+    said, echoed = our_reference(), our_reference()
+    sandbox.add_order(said, outcome="failed", reason="Kod: TR-55|90 geçersiz; token: yok")
+    sandbox.add_order(echoed, outcome="failed", reason=f"Kod: TR-55 refused for {TOKEN}")
+
+    results = client.check_statuses([said, echoed])
+
+    assert results[said].message == "Kod: TR-55|90 geçersiz; token: yok"
+    assert results[echoed].message == "Kod: TR-55 refused for ***"
+
+
 # -- HTTP failures -----------------------------------------------------------------------------
 
 

@@ -63,3 +63,12 @@ def test_missing_credentials_make_no_request(sandbox, kod, sifre):
     result = client_for(sandbox.base_url, kod=kod, sifre=sifre).check_status("x")
     assert result.state == CheckState.CONFIGURATION_ERROR
     assert sandbox.request_log == []
+
+
+def test_a_description_comes_back_as_said_except_the_integrations_secrets(sandbox):
+    sandbox.add_order("desc-ref", pin="Kod:9-1234-5678", checks_until_final=1, description="Kod: A|B|C teslim")
+    sandbox.add_order("secret-ref", checks_until_final=1, description=f"Kod: A|B|C teslim sifre {SANDBOX_SIFRE}")
+    client = client_for(sandbox.base_url)
+    delivered = client.check_status("desc-ref")
+    assert (delivered.pin, delivered.message) == ("Kod:9-1234-5678", "Kod: A|B|C teslim")
+    assert client.check_status("secret-ref").message == "Kod: A|B|C teslim sifre ***"

@@ -1,0 +1,136 @@
+"""check_pending_orders against a copy of the live schema, with its real column types and sizes
+("lastMessage" varchar(250), "pinCode" varchar(120), ...): long provider texts and PINs must
+never make a write fail or be cut."""
+
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+from django.db import connection
+
+from tests.conftest import PROJECT_DIR, SANDBOX_KOD, SANDBOX_SIFRE, run_command
+
+pytestmark = pytest.mark.postgres
+
+LEGACY_SCHEMA = Path(__file__).parent / "fixtures" / "legacy_schema.sql"
+UPGRADE_SCRIPT = PROJECT_DIR / "sql" / "upgrade_existing_database.sql"
+LONG_REASON = ("Oyuncu kimliği doğrulanamadı, sipariş sağlayıcı tarafından iptal edildi. " * 5)[:300]
+LONG_PIN = ("GIFTCARD-" + "7F3E9C1D5B" * 20)[:150]
+
+
+def server_params():
+    db = connection.settings_dict
+    return {"user": db.get("USER") or "postgres", "host": db.get("HOST") or "127.0.0.1", "port": db.get("PORT") or 5432}
+
+
+@pytest.fixture
+def live_database(django_db_setup):
+    """A database with the older application's tables (live types), upgraded as docs/UPGRADING.md
+    says: the upgrade script, then `migrate --fake-initial`. Dropped afterwards, pass or fail."""
+    name = f"{connection.settings_dict['NAME']}_live_{uuid.uuid4().hex[:8]}"
+    params = server_params()
+    admin = psycopg2.connect(dbname="postgres", **params)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    db = None
+    try:
+        db = psycopg2.connect(dbname=name, **params)
+        db.autocommit = True
+        db.cursor().execute(LEGACY_SCHEMA.read_text())
+        db.cursor().execute(UPGRADE_SCRIPT.read_text())
+        url = f"postgres://{params['user']}@{params['host']}:{params['port']}/{name}"
+        code, _, stderr = run_command("migrate", "--fake-initial", "-v", "0", DATABASE_URL=url)
+        assert code == 0, stderr
+        yield db.cursor(), url
+    finally:
+        if db is not None:
+            db.close()
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def column_type(cursor, column):
+    cursor.execute(
+        """SELECT data_type, character_maximum_length FROM information_schema.columns
+           WHERE table_name = 'product_orders' AND column_name = %s""",
+        (column,),
+    )
+    return cursor.fetchone()
+
+
+def add_znet_integration(cursor, sandbox):
+    cursor.execute(
+        """INSERT INTO integrations (name, provider, "baseUrl", kod, sifre) VALUES ('znet', 'znet', %s, %s, %s)
+           RETURNING id""",
+        (sandbox.base_url, SANDBOX_KOD, SANDBOX_SIFRE),
+    )
+    return cursor.fetchone()[0]
+
+
+def add_sent_order(cursor, integration_id, reference):
+    """An order as the older application inserts it, sent 5 minutes ago."""
+    cursor.execute(
+        """INSERT INTO product_orders ("tenantId", status, "externalStatus", "providerId", "externalOrderId", "sentAt")
+           VALUES (%s, 'pending', 'sent', %s, %s, NOW() - INTERVAL '5 minutes') RETURNING id""",
+        (str(uuid.uuid4()), str(integration_id), reference),
+    )
+    return cursor.fetchone()[0]
+
+
+def stored(cursor, order_id):
+    cursor.execute(
+        """SELECT "externalStatus", status, "lastMessage", "providerMessage", "pinCode", pin_code_full,
+                  last_check_error, "completedAt"
+           FROM product_orders WHERE id = %s""",
+        (order_id,),
+    )
+    names = ("external_status", "status", "last_message", "provider_message", "pin_code", "pin_code_full")
+    return dict(zip(names + ("last_check_error", "completed_at"), cursor.fetchone(), strict=True))
+
+
+def test_the_copy_has_the_live_column_types(live_database):
+    cursor, _ = live_database
+    assert column_type(cursor, "lastMessage") == ("character varying", 250)
+    assert column_type(cursor, "pinCode") == ("character varying", 120)
+    assert column_type(cursor, "providerMessage") == ("text", None)
+    assert column_type(cursor, "pin_code_full") == ("text", None)
+
+
+def test_a_long_reason_fails_the_order_and_a_long_pin_holds_it_on_the_live_types(live_database, sandbox):
+    cursor, url = live_database
+    integration_id = add_znet_integration(cursor, sandbox)
+    rejected_ref, long_pin_ref, normal_ref = (uuid.uuid4().hex for _ in range(3))
+    sandbox.add_order(rejected_ref, outcome="failed", reason=LONG_REASON, checks_until_final=1)
+    sandbox.add_order(long_pin_ref, pin=LONG_PIN, checks_until_final=1)
+    sandbox.add_order(normal_ref, pin="PIN-0000-1111-2222", checks_until_final=1)
+    rejected = add_sent_order(cursor, integration_id, rejected_ref)
+    long_pin = add_sent_order(cursor, integration_id, long_pin_ref)
+    normal = add_sent_order(cursor, integration_id, normal_ref)
+
+    code, stdout, stderr = run_command("check_pending_orders", DATABASE_URL=url)
+
+    assert code == 0, stderr
+    assert "checked=3 completed=1 failed=1 processing=0 errors=0 timed_out=0" in stdout
+    assert "held=1" in stdout and "update_failures" not in stdout
+    failed = stored(cursor, rejected)
+    assert (failed["external_status"], failed["status"]) == ("failed", "rejected")
+    assert len(failed["last_message"]) == 250 and failed["last_message"].endswith("…")
+    assert failed["last_message"].startswith("failed at the provider: Oyuncu kimliği")
+    assert failed["provider_message"] == LONG_REASON and len(LONG_REASON) == 300
+    held = stored(cursor, long_pin)
+    assert (held["external_status"], held["status"], held["completed_at"]) == ("sent", "pending", None)
+    assert (held["pin_code"], held["pin_code_full"]) == (None, LONG_PIN) and len(LONG_PIN) == 150
+    assert held["last_check_error"].startswith('PIN of 150 characters does not fit "pinCode" (120)')
+    assert stored(cursor, normal)["pin_code"] == "PIN-0000-1111-2222"
+    assert LONG_PIN not in stdout + stderr
+    cursor.execute("SELECT COUNT(*) FROM order_status_events WHERE order_id = %s", (long_pin,))
+    assert cursor.fetchone()[0] == 0
+
+    # Long past the 24 h mark, the held order is still neither checked nor timed out.
+    cursor.execute("""UPDATE product_orders SET "sentAt" = NOW() - INTERVAL '30 hours' WHERE id = %s""", (long_pin,))
+    code, stdout, stderr = run_command("check_pending_orders", DATABASE_URL=url)
+    assert code == 0, stderr
+    assert stdout.startswith("checked=0 ")
+    assert len(sandbox.status_checks(long_pin_ref)) == 1
+    assert stored(cursor, long_pin) == held
