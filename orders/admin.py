@@ -98,6 +98,9 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.display(description="PIN")
     def pin(self, order):
+        if order.pin_code_full and not order.pin_code:
+            # Held: the PIN did not fit "pinCode" (docs/OPERATIONS.md, "Orders held for an operator").
+            return f"{mask_pin(order.pin_code_full)} (held: too long for pinCode, in pin_code_full)"
         return mask_pin(order.pin_code)
 
     def get_search_results(self, request, queryset, search_term):
@@ -149,7 +152,7 @@ def _describe(order, outcome):
     text = f"Order {order.pk}: {outcome} (externalStatus={order.external_status}"
     if order.pin_code:
         text += f", PIN {mask_pin(order.pin_code)}"
-    if outcome == Outcome.ERROR and order.last_check_error:
+    if outcome in (Outcome.ERROR, Outcome.HELD) and order.last_check_error:
         text += f", {order.last_check_error}"
     return text + ")"
 

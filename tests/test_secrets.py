@@ -70,3 +70,23 @@ def test_no_secret_and_no_full_pin_in_logs_output_or_columns(integration, sandbo
     assert "connection failed" in stored_text and "timed out" in stored_text
     for secret in secrets:
         assert secret not in stored_text
+
+
+def test_provider_texts_are_stored_as_said_while_logs_stay_redacted(integration, sandbox):
+    delivered, echoing = uuid.uuid4().hex, uuid.uuid4().hex
+    sandbox.add_order(delivered, pin="PIN-7777-8888-9999", checks_until_final=1, description="Kod: A|B|C teslim")
+    sandbox.add_order(echoing, checks_until_final=1, description=f"Kod: A|B|C teslim, sifre {SANDBOX_SIFRE}")
+    delivered_order, echoing_order = add_sent_order(integration, delivered), add_sent_order(integration, echoing)
+
+    code, stdout, stderr = run_command("check_pending_orders", "-v", "2", LOG_LEVEL="DEBUG")
+
+    assert code == 0, stderr
+    delivered_order.refresh_from_db()
+    echoing_order.refresh_from_db()
+    assert (delivered_order.provider_message, delivered_order.pin_code) == ("Kod: A|B|C teslim", "PIN-7777-8888-9999")
+    assert echoing_order.provider_message == "Kod: A|B|C teslim, sifre ***"
+    # Log lines and the per-order output lines still apply every credential pattern.
+    assert "kod=***&sifre=***" in stderr
+    assert "message=Kod: *** teslim" in stdout
+    for text in (stdout, stderr):
+        assert SANDBOX_SIFRE not in text and SANDBOX_KOD not in text and "A|B|C" not in text

@@ -85,6 +85,20 @@ def test_check_now_completes_order_and_history_shows_it(admin_client, make_order
     assert PIN not in page
 
 
+def test_check_now_of_a_long_pin_holds_the_order_and_shows_the_pin_masked(admin_client, make_order):
+    long_pin = "LONGPIN-" + "9" * 140
+    order = make_order(outcome="completed", checks_until_final=1, pin=long_pin)
+
+    html = check_now(admin_client, order).content.decode()
+
+    order.refresh_from_db()
+    assert (order.external_status, order.pin_code, order.pin_code_full) == (ExternalStatus.SENT, None, long_pin)
+    assert f"Order {order.pk}: held" in html and "does not fit" in html
+    page = admin_client.get(change_url(order)).content.decode()
+    assert "****9999 (held: too long for pinCode, in pin_code_full)" in page
+    assert long_pin not in html + page
+
+
 def test_check_now_reports_orders_that_cannot_be_checked(admin_client, completed_order, make_order):
     pending = make_order(outcome="completed", checks_until_final=3)
 

@@ -22,7 +22,9 @@ def read_metrics(path):
 
 
 def report(**values):
-    defaults = dict(checked=9, completed=3, failed=1, processing=2, errors=1, timed_out=1, skipped=1, released=4)
+    defaults = dict(
+        checked=10, completed=3, failed=1, processing=2, errors=1, timed_out=1, skipped=1, held=1, released=4
+    )
     defaults.update(values)
     return RunReport(seconds=12.5, **defaults)
 
@@ -39,7 +41,7 @@ def test_last_run_numbers(db, clock, tmp_path):
     write_run_metrics(path, report())
 
     metrics = read_metrics(path)
-    assert metrics[("order_monitor_last_run_checked_orders", None)] == 9
+    assert metrics[("order_monitor_last_run_checked_orders", None)] == 10
     outcomes = {label: value for (name, label), value in metrics.items() if name == "order_monitor_last_run_orders"}
     assert outcomes == {
         "completed": 3,
@@ -48,6 +50,7 @@ def test_last_run_numbers(db, clock, tmp_path):
         "error": 1,
         "timed_out": 1,
         "skipped": 1,
+        "held": 1,
         "released": 4,
     }
     assert metrics[("order_monitor_last_run_duration_seconds", None)] == 12.5
