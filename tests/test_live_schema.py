@@ -32,9 +32,9 @@ def live_database(django_db_setup):
     params = server_params()
     admin = psycopg2.connect(dbname="postgres", **params)
     admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
     db = None
     try:
+        admin.cursor().execute(f'CREATE DATABASE "{name}"')
         db = psycopg2.connect(dbname=name, **params)
         db.autocommit = True
         db.cursor().execute(LEGACY_SCHEMA.read_text())
