@@ -26,7 +26,7 @@ from django.utils import timezone
 from orders.columns import fit, fits
 from orders.models import EventSource, ExternalStatus, Order, OrderEvent, PlatformStatus
 from orders.signals import send_order_finalized
-from providers.base import PlaceResult, PlaceState
+from providers.base import PlaceRequest, PlaceResult, PlaceState
 from providers.models import Integration
 from providers.registry import UnknownProvider, client_class_for
 
@@ -44,7 +44,7 @@ class DispatchResult:
     message: str
 
 
-def dispatch_order(order_id, request, integration_id=None):
+def dispatch_order(order_id, request: PlaceRequest, integration_id=None) -> DispatchResult:
     """Place `order_id` with its integration's provider (a providers.base.PlaceRequest)."""
     order, integration = _load(order_id, integration_id)
     try:
@@ -112,6 +112,8 @@ def _store_answer(order, answer: PlaceResult, reference):
             _record_event(order.pk, ExternalStatus.PENDING, new_status, now, answer.message)
         if stored and new_status == ExternalStatus.FAILED:
             transaction.on_commit(lambda: _send_failed(order.pk))
+    if not stored:
+        log.warning("order %s changed while being placed; the answer (%s) was not stored", order.pk, answer.state)
     if answer.state == PlaceState.NOT_SENT:
         raise DispatchError(f"order {order.pk} was not sent (it can be dispatched again): {answer.message}")
     if answer.uncertain:

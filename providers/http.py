@@ -57,7 +57,7 @@ def check_result_of_http_error(exc, what_to_check):
     return CheckResult(CheckState.TRANSPORT_ERROR, message=str(exc))
 
 
-def place_result_of_http_error(exc):
+def place_result_of_http_error(exc: ProviderHTTPError) -> PlaceResult:
     """The PlaceResult of a place request that got no usable answer: not sent when no connection
     could be opened, otherwise unknown (the provider may have taken the order)."""
     if not exc.may_have_arrived:
@@ -94,7 +94,13 @@ def http_get(session, url, params=None, headers=None, deadline=None):
     return retrying(_get_once, session, url, params, headers)
 
 
-def http_get_once(session, url, params=None, headers=None, deadline=None):
+def http_get_once(
+    session: requests.Session,
+    url: str,
+    params: dict | None = None,
+    headers: dict | None = None,
+    deadline: float | None = None,
+) -> HttpAnswer:
     """GET for a request the provider must receive at most once (placing an order).
 
     A new attempt starts only when the previous one could not open a connection (refused,

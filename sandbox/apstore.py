@@ -127,14 +127,14 @@ class ApstoreSandbox(SandboxServer):
                 raise KeyError(f"the sandbox has no order {order!r}")
             target.queued_faults.extend([kind] * times)
 
-    def queue_place_fault(self, kind, times=1):
+    def queue_place_fault(self, kind: str, times: int = 1) -> None:
         """The next `times` newOrder requests take the order, then answer with this fault."""
         if kind not in PLACE_FAULT_KINDS:
             raise ValueError(f"unknown place fault {kind!r}; expected one of {PLACE_FAULT_KINDS}")
         with self._lock:
             self._place_faults.extend([kind] * times)
 
-    def place_requests(self):
+    def place_requests(self) -> list[dict]:
         with self._lock:
             return [entry for entry in self.request_log if entry["path"] == "newOrder"]
 

@@ -79,14 +79,14 @@ class ZnetSandbox(SandboxServer):
         with self._lock:
             self.orders[referans].queued_faults.extend([kind] * times)
 
-    def queue_place_fault(self, kind, times=1):
+    def queue_place_fault(self, kind: str, times: int = 1) -> None:
         """The next `times` pin_ekle requests take the order, then answer with this fault."""
         if kind not in PLACE_FAULT_KINDS:
             raise ValueError(f"unknown place fault {kind!r}; expected one of {PLACE_FAULT_KINDS}")
         with self._lock:
             self._place_faults.extend([kind] * times)
 
-    def place_requests(self, referans=None):
+    def place_requests(self, referans: str | None = None) -> list[dict]:
         with self._lock:
             return [e for e in self.request_log if e["path"] == "pin_ekle" and referans in (None, e["referans"])]
 
