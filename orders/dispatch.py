@@ -2,9 +2,16 @@
 
 An order is placed at most once: it is first taken with a conditional update
 (`"externalStatus"` not_sent -> pending, our reference stored) that only one caller can win,
-and only then is the provider called. If the provider's answer is lost (timeout, garbled), the
-order stays pending with its reference: the monitor asks the provider about it later instead of
-placing it again.
+and only then is the provider called, with one request (providers.http.http_get_once). What the
+answer means for the order:
+
+- accepted, or "this reference was already used" (the provider has the order): `sent`, checked
+  by the monitor from then on; a duplicate is never a refusal;
+- lost or unreadable (read timeout, connection lost, HTTP 5xx, garbled body): stays `pending`
+  with its reference and is due for a status check soon; never placed again, no signal;
+- refused: `failed`, and `order_finalized('failed')` after commit;
+- no connection could be opened on any attempt (the request provably never left): back to
+  `not_sent`, DispatchError; it may be dispatched again.
 """
 
 import logging
@@ -16,8 +23,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from orders.columns import fit, fits
 from orders.models import EventSource, ExternalStatus, Order, OrderEvent, PlatformStatus
 from orders.signals import send_order_finalized
+from providers.base import PlaceRequest, PlaceResult, PlaceState
 from providers.models import Integration
 from providers.registry import UnknownProvider, client_class_for
 
@@ -35,7 +44,7 @@ class DispatchResult:
     message: str
 
 
-def dispatch_order(order_id, request, integration_id=None):
+def dispatch_order(order_id, request: PlaceRequest, integration_id=None) -> DispatchResult:
     """Place `order_id` with its integration's provider (a providers.base.PlaceRequest)."""
     order, integration = _load(order_id, integration_id)
     try:
@@ -91,41 +100,71 @@ def _take_for_dispatch(order, integration, reference, now):
         _record_event(order.pk, ExternalStatus.NOT_SENT, ExternalStatus.PENDING, now, "dispatching")
 
 
-def _store_answer(order, answer, reference):
+def _store_answer(order, answer: PlaceResult, reference):
     now = timezone.now()
-    pending = Order.objects.filter(pk=order.pk, external_status=ExternalStatus.PENDING)
+    changes, new_status = _changes_for(answer, reference, now)
     with transaction.atomic():
-        if answer.accepted:
-            changes = {
-                "external_status": ExternalStatus.SENT,
-                "sent_at": now,
-                "next_check_at": now + timedelta(seconds=settings.MONITOR_FIRST_CHECK_DELAY_SECONDS),
-                "provider_message": answer.message,
-                "last_message": "sent to the provider",
-            }
-            if answer.reference and answer.reference != reference:
-                changes["external_order_id"] = answer.reference
-            new_status = ExternalStatus.SENT
-        elif answer.uncertain:
-            # The provider may have the order: keep it pending so the monitor asks about it.
-            changes = {"last_check_error": f"dispatch answer unknown: {answer.message}", "sent_at": now}
-            new_status = ExternalStatus.PENDING
-        else:
-            changes = {
-                "external_status": ExternalStatus.FAILED,
-                "status": PlatformStatus.REJECTED,
-                "provider_message": answer.message,
-                "last_message": f"refused by the provider: {answer.message}",
-                "next_check_at": None,
-            }
-            new_status = ExternalStatus.FAILED
-        pending.update(**changes)
-        if new_status != ExternalStatus.PENDING:
+        # Still ours: pending under our reference (nobody else can have taken it since).
+        stored = Order.objects.filter(
+            pk=order.pk, external_status=ExternalStatus.PENDING, provider_referans=reference
+        ).update(**changes)
+        if stored and new_status != ExternalStatus.PENDING:
             _record_event(order.pk, ExternalStatus.PENDING, new_status, now, answer.message)
-        if new_status == ExternalStatus.FAILED:
+        if stored and new_status == ExternalStatus.FAILED:
             transaction.on_commit(lambda: _send_failed(order.pk))
-    log.info("order %s dispatched: %s", order.pk, new_status)
+    if not stored:
+        log.warning("order %s changed while being placed; the answer (%s) was not stored", order.pk, answer.state)
+    if answer.state == PlaceState.NOT_SENT:
+        raise DispatchError(f"order {order.pk} was not sent (it can be dispatched again): {answer.message}")
+    if answer.uncertain:
+        log.warning("order %s: the provider's answer was lost, left pending for a status check", order.pk)
+    log.info("order %s dispatched: %s (%s)", order.pk, new_status, answer.state)
     return DispatchResult(order.pk, new_status, answer.message)
+
+
+def _changes_for(answer, reference, now):
+    """(column changes, new externalStatus) for a place answer; every value fits its column."""
+    first_check = now + timedelta(seconds=settings.MONITOR_FIRST_CHECK_DELAY_SECONDS)
+    if answer.provider_has_order:
+        note = (
+            "sent to the provider"
+            if answer.accepted
+            else "the provider already had this order (repeated reference); following it"
+        )
+        changes = {
+            "external_status": ExternalStatus.SENT,
+            "sent_at": now,
+            "next_check_at": first_check,
+            "provider_message": answer.message,
+            "last_message": fit("last_message", note),
+        }
+        # The provider's own id, kept only whole (a cut id names nothing); checks ask by ours.
+        if answer.reference and answer.reference != reference and fits("external_order_id", answer.reference):
+            changes["external_order_id"] = answer.reference
+        return changes, ExternalStatus.SENT
+    if answer.uncertain:
+        # The provider may have the order: keep it pending so the monitor asks about it soon.
+        changes = {
+            "sent_at": now,
+            "next_check_at": first_check,
+            "last_check_error": fit("last_check_error", f"dispatch answer unknown: {answer.message}"),
+        }
+        return changes, ExternalStatus.PENDING
+    if answer.state == PlaceState.NOT_SENT:
+        changes = {
+            "external_status": ExternalStatus.NOT_SENT,
+            "next_check_at": None,
+            "last_check_error": fit("last_check_error", f"not sent: {answer.message}"),
+        }
+        return changes, ExternalStatus.NOT_SENT
+    changes = {
+        "external_status": ExternalStatus.FAILED,
+        "status": PlatformStatus.REJECTED,
+        "provider_message": answer.message,
+        "last_message": fit("last_message", f"refused by the provider: {answer.message}"),
+        "next_check_at": None,
+    }
+    return changes, ExternalStatus.FAILED
 
 
 def _record_event(order_id, from_status, to_status, when, message):

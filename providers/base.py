@@ -59,16 +59,37 @@ class PlaceRequest:
     player_info: str = ""  # znet: oyuncu_bilgi
 
 
+class PlaceState(enum.StrEnum):
+    """What a place request achieved, as far as the answer (or its absence) tells."""
+
+    ACCEPTED = "accepted"  # the provider took the order now
+    DUPLICATE = "duplicate"  # the provider already has an order under this reference
+    REFUSED = "refused"  # the provider said no: it has no order
+    UNKNOWN = "unknown"  # the request may have arrived, the answer was lost or unreadable
+    NOT_SENT = "not_sent"  # the request provably never left (no connection could be opened)
+
+
 @dataclass(frozen=True)
 class PlaceResult:
     """The provider's answer to placing an order."""
 
-    accepted: bool
+    state: PlaceState
     reference: str | None = None  # what later status checks ask about
     message: str = ""
-    # True when we cannot know whether the provider took the order (timeout, garbled answer):
-    # the order must then not be placed again automatically.
-    uncertain: bool = False
+
+    @property
+    def accepted(self):
+        return self.state == PlaceState.ACCEPTED
+
+    @property
+    def provider_has_order(self):
+        """Taken now or before (a repeated place request): the order is to be checked, never failed."""
+        return self.state in (PlaceState.ACCEPTED, PlaceState.DUPLICATE)
+
+    @property
+    def uncertain(self):
+        """We cannot know whether the provider took the order: it must not be placed again."""
+        return self.state == PlaceState.UNKNOWN
 
 
 NOT_MENTIONED_MESSAGE = "the provider's answer did not mention this order"

@@ -1,6 +1,11 @@
 """HTTP plumbing shared by the provider clients: pooled sessions, timeouts, and tenacity retries
 for transient failures that never run past the caller's deadline. Every error text that leaves
-this module is redacted: the URL it came from may carry a password."""
+this module is redacted: the URL it came from may carry a password.
+
+Two ways to send a GET: `http_get` (status checks, balance) retries every transient failure;
+`http_get_once` (placing an order) retries only when no connection could be opened, because any
+request that may have reached the provider must never be repeated automatically.
+"""
 
 import logging
 import time
@@ -10,8 +15,9 @@ import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
-from providers.base import CheckResult, CheckState
+from providers.base import CheckResult, CheckState, PlaceResult, PlaceState
 from providers.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -24,12 +30,15 @@ REFUSED_STATUSES = (401, 403, 404)
 
 
 class ProviderHTTPError(Exception):
-    """No usable answer from the provider. `transient` says whether trying again may help."""
+    """No usable answer from the provider. `transient` says whether trying again may help;
+    `may_have_arrived` is False only when no connection could be opened, so the request
+    provably never left this host."""
 
-    def __init__(self, message, transient, status_code=None):
+    def __init__(self, message, transient, status_code=None, may_have_arrived=True):
         super().__init__(message)
         self.transient = transient
         self.status_code = status_code
+        self.may_have_arrived = may_have_arrived
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,14 @@ def check_result_of_http_error(exc, what_to_check):
             CheckState.CONFIGURATION_ERROR, message=f"{exc} (check the integration's {what_to_check})", permanent=True
         )
     return CheckResult(CheckState.TRANSPORT_ERROR, message=str(exc))
+
+
+def place_result_of_http_error(exc: ProviderHTTPError) -> PlaceResult:
+    """The PlaceResult of a place request that got no usable answer: not sent when no connection
+    could be opened, otherwise unknown (the provider may have taken the order)."""
+    if not exc.may_have_arrived:
+        return PlaceResult(PlaceState.NOT_SENT, message=str(exc))
+    return PlaceResult(PlaceState.UNKNOWN, message=str(exc))
 
 
 def build_session(pool_size):
@@ -77,6 +94,43 @@ def http_get(session, url, params=None, headers=None, deadline=None):
     return retrying(_get_once, session, url, params, headers)
 
 
+def http_get_once(
+    session: requests.Session,
+    url: str,
+    params: dict | None = None,
+    headers: dict | None = None,
+    deadline: float | None = None,
+) -> HttpAnswer:
+    """GET for a request the provider must receive at most once (placing an order).
+
+    A new attempt starts only when the previous one could not open a connection (refused,
+    name not resolved, connect timeout): nothing was sent then. A timeout while waiting for the
+    answer, a connection lost after sending, or an HTTP 5xx is raised at once, with
+    `may_have_arrived` True. Raises ProviderHTTPError like `http_get`.
+    """
+    retrying = Retrying(
+        stop=stop_after_attempt(settings.PROVIDER_RETRY_ATTEMPTS) | _stop_at_deadline(deadline),
+        wait=wait_random_exponential(multiplier=settings.PROVIDER_RETRY_WAIT_SECONDS, max=10),
+        retry=retry_if_exception(_unsent_and_transient),
+        before_sleep=_log_unsent_retry,
+        reraise=True,
+    )
+    return retrying(_get_once, session, url, params, headers)
+
+
+def _unsent_and_transient(exc):
+    return isinstance(exc, ProviderHTTPError) and exc.transient and not exc.may_have_arrived
+
+
+def _log_unsent_retry(retry_state):
+    log.warning(
+        "no connection to the provider (attempt %d of %d), nothing was sent; trying again: %s",
+        retry_state.attempt_number,
+        settings.PROVIDER_RETRY_ATTEMPTS,
+        retry_state.outcome.exception(),
+    )
+
+
 def _stop_at_deadline(deadline):
     def stop(retry_state):
         if deadline is None:
@@ -90,18 +144,52 @@ def _stop_at_deadline(deadline):
 def _get_once(session, url, params, headers):
     try:
         response = session.get(url, params=params, headers=headers, timeout=timeouts(), allow_redirects=False)
-    except requests.Timeout as exc:
-        raise ProviderHTTPError(_short(f"timed out: {exc}"), transient=True) from None
-    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-        raise ProviderHTTPError(_short(f"connection failed: {exc}"), transient=True) from None
     except requests.RequestException as exc:
-        raise ProviderHTTPError(_short(f"request failed: {type(exc).__name__}: {exc}"), transient=False) from None
+        raise _error_of(exc) from None
     status = response.status_code
     if status == 429 or status >= 500:
         raise ProviderHTTPError(f"HTTP {status} from provider", transient=True, status_code=status)
     if status >= 300:
         raise ProviderHTTPError(f"HTTP {status} from provider", transient=False, status_code=status)
     return HttpAnswer(status, response.content)
+
+
+# Raised while the request is being built, before any connection: nothing left this host.
+_UNSENDABLE = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.URLRequired,
+)
+
+
+def _error_of(exc):
+    """The ProviderHTTPError (redacted) for a request that raised instead of answering."""
+    may_have_arrived = not (_never_connected(exc) or isinstance(exc, _UNSENDABLE))
+    if isinstance(exc, requests.Timeout):
+        return ProviderHTTPError(_short(f"timed out: {exc}"), transient=True, may_have_arrived=may_have_arrived)
+    if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
+        return ProviderHTTPError(_short(f"connection failed: {exc}"), transient=True, may_have_arrived=may_have_arrived)
+    return ProviderHTTPError(
+        _short(f"request failed: {type(exc).__name__}: {exc}"), transient=False, may_have_arrived=may_have_arrived
+    )
+
+
+def _never_connected(exc):
+    """True when the connection could not be opened (refused, unknown host, connect timeout):
+    the request was never written to a socket. A connection lost later (reset, closed without
+    an answer) is not this: the provider may have read the request."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    cause = exc.args[0] if exc.args else None
+    # requests wraps urllib3's MaxRetryError; its reason is NewConnectionError (a subclass of
+    # ConnectTimeoutError) when connecting failed. A proxy in between is not this case.
+    return (
+        isinstance(cause, MaxRetryError)
+        and isinstance(cause.reason, ConnectTimeoutError)
+        and not isinstance(exc, requests.exceptions.ProxyError)
+    )
 
 
 def _short(message):

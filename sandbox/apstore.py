@@ -9,6 +9,11 @@ Faults, at random rates or queued: `error_status` (a non-OK answer), `http500`, 
 answer comes `slow_seconds` late), `malformed` (a body that is not the expected JSON) and `omit`
 (the order is left out of the answer). Every request is kept in a log without the token,
 readable in-process or at GET /_sandbox/log.
+
+Placing remembers every order_uuid: a repeated newOrder answers that the order_uuid was already
+used. Two ways to lose a place answer while the order IS taken: `first_place_delay` (the answer
+to each order_uuid's first newOrder comes that many seconds late, past a client's read timeout)
+and queued place faults (`http500`; `drop`: the connection closes without an answer).
 """
 
 import random
@@ -19,14 +24,16 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from sandbox.http import SandboxServer, generate_pin
+from sandbox.http import CLOSE_WITHOUT_ANSWER, SandboxServer, generate_pin
 
 REQUEST_FAULTS = ("error_status", "http500", "slow", "malformed")
 ORDER_FAULTS = ("omit",)
 FAULT_KINDS = REQUEST_FAULTS + ORDER_FAULTS
+PLACE_FAULT_KINDS = ("http500", "drop")
 
 UNAUTHORIZED_ANSWER = {"status": "ERROR", "message": "Unauthenticated: missing or invalid api-token"}
 TRY_LATER_ANSWER = {"status": "ERROR", "message": "Service busy, try again later"}
+DUPLICATE_UUID_MESSAGE = "order_uuid already used"
 MALFORMED_BODIES = (
     "<html><body><h1>502 Bad Gateway</h1></body></html>",
     '{"status": "OK", "data": [',
@@ -50,6 +57,7 @@ class SandboxConfig:
     slow_seconds: float = 30.0
     malformed_rate: float = 0.0
     omit_rate: float = 0.0  # share of orders left out of a check answer
+    first_place_delay: float = 0.0  # seconds the answer to an order_uuid's first newOrder is late
     balance: float = 10250.0
     first_order_id: int = 70001
     seed: int | None = None
@@ -78,6 +86,7 @@ class ApstoreSandbox(SandboxServer):
         self.balance = self.config.balance
         self._by_uuid: dict[str, SandboxOrder] = {}
         self._request_faults: list[str] = []
+        self._place_faults: list[str] = []
         self._next_id = self.config.first_order_id
         self._lock = threading.RLock()
         self._random = random.Random(self.config.seed)
@@ -117,6 +126,17 @@ class ApstoreSandbox(SandboxServer):
             if target is None:
                 raise KeyError(f"the sandbox has no order {order!r}")
             target.queued_faults.extend([kind] * times)
+
+    def queue_place_fault(self, kind: str, times: int = 1) -> None:
+        """The next `times` newOrder requests take the order, then answer with this fault."""
+        if kind not in PLACE_FAULT_KINDS:
+            raise ValueError(f"unknown place fault {kind!r}; expected one of {PLACE_FAULT_KINDS}")
+        with self._lock:
+            self._place_faults.extend([kind] * times)
+
+    def place_requests(self) -> list[dict]:
+        with self._lock:
+            return [entry for entry in self.request_log if entry["path"] == "newOrder"]
 
     def find_order(self, reference):
         with self._lock:
@@ -168,14 +188,15 @@ class ApstoreSandbox(SandboxServer):
         refusal = _place_refusal(product, qty, order_uuid)
         with self._lock:
             if refusal is None and order_uuid and self._find(order_uuid, by_uuid=True):
-                refusal = "order_uuid was already used"
+                refusal = DUPLICATE_UUID_MESSAGE
+            fault = self._place_faults.pop(0) if self._place_faults and refusal is None else None
             self._log(
                 "newOrder",
                 product=product,
                 order_uuid=order_uuid,
                 qty=qty,
                 player_id=params.get("playerId", ""),
-                result=refusal or "placed",
+                result=refusal or (f"placed, then {fault}" if fault else "placed"),
             )
             if refusal:
                 return 200, {"status": "ERROR", "message": refusal}, self.config.latency
@@ -188,8 +209,14 @@ class ApstoreSandbox(SandboxServer):
                 player_id=params.get("playerId", ""),
             )
             self.balance -= PRICE * int(qty)
+        # The order is taken before the answer leaves (or is lost): a lost answer hides a real order.
+        delay = self.config.latency + self.config.first_place_delay
+        if fault == "http500":
+            return 500, "Internal Server Error", delay
+        if fault == "drop":
+            return 200, CLOSE_WITHOUT_ANSWER, delay
         data = {"order_id": int(order.order_id), "order_uuid": order_uuid, "status": "wait", "price": PRICE * int(qty)}
-        return 200, {"status": "OK", "data": data}, self.config.latency
+        return 200, {"status": "OK", "data": data}, delay
 
     def _entry(self, order):
         order.checks += 1

@@ -9,6 +9,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+# A body a sandbox may answer with: the server reads the request, then closes the connection
+# without a word (a provider that took the request and died, or a reset on the way back).
+CLOSE_WITHOUT_ANSWER = object()
+
 
 class _ThreadingServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -97,6 +101,9 @@ def _handler_for(sandbox):
             status, body, delay = sandbox.respond(url.path, params, self.headers)
             if delay:
                 time.sleep(delay)
+            if body is CLOSE_WITHOUT_ANSWER:
+                self.close_connection = True
+                return
             self._send(status, body)
 
         def _send(self, status, body):

@@ -5,6 +5,12 @@ status checks and its final state (completed with a generated PIN, or failed) at
 `checks_until_final`-th check. Faults can be injected at random rates (error lines, HTTP 500,
 slow answers, malformed and empty bodies) or queued for one reference. Every request is kept in
 a log (without credentials), readable in-process or at GET /_sandbox/log.
+
+Placing remembers every reference: a repeated pin_ekle.php answers znet's duplicate line. Two
+ways to lose a place answer while the order IS taken: `first_place_delay` (the answer to each
+reference's first pin_ekle comes that many seconds late, past a client's read timeout) and
+queued place faults (`http500`: the order is taken, the answer is HTTP 500; `drop`: the order is
+taken, the connection closes without an answer).
 """
 
 import random
@@ -12,15 +18,18 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from sandbox.http import SandboxServer, generate_pin
+from sandbox.http import CLOSE_WITHOUT_ANSWER, SandboxServer, generate_pin
 
 WRONG_CREDENTIALS_LINE = "1|Bayi kodu veya şifre hatalı"
 UNKNOWN_REFERENCE_LINE = "5|İşlem bulunamadı"
 TRY_LATER_LINE = "8|Sistem yoğun, lütfen daha sonra tekrar deneyin"
 MISSING_DENOMINATION_LINE = "3|Kupur Bilgisi Bulunamadı"
+DUPLICATE_REFERENCE_LINE = "6|Bu referans ile daha önce işlem yapılmış"
+PLACED_LINE = "OK|97.50|10250.00"
 MALFORMED_BODIES = ("<html><body><h1>502 Bad Gateway</h1></body></html>", "OK|", "OK|9|x", "garbage")
 
 FAULT_KINDS = ("error_line", "http500", "slow", "malformed", "empty")
+PLACE_FAULT_KINDS = ("http500", "drop")
 
 
 @dataclass
@@ -36,6 +45,7 @@ class SandboxConfig:
     slow_seconds: float = 30.0
     malformed_rate: float = 0.0
     empty_rate: float = 0.0
+    first_place_delay: float = 0.0  # seconds the answer to a reference's first pin_ekle is late
     seed: int | None = None
 
 
@@ -56,6 +66,7 @@ class ZnetSandbox(SandboxServer):
         self.config = config or SandboxConfig()
         self.orders: dict[str, SandboxOrder] = {}
         self.request_log: list[dict] = []
+        self._place_faults: list[str] = []
         self._lock = threading.Lock()
         self._random = random.Random(self.config.seed)
 
@@ -65,24 +76,27 @@ class ZnetSandbox(SandboxServer):
     ):
         """A placed order. `reason` is the text of a failed order, `description` the one of a
         completed order; both and `pin` are sent exactly as given (any length)."""
-        order = SandboxOrder(
-            referans=referans,
-            outcome=outcome,
-            pin=pin if pin is not None or outcome != "completed" else generate_pin(),
-            checks_until_final=checks_until_final or self.config.checks_until_final,
-        )
-        if reason is not None:
-            order.reason = reason
-        if description is not None:
-            order.description = description
         with self._lock:
-            self.orders[referans] = order
-        return order
+            order = self._new_order(referans, outcome, pin, checks_until_final, reason)
+            if description is not None:
+                order.description = description
+            return order
 
     def queue_fault(self, referans, kind, times=1):
         """The next `times` status checks of `referans` answer with this fault."""
         with self._lock:
             self.orders[referans].queued_faults.extend([kind] * times)
+
+    def queue_place_fault(self, kind: str, times: int = 1) -> None:
+        """The next `times` pin_ekle requests take the order, then answer with this fault."""
+        if kind not in PLACE_FAULT_KINDS:
+            raise ValueError(f"unknown place fault {kind!r}; expected one of {PLACE_FAULT_KINDS}")
+        with self._lock:
+            self._place_faults.extend([kind] * times)
+
+    def place_requests(self, referans: str | None = None) -> list[dict]:
+        with self._lock:
+            return [e for e in self.request_log if e["path"] == "pin_ekle" and referans in (None, e["referans"])]
 
     def status_checks(self, referans=None):
         with self._lock:
@@ -125,18 +139,38 @@ class ZnetSandbox(SandboxServer):
 
     def _answer_place(self, params):
         referans = params.get("referans", "")
-        if not params.get("kupur"):
-            return 200, MISSING_DENOMINATION_LINE, self.config.latency
-        if not referans or not params.get("oyun"):
-            return 200, "3|Eksik parametre", self.config.latency
+        refusal = _place_refusal(params)
         with self._lock:
-            exists = referans in self.orders
-            self._log("pin_ekle", referans, "duplicate" if exists else "placed")
-        if exists:
-            return 200, "6|Bu referans ile daha önce işlem yapılmış", self.config.latency
-        failed = self._random.random() < self.config.fail_ratio
-        self.add_order(referans, outcome="failed" if failed else "completed")
-        return 200, "OK|97.50|10250.00", self.config.latency
+            if refusal:
+                self._log("pin_ekle", referans, f"refused: {refusal}")
+                return 200, refusal, self.config.latency
+            if referans in self.orders:
+                self._log("pin_ekle", referans, "duplicate")
+                return 200, DUPLICATE_REFERENCE_LINE, self.config.latency
+            fault = self._place_faults.pop(0) if self._place_faults else None
+            self._log("pin_ekle", referans, f"placed, then {fault}" if fault else "placed")
+            failed = self._random.random() < self.config.fail_ratio
+            self._new_order(referans, outcome="failed" if failed else "completed")
+        # The order is taken before the answer leaves (or is lost): a lost answer hides a real order.
+        delay = self.config.latency + self.config.first_place_delay
+        if fault == "http500":
+            return 500, "Internal Server Error", delay
+        if fault == "drop":
+            return 200, CLOSE_WITHOUT_ANSWER, delay
+        return 200, PLACED_LINE, delay
+
+    def _new_order(self, referans, outcome="completed", pin=None, checks_until_final=None, reason=None):
+        """Called with the lock held."""
+        order = SandboxOrder(
+            referans=referans,
+            outcome=outcome,
+            pin=pin if pin is not None or outcome != "completed" else generate_pin(),
+            checks_until_final=checks_until_final or self.config.checks_until_final,
+        )
+        if reason is not None:
+            order.reason = reason
+        self.orders[referans] = order
+        return order
 
     def _random_fault(self):
         roll = self._random.random()
@@ -149,6 +183,14 @@ class ZnetSandbox(SandboxServer):
 
     def _log(self, endpoint, referans, result):
         self.request_log.append({"path": endpoint, "referans": referans, "result": result, "at": time.time()})
+
+
+def _place_refusal(params):
+    if not params.get("kupur"):
+        return MISSING_DENOMINATION_LINE
+    if not params.get("referans") or not params.get("oyun"):
+        return "3|Eksik parametre"
+    return None
 
 
 def _status_line(order):

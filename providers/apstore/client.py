@@ -6,8 +6,16 @@ from dataclasses import replace
 from urllib.parse import quote
 
 from providers.apstore.parser import is_uuid_reference, parse_balance, parse_batch_status, parse_place_answer
-from providers.base import PlaceResult, ProviderClient, configuration_error
-from providers.http import REFUSED_STATUSES, ProviderHTTPError, build_session, check_result_of_http_error, http_get
+from providers.base import PlaceResult, PlaceState, ProviderClient, configuration_error
+from providers.http import (
+    REFUSED_STATUSES,
+    ProviderHTTPError,
+    build_session,
+    check_result_of_http_error,
+    http_get,
+    http_get_once,
+    place_result_of_http_error,
+)
 from providers.redaction import mask_secrets, register_secret
 
 CHECK_PATH = "client/api/check"
@@ -42,13 +50,14 @@ class ApstoreClient(ProviderClient):
     def place_order(self, reference, request, deadline=None):
         problem = self._configuration_problem()
         if problem:
-            return PlaceResult(accepted=False, message=problem)
+            return PlaceResult(PlaceState.REFUSED, message=problem)
         params = {"qty": request.quantity, "order_uuid": reference}
         if request.player_id:
             params["playerId"] = request.player_id
         path = PLACE_PATH.format(product=quote(str(request.product).strip(), safe=""))
         try:
-            answer = http_get(self.session, self._url(path), params, deadline=deadline)
+            # Sent once: a repeated newOrder after a lost answer only meets the order_uuid check.
+            answer = http_get_once(self.session, self._url(path), params, deadline=deadline)
         except ProviderHTTPError as exc:
             return _place_result_of_http_error(exc)
         result = parse_place_answer(answer.body)
@@ -94,6 +103,5 @@ class ApstoreClient(ProviderClient):
 def _place_result_of_http_error(exc):
     if exc.status_code in REFUSED_STATUSES:
         # Refused before any order was made: a definite no, not an unknown outcome.
-        return PlaceResult(accepted=False, message=f"{exc} (check the integration's baseUrl, apiToken and product)")
-    # The request may have reached apstore before the failure: never place it again blindly.
-    return PlaceResult(accepted=False, message=str(exc), uncertain=True)
+        return PlaceResult(PlaceState.REFUSED, message=f"{exc} (check the integration's baseUrl, apiToken and product)")
+    return place_result_of_http_error(exc)

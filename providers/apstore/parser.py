@@ -5,6 +5,8 @@ Batch status (client/api/check):
   {"status": "<anything else>", "message": ..}    the query failed (not the orders)
 Place order (client/api/newOrder/..):
   {"status": "OK", "data": {"order_id": 7, "status": "wait", ..}}
+  {"status": "ERROR", "message": "order_uuid already used"}   a repeated order_uuid: apstore
+                                                               already has that order
 """
 
 import json
@@ -12,7 +14,7 @@ import math
 import re
 import uuid
 
-from providers.base import CheckResult, CheckState, PlaceResult, not_mentioned
+from providers.base import CheckResult, CheckState, PlaceResult, PlaceState, not_mentioned
 
 _STATES = {
     **dict.fromkeys(("accept", "success", "done"), CheckState.COMPLETED),
@@ -22,6 +24,10 @@ _STATES = {
 _NO_PIN_VALUES = {"", "-"}
 _UUID_TEXT = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _MAX_QUOTED = 80
+# A refusal that names the order_uuid as already used (taken, existing, duplicate): the order
+# placed under it before is apstore's, so it is followed, never failed.
+_NAMES_ORDER_UUID = re.compile(r"order[ _-]?uuid", re.IGNORECASE)
+_SAYS_USED = re.compile(r"\b(already|duplicate|exists|taken)\b", re.IGNORECASE)
 
 NO_REASON_MESSAGE = "rejected by the provider (no reason given)"
 _NO_STATUS_MESSAGE = "malformed answer: no 'status' text"
@@ -54,19 +60,25 @@ def parse_batch_status(body, references):
 
 def parse_place_answer(body):
     """The answer to newOrder. Accepted only with the provider's order id; an answer we cannot
-    read leaves it unknown whether the provider took the order (uncertain)."""
+    read leaves it unknown whether the provider took the order."""
     answer, problem = _load(body)
     if problem or not _has_status(answer):
-        return PlaceResult(accepted=False, message=problem or _NO_STATUS_MESSAGE, uncertain=True)
+        return PlaceResult(PlaceState.UNKNOWN, message=problem or _NO_STATUS_MESSAGE)
     if not _status_is_ok(answer):
-        return PlaceResult(accepted=False, message=_provider_error(answer).message)
+        message = _provider_error(answer).message
+        state = PlaceState.DUPLICATE if _is_duplicate_uuid(message) else PlaceState.REFUSED
+        return PlaceResult(state, message=message)
     data = answer.get("data")
     order_id = _id_text(data.get("order_id")) if isinstance(data, dict) else None
     if order_id is None:
-        return PlaceResult(accepted=False, message="malformed answer: 'OK' without an order_id", uncertain=True)
+        return PlaceResult(PlaceState.UNKNOWN, message="malformed answer: 'OK' without an order_id")
     word = data.get("status")
     message = _message_of(data) or f"accepted as order {order_id}" + (f" ({word})" if isinstance(word, str) else "")
-    return PlaceResult(accepted=True, reference=order_id, message=message)
+    return PlaceResult(PlaceState.ACCEPTED, reference=order_id, message=message)
+
+
+def _is_duplicate_uuid(message):
+    return bool(_NAMES_ORDER_UUID.search(message) and _SAYS_USED.search(message))
 
 
 def parse_balance(body):

@@ -3,8 +3,15 @@
 import logging
 from dataclasses import replace
 
-from providers.base import PlaceResult, ProviderClient, configuration_error
-from providers.http import ProviderHTTPError, build_session, check_result_of_http_error, http_get
+from providers.base import PlaceResult, PlaceState, ProviderClient, configuration_error
+from providers.http import (
+    ProviderHTTPError,
+    build_session,
+    check_result_of_http_error,
+    http_get,
+    http_get_once,
+    place_result_of_http_error,
+)
 from providers.redaction import mask_secrets, register_secret
 from providers.znet.parser import parse_place_answer, parse_status_answer
 
@@ -44,7 +51,7 @@ class ZnetClient(ProviderClient):
     def place_order(self, reference, request, deadline=None):
         problem = self._configuration_problem()
         if problem:
-            return PlaceResult(accepted=False, message=problem)
+            return PlaceResult(PlaceState.REFUSED, message=problem)
         params = self._params(
             oyun=request.product,
             kupur=request.denomination,
@@ -53,10 +60,10 @@ class ZnetClient(ProviderClient):
             oyuncu_bilgi=request.player_info,
         )
         try:
-            answer = http_get(self.session, self._url(PLACE_PATH), params, deadline=deadline)
+            # Sent once: a repeated pin_ekle after a lost answer only meets znet's duplicate check.
+            answer = http_get_once(self.session, self._url(PLACE_PATH), params, deadline=deadline)
         except ProviderHTTPError as exc:
-            # The request may have reached znet before the failure: never place it again blindly.
-            return PlaceResult(accepted=False, message=str(exc), uncertain=True)
+            return replace(place_result_of_http_error(exc), reference=reference)
         result = parse_place_answer(answer.body)
         return replace(result, message=mask_secrets(result.message), reference=reference)
 

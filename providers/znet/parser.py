@@ -8,7 +8,7 @@ Status check answers (pin_kontrol.php):
   (empty body)        dealer unknown, API access off, or request not from the registered IP
 """
 
-from providers.base import CheckResult, CheckState, PlaceResult
+from providers.base import CheckResult, CheckState, PlaceResult, PlaceState
 
 EMPTY_ANSWER_MESSAGE = (
     "znet sent an empty answer: the dealer code is unknown, API access is not enabled for the "
@@ -20,6 +20,10 @@ _NO_PIN_VALUES = {"", "-"}
 # treated as permanent (maximum backoff). Anything else (e.g. "8|... try again later") is not.
 _PERMANENT_ERROR_HINTS = ("şifre", "sifre", "parola", "yetki", "bulunamad", "password", "not found")
 _MAX_QUOTED = 80
+# pin_ekle's answer to a reference it has seen before: `6|Bu referans ile daha önce işlem
+# yapılmış` ("a transaction was already made with this reference"). znet has the order.
+DUPLICATE_REFERENCE_CODE = "6"
+_DUPLICATE_HINTS = ("daha önce", "daha once")
 
 
 def parse_status_answer(body):
@@ -54,19 +58,30 @@ def _parse_ok_fields(fields, text):
 
 
 def parse_place_answer(body):
-    """pin_ekle.php: `OK|{cost}|{balance}` when accepted, `{code}|{message}` when refused."""
+    """pin_ekle.php: `OK|{cost}|{balance}` when accepted, `{code}|{message}` when refused;
+    the duplicate-reference line means znet already has the order."""
     text, problem = _decode(body)
     if problem:
-        return PlaceResult(accepted=False, message=problem, uncertain=True)
+        return PlaceResult(PlaceState.UNKNOWN, message=problem)
     if text == "":
-        return PlaceResult(accepted=False, message=EMPTY_ANSWER_MESSAGE)
+        return PlaceResult(PlaceState.REFUSED, message=EMPTY_ANSWER_MESSAGE)
     fields = text.split("|")
     head = fields[0].strip()
     if head == "OK" and "\n" not in text:
-        return PlaceResult(accepted=True, message=text)
+        return PlaceResult(PlaceState.ACCEPTED, message=text)
     if head.isdigit() and len(fields) >= 2 and "\n" not in text:
-        return PlaceResult(accepted=False, message=f"{head}: {'|'.join(fields[1:]).strip()}")
-    return PlaceResult(accepted=False, message=_malformed(text).message, uncertain=True)
+        message = f"{head}: {'|'.join(fields[1:]).strip()}"
+        state = PlaceState.DUPLICATE if _is_duplicate(head, message) else PlaceState.REFUSED
+        return PlaceResult(state, message=message)
+    return PlaceResult(PlaceState.UNKNOWN, message=_malformed(text).message)
+
+
+def _is_duplicate(code, message):
+    """The duplicate-reference line: code 6, or a message that says "already ... this reference"
+    (znet publishes no list of codes, so the words count as much as the number)."""
+    lowered = message.lower()
+    says_before = any(hint in lowered for hint in _DUPLICATE_HINTS)
+    return says_before and (code == DUPLICATE_REFERENCE_CODE or "referans" in lowered)
 
 
 def _decode(body):

@@ -1,7 +1,9 @@
-"""Handing orders to the provider: placed at most once, refusals recorded."""
+"""Handing orders to the provider: placed at most once, refusals recorded, a lost or duplicate
+answer never taken for a refusal (znet and apstore sandboxes over real HTTP)."""
 
 import io
 import threading
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -9,11 +11,17 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from orders.dispatch import DispatchError, dispatch_order
-from orders.models import ExternalStatus, Order, OrderEvent
+from orders.models import ExternalStatus, Order, OrderEvent, PlatformStatus
+from orders.monitor import check_single_order
+from orders.signals import order_finalized
 from providers.base import PlaceRequest
 from providers.models import Integration
+from sandbox.apstore import DUPLICATE_UUID_MESSAGE, ApstoreSandbox
+from sandbox.apstore import SandboxConfig as ApstoreConfig
+from sandbox.znet import DUPLICATE_REFERENCE_LINE
 
 PUBG_60 = PlaceRequest(product="101", denomination="60", player_id="5551234567")
+APSTORE_TOKEN = "apst-dispatch-5e21c0"
 
 
 def new_order(integration):
@@ -21,7 +29,63 @@ def new_order(integration):
 
 
 def place_calls(sandbox):
-    return [entry for entry in sandbox.request_log if entry["path"] == "pin_ekle"]
+    return [entry for entry in sandbox.request_log if entry["path"] in ("pin_ekle", "newOrder")]
+
+
+@pytest.fixture
+def finalized():
+    """The order_finalized signals sent, as (order id, outcome)."""
+    received = []
+
+    def receiver(sender, order, outcome, **kwargs):
+        received.append((order.pk, outcome))
+
+    order_finalized.connect(receiver)
+    yield received
+    order_finalized.disconnect(receiver)
+
+
+@dataclass
+class Provider:
+    sandbox: object
+    integration: Integration
+    request: PlaceRequest
+    duplicate_message: str
+
+    def has_order(self, reference):
+        if isinstance(self.sandbox, ApstoreSandbox):
+            return self.sandbox.find_order(reference) is not None
+        return reference in self.sandbox.orders
+
+    def add_order(self, reference):
+        if isinstance(self.sandbox, ApstoreSandbox):
+            return self.sandbox.add_order(order_uuid=reference, checks_until_final=1)
+        return self.sandbox.add_order(reference, checks_until_final=1)
+
+
+@pytest.fixture
+def apstore():
+    server = ApstoreSandbox(ApstoreConfig(token=APSTORE_TOKEN, seed=11)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["znet", "apstore"])
+def provider(request, db):
+    """Each test using it runs against the znet sandbox and the apstore sandbox. Orders placed
+    there are final at their first status check."""
+    if request.param == "znet":
+        sandbox = request.getfixturevalue("sandbox")
+        integration = request.getfixturevalue("integration")
+        place = Provider(sandbox, integration, PUBG_60, DUPLICATE_REFERENCE_LINE.replace("|", ": ", 1))
+    else:
+        sandbox = request.getfixturevalue("apstore")
+        integration = Integration.objects.create(
+            name="apstore sandbox", provider="apstore", base_url=sandbox.base_url, api_token=APSTORE_TOKEN
+        )
+        place = Provider(sandbox, integration, PlaceRequest(product="12"), DUPLICATE_UUID_MESSAGE)
+    sandbox.config.checks_until_final = 1
+    return place
 
 
 @pytest.mark.django_db
@@ -41,10 +105,14 @@ def test_accepted_order_is_sent_with_its_reference_and_first_check_time(integrat
 
 
 @pytest.mark.django_db
-def test_refused_order_is_failed_with_the_providers_message(integration, sandbox):
+def test_refused_order_is_failed_with_the_providers_message(
+    integration, sandbox, finalized, django_capture_on_commit_callbacks
+):
     order = new_order(integration)
-    result = dispatch_order(order.pk, PlaceRequest(product="101", denomination=""))
+    with django_capture_on_commit_callbacks(execute=True):
+        result = dispatch_order(order.pk, PlaceRequest(product="101", denomination=""))
     order.refresh_from_db()
+    assert finalized == [(order.pk, "failed")]
     assert result.external_status == order.external_status == ExternalStatus.FAILED
     assert order.status == "rejected"
     assert order.provider_message == "3: Kupur Bilgisi Bulunamadı"
@@ -60,21 +128,95 @@ def test_the_same_order_is_never_sent_twice(integration, sandbox):
     assert len(place_calls(sandbox)) == 1
 
 
-@pytest.mark.django_db
-def test_lost_answer_leaves_the_order_pending_for_the_monitor_and_never_resends(db):
+def test_a_place_answer_lost_to_the_read_timeout_leaves_the_order_pending_then_the_monitor_completes_it(
+    provider, settings, finalized, django_capture_on_commit_callbacks, time_machine
+):
+    settings.PROVIDER_RETRY_ATTEMPTS = 3
+    provider.sandbox.config.first_place_delay = 1.5  # the provider takes the order, answers after the 1 s read timeout
+    order = new_order(provider.integration)
+    reference = order.pk.hex
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = dispatch_order(order.pk, provider.request)
+
+    order.refresh_from_db()
+    assert result.external_status == order.external_status == ExternalStatus.PENDING
+    assert order.status == PlatformStatus.PENDING
+    assert order.provider_referans == reference and provider.has_order(reference)
+    assert order.last_check_error.startswith("dispatch answer unknown: timed out")
+    # Due for its first status check soon, counted from the lost answer.
+    assert (order.next_check_at - order.sent_at).total_seconds() == settings.MONITOR_FIRST_CHECK_DELAY_SECONDS
+    assert len(place_calls(provider.sandbox)) == 1
+    assert finalized == []
+    assert list(OrderEvent.objects.filter(order=order).values_list("to_status", flat=True)) == ["pending"]
+
+    time_machine.move_to(order.next_check_at + timedelta(seconds=1))
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("check_pending_orders", stdout=out)
+
+    order.refresh_from_db()
+    assert "checked=1 completed=1" in out.getvalue()
+    assert (order.external_status, order.status) == (ExternalStatus.COMPLETED, PlatformStatus.APPROVED)
+    assert order.pin_code
+    assert finalized == [(order.pk, "completed")]
+    assert len(place_calls(provider.sandbox)) == 1
+
+
+def test_a_duplicate_reference_answer_means_the_provider_has_the_order(
+    provider, settings, finalized, django_capture_on_commit_callbacks
+):
+    """The provider already has an order under this reference (placed before, its answer lost):
+    znet's `6|... daha önce ...`, apstore's "order_uuid already used". Sent and checked, never failed."""
+    order = new_order(provider.integration)
+    provider.add_order(order.pk.hex)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = dispatch_order(order.pk, provider.request)
+
+    order.refresh_from_db()
+    assert result.external_status == order.external_status == ExternalStatus.SENT
+    assert order.status == PlatformStatus.PENDING
+    assert order.provider_message == provider.duplicate_message
+    assert order.last_message.startswith("the provider already had this order")
+    assert (order.next_check_at - order.sent_at).total_seconds() == settings.MONITOR_FIRST_CHECK_DELAY_SECONDS
+    events = list(OrderEvent.objects.filter(order=order).values_list("from_status", "to_status"))
+    assert events == [("not_sent", "pending"), ("pending", "sent")]
+    assert [entry["result"] for entry in place_calls(provider.sandbox)] in (["duplicate"], [DUPLICATE_UUID_MESSAGE])
+    assert finalized == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        checked, outcome = check_single_order(order.pk)
+
+    assert (outcome, checked.external_status) == ("completed", ExternalStatus.COMPLETED)
+    assert finalized == [(order.pk, "completed")]
+
+
+def test_an_order_that_could_not_be_sent_goes_back_to_not_sent_and_can_be_dispatched_again(
+    integration, sandbox, settings, finalized, django_capture_on_commit_callbacks
+):
+    """No connection could be opened on any attempt: the request provably never left, so the
+    order is not the provider's. It is handed back (not_sent), never left pending or failed."""
+    settings.PROVIDER_RETRY_ATTEMPTS = 2
     down = Integration.objects.create(
         name="down", provider="znet", base_url="http://127.0.0.1:9", kod="k", sifre="pw-1"
     )
     order = new_order(down)
-    result = dispatch_order(order.pk, PUBG_60)
-    order.refresh_from_db()
-    assert result.external_status == order.external_status == ExternalStatus.PENDING
-    assert order.provider_referans == order.pk.hex and order.sent_at is not None
-    assert order.last_check_error.startswith("dispatch answer unknown: connection failed")
-    assert "pw-1" not in order.last_check_error
-    assert order.next_check_at > timezone.now() + timedelta(seconds=30)
-    with pytest.raises(DispatchError):
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(DispatchError, match="was not sent"):
         dispatch_order(order.pk, PUBG_60)
+
+    order.refresh_from_db()
+    assert order.external_status == ExternalStatus.NOT_SENT and order.status == PlatformStatus.PENDING
+    assert order.last_check_error.startswith("not sent: connection failed")
+    assert "pw-1" not in order.last_check_error
+    assert order.sent_at is None and order.next_check_at is None
+    events = list(OrderEvent.objects.filter(order=order).values_list("from_status", "to_status"))
+    assert events == [("not_sent", "pending"), ("pending", "not_sent")]
+    assert finalized == []
+
+    assert dispatch_order(order.pk, PUBG_60, integration_id=integration.pk).external_status == ExternalStatus.SENT
+    assert len(place_calls(sandbox)) == 1
 
 
 @pytest.mark.django_db(transaction=True)

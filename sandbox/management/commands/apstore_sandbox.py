@@ -25,12 +25,20 @@ class Command(BaseCommand):
         parser.add_argument("--slow-seconds", type=float, default=30.0)
         parser.add_argument("--malformed-rate", type=_rate, default=0.0)
         parser.add_argument("--omit-rate", type=_rate, default=0.0, help="share of orders left out of a check answer")
+        parser.add_argument(
+            "--first-place-delay",
+            type=float,
+            default=0.0,
+            help="seconds the answer to an order's first place request is late (the order is taken at once)",
+        )
         parser.add_argument("--balance", type=float, default=SandboxConfig.balance)
         parser.add_argument("--seed", type=int, default=None)
 
     def handle(self, *args, **options):
         if options["checks_until_final"] < 1:
             raise CommandError("--checks-until-final must be at least 1")
+        if options["first_place_delay"] < 0:
+            raise CommandError("--first-place-delay must not be negative")
         if not options["token"]:
             raise CommandError("--token must not be empty")
         config = SandboxConfig(
@@ -45,6 +53,7 @@ class Command(BaseCommand):
             malformed_rate=options["malformed_rate"],
             omit_rate=options["omit_rate"],
             balance=options["balance"],
+            first_place_delay=options["first_place_delay"],
             seed=options["seed"],
         )
         ApstoreSandbox(config).serve_from_command(self, options["host"], options["port"], "/client/api/")

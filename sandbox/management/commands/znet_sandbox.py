@@ -25,11 +25,19 @@ class Command(BaseCommand):
         parser.add_argument("--slow-seconds", type=float, default=30.0)
         parser.add_argument("--malformed-rate", type=_rate, default=0.0)
         parser.add_argument("--empty-rate", type=_rate, default=0.0)
+        parser.add_argument(
+            "--first-place-delay",
+            type=float,
+            default=0.0,
+            help="seconds the answer to an order's first place request is late (the order is taken at once)",
+        )
         parser.add_argument("--seed", type=int, default=None)
 
     def handle(self, *args, **options):
         if options["checks_until_final"] < 1:
             raise CommandError("--checks-until-final must be at least 1")
+        if options["first_place_delay"] < 0:
+            raise CommandError("--first-place-delay must not be negative")
         config = SandboxConfig(
             kod=options["kod"],
             sifre=options["sifre"],
@@ -42,6 +50,7 @@ class Command(BaseCommand):
             slow_seconds=options["slow_seconds"],
             malformed_rate=options["malformed_rate"],
             empty_rate=options["empty_rate"],
+            first_place_delay=options["first_place_delay"],
             seed=options["seed"],
         )
         ZnetSandbox(config).serve_from_command(self, options["host"], options["port"], "/servis/")

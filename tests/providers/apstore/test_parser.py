@@ -14,7 +14,7 @@ from providers.apstore.parser import (
     parse_batch_status,
     parse_place_answer,
 )
-from providers.base import NOT_MENTIONED_MESSAGE, CheckResult, CheckState
+from providers.base import NOT_MENTIONED_MESSAGE, CheckResult, CheckState, PlaceState
 
 COMPLETED_WORDS = ("accept", "success", "done")
 FAILED_WORDS = ("reject", "failed", "cancelled")
@@ -225,6 +225,28 @@ def test_an_accepted_order_reports_the_providers_order_id():
 def test_a_refused_order_keeps_the_providers_message_and_is_certain():
     result = parse_place_answer(body({"status": "ERROR", "message": "Insufficient balance"}))
     assert (result.accepted, result.uncertain, result.message) == (False, False, "Insufficient balance")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "order_uuid already used",
+        "The order uuid has already been taken.",
+        "Duplicate order_uuid",
+        "ORDER-UUID EXISTS",
+    ],
+)
+def test_an_already_used_order_uuid_means_apstore_has_the_order(message):
+    result = parse_place_answer(body({"status": "ERROR", "message": message}))
+    assert result.state == PlaceState.DUPLICATE
+    assert result.provider_has_order and not result.accepted and not result.uncertain
+    assert result.message == message
+
+
+@pytest.mark.parametrize("message", ["order_uuid must be a UUID", "Order already cancelled", "package not found"])
+def test_other_refusals_naming_the_uuid_or_already_are_refusals(message):
+    result = parse_place_answer(body({"status": "ERROR", "message": message}))
+    assert result.state == PlaceState.REFUSED
 
 
 @pytest.mark.parametrize(

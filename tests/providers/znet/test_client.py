@@ -1,13 +1,18 @@
 """The znet client over real HTTP against the sandbox."""
 
+import logging
+import socket
 import time
 
 import pytest
 
-from providers.base import CheckState
+from providers.base import CheckState, PlaceRequest, PlaceState
 from providers.models import Integration
 from providers.znet.client import ZnetClient
+from sandbox.znet import DUPLICATE_REFERENCE_LINE, SandboxConfig, ZnetSandbox
 from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE
+
+PUBG_60 = PlaceRequest(product="101", denomination="60", player_id="5551234567")
 
 
 def client_for(base_url, kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE):
@@ -72,3 +77,90 @@ def test_a_description_comes_back_as_said_except_the_integrations_secrets(sandbo
     delivered = client.check_status("desc-ref")
     assert (delivered.pin, delivered.message) == ("Kod:9-1234-5678", "Kod: A|B|C teslim")
     assert client.check_status("secret-ref").message == "Kod: A|B|C teslim sifre ***"
+
+
+# -- placing: one request per dispatch -----------------------------------------------------------
+
+
+def test_a_place_answer_lost_to_the_read_timeout_is_unknown_and_never_sent_again(sandbox, settings):
+    settings.PROVIDER_RETRY_ATTEMPTS = 3
+    sandbox.config.first_place_delay = 1.5  # against a 1 s read timeout; znet takes the order at once
+    client = client_for(sandbox.base_url)
+
+    result = client.place_order("lost-ref", PUBG_60)
+
+    assert result.state == PlaceState.UNKNOWN and result.message.startswith("timed out")
+    assert [entry["result"] for entry in sandbox.place_requests()] == ["placed"]
+    # The order the lost answer was about exists at znet, and a status check finds it.
+    assert client.check_status("lost-ref").state == CheckState.IN_PROGRESS
+
+
+def test_a_repeated_reference_is_answered_duplicate_and_means_znet_has_the_order(sandbox):
+    client = client_for(sandbox.base_url)
+    assert client.place_order("twice-ref", PUBG_60).state == PlaceState.ACCEPTED
+
+    again = client.place_order("twice-ref", PUBG_60)
+
+    assert again.state == PlaceState.DUPLICATE and again.provider_has_order
+    assert again.message == DUPLICATE_REFERENCE_LINE.replace("|", ": ", 1)
+    assert [entry["result"] for entry in sandbox.place_requests()] == ["placed", "duplicate"]
+    assert list(sandbox.orders) == ["twice-ref"]
+
+
+@pytest.mark.parametrize(("fault", "message"), [("http500", "HTTP 500"), ("drop", "connection failed")])
+def test_a_failure_after_the_request_arrived_is_unknown_and_not_retried(sandbox, settings, fault, message):
+    settings.PROVIDER_RETRY_ATTEMPTS = 3
+    sandbox.queue_place_fault(fault)
+
+    result = client_for(sandbox.base_url).place_order("faulty-ref", PUBG_60)
+
+    assert result.state == PlaceState.UNKNOWN and result.message.startswith(message)
+    assert len(sandbox.place_requests("faulty-ref")) == 1
+    assert "faulty-ref" in sandbox.orders
+
+
+def test_a_refused_connection_is_retried_because_nothing_was_sent(db, settings):
+    """Connection refused: the request provably never left, so the next attempt may place it."""
+    settings.PROVIDER_RETRY_ATTEMPTS = 3
+    port = _free_port()
+    late = ZnetSandbox(SandboxConfig(kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE))
+    starts_on_retry = _StartOnRetryLog(late, port)
+    logging.getLogger("providers.http").addHandler(starts_on_retry)
+    try:
+        result = client_for(f"http://127.0.0.1:{port}").place_order("refused-ref", PUBG_60)
+    finally:
+        logging.getLogger("providers.http").removeHandler(starts_on_retry)
+        late.stop()
+
+    assert starts_on_retry.retries == 1
+    assert result.state == PlaceState.ACCEPTED
+    assert [entry["result"] for entry in late.place_requests()] == ["placed"]
+
+
+def test_no_connection_on_any_attempt_means_not_sent(db, settings, caplog):
+    settings.PROVIDER_RETRY_ATTEMPTS = 2
+    result = client_for("http://127.0.0.1:9", sifre="Refused-Pw-3141").place_order("never-ref", PUBG_60)
+    assert result.state == PlaceState.NOT_SENT and result.message.startswith("connection failed")
+    assert "nothing was sent; trying again" in caplog.text
+    assert "Refused-Pw-3141" not in result.message + caplog.text
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class _StartOnRetryLog(logging.Handler):
+    """Starts the sandbox when the client logs its first retry: the provider comes up between
+    a refused attempt and the next one."""
+
+    def __init__(self, sandbox, port):
+        super().__init__()
+        self.sandbox, self.port, self.retries = sandbox, port, 0
+
+    def emit(self, record):
+        if "nothing was sent; trying again" in record.getMessage():
+            self.retries += 1
+            if self.retries == 1:
+                self.sandbox.start(port=self.port)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from providers.base import CheckState
+from providers.base import CheckState, PlaceState
 from providers.znet.parser import EMPTY_ANSWER_MESSAGE, parse_place_answer, parse_status_answer
 
 
@@ -102,6 +102,28 @@ def test_place_answers():
     assert refused.message == "3: Kupur Bilgisi Bulunamadı"
     garbled = parse_place_answer(b"<html>")
     assert not garbled.accepted and garbled.uncertain
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "6|Bu referans ile daha önce işlem yapılmış",
+        "6|BU REFERANS İLE DAHA ÖNCE İŞLEM YAPILMIŞ",
+        "6|Bu referans ile daha once islem yapilmis",
+        "12|Bu referans ile daha önce işlem yapılmış",  # another code, same words
+    ],
+)
+def test_a_repeated_reference_means_znet_has_the_order(line):
+    result = parse_place_answer(line.encode())
+    assert result.state == PlaceState.DUPLICATE
+    assert result.provider_has_order and not result.accepted and not result.uncertain
+    assert result.message == line.replace("|", ": ", 1)
+
+
+@pytest.mark.parametrize("line", ["6|Bakiye yetersiz", "7|Bu kupur daha önce iptal edilmiş", "3|Eksik parametre"])
+def test_other_error_lines_are_refusals(line):
+    result = parse_place_answer(line.encode())
+    assert result.state == PlaceState.REFUSED and not result.provider_has_order
 
 
 @given(st.binary(max_size=300))
