@@ -14,7 +14,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 
 from orders.backoff import next_check_time
 from orders.models import STATUS_RANK, EventSource, ExternalStatus, Order, OrderEvent, PlatformStatus
@@ -97,6 +98,7 @@ def plan_transition(order, result, now):
         changes["next_check_at"] = next_check_time(now, attempt)
         changes["last_sync_at"] = now
         changes["last_check_error"] = None
+        changes["permanent_error_since"] = None
         if STATUS_RANK.get(order.external_status, 0) < STATUS_RANK[ExternalStatus.PROCESSING]:
             changes["external_status"] = ExternalStatus.PROCESSING
         if result.message:
@@ -104,6 +106,8 @@ def plan_transition(order, result, now):
         return Transition(Outcome.PROCESSING, changes, result.message)
     changes["next_check_at"] = next_check_time(now, attempt, permanent=result.permanent)
     changes["last_check_error"] = result.describe_error()
+    # monitor_health reports orders failing permanently since this time (the earliest kept).
+    changes["permanent_error_since"] = Coalesce(F("permanent_error_since"), Value(now)) if result.permanent else None
     return Transition(Outcome.ERROR, changes)
 
 
