@@ -19,6 +19,7 @@ lastSyncAt is not a usable clock for this, because a timeout after a failed chec
 untouched.
 """
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -148,13 +149,23 @@ def active_by_provider():
     rows = Order.objects.active().values("integration_id").annotate(n=Count("pk")).order_by("-n", "integration_id")
     names = integration_names()
     return [
-        {"provider_id": r["integration_id"], "name": names.get(r["integration_id"]), "active": r["n"]} for r in rows
+        {"provider_id": r["integration_id"], "name": name_of(names, r["integration_id"]), "active": r["n"]}
+        for r in rows
     ]
 
 
 def integration_names():
-    """{integration id as text: name}: "providerId" holds the id as text."""
+    """{integration id as text: name}."""
     return {str(i.pk): i.name for i in Integration.objects.only("name")}
+
+
+def name_of(names, integration_id):
+    """The name of the integration a "providerId" text names, None if none: ids written in
+    another form (upper case, braces) are found too, as orders.checking finds them."""
+    try:
+        return names.get(str(uuid.UUID(str(integration_id))))
+    except ValueError:
+        return None
 
 
 def failing_integrations(cutoff):
@@ -174,7 +185,7 @@ def failing_integrations(cutoff):
     return [
         FailingIntegration(
             integration_id=row["integration_id"],
-            name=names.get(row["integration_id"]),
+            name=name_of(names, row["integration_id"]),
             orders=row["orders"],
             failing_since=row["since"],
             failing_too_long=row["too_long"],

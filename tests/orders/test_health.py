@@ -165,6 +165,13 @@ def test_provider_names_come_from_integrations(db, clock, integration):
     assert f"  znet sandbox ({integration.pk}): 1" in out
 
 
+def test_an_integration_id_in_upper_case_is_still_named(db, clock, integration):
+    run_finished(ago=timedelta(minutes=1))
+    order(integration_id=str(integration.pk).upper(), next_check_in=timedelta(minutes=1))
+
+    assert f"  znet sandbox ({str(integration.pk).upper()}): 1" in health()[1]
+
+
 def test_unreachable_database_is_one_clear_line():
     code, stdout, stderr = run_command("monitor_health", DATABASE_URL="sqlite:////nonexistent-dir/db.sqlite3")
 
