@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent, age
@@ -154,12 +154,12 @@ def active_by_provider():
     ]
 
 
-def integration_names():
+def integration_names() -> dict[str, str]:
     """{integration id as text: name}."""
     return {str(i.pk): i.name for i in Integration.objects.only("name")}
 
 
-def name_of(names, integration_id):
+def name_of(names: dict[str, str], integration_id: str | None) -> str | None:
     """The name of the integration a "providerId" text names, None if none: ids written in
     another form (upper case, braces) are found too, as orders.checking finds them."""
     try:
@@ -168,7 +168,7 @@ def name_of(names, integration_id):
         return None
 
 
-def failing_integrations(cutoff):
+def failing_integrations(cutoff: datetime) -> list[FailingIntegration]:
     """Per "providerId", active orders whose last check failed with a permanent or configuration
     error (orders.transitions sets permanent_error_since), the longest-failing first."""
     failing = Order.objects.active().filter(permanent_error_since__isnull=False)
@@ -204,7 +204,7 @@ def _sample_error(failing, integration_id):
     return orders.order_by("permanent_error_since", "id").values_list("last_check_error", flat=True).first()
 
 
-def held_for_operator():
+def held_for_operator() -> QuerySet:
     """Active orders whose delivered PIN did not fit "pinCode": kept whole in pin_code_full, they
     wait for an operator (docs/OPERATIONS.md)."""
     return Order.objects.active().filter(pin_code_full__isnull=False)

@@ -50,11 +50,11 @@ def due_at():
     return Coalesce("next_check_at", Value(NEVER_CHECKED))
 
 
-def _integration_text():
+def _integration_text() -> Cast:
     return Cast("integration_id", TextField())
 
 
-def age():
+def age() -> Coalesce:
     """The time an order's age (and the 24 h limit) counts from, as in Order.age_counted_from."""
     return Coalesce("sent_at", "created_at")
 
@@ -65,11 +65,11 @@ class OrderQuerySet(models.QuerySet):
 
     # "providerId" is compared as text: some copies declare the column uuid, where comparing it
     # with '' or any other text that is not a uuid is an error.
-    def with_provider(self):
+    def with_provider(self) -> "OrderQuerySet":
         """Orders whose "providerId" is neither NULL nor ''."""
         return self.alias(integration_text=_integration_text()).filter(integration_text__gt="")
 
-    def of_integration(self, integration_id):
+    def of_integration(self, integration_id: str) -> "OrderQuerySet":
         """Orders whose "providerId" is `integration_id` (any text)."""
         return self.alias(integration_text=_integration_text()).filter(integration_text=str(integration_id))
 
