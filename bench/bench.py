@@ -100,7 +100,9 @@ def _db_phase(dataset):
 
     dataset.make_due(dbtiming.CLAIMS * BATCH)
     timings = dbtiming.measure(BATCH)
-    report.db(timings, dbtiming.CLAIMS * BATCH)
+    dataset.make_due(dataset.ACTIVE)
+    dbtiming.measure_backlog(timings, BATCH)
+    report.db(timings, dbtiming.CLAIMS * BATCH, dataset.ACTIVE)
     return timings
 
 

@@ -45,12 +45,14 @@ def load(integration_ids):
 def make_due(count):
     """All active orders back to 'sent' and not due; then the first `count` due: half never
     checked (NULL), half rescheduled into the past, as a real backlog looks. mod(n, 4), not
-    mod(n, 2): the integration is mod(n, 2), and each claim must take both integrations' orders."""
+    mod(n, 2): the integration is mod(n, 2), and each claim must take both integrations' orders.
+    Order n was sent n seconds before the others (the claim takes the oldest first)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE product_orders p SET status = 'pending', \"externalStatus\" = 'sent', \"pinCode\" = NULL, "
             '"providerMessage" = NULL, "lastMessage" = NULL, "lastSyncAt" = NULL, "completedAt" = NULL, '
-            "\"sentAt\" = now() - interval '5 minutes', next_check_at = now() + interval '1 day', "
+            "\"sentAt\" = now() - interval '5 minutes' - n * interval '1 second', "
+            "next_check_at = now() + interval '1 day', "
             f"check_attempts = 0, last_check_error = NULL FROM generate_series(1, {ACTIVE}) n WHERE p.id = {_ACTIVE_ID}"
         )
         cursor.execute(

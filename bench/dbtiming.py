@@ -14,6 +14,7 @@ from orders.transitions import Outcome, apply_check_result
 from providers.base import CheckResult, CheckState
 
 CLAIMS = 20  # of 100 orders each: 2,000 due orders are claimed
+BACKLOG_CLAIMS = 5  # with every active order due, as after an outage
 RESULTS = (
     CheckResult(CheckState.IN_PROGRESS, message="İşleminiz devam ediyor"),
     CheckResult(CheckState.COMPLETED, pin="ABCD-1234-EF56-7890", message="İşlem başarılı"),
@@ -29,6 +30,8 @@ class DbTimings:
     claim_breakdown: dict  # the same, per claim of 100
     plan: str
     empty_plan: str
+    backlog_claim_ms: list | None = None
+    backlog_plan: str = ""
 
 
 def measure(batch=100):
@@ -47,6 +50,12 @@ def measure(batch=100):
     everything = [ms for values in apply_ms.values() for ms in values]
     breakdown, claim_breakdown = _split(everything, spent), _split(claim_ms, claim_spent)
     return DbTimings(claim_ms, empty_claim_ms, apply_ms, breakdown, claim_breakdown, plan, empty_plan)
+
+
+def measure_backlog(timings, batch=100):
+    """Claims when every active order is due: the scan reads all of them and sorts them by age."""
+    timings.backlog_plan = explain_claim(batch)
+    timings.backlog_claim_ms = [_timed(claim_due_orders, *_claim_args(batch))[0] for _ in range(BACKLOG_CLAIMS)]
 
 
 def _claim_args(batch):

@@ -27,7 +27,7 @@ def load(rows, active, seconds, latency_ms, integrations):
     )
 
 
-def db(t, due):
+def db(t, due, active):
     print(f"== database at scale: {len(t.claim_ms)} claims of 100 ({due:,} due among the active orders)")
     print(f"   claim_due_orders(100)           {_spread(t.claim_ms)}")
     print(f"   claim_due_orders(100): mean {statistics.fmean(t.claim_ms):.2f} ms = {_parts(t.claim_breakdown)}")
@@ -38,7 +38,10 @@ def db(t, due):
     print(f"   EXPLAIN (ANALYZE, BUFFERS) of the claim query, {due:,} due:")
     print(_indent(t.plan))
     print("   the same, nothing due:")
-    print(_indent(t.empty_plan), flush=True)
+    print(_indent(t.empty_plan))
+    print(f"   claim, all {active:,} active due   {_spread(t.backlog_claim_ms)}")
+    print(f"   the claim query's plan, all {active:,} active orders due:")
+    print(_indent(t.backlog_plan), flush=True)
 
 
 def startup(seconds, all_seconds):
@@ -82,7 +85,16 @@ def throughput_row(row):
 def summary(results):
     rows = [
         check(results)
-        for check in (_speedup_row, _floor_row, _claim_row, _index_row, _apply_row, _throughput_row, _rss_row)
+        for check in (
+            _speedup_row,
+            _floor_row,
+            _claim_row,
+            _backlog_claim_row,
+            _index_row,
+            _apply_row,
+            _throughput_row,
+            _rss_row,
+        )
     ]
     print("== targets")
     print("| what | measured | target | met |")
@@ -122,6 +134,13 @@ def _claim_row(results):
     median = statistics.median(claim_ms)
     measured = f"{median:.1f} ms (max {max(claim_ms):.1f})"
     return "claim of 100, 1M rows (median)", measured, f"< {CLAIM_MS:g} ms", median < CLAIM_MS
+
+
+def _backlog_claim_row(results):
+    claim_ms = results["db"].backlog_claim_ms
+    median = statistics.median(claim_ms)
+    measured = f"{median:.1f} ms (max {max(claim_ms):.1f})"
+    return "claim of 100, every active order due (median)", measured, f"< {CLAIM_MS:g} ms", median < CLAIM_MS
 
 
 def _index_row(results):

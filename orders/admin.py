@@ -34,7 +34,7 @@ class ProviderFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value():
-            return queryset.filter(integration_id=self.value())
+            return queryset.of_integration(self.value())
         return queryset
 
 

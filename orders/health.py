@@ -4,7 +4,13 @@ The monitor is degraded when
   - orders are overdue: active orders sent to a provider whose next check time (or, when it is
     NULL, sentAt/createdAt) lies more than MONITOR_OVERDUE_MINUTES in the past, or
   - no check_pending_orders run succeeded within the last MONITOR_OVERDUE_MINUTES.
-Both mean cron is not running the monitor, or its runs keep failing.
+Both mean cron is not running the monitor, or its runs keep failing. It is degraded too when
+  - active orders have failed with permanent or configuration errors (bad credentials, unknown
+    reference, disabled, missing or unknown integration) for longer than
+    MONITOR_OVERDUE_MINUTES: runs go on, but retrying will not help and the orders head for the
+    24 h failure, or
+  - active orders hold a PIN too long for "pinCode" (kept whole in pin_code_full): they wait
+    for an operator.
 
 Timeouts in the last 24 h are counted from the history (order_status_events): rows moving an
 order to 'failed' whose message starts with "timed out" (orders.transitions.timeout_message).
@@ -13,19 +19,46 @@ lastSyncAt is not a usable clock for this, because a timeout after a failed chec
 untouched.
 """
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent
+from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent, age
 from orders.transitions import timeout_message
 from providers.models import Integration
 
 TIMEOUT_WINDOW = timedelta(hours=24)
+
+
+@dataclass
+class FailingIntegration:
+    """Active orders of one "providerId" whose checks fail with errors retrying cannot fix."""
+
+    integration_id: str | None
+    name: str | None  # None when no integration has that id
+    orders: int
+    failing_since: datetime  # the earliest permanent_error_since among them
+    failing_too_long: int  # failing for longer than MONITOR_OVERDUE_MINUTES
+    sample_error: str | None  # one of their last_check_error texts
+
+    @property
+    def label(self):
+        return _integration_label(self.name, self.integration_id)
+
+    def as_dict(self, now):
+        return {
+            "integration_id": self.integration_id,
+            "name": self.name,
+            "orders": self.orders,
+            "failing_since": _iso(self.failing_since),
+            "failing_seconds": _seconds_between(self.failing_since, now),
+            "failing_too_long": self.failing_too_long,
+            "sample_error": self.sample_error,
+        }
 
 
 @dataclass
@@ -42,6 +75,8 @@ class HealthReport:
     last_success_at: datetime | None
     last_run_at: datetime | None
     last_run_succeeded: bool | None
+    failing_integrations: list[FailingIntegration] = field(default_factory=list)
+    held_for_operator: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -74,6 +109,8 @@ class HealthReport:
             "seconds_since_last_success": self.seconds_since_last_success,
             "last_run_at": _iso(self.last_run_at),
             "last_run_succeeded": self.last_run_succeeded,
+            "permanent_errors": [row.as_dict(self.now) for row in self.failing_integrations],
+            "held_for_operator": self.held_for_operator,
         }
 
 
@@ -96,6 +133,8 @@ def build_report(now=None):
         last_success_at=last_success_at(),
         last_run_at=last_run.finished_at if last_run else None,
         last_run_succeeded=last_run.succeeded if last_run else None,
+        failing_integrations=failing_integrations(cutoff),
+        held_for_operator=held_for_operator().count(),
     )
     report.problems = find_problems(report, cutoff)
     return report
@@ -108,18 +147,77 @@ def active_by_status():
 
 def active_by_provider():
     rows = Order.objects.active().values("integration_id").annotate(n=Count("pk")).order_by("-n", "integration_id")
-    names = {str(i.pk): i.name for i in Integration.objects.only("name")}
+    names = integration_names()
     return [
-        {"provider_id": r["integration_id"], "name": names.get(r["integration_id"]), "active": r["n"]} for r in rows
+        {"provider_id": r["integration_id"], "name": name_of(names, r["integration_id"]), "active": r["n"]}
+        for r in rows
     ]
+
+
+def integration_names() -> dict[str, str]:
+    """{integration id as text: name}."""
+    return {str(i.pk): i.name for i in Integration.objects.only("name")}
+
+
+def name_of(names: dict[str, str], integration_id: str | None) -> str | None:
+    """The name of the integration a "providerId" text names, None if none: ids written in
+    another form (upper case, braces) are found too, as orders.checking finds them."""
+    try:
+        return names.get(str(uuid.UUID(str(integration_id))))
+    except ValueError:
+        return None
+
+
+def failing_integrations(cutoff: datetime) -> list[FailingIntegration]:
+    """Per "providerId", active orders whose last check failed with a permanent or configuration
+    error (orders.transitions sets permanent_error_since), the longest-failing first."""
+    failing = Order.objects.active().filter(permanent_error_since__isnull=False)
+    rows = (
+        failing.values("integration_id")
+        .annotate(
+            orders=Count("pk"),
+            since=Min("permanent_error_since"),
+            too_long=Count("pk", filter=Q(permanent_error_since__lt=cutoff)),
+        )
+        .order_by("since", "integration_id")
+    )
+    names = integration_names()
+    return [
+        FailingIntegration(
+            integration_id=row["integration_id"],
+            name=name_of(names, row["integration_id"]),
+            orders=row["orders"],
+            failing_since=row["since"],
+            failing_too_long=row["too_long"],
+            sample_error=_sample_error(failing, row["integration_id"]),
+        )
+        for row in rows
+    ]
+
+
+def _sample_error(failing, integration_id):
+    # The longest-failing order's error: the one that started the trouble.
+    if integration_id is None:
+        orders = failing.filter(integration_id__isnull=True)
+    else:
+        orders = failing.of_integration(integration_id)
+    return orders.order_by("permanent_error_since", "id").values_list("last_check_error", flat=True).first()
+
+
+def held_for_operator() -> QuerySet:
+    """Active orders whose delivered PIN did not fit "pinCode": kept whole in pin_code_full, they
+    wait for an operator (docs/OPERATIONS.md)."""
+    return Order.objects.active().filter(pin_code_full__isnull=False)
 
 
 def overdue_orders(cutoff):
     """Active orders a run should have checked before `cutoff`. A claimed order carries its
-    lease end (in the future), so orders being checked right now never count."""
+    lease end (in the future), so orders being checked right now never count; orders held for
+    an operator are reported on their own."""
     return (
         Order.objects.active()
         .with_provider()
+        .filter(pin_code_full__isnull=True)
         .filter(
             Q(next_check_at__lt=cutoff)
             | Q(next_check_at__isnull=True, sent_at__lt=cutoff)
@@ -131,7 +229,7 @@ def overdue_orders(cutoff):
 def oldest_active_order():
     return (
         Order.objects.active()
-        .annotate(age_from=Coalesce("sent_at", "created_at"))
+        .annotate(age_from=age())
         .order_by("age_from", "id")
         .only("id", "sent_at", "created_at")
         .first()
@@ -163,6 +261,18 @@ def find_problems(report, cutoff):
     elif report.last_success_at < cutoff:
         last = _iso(report.last_success_at)
         problems.append(f"no successful check_pending_orders run in the last {minutes} (last at {last})")
+    for row in report.failing_integrations:
+        if row.failing_too_long:
+            problems.append(
+                f"{row.label}: {_orders(row.failing_too_long)} failing with a permanent error for more than "
+                f"{minutes} (e.g. {_short(row.sample_error)}); retrying will not help: fix the integration or "
+                f'the orders before they fail {_max_age()} after sending (docs/OPERATIONS.md, "Permanent errors")'
+            )
+    if report.held_for_operator:
+        problems.append(
+            f'{_orders(report.held_for_operator)} held for an operator: the PIN is too long for "pinCode" '
+            "(docs/OPERATIONS.md says how to resolve)"
+        )
     return problems
 
 
@@ -172,16 +282,21 @@ def format_text(report):
     by_status = ", ".join(f"{status} {n}" for status, n in report.active_by_status.items()) or "none"
     lines.append(f"active orders: {report.active_total} ({by_status})")
     for row in report.active_by_provider:
-        label = f"{row['name']} ({row['provider_id']})" if row["name"] else f"{row['provider_id'] or '(no provider)'}"
-        lines.append(f"  {label}: {row['active']}")
+        lines.append(f"  {_integration_label(row['name'], row['provider_id'])}: {row['active']}")
     lines.append(f"due now: {report.due_now}")
     lines.append(f"overdue by more than {report.overdue_minutes:g} minutes: {report.overdue}")
     if report.oldest_active_order_id:
-        age = _duration(report.oldest_active_age_seconds)
-        lines.append(f"oldest active order: {report.oldest_active_order_id}, {age} old")
+        how_old = _duration(report.oldest_active_age_seconds)
+        lines.append(f"oldest active order: {report.oldest_active_order_id}, {how_old} old")
     else:
         lines.append("oldest active order: none")
     lines.append(f"timed out in the last 24 h: {report.timed_out_last_24h}")
+    failing = sum(row.orders for row in report.failing_integrations)
+    lines.append(f"failing with permanent errors: {failing}")
+    for row in report.failing_integrations:
+        since = _ago(row.failing_since, _seconds_between(row.failing_since, report.now))
+        lines.append(f"  {row.label}: {row.orders} since {since}, e.g. {_short(row.sample_error)}")
+    lines.append(f'held for an operator (PIN too long for "pinCode"): {report.held_for_operator}')
     lines.append(f"last successful run: {_ago(report.last_success_at, report.seconds_since_last_success)}")
     if report.last_run_at and not report.last_run_succeeded:
         lines.append(f"last run: {_iso(report.last_run_at)} (did not succeed)")
@@ -190,6 +305,21 @@ def format_text(report):
 
 def _orders(n):
     return f"{n} active order" if n == 1 else f"{n} active orders"
+
+
+def _integration_label(name, integration_id):
+    if name:
+        return f"{name} ({integration_id})"
+    return f"{integration_id} (no such integration)" if integration_id else "(no provider)"
+
+
+def _short(text, limit=120):
+    text = text or "no error text"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _max_age():
+    return f"{settings.MONITOR_MAX_AGE_HOURS:g} h"
 
 
 def _seconds_between(earlier, later):

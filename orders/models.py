@@ -5,8 +5,8 @@ import uuid
 from datetime import UTC, datetime
 
 from django.db import models
-from django.db.models import Value
-from django.db.models.functions import Coalesce
+from django.db.models import TextField, Value
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 
@@ -40,9 +40,9 @@ class PlatformStatus(models.TextChoices):
     REJECTED = "rejected"
 
 
-# An order never checked (next_check_at NULL) is due since the epoch. The due query filters and
-# sorts on this one expression, which the partial index product_orders_due_idx is built on, so
-# the index scan stops at the first order not yet due however many orders are active.
+# An order never checked (next_check_at NULL) is due since the epoch. The due query filters on
+# this one expression, which the partial index product_orders_due_idx is built on, so the index
+# scan stops at the first order not yet due however many orders are active.
 NEVER_CHECKED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -50,18 +50,44 @@ def due_at():
     return Coalesce("next_check_at", Value(NEVER_CHECKED))
 
 
+def _integration_text() -> Cast:
+    return Cast("integration_id", TextField())
+
+
+def age() -> Coalesce:
+    """The time an order's age (and the 24 h limit) counts from, as in Order.age_counted_from."""
+    return Coalesce("sent_at", "created_at")
+
+
 class OrderQuerySet(models.QuerySet):
     def active(self):
         return self.filter(external_status__in=ACTIVE_STATUSES)
 
-    def with_provider(self):
-        return self.exclude(integration_id__isnull=True).exclude(integration_id="")
+    # "providerId" is compared as text: some copies declare the column uuid, where comparing it
+    # with '' or any other text that is not a uuid is an error.
+    def with_provider(self) -> "OrderQuerySet":
+        """Orders whose "providerId" is neither NULL nor ''."""
+        return self.alias(integration_text=_integration_text()).filter(integration_text__gt="")
+
+    def of_integration(self, integration_id: str) -> "OrderQuerySet":
+        """Orders whose "providerId" is `integration_id` (any text)."""
+        return self.alias(integration_text=_integration_text()).filter(integration_text=str(integration_id))
 
     def due(self, now):
-        """Active orders sent to a provider whose next check time has come, oldest due first.
-        Orders held for an operator (a PIN kept in pin_code_full) are never due."""
+        """Active orders sent to a provider whose next check time has come, the oldest order
+        first (nearest the 24 h limit). The index scan on due_at stops at the first order not
+        yet due; only the due orders are then sorted by age. Orders held for an operator (a PIN
+        kept in pin_code_full) are never due."""
         waiting = self.active().with_provider().filter(pin_code_full__isnull=True)
-        return waiting.annotate(due_at=due_at()).filter(due_at__lte=now).order_by("due_at", "id")
+        return waiting.alias(due_at=due_at()).filter(due_at__lte=now).order_by(age(), "id")
+
+
+class IntegrationIdField(models.CharField):
+    """The "providerId" column as text, whatever its type: the driver returns a uuid column's
+    values as uuid.UUID, which would compare unequal to the same id as text."""
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else str(value)
 
 
 class Order(models.Model):
@@ -72,8 +98,8 @@ class Order(models.Model):
     status = models.CharField(max_length=50, choices=PlatformStatus.choices, default=PlatformStatus.PENDING)
     external_status = models.CharField(max_length=30, db_column="externalStatus", default=ExternalStatus.NOT_SENT)
     # Text, not a foreign key: the old application stores the integration id as text (some
-    # hand-built copies declare the column uuid, so it is never compared with '').
-    integration_id = models.CharField(max_length=255, db_column="providerId", null=True, blank=True)
+    # hand-built copies declare the column uuid, so it is compared as text, never with '' as is).
+    integration_id = IntegrationIdField(max_length=255, db_column="providerId", null=True, blank=True)
     external_order_id = models.CharField(max_length=255, db_column="externalOrderId", null=True, blank=True)
     pin_code = models.CharField(max_length=120, db_column="pinCode", null=True, blank=True)
     provider_message = models.TextField(db_column="providerMessage", null=True, blank=True)

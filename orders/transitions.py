@@ -18,7 +18,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 
 from orders.backoff import next_check_time
 from orders.columns import fit, fits, max_length
@@ -88,6 +89,7 @@ def plan_transition(order, result, now):
             "last_sync_at": now,
             "next_check_at": None,
             "last_check_error": None,
+            "permanent_error_since": None,
             "last_message": fit("last_message", "completed"),
         }
         # A PIN already stored is never replaced, and never by an empty value.
@@ -105,6 +107,7 @@ def plan_transition(order, result, now):
             "last_sync_at": now,
             "next_check_at": None,
             "last_check_error": None,
+            "permanent_error_since": None,
         }
         return Transition(Outcome.FAILED, changes, result.message)
     if now - order.age_counted_from >= timedelta(hours=settings.MONITOR_MAX_AGE_HOURS):
@@ -113,6 +116,7 @@ def plan_transition(order, result, now):
             "status": PlatformStatus.REJECTED,
             "last_message": fit("last_message", timeout_message()),
             "next_check_at": None,
+            "permanent_error_since": None,
         }
         if result.is_error:
             changes["last_check_error"] = result.describe_error()
@@ -125,6 +129,7 @@ def plan_transition(order, result, now):
         changes["next_check_at"] = next_check_time(now, attempt)
         changes["last_sync_at"] = now
         changes["last_check_error"] = None
+        changes["permanent_error_since"] = None
         if STATUS_RANK.get(order.external_status, 0) < STATUS_RANK[ExternalStatus.PROCESSING]:
             changes["external_status"] = ExternalStatus.PROCESSING
         if result.message:
@@ -132,6 +137,8 @@ def plan_transition(order, result, now):
         return Transition(Outcome.PROCESSING, changes, result.message)
     changes["next_check_at"] = next_check_time(now, attempt, permanent=result.permanent)
     changes["last_check_error"] = result.describe_error()
+    # monitor_health reports orders failing permanently since this time (the earliest kept).
+    changes["permanent_error_since"] = Coalesce(F("permanent_error_since"), Value(now)) if result.permanent else None
     return Transition(Outcome.ERROR, changes)
 
 

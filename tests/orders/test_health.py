@@ -1,6 +1,7 @@
 """monitor_health: exit 0 when the monitor keeps up, 1 with the problem named when it does not."""
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
@@ -9,7 +10,8 @@ from django.core.management import call_command
 
 from orders.models import EventSource, ExternalStatus, MonitorRun, Order, OrderEvent
 from orders.transitions import timeout_message
-from tests.conftest import run_command
+from providers.models import Integration
+from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE, run_command
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 PROVIDER = "3f0c1d52-8a7e-4d7b-9f61-0c2b5a7e9d11"
@@ -163,9 +165,136 @@ def test_provider_names_come_from_integrations(db, clock, integration):
     assert f"  znet sandbox ({integration.pk}): 1" in out
 
 
+def test_an_integration_id_in_upper_case_is_still_named(db, clock, integration):
+    run_finished(ago=timedelta(minutes=1))
+    order(integration_id=str(integration.pk).upper(), next_check_in=timedelta(minutes=1))
+
+    assert f"  znet sandbox ({str(integration.pk).upper()}): 1" in health()[1]
+
+
 def test_unreachable_database_is_one_clear_line():
     code, stdout, stderr = run_command("monitor_health", DATABASE_URL="sqlite:////nonexistent-dir/db.sqlite3")
 
     assert code == 2
     assert stdout == ""
     assert stderr.strip().splitlines() == ["CommandError: database unavailable: unable to open database file"]
+
+
+def check_pending_orders():
+    out = StringIO()
+    call_command("check_pending_orders", "--max-seconds", "30", stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def broken_setups(db, clock, sandbox, integration, make_order):
+    """One order each whose checks fail permanently: an integration with an unknown provider, a
+    disabled one, one with a wrong password (znet answers "1|... şifre hatalı" over HTTP), and
+    an integration id no integration has."""
+    unknown_provider = Integration.objects.create(name="acme", provider="acme", base_url=sandbox.base_url)
+    disabled = Integration.objects.create(
+        name="znet off", provider="znet", base_url=sandbox.base_url, kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE, enabled=False
+    )
+    wrong_password = Integration.objects.create(
+        name="znet old password", provider="znet", base_url=sandbox.base_url, kod=SANDBOX_KOD, sifre="old-sifre"
+    )
+    missing_id = str(uuid.uuid4())
+    setups = {"unknown": unknown_provider, "disabled": disabled, "password": wrong_password, "missing": missing_id}
+    # Two checks until final: the first good answer after a fix is "still processing".
+    orders = {
+        name: make_order(checks_until_final=2, integration_id=str(getattr(i, "pk", i))) for name, i in setups.items()
+    }
+    healthy = make_order(checks_until_final=10)
+    return setups, orders, healthy
+
+
+def test_permanent_errors_are_reported_per_integration_and_degrade_health_after_the_overdue_time(broken_setups, clock):
+    setups, orders, healthy = broken_setups
+
+    assert "errors=4" in check_pending_orders()
+
+    status, out = health()
+    assert status == 0, out  # failing, but not yet for longer than MONITOR_OVERDUE_MINUTES
+    assert "failing with permanent errors: 4" in out
+    assert f"  znet old password ({setups['password'].pk}): 1 since 2025-03-10T12:00:00+00:00" in out
+    assert "e.g. provider error 1: Bayi kodu veya şifre hatalı" in out
+    assert f"  {setups['missing']} (no such integration): 1 since" in out
+
+    # Checked again after the maximum backoff, still failing: the first failure time is kept.
+    clock.shift(timedelta(minutes=16))
+    assert "errors=4" in check_pending_orders()
+    status, out = health()
+
+    assert status == 1
+    problems = [line for line in out.splitlines() if "failing with a permanent error" in line]
+    assert len(problems) == 4
+    for label in (
+        f"acme ({setups['unknown'].pk})",
+        f"znet off ({setups['disabled'].pk})",
+        f"znet old password ({setups['password'].pk})",
+        f"{setups['missing']} (no such integration)",
+    ):
+        assert any(
+            line.startswith(
+                f"  problem: {label}: 1 active order failing with a permanent error for more than 15 minutes"
+            )
+            for line in problems
+        ), (label, out)
+    assert any("has unknown provider 'acme'" in line and "fail 24 h after sending" in line for line in problems)
+    assert "problem: overdue" not in out  # runs go on: only the permanent errors degrade it
+    data = json.loads(health("--json")[1])
+    failing = {row["name"]: row for row in data["permanent_errors"]}
+    assert failing["znet old password"] == {
+        "integration_id": str(setups["password"].pk),
+        "name": "znet old password",
+        "orders": 1,
+        "failing_since": "2025-03-10T12:00:00+00:00",
+        "failing_seconds": 16 * 60,
+        "failing_too_long": 1,
+        "sample_error": "provider error 1: Bayi kodu veya şifre hatalı",
+    }
+    assert failing[None]["integration_id"] == setups["missing"]
+    assert "disabled" in failing["znet off"]["sample_error"]
+
+
+def test_a_later_successful_check_clears_the_permanent_error(broken_setups, clock, sandbox):
+    setups, orders, healthy = broken_setups
+    check_pending_orders()
+    clock.shift(timedelta(minutes=16))
+    check_pending_orders()
+    assert health()[0] == 1
+
+    Integration.objects.filter(pk=setups["unknown"].pk).update(provider="znet", kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE)
+    Integration.objects.filter(pk=setups["disabled"].pk).update(enabled=True)
+    Integration.objects.filter(pk=setups["password"].pk).update(sifre=SANDBOX_SIFRE)
+    Integration.objects.create(
+        id=setups["missing"],
+        name="znet new",
+        provider="znet",
+        base_url=sandbox.base_url,
+        kod=SANDBOX_KOD,
+        sifre=SANDBOX_SIFRE,
+    )
+    clock.shift(timedelta(minutes=11))
+    assert "processing=5" in check_pending_orders()
+
+    status, out = health()
+    assert status == 0, out
+    assert "failing with permanent errors: 0" in out
+    assert not Order.objects.filter(permanent_error_since__isnull=False).exists()
+
+
+def test_orders_held_for_an_operator_degrade_health(db, clock):
+    run_finished(ago=timedelta(minutes=1))
+    order(next_check_in=timedelta(minutes=5), pin_code_full="P" * 200)
+    order(status=ExternalStatus.COMPLETED, pin_code_full="Q" * 200)  # resolved: final
+
+    status, out = health()
+
+    assert status == 1
+    assert (
+        '  problem: 1 active order held for an operator: the PIN is too long for "pinCode" '
+        "(docs/OPERATIONS.md says how to resolve)"
+    ) in out
+    assert 'held for an operator (PIN too long for "pinCode"): 1' in out
+    assert json.loads(health("--json")[1])["held_for_operator"] == 1

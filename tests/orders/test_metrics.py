@@ -1,13 +1,16 @@
 """write_run_metrics: the last run as a Prometheus text file, replaced atomically."""
 
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from prometheus_client.parser import text_string_to_metric_families
 
 from orders.metrics import write_run_metrics
-from orders.models import MonitorRun
+from orders.models import ExternalStatus, MonitorRun, Order
 from orders.monitor import RunReport
+from providers.models import Integration
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -19,6 +22,16 @@ def read_metrics(path):
         for sample in family.samples:
             samples[(sample.name, sample.labels.get("outcome"))] = sample.value
     return samples
+
+
+def read_by_integration(path, name):
+    """{integration label: value} of one per-integration metric."""
+    return {
+        sample.labels["integration"]: sample.value
+        for family in text_string_to_metric_families(path.read_text())
+        for sample in family.samples
+        if sample.name == name
+    }
 
 
 def report(**values):
@@ -100,3 +113,60 @@ def test_unwritable_directory_raises_and_leaves_nothing(db, tmp_path):
         write_run_metrics(path, report())
 
     assert list(tmp_path.iterdir()) == []
+
+
+def test_permanent_errors_per_integration_and_orders_held_for_an_operator(db, clock, tmp_path, settings):
+    settings.MONITOR_OVERDUE_MINUTES = 15
+    broken = Integration.objects.create(name="znet old password", provider="znet")
+    Integration.objects.create(name="znet fine", provider="znet")
+    missing = "0b5c3c1e-4a3b-4f7e-9c55-2d8f2a1b7e10"
+
+    def failing_order(integration_id, since):
+        Order.objects.create(
+            external_status=ExternalStatus.SENT,
+            integration_id=integration_id,
+            permanent_error_since=NOW - since,
+            last_check_error="provider error 1: Bayi kodu veya şifre hatalı",
+        )
+
+    failing_order(str(broken.pk), timedelta(minutes=40))
+    failing_order(str(broken.pk), timedelta(minutes=5))
+    failing_order(missing, timedelta(minutes=20))
+    Order.objects.create(
+        external_status=ExternalStatus.PROCESSING, integration_id=str(broken.pk), pin_code_full="P" * 200
+    )
+    Order.objects.create(  # final orders never count
+        external_status=ExternalStatus.FAILED,
+        integration_id=str(broken.pk),
+        permanent_error_since=NOW - timedelta(hours=2),
+    )
+    path = tmp_path / "order_monitor.prom"
+
+    write_run_metrics(path, report())
+
+    assert read_by_integration(path, "order_monitor_permanent_error_orders") == {
+        "znet old password": 2,
+        "znet fine": 0,
+        "": 1,  # no integration has that id
+    }
+    assert read_by_integration(path, "order_monitor_permanent_error_overdue_orders") == {
+        "znet old password": 1,
+        "znet fine": 0,
+        "": 1,
+    }
+    since = read_by_integration(path, "order_monitor_permanent_error_since_timestamp_seconds")
+    assert since["znet old password"] == (NOW - timedelta(minutes=40)).timestamp()
+    assert since["znet fine"] == 0
+    assert read_metrics(path)[("order_monitor_held_for_operator_orders", None)] == 1
+
+
+def test_a_run_against_a_disabled_integration_shows_in_the_metrics_file(db, tmp_path):
+    disabled = Integration.objects.create(name="znet off", provider="znet", enabled=False)
+    Order.objects.create(external_status=ExternalStatus.SENT, integration_id=str(disabled.pk), provider_referans="r1")
+    path = tmp_path / "order_monitor.prom"
+
+    out = StringIO()
+    call_command("check_pending_orders", "--metrics-file", str(path), stdout=out)
+
+    assert "errors=1" in out.getvalue()
+    assert read_by_integration(path, "order_monitor_permanent_error_orders") == {"znet off": 1}

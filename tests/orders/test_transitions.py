@@ -151,3 +151,26 @@ def test_finalized_signal_reports_the_24h_timeout(django_capture_on_commit_callb
     finally:
         order_finalized.disconnect(receiver)
     assert received == [("timed_out", "failed")]
+
+
+PERMANENT_ERROR = CheckResult(
+    CheckState.PROVIDER_ERROR, code="1", message="Bayi kodu veya şifre hatalı", permanent=True
+)
+
+
+@pytest.mark.parametrize("clearing_result", [ERROR, IN_PROGRESS])
+def test_permanent_errors_keep_their_first_time_until_another_answer(clearing_result):
+    first = timezone.now() - timedelta(hours=1)
+    order, lease = claim(make_sent_order())
+    apply_check_result(order, PERMANENT_ERROR, first, lease)
+    Order.objects.filter(pk=order.pk).update(next_check_at=None)
+    order, lease = claim(order)
+    apply_check_result(order, PERMANENT_ERROR, timezone.now(), lease)
+    order.refresh_from_db()
+    assert order.permanent_error_since == first
+
+    Order.objects.filter(pk=order.pk).update(next_check_at=None)
+    order, lease = claim(order)
+    apply_check_result(order, clearing_result, timezone.now(), lease)
+    order.refresh_from_db()
+    assert order.permanent_error_since is None

@@ -1,0 +1,137 @@
+"""Which due orders a run claims first: the oldest (by "sentAt", else "createdAt"), so that after
+an outage the orders nearest the 24 h limit are checked before younger ones; and on PostgreSQL
+the claim's index scan still stops at the first order not yet due."""
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from orders.claiming import claim_due_orders, preview_due_orders
+from orders.models import ExternalStatus, Order
+
+pytestmark = pytest.mark.django_db
+
+INTEGRATION_ID = "6cd2a398-4518-4ef9-943d-6ce3358261d6"
+# The largest UUID: an order with this id comes last wherever ties are broken by id.
+LAST_ID = uuid.UUID("ffffffff-ffff-4fff-bfff-ffffffffffff")
+
+
+def sent_order(sent_ago, next_check_at=None, **fields):
+    values = {
+        "external_status": ExternalStatus.SENT,
+        "integration_id": INTEGRATION_ID,
+        "provider_referans": uuid.uuid4().hex,
+        "sent_at": timezone.now() - sent_ago,
+        "next_check_at": next_check_at,
+    }
+    values.update(fields)
+    return Order.objects.create(**values)
+
+
+def claim(limit):
+    now = timezone.now()
+    return claim_due_orders(now, limit, now + timedelta(minutes=6)).orders
+
+
+def test_an_order_sent_23_hours_ago_is_claimed_before_100_younger_ones():
+    younger = [sent_order(sent_ago=timedelta(minutes=minutes)) for minutes in range(1, 101)]
+    oldest = sent_order(sent_ago=timedelta(hours=23), id=LAST_ID)
+
+    claimed = [o.pk for o in claim(100)]
+
+    assert len(claimed) == 100
+    assert claimed[0] == oldest.pk
+    # The youngest is left for the next run.
+    assert younger[0].pk not in claimed
+
+
+def test_due_orders_are_claimed_oldest_first_whether_checked_before_or_not():
+    now = timezone.now()
+    rechecked_old = sent_order(sent_ago=timedelta(hours=20), next_check_at=now - timedelta(minutes=1))
+    never_checked_young = sent_order(sent_ago=timedelta(minutes=3))
+    no_sent_at = sent_order(sent_ago=timedelta(0), sent_at=None, created_at=now - timedelta(hours=5))
+    never_checked_older = sent_order(sent_ago=timedelta(hours=2))
+    # The oldest of all, but not due: it is not claimed.
+    sent_order(sent_ago=timedelta(hours=23), next_check_at=now + timedelta(minutes=5))
+
+    claimed = claim(10)
+
+    assert [o.pk for o in claimed] == [rechecked_old.pk, no_sent_at.pk, never_checked_older.pk, never_checked_young.pk]
+
+
+def test_dry_run_lists_the_orders_in_the_order_a_run_claims_them():
+    young = sent_order(sent_ago=timedelta(minutes=1))
+    old = sent_order(sent_ago=timedelta(hours=23), id=LAST_ID)
+
+    assert [o.pk for o in preview_due_orders(timezone.now(), 10)] == [old.pk, young.pk]
+
+
+def claim_query_plan(limit=100):
+    """EXPLAIN (FORMAT JSON) of the SELECT claim_due_orders sends (captured from a claim rolled
+    back, so the plan is the product's query's)."""
+    captured = []
+
+    def capture(execute, sql, params, many, context):
+        if not captured and sql.lstrip().upper().startswith("SELECT"):
+            captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with transaction.atomic(), connection.execute_wrapper(capture):
+        claim(limit)
+        transaction.set_rollback(True)
+    sql, params = captured[0]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    return plan if isinstance(plan, list) else json.loads(plan)
+
+
+def plan_nodes(node):
+    yield node
+    for child in node.get("Plans", []):
+        yield from plan_nodes(child)
+
+
+def load_orders(final, active, due):
+    """`final` final orders, `active` active ones of which the first `due` are due (half never
+    checked, half rescheduled into the past), the rest due in the next hours; then ANALYZE, as
+    autovacuum keeps a live table."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO product_orders (id, status, "externalStatus", "providerId", "sentAt", "createdAt", '
+            "provider_referans, next_check_at, check_attempts) "
+            "SELECT gen_random_uuid(), 'approved', 'completed', %s, now() - interval '2 days', "
+            "now() - interval '2 days', 'fin-' || n, NULL, 1 FROM generate_series(1, %s) n",
+            [INTEGRATION_ID, final],
+        )
+        cursor.execute(
+            'INSERT INTO product_orders (id, status, "externalStatus", "providerId", "sentAt", "createdAt", '
+            "provider_referans, next_check_at, check_attempts) "
+            "SELECT gen_random_uuid(), 'pending', 'sent', %s, now() - n * interval '5 seconds', now(), "
+            "'act-' || n, CASE WHEN n > %s THEN now() + interval '1 hour' + n * interval '1 second' "
+            "WHEN mod(n, 2) = 0 THEN NULL ELSE now() - interval '1 minute' END, 0 "
+            "FROM generate_series(1, %s) n",
+            [INTEGRATION_ID, due, active],
+        )
+        cursor.execute("ANALYZE product_orders")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("due", [0, 300])
+def test_the_claim_scan_stops_at_the_first_order_not_yet_due(due):
+    load_orders(final=100_000, active=5_000, due=due)
+
+    plan = claim_query_plan()
+
+    nodes = list(plan_nodes(plan[0]["Plan"]))
+    assert not [n for n in nodes if n["Node Type"] == "Seq Scan"]
+    scans = [n for n in nodes if n.get("Index Name") == "product_orders_due_idx"]
+    assert scans, json.dumps(plan, indent=1)
+    # The due condition bounds the scan inside the index (an Index Cond, not a Filter): the
+    # orders due later are never read, however many are active.
+    assert "COALESCE(next_check_at, '1970-01-01 00:00:00+00'::timestamp with time zone) <=" in scans[0]["Index Cond"]
+    assert len(claim(100)) == min(due, 100)
