@@ -17,6 +17,7 @@ import math
 from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Sequence
+from itertools import groupby
 
 DEFAULT_OFFSETS: tuple[float, ...] = (10.0, 25.0, 45.0, 90.0, 150.0, 240.0, 360.0)
 TAIL_GROWTH = 1.5
@@ -67,7 +68,8 @@ def next_check_offset(schedule: Sequence[float], elapsed: float, cap: float) -> 
         gap = min(cap, max(offset * (TAIL_GROWTH - 1), 1.0))
         if gap >= cap:
             # From here every gap is the cap: jump instead of stepping through a day of checks.
-            return offset + (math.floor((elapsed - offset) / cap) + 1) * cap
+            jumped = offset + (math.floor((elapsed - offset) / cap) + 1) * cap
+            return jumped if jumped > elapsed else jumped + cap  # (a rounding error can land on it)
         offset += gap
     return offset
 
@@ -321,15 +323,10 @@ class _Candidates:
 
 def _grid_cells(completions: list[float]) -> list[tuple[float, list[float]]]:
     """Sorted completion times grouped by grid cell: (the latest, all of them) per cell."""
-    cells: list[tuple[float, list[float]]] = []
-    current = -1
-    for completion in completions:
-        cell = bisect_left(_GRID_EDGES, completion)
-        if cell != current:
-            cells.append((completion, []))
-            current = cell
-        cells[-1][1].append(completion)
-        cells[-1] = (completion, cells[-1][1])
+    cells = []
+    for _, in_cell in groupby(completions, key=lambda completion: bisect_left(_GRID_EDGES, completion)):
+        members = list(in_cell)
+        cells.append((members[-1], members))
     return cells
 
 
