@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test bench lint
+.PHONY: demo test bench bench-latency lint
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,3 +23,7 @@ bench: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+# PIN delay and requests per order on a simulated clock (docs/PERFORMANCE.md, "PIN latency").
+bench-latency: $(VENV)/.installed
+	$(PY) bench/latency.py
