@@ -1,0 +1,196 @@
+"""Storing a run's check results so that a database problem costs no answer and strands no order.
+
+Each result is written by orders.transitions.apply_check_result in its own transaction, which
+reads the row again first, so the same write can safely be tried again.
+
+- The connection was lost (server restart, failover, the backend terminated): drop the broken
+  connection, wait, try again on a new one (`with_reconnect`), a few times, never past the
+  run's deadline plus one round of waits. While the database stays away, later results wait
+  in memory, with one quick try at most every `MONITOR_DB_RETRY_WAIT_SECONDS`, and are stored
+  as soon as it answers again. The caller releases the orders whose results still could not
+  be stored when the run ends.
+- Any other database error (a value too long for its column, a constraint, a missing column)
+  would fail the same way at every check. It is recorded on that order alone, in the monitor's
+  own columns (`record_store_failure`), and the order waits the error backoff.
+"""
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.db.models import F
+from django.utils import timezone
+from tenacity import Retrying, retry_if_exception, stop_after_attempt
+
+from orders.backoff import next_check_time
+from orders.database_errors import first_line, is_connection_error
+from orders.models import ACTIVE_STATUSES, Order
+from orders.transitions import apply_check_result
+from providers.redaction import redact
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_MAX_WAIT_SECONDS = 10.0
+
+
+def retry_wait(attempt: int) -> float:
+    """The wait after the `attempt`-th failed try: the base, doubling, at most 10 s."""
+    return min(settings.MONITOR_DB_RETRY_WAIT_SECONDS * 2 ** min(attempt - 1, 32), _MAX_WAIT_SECONDS)
+
+
+def retry_round_seconds() -> float:
+    """How long one write's full round of tries waits in all."""
+    return sum(retry_wait(attempt) for attempt in range(1, settings.MONITOR_DB_RETRY_ATTEMPTS))
+
+
+def with_reconnect(write: Callable[[], T], give_up_at: float, attempts: int | None = None) -> T:
+    """Run `write()`; when the database connection is lost, close it, wait and run `write()`
+    again on a new connection. At most `attempts` tries (default MONITOR_DB_RETRY_ATTEMPTS),
+    none after `give_up_at` (a time.monotonic() value). Raises the last error.
+
+    Only outside a transaction: inside one, the whole transaction went with the connection and
+    only its owner can start it again."""
+    if connection.in_atomic_block:
+        return write()
+    retrying = Retrying(
+        retry=retry_if_exception(is_connection_error),
+        stop=stop_after_attempt(attempts or settings.MONITOR_DB_RETRY_ATTEMPTS) | _stop_past(give_up_at),
+        wait=lambda state: retry_wait(state.attempt_number),
+        before_sleep=_log_retry,
+        reraise=True,
+    )
+    return retrying(_closing_a_lost_connection, write)
+
+
+def _closing_a_lost_connection(write):
+    try:
+        return write()
+    except DatabaseError as exc:
+        if is_connection_error(exc):
+            # Django reuses a broken connection until it is closed; the next query opens a new one.
+            try:
+                connection.close()
+            except DatabaseError:
+                pass
+        raise
+
+
+def _stop_past(give_up_at):
+    def stop(state):
+        return time.monotonic() + (state.upcoming_sleep or 0) >= give_up_at
+
+    return stop
+
+
+def _log_retry(state):
+    log.warning(
+        "database connection lost (%s); trying again in %.1f s (try %d of %d)",
+        first_line(state.outcome.exception()),
+        state.upcoming_sleep,
+        state.attempt_number + 1,
+        settings.MONITOR_DB_RETRY_ATTEMPTS,
+    )
+
+
+def record_store_failure(order: Order, problem: str, now: datetime, lease_until: datetime) -> bool:
+    """Note on `order` that its check result could not be stored, in the monitor's own columns
+    only (the write that failed may be the live columns' fault): `last_check_error`, one more
+    attempt, the next check after the error backoff. So the failing write is not repeated at
+    every run. Only while the order is active and still carries our lease. True when written."""
+    rows = Order.objects.filter(pk=order.pk, external_status__in=ACTIVE_STATUSES, next_check_at=lease_until)
+    written = rows.update(
+        last_check_error=f"storing the check result failed: {problem}",
+        check_attempts=F("check_attempts") + 1,
+        next_check_at=next_check_time(now, order.check_attempts + 1),
+    )
+    return written == 1
+
+
+class ResultStore:
+    """Stores one run's check results as they arrive (in the calling thread, which owns the
+    run's database connection). `on_stored(order, outcome, result)` follows each stored result;
+    `on_failed(order, problem)` each result whose write failed for a reason other than the
+    connection (`problem`: the error's first line, redacted)."""
+
+    def __init__(
+        self,
+        lease_until: datetime,
+        source: str,
+        give_up_at: float,
+        on_stored: Callable,
+        on_failed: Callable,
+    ):
+        self._lease_until = lease_until
+        self._source = source
+        self._give_up_at = give_up_at
+        self._on_stored = on_stored
+        self._on_failed = on_failed
+        self._waiting = deque()  # (order, result) not stored yet, oldest first
+        self._next_try = None  # while the database is away: when to try again (time.monotonic())
+
+    def store(self, order: Order, result) -> None:
+        self._waiting.append((order, result))
+        if self._next_try is None or time.monotonic() >= self._next_try:
+            self._store_waiting()
+
+    def finish(self, give_up_at: float) -> list[Order]:
+        """One last round, until `give_up_at`, for the results still waiting for the database.
+        Returns the orders whose results could not be stored."""
+        self._give_up_at = give_up_at
+        self._next_try = None
+        self._store_waiting()
+        return [order for order, _ in self._waiting]
+
+    def _store_waiting(self):
+        while self._waiting:
+            try:
+                self._store_oldest()
+            except DatabaseError as exc:
+                if not is_connection_error(exc):
+                    raise
+                self._next_try = time.monotonic() + retry_wait(1)
+                log.error("database unavailable, %d results wait to be stored: %s", len(self._waiting), first_line(exc))
+                return
+            self._next_try = None
+
+    def _store_oldest(self):
+        order, result = self._waiting[0]
+        # While the database is away, one quick try; a full round again once it answers.
+        attempts = 1 if self._next_try is not None else None
+        try:
+            outcome = with_reconnect(
+                lambda: apply_check_result(order, result, timezone.now(), self._lease_until, self._source),
+                self._give_up_at,
+                attempts,
+            )
+        except DatabaseError as exc:
+            if is_connection_error(exc):
+                raise
+            self._record_failure(order, exc)
+            self._waiting.popleft()
+            return
+        self._waiting.popleft()
+        self._on_stored(order, outcome, result)
+
+    def _record_failure(self, order, exc):
+        # The first line only: PostgreSQL's DETAIL line can repeat the row, PIN included.
+        problem = redact(first_line(exc))
+        log.error("order %s: storing the check result failed: %s", order.pk, problem)
+        try:
+            with_reconnect(
+                lambda: record_store_failure(order, problem, timezone.now(), self._lease_until),
+                self._give_up_at,
+            )
+        except DatabaseError as second:
+            if is_connection_error(second):
+                raise
+            # The order keeps its lease and is due again when it ends.
+            log.error("order %s: recording that failure failed too: %s", order.pk, redact(first_line(second)))
+        self._on_failed(order, problem)
