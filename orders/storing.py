@@ -138,17 +138,26 @@ class ResultStore:
     def store(self, order: Order, result) -> None:
         self._waiting.append((order, result))
         if self._next_try is None or time.monotonic() >= self._next_try:
-            self._store_waiting()
+            problem = self._store_waiting()
+            if problem:
+                log.error("database unavailable, %d results wait to be stored: %s", len(self._waiting), problem)
 
     def finish(self, give_up_at: float) -> list[Order]:
         """One last round, until `give_up_at`, for the results still waiting for the database.
         Returns the orders whose results could not be stored."""
         self._give_up_at = give_up_at
         self._next_try = None
-        self._store_waiting()
+        problem = self._store_waiting()
+        if problem:
+            log.error(
+                "database still unavailable at the end of the run, %d results not stored: %s",
+                len(self._waiting),
+                problem,
+            )
         return [order for order, _ in self._waiting]
 
     def _store_waiting(self):
+        """Store the waiting results, oldest first. Returns None, or why the database is away."""
         while self._waiting:
             try:
                 self._store_oldest()
@@ -156,9 +165,9 @@ class ResultStore:
                 if not is_connection_error(exc):
                     raise
                 self._next_try = time.monotonic() + retry_wait(1)
-                log.error("database unavailable, %d results wait to be stored: %s", len(self._waiting), first_line(exc))
-                return
+                return first_line(exc)
             self._next_try = None
+        return None
 
     def _store_oldest(self):
         order, result = self._waiting[0]
