@@ -8,7 +8,8 @@ reads the row again first, so the same write can safely be tried again.
   run's deadline plus one round of waits. While the database stays away, later results wait
   in memory, with one quick try at most every `MONITOR_DB_RETRY_WAIT_SECONDS`, and are stored
   as soon as it answers again. The caller releases the orders whose results still could not
-  be stored when the run ends.
+  be stored when the run ends. A try that lost its connection while committing may have
+  stored the result all the same: its history row tells, and its order_finalized is sent then.
 - Any other database error (a value too long for its column, a constraint, a missing column)
   would fail the same way at every check. It is recorded on that order alone, in the monitor's
   own columns (`record_store_failure`), and the order waits the error backoff.
@@ -18,7 +19,9 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TypeVar
 
 from django.conf import settings
@@ -29,8 +32,9 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from orders.backoff import next_check_time
 from orders.database_errors import first_line, is_connection_error
-from orders.models import ACTIVE_STATUSES, Order
-from orders.transitions import apply_check_result
+from orders.models import ACTIVE_STATUSES, Order, OrderEvent
+from orders.signals import send_order_finalized
+from orders.transitions import Outcome, apply_check_result, plan_transition
 from providers.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -113,6 +117,30 @@ def record_store_failure(order: Order, problem: str, now: datetime, lease_until:
     return written == 1
 
 
+@dataclass
+class _Pending:
+    """A check result not stored yet."""
+
+    order: Order
+    result: object
+    now: datetime
+    connection_lost: bool = False  # a try lost its connection: it may have committed all the same
+
+
+def _stored_by_a_lost_try(pending, source):
+    """A try whose connection was lost while it committed may have stored the result after
+    all; then its history row (this order, this time) is there, and the try again finds
+    nothing to do. That try could not send order_finalized: send it now. The Outcome of that
+    try, or None. (A try that changed no status leaves no row and stays counted as skipped.)"""
+    if not OrderEvent.objects.filter(order_id=pending.order.pk, created_at=pending.now, source=source).exists():
+        return None
+    outcome = plan_transition(pending.order, pending.result, pending.now).outcome
+    log.warning("order %s: stored by a try that lost its connection while committing (%s)", pending.order.pk, outcome)
+    if outcome.is_final:
+        send_order_finalized(Order.objects.get(pk=pending.order.pk), outcome)
+    return outcome
+
+
 class ResultStore:
     """Stores one run's check results as they arrive (in the calling thread, which owns the
     run's database connection). `on_stored(order, outcome, result)` follows each stored result;
@@ -136,7 +164,8 @@ class ResultStore:
         self._next_try = None  # while the database is away: when to try again (time.monotonic())
 
     def store(self, order: Order, result) -> None:
-        self._waiting.append((order, result))
+        # The time the answer came in: a result waiting for the database is stored with it.
+        self._waiting.append(_Pending(order, result, timezone.now()))
         if self._next_try is None or time.monotonic() >= self._next_try:
             problem = self._store_waiting()
             if problem:
@@ -154,7 +183,7 @@ class ResultStore:
                 len(self._waiting),
                 problem,
             )
-        return [order for order, _ in self._waiting]
+        return [pending.order for pending in self._waiting]
 
     def _store_waiting(self):
         """Store the waiting results, oldest first. Returns None, or why the database is away."""
@@ -170,23 +199,29 @@ class ResultStore:
         return None
 
     def _store_oldest(self):
-        order, result = self._waiting[0]
+        pending = self._waiting[0]
         # While the database is away, one quick try; a full round again once it answers.
         attempts = 1 if self._next_try is not None else None
         try:
-            outcome = with_reconnect(
-                lambda: apply_check_result(order, result, timezone.now(), self._lease_until, self._source),
-                self._give_up_at,
-                attempts,
-            )
+            outcome = with_reconnect(partial(self._write, pending), self._give_up_at, attempts)
         except DatabaseError as exc:
             if is_connection_error(exc):
                 raise
-            self._record_failure(order, exc)
+            self._record_failure(pending.order, exc)
             self._waiting.popleft()
             return
         self._waiting.popleft()
-        self._on_stored(order, outcome, result)
+        self._on_stored(pending.order, outcome, pending.result)
+
+    def _write(self, pending):
+        try:
+            outcome = apply_check_result(pending.order, pending.result, pending.now, self._lease_until, self._source)
+        except DatabaseError as exc:
+            pending.connection_lost = pending.connection_lost or is_connection_error(exc)
+            raise
+        if outcome == Outcome.SKIPPED and pending.connection_lost:
+            return _stored_by_a_lost_try(pending, self._source) or outcome
+        return outcome
 
     def _record_failure(self, order, exc):
         # The first line only: PostgreSQL's DETAIL line can repeat the row, PIN included.

@@ -18,10 +18,12 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from orders.models import ExternalStatus, Order
 from orders.monitor import run_batch
+from orders.signals import order_finalized
 from tests.conftest import database_url, server_connection, start_command
 
 FINAL = (ExternalStatus.COMPLETED, ExternalStatus.FAILED)
@@ -243,6 +245,49 @@ def test_command_run_survives_its_connection_being_terminated(integration, sandb
         assert row.external_status == (ExternalStatus.COMPLETED if answer.outcome == "completed" else "failed")
         assert row.pin_code == (answer.pin if answer.outcome == "completed" else None)
         assert row.next_check_at is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_connection_lost_right_after_commit_still_sends_order_finalized_once(make_order, settings, monkeypatch):
+    """The commit reached the server, its answer did not: the next try finds the order final
+    already. That is the first try's doing, so the signal is sent, and the order counts as completed."""
+    settings.MONITOR_DB_RETRY_WAIT_SECONDS = 0.05
+    order = make_order(pin="PIN-COMMITTED-0042")
+    completing = []
+    real_commit = BaseDatabaseWrapper._commit
+
+    def notice_the_completing_update(execute, sql, params, many, context):
+        if sql.startswith('UPDATE "product_orders"') and '"completedAt"' in sql:
+            completing.append(sql)
+        return execute(sql, params, many, context)
+
+    def commit_then_lose_the_connection(self):
+        real_commit(self)
+        if len(completing) == 1:
+            completing.append("cut")
+            terminate_connections()
+            with self.wrap_database_errors:
+                self.connection.cursor().execute("SELECT 1")  # the real error of a lost connection
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "_commit", commit_then_lose_the_connection)
+    received = []
+
+    def receiver(sender, order, outcome, **kwargs):
+        received.append((order.pk, outcome, order.pin_code))
+
+    order_finalized.connect(receiver)
+    try:
+        with connection.execute_wrapper(notice_the_completing_update):
+            report = run_batch()
+    finally:
+        order_finalized.disconnect(receiver)
+
+    assert "cut" in completing
+    assert received == [(order.pk, "completed", "PIN-COMMITTED-0042")]
+    assert report.completed == 1 and report.skipped == 0 and report.update_failures == 0
+    order.refresh_from_db()
+    assert order.external_status == ExternalStatus.COMPLETED and order.pin_code == "PIN-COMMITTED-0042"
 
 
 # -- any other database error ---------------------------------------------------------------------
