@@ -19,6 +19,7 @@ OUTCOMES = {
     "timed_out": "timed_out",
     "skipped": "skipped",
     "released": "released",
+    "update_failure": "update_failures",  # answered, but the result could not be stored
 }
 
 

@@ -22,7 +22,9 @@ def read_metrics(path):
 
 
 def report(**values):
-    defaults = dict(checked=9, completed=3, failed=1, processing=2, errors=1, timed_out=1, skipped=1, released=4)
+    defaults = dict(
+        checked=9, completed=3, failed=1, processing=2, errors=1, timed_out=1, skipped=1, released=4, update_failures=2
+    )
     defaults.update(values)
     return RunReport(seconds=12.5, **defaults)
 
@@ -49,6 +51,7 @@ def test_last_run_numbers(db, clock, tmp_path):
         "timed_out": 1,
         "skipped": 1,
         "released": 4,
+        "update_failure": 2,
     }
     assert metrics[("order_monitor_last_run_duration_seconds", None)] == 12.5
     assert metrics[("order_monitor_last_run_timestamp_seconds", None)] == NOW.timestamp()
