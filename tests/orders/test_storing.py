@@ -226,7 +226,7 @@ def test_command_run_survives_its_connection_being_terminated(integration, sandb
     url = f"{database_url()}?application_name={application}"
 
     process = start_command("check_pending_orders", DATABASE_URL=url, MONITOR_DB_RETRY_WAIT_SECONDS="0.05")
-    cuts, thresholds = 0, [20, 50, 80]
+    cuts, thresholds = 0, [15, 40, 65]
     while process.poll() is None:
         finished = Order.objects.filter(external_status__in=FINAL).count()
         if thresholds and finished >= thresholds[0] and terminate_connections(application):
