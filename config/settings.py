@@ -73,6 +73,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Tests that run the command as a separate process need a test database on disk.
     _sqlite_file = Path(DATABASES["default"]["NAME"])
     DATABASES["default"]["TEST"] = {"NAME": str(_sqlite_file.with_name("test_" + _sqlite_file.name))}
+else:
+    # A database host that does not answer would otherwise hold each connection attempt (and a
+    # run retrying its writes) for minutes; ?connect_timeout=N in DATABASE_URL overrides this.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 USE_TZ = True
@@ -103,6 +107,10 @@ MONITOR_WORKERS = env_int("MONITOR_WORKERS", 16, minimum=1)
 MONITOR_PER_INTEGRATION_CONCURRENCY = env_int("MONITOR_PER_INTEGRATION_CONCURRENCY", 8, minimum=1)
 # First status check after dispatch.
 MONITOR_FIRST_CHECK_DELAY_SECONDS = env_float("MONITOR_FIRST_CHECK_DELAY_SECONDS", 60.0, minimum=0.0)
+# Storing a result when the database connection was lost: tries in all, and the first wait
+# (doubling after each try, at most 10 s), never past the run's deadline plus one such round.
+MONITOR_DB_RETRY_ATTEMPTS = env_int("MONITOR_DB_RETRY_ATTEMPTS", 5, minimum=1)
+MONITOR_DB_RETRY_WAIT_SECONDS = env_float("MONITOR_DB_RETRY_WAIT_SECONDS", 1.0, minimum=0.0)
 # monitor_health: a due order waiting longer than this means cron is not running.
 MONITOR_OVERDUE_MINUTES = env_float("MONITOR_OVERDUE_MINUTES", 15.0, minimum=0.0)
 

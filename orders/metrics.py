@@ -25,6 +25,7 @@ OUTCOMES = {
     "skipped": "skipped",
     "held": "held",
     "released": "released",
+    "update_failure": "update_failures",  # answered, but the result could not be stored
 }
 
 

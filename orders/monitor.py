@@ -16,8 +16,10 @@ from django.utils import timezone
 
 from orders.checking import check_orders
 from orders.claiming import claim_due_orders, claim_order, lease_end, release_orders
+from orders.database_errors import first_line, is_connection_error
 from orders.models import EventSource, MonitorRun
-from orders.transitions import Outcome, apply_check_result
+from orders.storing import ResultStore, retry_round_seconds, with_reconnect
+from orders.transitions import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +36,12 @@ class RunReport:
     skipped: int = 0  # changed by someone else between claim and update
     held: int = 0  # PIN too long for "pinCode": kept in pin_code_full for an operator
     released: int = 0  # claimed but not checked (deadline or stop): due again at once
-    update_failures: int = 0  # database errors while storing a result
+    update_failures: int = 0  # results that could not be stored (database error)
     seconds: float = 0.0
     interrupted: bool = False
     deadline_reached: bool = False
     outcomes: dict = field(default_factory=dict)  # order id -> Outcome
+    store_failures: dict = field(default_factory=dict)  # order id -> why its result was not stored
 
     def count(self, order, outcome):
         self.outcomes[order.pk] = outcome
@@ -82,14 +85,14 @@ def run_batch(limit=None, max_seconds=None, stop_event=None, on_checked=None):
     claim = claim_due_orders(started_at, limit, lease_until)
     report = _check_claimed(claim, started + max_seconds, stop_event, EventSource.RUN, on_checked)
     report.seconds = time.monotonic() - started
-    _record_run(report, started_at)
+    _record_run(report, started_at, _give_up_at(started + max_seconds, stop_event))
     return report
 
 
 def check_single_order(order_id, source=EventSource.MANUAL, max_seconds=None):
     """Check one order now, whatever its next_check_at (--order-id, the admin's "check now").
-    Returns (order as stored afterwards, outcome). Raises OrderNotCheckable, before any provider
-    call, when the order cannot be checked."""
+    Returns (order as stored afterwards, outcome: an Outcome, or a text saying why nothing was
+    stored). Raises OrderNotCheckable, before any provider call, when the order cannot be checked."""
     max_seconds = max_seconds or settings.MONITOR_MAX_SECONDS
     started = time.monotonic()
     lease_until = lease_end(timezone.now(), max_seconds, settings.MONITOR_LEASE_MARGIN_SECONDS)
@@ -97,11 +100,35 @@ def check_single_order(order_id, source=EventSource.MANUAL, max_seconds=None):
     report = _check_claimed(claim, started + max_seconds, threading.Event(), source, None)
     order = claim.orders[0]
     order.refresh_from_db()
-    return order, report.outcomes.get(order.pk, "not checked (released)")
+    outcome = report.outcomes.get(order.pk) or report.store_failures.get(order.pk) or "not checked (released)"
+    return order, outcome
+
+
+def _give_up_at(deadline, stop_event):
+    """Until when the run's database writes may go on trying to reconnect: one round of tries
+    past its deadline (far inside the lease margin: the orders are still ours); once a stop
+    signal came, only the shutdown grace, before the process is killed."""
+    limit = deadline + retry_round_seconds()
+    if stop_event.is_set():
+        limit = min(limit, time.monotonic() + settings.MONITOR_SHUTDOWN_GRACE_SECONDS)
+    return limit
 
 
 def _check_claimed(claim, deadline, stop_event, source, on_checked):
     report = RunReport(claimed=len(claim.orders))
+
+    def stored(order, outcome, result):
+        report.count(order, outcome)
+        if on_checked:
+            on_checked(order, outcome, result)
+
+    def failed(order, problem):
+        report.update_failures += 1
+        report.store_failures[order.pk] = f"store failed: {problem}"
+
+    results = ResultStore(
+        claim.lease_until, source, _give_up_at(deadline, stop_event), on_stored=stored, on_failed=failed
+    )
     unchecked = []
     answers = check_orders(
         claim.orders,
@@ -114,34 +141,65 @@ def _check_claimed(claim, deadline, stop_event, source, on_checked):
     for order, result in answers:
         if result is None:
             unchecked.append(order.pk)
-            continue
-        try:
-            outcome = apply_check_result(order, result, timezone.now(), claim.lease_until, source)
-        except DatabaseError as exc:
-            # One order's failed update must not abort the batch; its lease makes it due later.
-            report.update_failures += 1
-            log.error("order %s: storing the check result failed: %s", order.pk, exc)
-            continue
-        report.count(order, outcome)
-        if on_checked:
-            on_checked(order, outcome, result)
+        else:
+            results.store(order, result)
+    give_up_at = _give_up_at(deadline, stop_event)
+    not_stored = results.finish(give_up_at)
+    for order in not_stored:
+        report.update_failures += 1
+        report.store_failures[order.pk] = "store failed: database unavailable"
     report.interrupted = stop_event.is_set()
     report.deadline_reached = bool(unchecked) and not report.interrupted
-    report.released = release_orders(unchecked, claim.lease_until, timezone.now())
+    report.released = _release(unchecked, claim.lease_until, give_up_at)
+    if not_stored:
+        released = _release([order.pk for order in not_stored], claim.lease_until, give_up_at)
+        log.error(
+            "%d check results could not be stored (database unavailable); %d of their orders released",
+            len(not_stored),
+            released,
+        )
     return report
 
 
-def _record_run(report, started_at):
-    MonitorRun.objects.create(
-        started_at=started_at,
-        finished_at=timezone.now(),
-        succeeded=not report.interrupted,
-        host=socket.gethostname(),
-        checked=report.checked,
-        completed=report.completed,
-        failed=report.failed,
-        processing=report.processing,
-        errors=report.errors,
-        timed_out=report.timed_out,
-        released=report.released,
-    )
+def _release(order_ids, lease_until, give_up_at):
+    """Release orders (due again at once). With the database still away they keep their lease
+    and are due again when it ends."""
+    if not order_ids:
+        return 0
+    try:
+        return with_reconnect(lambda: release_orders(order_ids, lease_until, timezone.now()), give_up_at)
+    except DatabaseError as exc:
+        if not is_connection_error(exc):
+            raise
+        log.error(
+            "%d orders could not be released (database unavailable: %s); due again at %s",
+            len(order_ids),
+            first_line(exc),
+            lease_until.isoformat(timespec="seconds"),
+        )
+        return 0
+
+
+def _record_run(report, started_at, give_up_at):
+    def create():
+        MonitorRun.objects.create(
+            started_at=started_at,
+            finished_at=timezone.now(),
+            succeeded=not report.interrupted,
+            host=socket.gethostname(),
+            checked=report.checked,
+            completed=report.completed,
+            failed=report.failed,
+            processing=report.processing,
+            errors=report.errors,
+            timed_out=report.timed_out,
+            released=report.released,
+        )
+
+    try:
+        with_reconnect(create, give_up_at)
+    except DatabaseError as exc:
+        if not is_connection_error(exc):
+            raise
+        # The summary line still reports the run; monitor_health misses this one run.
+        log.error("the run could not be recorded (database unavailable: %s)", first_line(exc))

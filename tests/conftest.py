@@ -75,15 +75,34 @@ def make_order(integration, sandbox):
     return make
 
 
-def database_url():
-    """The test database as a DATABASE_URL, for commands run as separate processes."""
+def database_url(name=None):
+    """The test database (or database `name` on the same server) as a DATABASE_URL, for
+    commands run as separate processes."""
     db = connection.settings_dict
+    name = name or db["NAME"]
     if connection.vendor == "postgresql":
         user = db.get("USER") or "postgres"
         host = db.get("HOST") or "127.0.0.1"
         port = db.get("PORT") or 5432
-        return f"postgres://{user}@{host}:{port}/{db['NAME']}"
-    return f"sqlite:///{db['NAME']}"
+        return f"postgres://{user}@{host}:{port}/{name}"
+    return f"sqlite:///{name}"
+
+
+def server_connection(dbname="postgres"):
+    """A PostgreSQL connection of the test's own, outside Django (autocommit): to terminate a
+    run's connection, refuse connections, create and drop throw-away databases."""
+    import psycopg2
+
+    db = connection.settings_dict
+    conn = psycopg2.connect(
+        dbname=dbname,
+        user=db.get("USER") or "postgres",
+        password=db.get("PASSWORD") or None,
+        host=db.get("HOST") or "127.0.0.1",
+        port=db.get("PORT") or 5432,
+    )
+    conn.autocommit = True
+    return conn
 
 
 def command_env(**extra):

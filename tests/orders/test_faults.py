@@ -150,6 +150,9 @@ def test_database_error_on_one_update_does_not_abort_the_batch(make_order):
     assert second.external_status == ExternalStatus.COMPLETED
     first.refresh_from_db()
     assert first.external_status == ExternalStatus.SENT and first.pin_code is None
+    # Recorded on that order, which waits the error backoff instead of failing at every run.
+    assert first.last_check_error == "storing the check result failed: row refused"
+    assert first.check_attempts == 1 and first.next_check_at > timezone.now()
 
 
 def test_deadline_releases_unchecked_orders_without_counting_an_attempt(make_order, sandbox, settings):

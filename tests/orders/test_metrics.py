@@ -36,7 +36,16 @@ def read_by_integration(path, name):
 
 def report(**values):
     defaults = dict(
-        checked=10, completed=3, failed=1, processing=2, errors=1, timed_out=1, skipped=1, held=1, released=4
+        checked=10,
+        completed=3,
+        failed=1,
+        processing=2,
+        errors=1,
+        timed_out=1,
+        skipped=1,
+        held=1,
+        released=4,
+        update_failures=2,
     )
     defaults.update(values)
     return RunReport(seconds=12.5, **defaults)
@@ -65,6 +74,7 @@ def test_last_run_numbers(db, clock, tmp_path):
         "skipped": 1,
         "held": 1,
         "released": 4,
+        "update_failure": 2,
     }
     assert metrics[("order_monitor_last_run_duration_seconds", None)] == 12.5
     assert metrics[("order_monitor_last_run_timestamp_seconds", None)] == NOW.timestamp()

@@ -11,7 +11,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from orders.claiming import OrderNotCheckable, preview_due_orders
-from orders.management.errors import database_unavailable
+from orders.management.errors import database_error_line
 from orders.metrics import write_run_metrics
 from orders.monitor import check_single_order, run_batch
 from providers.redaction import mask_pin, redact
@@ -71,7 +71,7 @@ class Command(BaseCommand):
             else:
                 self._run(limit, max_seconds, options["verbosity"], metrics_file)
         except DatabaseError as exc:
-            raise CommandError(database_unavailable(exc)) from None
+            raise CommandError(database_error_line(exc)) from None
 
     def _check_one(self, order_id, max_seconds):
         try:

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from orders.dispatch import DispatchError, dispatch_order
-from orders.management.errors import database_unavailable
+from orders.management.errors import database_error_line
 from providers.base import PlaceRequest
 
 
@@ -35,5 +35,5 @@ class Command(BaseCommand):
         except DispatchError as exc:
             raise CommandError(str(exc)) from None
         except DatabaseError as exc:
-            raise CommandError(database_unavailable(exc)) from None
+            raise CommandError(database_error_line(exc)) from None
         self.stdout.write(f"order {result.order_id}: {result.external_status} {result.message}")

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from orders.health import build_report, format_text
-from orders.management.errors import database_unavailable
+from orders.management.errors import database_error_line
 
 # Distinct from "degraded": the monitor's state is unknown, not known to be bad.
 DATABASE_UNAVAILABLE = 2
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         try:
             report = build_report()
         except DatabaseError as exc:
-            raise CommandError(database_unavailable(exc), returncode=DATABASE_UNAVAILABLE) from None
+            raise CommandError(database_error_line(exc), returncode=DATABASE_UNAVAILABLE) from None
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), sort_keys=True))
         else:

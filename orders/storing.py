@@ -1,0 +1,240 @@
+"""Storing a run's check results so that a database problem costs no answer and strands no order.
+
+Each result is written by orders.transitions.apply_check_result in its own transaction, which
+reads the row again first, so the same write can safely be tried again.
+
+- The connection was lost (server restart, failover, the backend terminated): drop the broken
+  connection, wait, try again on a new one (`with_reconnect`), a few times, never past the
+  run's deadline plus one round of waits. While the database stays away, later results wait
+  in memory, with one quick try at most every `MONITOR_DB_RETRY_WAIT_SECONDS`, and are stored
+  as soon as it answers again. The caller releases the orders whose results still could not
+  be stored when the run ends. A try that lost its connection while committing may have
+  stored the result all the same: its history row tells, and its order_finalized is sent then.
+- Any other database error (a value too long for its column, a constraint, a missing column)
+  would fail the same way at every check. It is recorded on that order alone, in the monitor's
+  own columns (`record_store_failure`), and the order waits the error backoff.
+"""
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.db.models import F
+from django.utils import timezone
+from tenacity import Retrying, retry_if_exception, stop_after_attempt
+
+from orders.backoff import next_check_time
+from orders.database_errors import first_line, is_connection_error
+from orders.models import ACTIVE_STATUSES, Order, OrderEvent
+from orders.signals import send_order_finalized
+from orders.transitions import Outcome, apply_check_result, plan_transition
+from providers.redaction import redact
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_MAX_WAIT_SECONDS = 10.0
+
+
+def retry_wait(attempt: int) -> float:
+    """The wait after the `attempt`-th failed try: the base, doubling, at most 10 s."""
+    return min(settings.MONITOR_DB_RETRY_WAIT_SECONDS * 2 ** min(attempt - 1, 32), _MAX_WAIT_SECONDS)
+
+
+def retry_round_seconds() -> float:
+    """How long one write's full round of tries waits in all."""
+    return sum(retry_wait(attempt) for attempt in range(1, settings.MONITOR_DB_RETRY_ATTEMPTS))
+
+
+def with_reconnect(write: Callable[[], T], give_up_at: float, attempts: int | None = None) -> T:
+    """Run `write()`; when the database connection is lost, close it, wait and run `write()`
+    again on a new connection. At most `attempts` tries (default MONITOR_DB_RETRY_ATTEMPTS),
+    none after `give_up_at` (a time.monotonic() value). Raises the last error.
+
+    Only outside a transaction: inside one, the whole transaction went with the connection and
+    only its owner can start it again."""
+    if connection.in_atomic_block:
+        return write()
+    retrying = Retrying(
+        retry=retry_if_exception(is_connection_error),
+        stop=stop_after_attempt(attempts or settings.MONITOR_DB_RETRY_ATTEMPTS) | _stop_past(give_up_at),
+        wait=lambda state: retry_wait(state.attempt_number),
+        before_sleep=_log_retry,
+        reraise=True,
+    )
+    return retrying(_closing_a_lost_connection, write)
+
+
+def _closing_a_lost_connection(write):
+    try:
+        return write()
+    except DatabaseError as exc:
+        if is_connection_error(exc):
+            # Django reuses a broken connection until it is closed; the next query opens a new one.
+            try:
+                connection.close()
+            except DatabaseError:
+                pass
+        raise
+
+
+def _stop_past(give_up_at):
+    def stop(state):
+        return time.monotonic() + (state.upcoming_sleep or 0) >= give_up_at
+
+    return stop
+
+
+def _log_retry(state):
+    log.warning(
+        "database connection lost (%s); trying again in %.1f s (try %d of %d)",
+        first_line(state.outcome.exception()),
+        state.upcoming_sleep,
+        state.attempt_number + 1,
+        settings.MONITOR_DB_RETRY_ATTEMPTS,
+    )
+
+
+def record_store_failure(order: Order, problem: str, now: datetime, lease_until: datetime) -> bool:
+    """Note on `order` that its check result could not be stored, in the monitor's own columns
+    only (the write that failed may be the live columns' fault): `last_check_error`, one more
+    attempt, the next check after the error backoff. So the failing write is not repeated at
+    every run. Only while the order is active and still carries our lease. True when written."""
+    rows = Order.objects.filter(pk=order.pk, external_status__in=ACTIVE_STATUSES, next_check_at=lease_until)
+    written = rows.update(
+        last_check_error=f"storing the check result failed: {problem}",
+        check_attempts=F("check_attempts") + 1,
+        next_check_at=next_check_time(now, order.check_attempts + 1),
+    )
+    return written == 1
+
+
+@dataclass
+class _Pending:
+    """A check result not stored yet."""
+
+    order: Order
+    result: object
+    now: datetime
+    connection_lost: bool = False  # a try lost its connection: it may have committed all the same
+
+
+def _stored_by_a_lost_try(pending, source):
+    """A try whose connection was lost while it committed may have stored the result after
+    all; then its history row (this order, this time) is there, and the try again finds
+    nothing to do. That try could not send order_finalized: send it now. The Outcome of that
+    try, or None. (A try that changed no status leaves no row and stays counted as skipped.)"""
+    if not OrderEvent.objects.filter(order_id=pending.order.pk, created_at=pending.now, source=source).exists():
+        return None
+    outcome = plan_transition(pending.order, pending.result, pending.now).outcome
+    log.warning("order %s: stored by a try that lost its connection while committing (%s)", pending.order.pk, outcome)
+    if outcome.is_final:
+        send_order_finalized(Order.objects.get(pk=pending.order.pk), outcome)
+    return outcome
+
+
+class ResultStore:
+    """Stores one run's check results as they arrive (in the calling thread, which owns the
+    run's database connection). `on_stored(order, outcome, result)` follows each stored result;
+    `on_failed(order, problem)` each result whose write failed for a reason other than the
+    connection (`problem`: the error's first line, redacted)."""
+
+    def __init__(
+        self,
+        lease_until: datetime,
+        source: str,
+        give_up_at: float,
+        on_stored: Callable,
+        on_failed: Callable,
+    ):
+        self._lease_until = lease_until
+        self._source = source
+        self._give_up_at = give_up_at
+        self._on_stored = on_stored
+        self._on_failed = on_failed
+        self._waiting = deque()  # _Pending results, oldest first
+        self._next_try = None  # while the database is away: when to try again (time.monotonic())
+
+    def store(self, order: Order, result) -> None:
+        # The time the answer came in: a result waiting for the database is stored with it.
+        self._waiting.append(_Pending(order, result, timezone.now()))
+        if self._next_try is None or time.monotonic() >= self._next_try:
+            problem = self._store_waiting()
+            if problem:
+                log.error("database unavailable, %d results wait to be stored: %s", len(self._waiting), problem)
+
+    def finish(self, give_up_at: float) -> list[Order]:
+        """One last round, until `give_up_at`, for the results still waiting for the database.
+        Returns the orders whose results could not be stored."""
+        self._give_up_at = give_up_at
+        self._next_try = None
+        problem = self._store_waiting()
+        if problem:
+            log.error(
+                "database still unavailable at the end of the run, %d results not stored: %s",
+                len(self._waiting),
+                problem,
+            )
+        return [pending.order for pending in self._waiting]
+
+    def _store_waiting(self):
+        """Store the waiting results, oldest first. Returns None, or why the database is away."""
+        while self._waiting:
+            try:
+                self._store_oldest()
+            except DatabaseError as exc:
+                if not is_connection_error(exc):
+                    raise
+                self._next_try = time.monotonic() + retry_wait(1)
+                return first_line(exc)
+            self._next_try = None
+        return None
+
+    def _store_oldest(self):
+        pending = self._waiting[0]
+        # While the database is away, one quick try; a full round again once it answers.
+        attempts = 1 if self._next_try is not None else None
+        try:
+            outcome = with_reconnect(partial(self._write, pending), self._give_up_at, attempts)
+        except DatabaseError as exc:
+            if is_connection_error(exc):
+                raise
+            self._record_failure(pending.order, exc)
+            self._waiting.popleft()
+            return
+        self._waiting.popleft()
+        self._on_stored(pending.order, outcome, pending.result)
+
+    def _write(self, pending):
+        try:
+            outcome = apply_check_result(pending.order, pending.result, pending.now, self._lease_until, self._source)
+        except DatabaseError as exc:
+            pending.connection_lost = pending.connection_lost or is_connection_error(exc)
+            raise
+        if outcome == Outcome.SKIPPED and pending.connection_lost:
+            return _stored_by_a_lost_try(pending, self._source) or outcome
+        return outcome
+
+    def _record_failure(self, order, exc):
+        # The first line only: PostgreSQL's DETAIL line can repeat the row, PIN included.
+        problem = redact(first_line(exc))
+        log.error("order %s: storing the check result failed: %s", order.pk, problem)
+        try:
+            with_reconnect(
+                lambda: record_store_failure(order, problem, timezone.now(), self._lease_until),
+                self._give_up_at,
+            )
+        except DatabaseError as second:
+            if is_connection_error(second):
+                raise
+            # The order keeps its lease and is due again when it ends.
+            log.error("order %s: recording that failure failed too: %s", order.pk, redact(first_line(second)))
+        self._on_failed(order, problem)
