@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
 
 from orders.models import ExternalStatus, Order
@@ -30,6 +31,21 @@ def pytest_collection_modifyitems(config, items):
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
+
+
+@pytest.fixture(autouse=True, scope="session")
+def test_only_settings(tmp_path_factory):
+    """Settings that differ in tests only. MD5 hashing: the admin tests create users, and the
+    production hasher spends most of their time hashing. No HTTPS redirect: the test client and
+    the live server speak plain HTTP (tests/config/test_deploy.py checks the production values in
+    a separate process). An empty STATIC_ROOT: WhiteNoise warns when there is none, and tests do
+    not run collectstatic."""
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        SECURE_SSL_REDIRECT=False,
+        STATIC_ROOT=str(tmp_path_factory.mktemp("static")),
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)
