@@ -16,6 +16,7 @@ from django.utils import timezone
 from orders.models import ExternalStatus, Order
 from providers.models import Integration
 from sandbox.znet import SandboxConfig, ZnetSandbox
+from tests.legacy_db import LegacyDatabases
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SANDBOX_KOD = "bayi-4821"
@@ -131,3 +132,12 @@ def run_command(*args, timeout=120, **env):
     process = start_command(*args, **env)
     stdout, stderr = process.communicate(timeout=timeout)
     return process.returncode, stdout, stderr
+
+
+@pytest.fixture
+def legacy_databases(django_db_setup):
+    """Databases with the older application's schema: `legacy_databases.create()`. Named after
+    the test database (test_<name>_legacy_<hex>); all dropped when the test ends, failed or not."""
+    databases = LegacyDatabases(dict(connection.settings_dict))
+    yield databases
+    databases.drop_all()
