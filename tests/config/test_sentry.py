@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from config.sentry import scrub_breadcrumb
 from orders.models import ExternalStatus, Order
 from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE, run_command
 
@@ -127,3 +128,24 @@ def test_a_bad_dsn_is_one_line_without_the_dsn(tmp_path):
     code, stdout, stderr = run_command("check_pending_orders", SENTRY_DSN="not-a-dsn-secretkey")
     assert code == 2
     assert stderr.strip() == "Configuration error: SENTRY_DSN is not a Sentry DSN (https://key@host/project-id)"
+
+
+def test_a_run_that_fails_checks_in_as_error(fake_sentry):
+    unreachable = "postgres://postgres@127.0.0.1:9/nowhere"  # connection refused
+    code, stdout, stderr = run_command("check_pending_orders", SENTRY_DSN=fake_sentry.dsn, DATABASE_URL=unreachable)
+    assert code == 1 and "database unavailable" in stderr
+    assert [c["status"] for c in fake_sentry.of_type("check_in")] == ["in_progress", "error"]
+
+
+def test_breadcrumbs_are_scrubbed_when_recorded():
+    crumb = {
+        "type": "http",
+        "category": "httplib",
+        "data": {
+            "url": "http://znet/servis/pin_kontrol.php",
+            "http.query": "kod=K-77&sifre=S-88&tahsilat_api_islem_id=9",
+        },
+    }
+    assert scrub_breadcrumb(crumb, {})["data"]["http.query"] == "kod=***&sifre=***&tahsilat_api_islem_id=9"
+    log_crumb = {"category": "orders.checking", "message": "answer 'OK|2|ABCD-EFGH-4321|ok'", "level": "info"}
+    assert scrub_breadcrumb(log_crumb, {})["message"] == "answer 'OK|2|****4321|ok'"
