@@ -101,6 +101,7 @@ def _scrub_item(key, value):
 
 # The attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD_RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_PLAIN_VALUES = (str, int, float, bool, type(None), dict, list, tuple)
 
 
 class RedactSecretsFilter(logging.Filter):
@@ -118,5 +119,7 @@ class RedactSecretsFilter(logging.Filter):
             record.stack_info = redact(record.stack_info)
         for name, value in list(record.__dict__.items()):
             if name not in _STANDARD_RECORD_ATTRIBUTES:
+                if not isinstance(value, _PLAIN_VALUES):
+                    value = str(value)  # e.g. Django's `request`: JSON would write its str() unredacted
                 setattr(record, name, _scrub_item(name, value))
         return True

@@ -51,9 +51,8 @@ def test_json_format_redacts_tracebacks_and_extra_fields():
         try:
             raise ConnectionError(f"GET /servis/pin_kontrol.php?kod=K1&sifre={secret} failed")
         except ConnectionError:
-            json_logger(stream).exception(
-                "request failed", extra={"url": f"/x?sifre={secret}", "pinCode": "P-1234-5678"}
-            )
+            extra = {"url": f"/x?sifre={secret}", "pinCode": "P-1234-5678", "request": ValueError(f"kod={secret}")}
+            json_logger(stream).exception("request failed", extra=extra)
     finally:
         logging.config.dictConfig(settings.LOGGING)
 
@@ -62,6 +61,7 @@ def test_json_format_redacts_tracebacks_and_extra_fields():
     assert "ConnectionError: GET /servis/pin_kontrol.php?kod=***&sifre=*** failed" in record["exc_info"]
     assert record["url"] == "/x?sifre=***"
     assert record["pinCode"] == "****5678"
+    assert record["request"] == "kod=***"  # an object: written as its str(), redacted
     assert secret not in stream.getvalue()
 
 
