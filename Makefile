@@ -1,14 +1,16 @@
 # Two commands for a fresh machine: `make demo` and `make test` (each sets up .venv first).
+# The virtual environment is installed from requirements-dev.lock (exact versions and hashes),
+# so every machine gets what CI tested. After editing requirements*.txt, run `make lock`.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+LOCK_OPTIONS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: demo test bench bench-latency lint
+.PHONY: demo test bench bench-latency lint lock
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 demo: $(VENV)/.installed
@@ -27,3 +29,8 @@ lint: $(VENV)/.installed
 # PIN delay and requests per order on a simulated clock (docs/PERFORMANCE.md, "PIN latency").
 bench-latency: $(VENV)/.installed
 	$(PY) bench/latency.py
+
+# requirements.lock: what production installs; requirements-dev.lock: that plus the test tools.
+lock: $(VENV)/.installed
+	CUSTOM_COMPILE_COMMAND="make lock" $(PY) -m piptools compile $(LOCK_OPTIONS) --output-file requirements.lock requirements.txt
+	CUSTOM_COMPILE_COMMAND="make lock" $(PY) -m piptools compile $(LOCK_OPTIONS) --output-file requirements-dev.lock requirements-dev.txt

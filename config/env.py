@@ -22,6 +22,11 @@ def env_bool(name, default=False):
     raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
 
 
+def env_list(name, default=""):
+    """A comma-separated list; spaces around items and empty items are dropped."""
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 def env_choice(name, default, choices):
     """One of `choices`, compared without regard to case."""
     raw = os.environ.get(name, "").strip() or default

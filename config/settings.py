@@ -6,14 +6,38 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_choice, env_float, env_int, env_str
+from config.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# The monitor runs from cron; the key only signs admin sessions.
-SECRET_KEY = env_str("DJANGO_SECRET_KEY").strip() or "insecure-development-key-set-DJANGO_SECRET_KEY-in-production"
+# The monitor runs from cron; the key only signs admin sessions. The fallback is public (it is in
+# the repository): its django-insecure- prefix makes `check --deploy` flag it, and config/wsgi.py
+# refuses to serve the admin with it unless DEBUG is on.
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-key-set-DJANGO_SECRET_KEY-in-production"
+SECRET_KEY = env_str("DJANGO_SECRET_KEY").strip() or DEVELOPMENT_SECRET_KEY
 DEBUG = env_bool("DJANGO_DEBUG", False)
-ALLOWED_HOSTS = [h.strip() for h in env_str("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()]
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
+
+# HTTPS for the admin. The defaults are for production (DEBUG off): plain-HTTP requests are
+# redirected, cookies are sent over HTTPS only, browsers are told to use HTTPS for a year (HSTS);
+# with DJANGO_DEBUG on (development over plain HTTP) they are off. Behind a
+# reverse proxy that ends TLS, DJANGO_SECURE_PROXY_SSL_HEADER names the header it sets
+# (X-Forwarded-Proto); without it every request looks like plain HTTP and is redirected forever.
+_proxy_ssl_header = env_str("DJANGO_SECURE_PROXY_SSL_HEADER").strip()
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+# Origins (scheme://host[:port]) allowed to POST to the admin besides its own host, e.g. when
+# the proxy serves it under another name or port.
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+# Joining the browsers' HSTS preload list binds every subdomain of the whole domain, a decision
+# for the domain's owner, not this admin: off by default (DJANGO_SECURE_HSTS_PRELOAD turns it on),
+# so its reminder in `check --deploy` is silenced.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -29,6 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The admin's CSS and JavaScript, from STATIC_ROOT, without a separate web server or DEBUG.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -84,8 +110,13 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 USE_I18N = False
 STATIC_URL = "static/"
-# Where `manage.py collectstatic` puts the admin's files for the web server.
+# Where `manage.py collectstatic` puts the admin's files; WhiteNoise serves them from there,
+# compressed (gzip). No manifest: templates render before collectstatic has run (tests, cron).
 STATIC_ROOT = env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 # --- The monitor -------------------------------------------------------------------------
 # Backoff between unfinished checks: base x 2^(n-1), capped, with +-jitter.
@@ -121,17 +152,27 @@ PROVIDER_RETRY_ATTEMPTS = env_int("PROVIDER_RETRY_ATTEMPTS", 3, minimum=1)
 PROVIDER_RETRY_WAIT_SECONDS = env_float("PROVIDER_RETRY_WAIT_SECONDS", 0.5, minimum=0.0)
 
 # Logs go to stderr (cron or the service manager routes them); secrets are redacted and
-# PINs never logged unmasked (providers.redaction).
+# PINs never logged unmasked (providers.redaction). LOG_FORMAT=json writes one JSON object a
+# line, for log shippers; the same filter runs before either format.
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_secrets": {"()": "providers.redaction.RedactSecretsFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601, UTC
+        },
+    },
     "handlers": {
         "stderr": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["redact_secrets"],
         }
     },
@@ -142,3 +183,17 @@ LOGGING = {
         "urllib3": {"level": LOG_LEVEL},
     },
 }
+
+# --- Error reports (optional) -----------------------------------------------------------
+# Sentry, when SENTRY_DSN is set: errors and error log lines, scrubbed like the logs
+# (config/sentry.py), and a Crons check-in for each check_pending_orders run.
+SENTRY_DSN = env_str("SENTRY_DSN").strip()
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production").strip() or "production"
+SENTRY_RELEASE = env_str("SENTRY_RELEASE").strip()
+SENTRY_CRONS_MONITOR = env_str("SENTRY_CRONS_MONITOR", "check-pending-orders").strip() or "check-pending-orders"
+# The schedule Sentry expects check-ins on (crontab syntax): keep it equal to the cron line or timer.
+SENTRY_CRONS_SCHEDULE = env_str("SENTRY_CRONS_SCHEDULE", "*/5 * * * *").strip() or "*/5 * * * *"
+if SENTRY_DSN:
+    from config.sentry import init_sentry
+
+    init_sentry(SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_RELEASE)

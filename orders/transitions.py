@@ -236,12 +236,17 @@ def _record_change(stored, transition, now, source):
         transaction.on_commit(lambda: send_order_finalized(stored, transition.outcome))
 
 
+# Healthy progress (completed, processing) is DEBUG, shown by -v 2; what an operator may act on
+# stays visible at the default level.
+_OUTCOME_LOG_LEVEL = {Outcome.FAILED: logging.INFO, Outcome.TIMED_OUT: logging.WARNING}
+
+
 def _log_outcome(order, outcome, result):
     if outcome == Outcome.COMPLETED:
-        log.info("order %s completed, pin %s", order.pk, mask_pin(result.pin))
+        log.debug("order %s completed, pin %s", order.pk, mask_pin(result.pin))
     elif outcome == Outcome.HELD:
         log.warning('order %s held for an operator: its PIN does not fit "pinCode", see pin_code_full', order.pk)
     elif outcome == Outcome.ERROR:
         log.warning("order %s check failed: %s", order.pk, result.describe_error())
     else:
-        log.info("order %s %s", order.pk, outcome)
+        log.log(_OUTCOME_LOG_LEVEL.get(outcome, logging.DEBUG), "order %s %s", order.pk, outcome)

@@ -72,8 +72,56 @@ def mask_pin(pin):
     return "****" + pin[-4:]
 
 
+# PINs where a text shows them for what they are: `pin=...`, `"pinCode": "..."`, and znet's
+# completed line `OK|2|<pin>|...`. A PIN in free text cannot be told from other words.
+_PIN_PARAM = re.compile(r"(?i)\b(pin|pin_?code|pin_code_full)(=|:\s*|'\s*:\s*'|\"\s*:\s*\")([^&\s'\"<>,;)}|]+)")
+_ZNET_COMPLETED_LINE = re.compile(r"\b(OK\|2\|)([^|\s'\"]+)")
+# Keys whose values are credentials or PINs in structured data (compared lower case, without - and _).
+_CREDENTIAL_KEYS = frozenset({"kod", "sifre", "password", "passwd", "apitoken", "token"})
+_PIN_KEYS = frozenset({"pin", "pincode", "pincodefull"})
+
+
+def _mask_unless_masked(value):
+    return value if value.startswith("****") or value == "-" else mask_pin(value)
+
+
+def mask_pins(text):
+    """Return `text` with every PIN it recognisably shows masked like mask_pin does."""
+    if not text:
+        return text
+    text = _PIN_PARAM.sub(lambda m: f"{m.group(1)}{m.group(2)}{_mask_unless_masked(m.group(3))}", str(text))
+    return _ZNET_COMPLETED_LINE.sub(lambda m: f"{m.group(1)}{_mask_unless_masked(m.group(2))}", text)
+
+
+def scrub(value):
+    """`value` (nested dicts, lists and strings, e.g. an error report) with credentials redacted
+    and recognisable PINs masked; values of credential keys become ***, of PIN keys mask_pin()."""
+    if isinstance(value, str):
+        return mask_pins(redact(value))
+    if isinstance(value, dict):
+        return {key: _scrub_item(key, item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(item) for item in value]
+    return value
+
+
+def _scrub_item(key, value):
+    name = str(key).lower().replace("_", "").replace("-", "")
+    if name in _CREDENTIAL_KEYS and value not in (None, ""):
+        return REDACTED
+    if name in _PIN_KEYS and isinstance(value, str) and value:
+        return _mask_unless_masked(value)
+    return scrub(value)
+
+
+# The attributes every LogRecord has; anything else on a record came from `extra=`.
+_STANDARD_RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_PLAIN_VALUES = (str, int, float, bool, type(None), dict, list, tuple)
+
+
 class RedactSecretsFilter(logging.Filter):
-    """Logging filter (on the handlers) that redacts the final message and any traceback."""
+    """Logging filter (on the handlers) that redacts the final message, any traceback and the
+    `extra=` fields (the JSON format writes those out as they are)."""
 
     def filter(self, record):
         record.msg = redact(record.getMessage())
@@ -82,4 +130,11 @@ class RedactSecretsFilter(logging.Filter):
             formatter = logging.Formatter()
             record.exc_text = redact(formatter.formatException(record.exc_info))
             record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        for name, value in list(record.__dict__.items()):
+            if name not in _STANDARD_RECORD_ATTRIBUTES:
+                if not isinstance(value, _PLAIN_VALUES):
+                    value = str(value)  # e.g. Django's `request`: JSON would write its str() unredacted
+                setattr(record, name, _scrub_item(name, value))
         return True

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
 
 from orders.models import ExternalStatus, Order
 from providers.models import Integration
 from sandbox.znet import SandboxConfig, ZnetSandbox
+from tests.legacy_db import LegacyDatabases
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SANDBOX_KOD = "bayi-4821"
@@ -30,6 +32,21 @@ def pytest_collection_modifyitems(config, items):
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
+
+
+@pytest.fixture(autouse=True, scope="session")
+def test_only_settings(tmp_path_factory):
+    """Settings that differ in tests only. MD5 hashing: the admin tests create users, and the
+    production hasher spends most of their time hashing. No HTTPS redirect: the test client and
+    the live server speak plain HTTP (tests/config/test_deploy.py checks the production values in
+    a separate process). An empty STATIC_ROOT: WhiteNoise warns when there is none, and tests do
+    not run collectstatic."""
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        SECURE_SSL_REDIRECT=False,
+        STATIC_ROOT=str(tmp_path_factory.mktemp("static")),
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -134,3 +151,12 @@ def run_command(*args, timeout=120, **env):
     process = start_command(*args, **env)
     stdout, stderr = process.communicate(timeout=timeout)
     return process.returncode, stdout, stderr
+
+
+@pytest.fixture
+def legacy_databases(django_db_setup):
+    """Databases with the older application's schema: `legacy_databases.create()`. Named after
+    the test database (test_<name>_legacy_<hex>); all dropped when the test ends, failed or not."""
+    databases = LegacyDatabases(dict(connection.settings_dict))
+    yield databases
+    databases.drop_all()

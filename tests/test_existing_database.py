@@ -1,9 +1,7 @@
 """Pointing the monitor at a database the older application built and keeps writing to."""
 
 import uuid
-from pathlib import Path
 
-import psycopg2
 import pytest
 from django.db import connection
 
@@ -11,7 +9,6 @@ from tests.conftest import PROJECT_DIR, SANDBOX_KOD, SANDBOX_SIFRE, run_command
 
 pytestmark = pytest.mark.postgres
 
-FIXTURES = Path(__file__).parent / "fixtures"
 UPGRADE_SCRIPT = PROJECT_DIR / "sql" / "upgrade_existing_database.sql"
 OPERATOR_QUERIES = [
     """SELECT COUNT(*) FROM product_orders WHERE "externalStatus" IN ('pending', 'sent', 'processing')""",
@@ -26,26 +23,11 @@ OPERATOR_QUERIES = [
 MONITOR_COLUMNS = ("provider_referans", "next_check_at", "check_attempts", "last_check_error")
 
 
-def server_params():
-    db = connection.settings_dict
-    return {"user": db.get("USER") or "postgres", "host": db.get("HOST") or "127.0.0.1", "port": db.get("PORT") or 5432}
-
-
 @pytest.fixture
-def legacy_database():
+def legacy_database(legacy_databases):
     """A database with the older application's tables only."""
-    name = f"legacy_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(dbname="postgres", **server_params())
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    db = psycopg2.connect(dbname=name, **server_params())
-    db.autocommit = True
-    db.cursor().execute((FIXTURES / "legacy_schema.sql").read_text())
-    params = server_params()
-    yield db, f"postgres://{params['user']}@{params['host']}:{params['port']}/{name}"
-    db.close()
-    admin.cursor().execute(f"DROP DATABASE {name} WITH (FORCE)")
-    admin.close()
+    database = legacy_databases.create()
+    return database.connection, database.url
 
 
 def old_application_inserts_order(cursor, integration_id, external_status, reference):

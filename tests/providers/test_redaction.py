@@ -1,6 +1,6 @@
 import logging
 
-from providers.redaction import RedactSecretsFilter, mask_pin, mask_secrets, redact, register_secret
+from providers.redaction import RedactSecretsFilter, mask_pin, mask_pins, mask_secrets, redact, register_secret, scrub
 
 
 def test_credentials_in_urls_are_redacted():
@@ -45,3 +45,30 @@ def test_urls_exception_texts_and_log_lines_still_lose_every_credential_pattern(
     assert redact("Kod: A|B|C teslim") == "Kod: *** teslim"
     url = "GET /servis/pin_ekle.php?kod=BAYI9&sifre=xyz&oyun=1"
     assert redact(url) == "GET /servis/pin_ekle.php?kod=***&sifre=***&oyun=1"
+
+
+def test_mask_pins_masks_pins_shown_as_pins_only():
+    assert mask_pins("stored pin=ABCD-EFGH-1234 for x") == "stored pin=****1234 for x"
+    assert mask_pins('{"pinCode": "ABCDEFGH99", "pin_code_full": "ZZZZ-0000-4444"}') == (
+        '{"pinCode": "****GH99", "pin_code_full": "****4444"}'
+    )
+    assert mask_pins("answer 'OK|2|ABCD-1234-5678|done'") == "answer 'OK|2|****5678|done'"
+    # Already masked, missing, or not a PIN: unchanged.
+    for text in ("pin=****1234", "pin=-", "OK|1|-|wait", "GET /servis/pin_kontrol.php?x=1", "pin code missing"):
+        assert mask_pins(text) == text
+
+
+def test_scrub_walks_nested_data():
+    register_secret("scrub-secret-42")
+    event = {
+        "message": "GET /x?kod=K&sifre=S failed",
+        "extra": {"integration": {"kod": "K9", "sifre": "anything", "api_token": "T", "name": "znet"}},
+        "breadcrumbs": [{"data": {"http.query": "kod=a&sifre=b", "status": 200}}, ("pin=ABCDEFGH1234",)],
+        "contexts": {"order": {"pin": "LONGPIN-5555", "attempts": 3, "note": "key scrub-secret-42"}},
+    }
+    assert scrub(event) == {
+        "message": "GET /x?kod=***&sifre=*** failed",
+        "extra": {"integration": {"kod": "***", "sifre": "***", "api_token": "***", "name": "znet"}},
+        "breadcrumbs": [{"data": {"http.query": "kod=***&sifre=***", "status": 200}}, ["pin=****1234"]],
+        "contexts": {"order": {"pin": "****5555", "attempts": 3, "note": "key ***"}},
+    }

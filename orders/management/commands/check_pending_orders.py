@@ -1,8 +1,10 @@
 """python manage.py check_pending_orders: check due orders at their providers (run from cron)."""
 
+import logging
 import signal
 import sys
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -10,11 +12,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from django.utils import timezone
 
+from config.sentry import cron_check_in
 from orders.claiming import OrderNotCheckable, preview_due_orders
 from orders.management.errors import database_error_line
 from orders.metrics import write_run_metrics
 from orders.monitor import check_single_order, run_batch
-from providers.redaction import mask_pin, redact
+from providers.redaction import mask_pin
 
 
 def positive_int(text):
@@ -99,8 +102,8 @@ class Command(BaseCommand):
 
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
-            on_checked = self._print_check if verbosity >= 2 else None
-            report = run_batch(limit=limit, max_seconds=max_seconds, stop_event=stop_event, on_checked=on_checked)
+            with order_lines_logged(verbosity >= 2), cron_check_in():
+                report = run_batch(limit=limit, max_seconds=max_seconds, stop_event=stop_event)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -118,19 +121,19 @@ class Command(BaseCommand):
             # The run itself worked; a metrics problem is reported, not turned into a failed run.
             self.stderr.write(f"could not write metrics to {path}: {exc.strerror or exc}")
 
-    def _print_check(self, order, outcome, result):
-        self.stdout.write(_describe_check(order, outcome, result))
 
-
-def _describe_check(order, outcome, result):
-    """-v 2: one line per checked order, a log line under cron: PINs only masked, and the
-    provider's text redacted like a log line (a description may carry a delivery code)."""
-    line = f"order {order.pk} ref={order.reference} -> {outcome}"
-    if result.pin:
-        line += f" pin={mask_pin(result.pin)}"
-    if result.message:
-        line += f" message={redact(result.describe_error() if result.is_error else result.message)}"
-    return line
+@contextmanager
+def order_lines_logged(verbose):
+    """-v 2: the per-order log lines (DEBUG, orders.transitions) for this run, whatever LOG_LEVEL
+    says; each order appears once, in the log format (text or JSON), secrets redacted."""
+    logger = logging.getLogger("orders")
+    previous = logger.level
+    if verbose and not logger.isEnabledFor(logging.DEBUG):
+        logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
 
 
 def _describe_order(order, outcome):

@@ -153,13 +153,44 @@ def test_dry_run_changes_nothing_and_calls_no_provider(make_order, sandbox):
     assert sandbox.status_checks() == []
 
 
-def test_verbosity_2_prints_one_masked_line_per_order(make_order):
-    make_order(pin="ABCDEFGH-9876")
-    make_order(outcome="failed")
-    output = check("-v", "2")
-    lines = [line for line in output.splitlines() if line.startswith("order ")]
-    assert len(lines) == 2
-    assert "pin=****9876" in output and "ABCDEFGH" not in output
+def one_order_of_each_outcome(make_order, sandbox):
+    orders = {
+        "completed": make_order(pin="ABCDEFGH-9876"),
+        "failed": make_order(outcome="failed"),
+        "processing": make_order(checks_until_final=5),
+        "error": make_order(),
+    }
+    sandbox.queue_fault(orders["error"].provider_referans, "error_line", times=5)
+    return orders
+
+
+def lines_naming(order, stdout, stderr):
+    return [line for line in (stdout + stderr).splitlines() if str(order.pk) in line]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("log_level", ["INFO", "DEBUG"])
+def test_verbosity_2_shows_each_order_once(make_order, sandbox, log_level):
+    orders = one_order_of_each_outcome(make_order, sandbox)
+    code, stdout, stderr = run_command("check_pending_orders", "-v", "2", LOG_LEVEL=log_level)
+    assert code == 0, stderr
+    assert "checked=4 completed=1 failed=1 processing=1 errors=1" in stdout
+    for outcome, order in orders.items():
+        (line,) = lines_naming(order, stdout, stderr)
+        assert outcome in line or (outcome == "error" and "check failed" in line)
+    assert "pin ****9876" in stderr and "ABCDEFGH" not in stdout + stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_default_level_logs_problems_not_healthy_orders(make_order, sandbox):
+    orders = one_order_of_each_outcome(make_order, sandbox)
+    code, stdout, stderr = run_command("check_pending_orders")
+    assert code == 0, stderr
+    assert stdout.startswith("checked=4 completed=1 failed=1 processing=1 errors=1")
+    assert lines_naming(orders["completed"], stdout, stderr) == []
+    assert lines_naming(orders["processing"], stdout, stderr) == []
+    assert [line.split()[2] for line in lines_naming(orders["failed"], stdout, stderr)] == ["INFO"]
+    assert [line.split()[2] for line in lines_naming(orders["error"], stdout, stderr)] == ["WARNING"]
 
 
 def test_order_id_checks_that_order_now_whatever_its_next_check(make_order):
