@@ -8,7 +8,9 @@ Status check answers (pin_kontrol.php):
   (empty body)        dealer unknown, API access off, or request not from the registered IP
 """
 
-from providers.base import CheckResult, CheckState, PlaceResult
+import json
+
+from providers.base import CheckResult, CheckState, ConnectionCheck, PlaceResult
 
 EMPTY_ANSWER_MESSAGE = (
     "znet sent an empty answer: the dealer code is unknown, API access is not enabled for the "
@@ -67,6 +69,31 @@ def parse_place_answer(body):
     if head.isdigit() and len(fields) >= 2 and "\n" not in text:
         return PlaceResult(accepted=False, message=f"{head}: {'|'.join(fields[1:]).strip()}")
     return PlaceResult(accepted=False, message=_malformed(text).message, uncertain=True)
+
+
+def parse_catalog_answer(body):
+    """pin_listesi.php, the admin's "test connection": JSON `{"success": true, "result": [...]}`
+    summarised as the number of products; an error line or an empty body means refused."""
+    text, problem = _decode(body)
+    if problem:
+        return ConnectionCheck(ok=False, summary=f"failed: {problem}")
+    if text == "":
+        return ConnectionCheck(ok=False, summary=f"refused: {EMPTY_ANSWER_MESSAGE}")
+    head, _, message = text.partition("|")
+    if head.strip().isdigit() and "\n" not in text:
+        return ConnectionCheck(ok=False, summary=f"refused: provider error {head.strip()}: {message.strip()}")
+    try:
+        answer = json.loads(text)
+    except (ValueError, RecursionError):
+        answer = None
+    if not isinstance(answer, dict):
+        return ConnectionCheck(ok=False, summary=f"failed: {_malformed(text).message}")
+    products = answer.get("result")
+    if answer.get("success") is True and isinstance(products, list):
+        noun = "product" if len(products) == 1 else "products"
+        return ConnectionCheck(ok=True, summary=f"OK: {len(products)} {noun} in the catalog")
+    error = str(answer.get("error") or "success is not true")
+    return ConnectionCheck(ok=False, summary=f"refused: {error[:_MAX_QUOTED]}")
 
 
 def _decode(body):
