@@ -9,7 +9,8 @@ from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
 from providers.models import Integration
-from providers.registry import known_providers
+from providers.registry import CLIENTS, known_providers
+from providers.znet.client import ZnetClient
 from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE
 
 KOD = "bayi-7734"
@@ -128,6 +129,14 @@ def test_provider_is_a_choice_of_the_registered_families(admin_client, stored):
     select = re.search(r'<select name="provider".*?</select>', html, flags=re.S).group(0)
     assert re.findall(r'<option value="(\w+)"', select) == known_providers()
     assert '<option value="znet" selected>' in select
+
+
+def test_a_newly_registered_family_is_offered_at_once(admin_client, stored, monkeypatch):
+    monkeypatch.setitem(CLIENTS, "internal", ZnetClient)
+
+    html = admin_client.get(change_url(stored)).content.decode()
+
+    assert '<option value="internal">' in html
 
 
 def test_a_provider_typo_is_refused(admin_client, stored):

@@ -2,11 +2,11 @@
 `integrations` table left with its own types."""
 
 import importlib
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
-
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 sizes_migration = importlib.import_module("providers.migrations.0002_live_column_sizes")
 
@@ -29,6 +29,15 @@ def column_types(cursor):
     return {name: (data_type, size) for name, data_type, size in cursor.fetchall()}
 
 
+@pytest.mark.django_db
+def test_the_migrations_match_the_models():
+    """The provider choices are stored as a reference to providers.models.provider_choices, so
+    registering a family (tests/providers/test_admin.py) needs no migration either."""
+    call_command("makemigrations", "--check", "--dry-run", stdout=StringIO())  # SystemExit(1) if not
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
 def test_a_database_built_by_the_migrations_has_the_live_sizes():
     with connection.cursor() as cursor:
         types = column_types(cursor)
@@ -43,6 +52,8 @@ def test_a_database_built_by_the_migrations_has_the_live_sizes():
     }
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
 def test_a_live_table_keeps_its_own_types():
     with connection.cursor() as cursor:
         # A schema of its own, dropped with the test's transaction.
