@@ -100,7 +100,6 @@ class OrderAdmin(admin.ModelAdmin):
         "sent",
         "age",
         "last_error",
-        "last_sync",
     )
     list_filter = ("external_status", IntegrationFilter, CheckErrorFilter, "tenant_id")
     search_fields = ("=provider_referans", "=external_order_id")

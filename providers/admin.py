@@ -10,6 +10,7 @@ from django.core.validators import URLValidator
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils import timezone
 
 from providers.admin_budget import ClickBudget
 from providers.connection import probe_connection
@@ -76,12 +77,17 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_display = ("name", "provider", "base_url", "enabled", "tenant_id")
     list_filter = ("provider", "enabled")
     search_fields = ("name", "base_url")
-    readonly_fields = ("id", "created_at")
+    readonly_fields = ("id", "created")
     fieldsets = (
-        (None, {"fields": ("id", "name", "provider", "base_url", "tenant_id", "enabled", "created_at")}),
+        (None, {"fields": ("id", "name", "provider", "base_url", "tenant_id", "enabled", "created")}),
         ("Credentials", {"fields": SECRET_FIELDS, "description": "Write-only: stored values are never shown."}),
     )
     actions = ("test_connection",)
+
+    @admin.display(description="created at")
+    def created(self, integration):
+        # To the second, as the order admin shows times.
+        return timezone.localtime(integration.created_at).isoformat(sep=" ", timespec="seconds")
 
     def get_urls(self):
         # Before the admin's own URLs: "<id>/" alone is a catch-all there.

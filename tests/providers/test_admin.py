@@ -3,6 +3,7 @@ of the registered families, "test connection", and credentials that are write-on
 appear in any admin page."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -123,6 +124,12 @@ def test_form_has_single_line_inputs_sized_like_the_live_columns(admin_client, s
         assert 'type="password"' in tag and f'maxlength="{size}"' in tag
 
 
+def test_created_time_is_shown_to_the_second(admin_client, stored):
+    Integration.objects.filter(pk=stored.pk).update(created_at=datetime(2026, 11, 26, 6, 21, 5, tzinfo=UTC))
+
+    assert "2026-11-26 06:21:05+00:00" in admin_client.get(change_url(stored)).content.decode()
+
+
 def test_provider_is_a_choice_of_the_registered_families(admin_client, stored):
     html = admin_client.get(change_url(stored)).content.decode()
 
@@ -188,8 +195,9 @@ def test_test_connection_button_asks_the_provider_once(admin_client, integration
     assert "Test connection of znet sandbox (znet): OK: 1 product in the catalog" in html
     assert [entry["path"] for entry in sandbox.request_log] == ["pin_listesi"]
     assert SANDBOX_KOD not in html and SANDBOX_SIFRE not in html
-    history = admin_client.get(reverse("admin:providers_integration_history", args=[integration.pk]))
-    assert "Tested connection: OK: 1 product in the catalog" in history.content.decode()
+    history = admin_client.get(reverse("admin:providers_integration_history", args=[integration.pk])).content.decode()
+    assert "Tested connection: OK: 1 product in the catalog" in history
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", history)  # when, to the second
 
 
 def test_test_connection_reports_a_refusal_without_the_secret(admin_client, integration, sandbox):
