@@ -145,6 +145,14 @@ MONITOR_DB_RETRY_WAIT_SECONDS = env_float("MONITOR_DB_RETRY_WAIT_SECONDS", 1.0, 
 # monitor_health: a due order waiting longer than this means cron is not running.
 MONITOR_OVERDUE_MINUTES = env_float("MONITOR_OVERDUE_MINUTES", 15.0, minimum=0.0)
 
+# The admin's "check now" and "test connection": at most this many orders (integrations) per
+# click, and no provider request starts after this many seconds, so that a click during a
+# provider outage ends well within the web server's worker timeout (gunicorn: 30 s).
+MONITOR_ADMIN_CHECK_LIMIT = env_int("MONITOR_ADMIN_CHECK_LIMIT", 5, minimum=1)
+MONITOR_ADMIN_CHECK_SECONDS = env_float("MONITOR_ADMIN_CHECK_SECONDS", 10.0, minimum=1.0)
+# The admin shows times to the second (config/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
+
 # Provider HTTP: timeouts per request and attempts per check for transient failures.
 PROVIDER_CONNECT_TIMEOUT_SECONDS = env_float("PROVIDER_CONNECT_TIMEOUT_SECONDS", 5.0, minimum=0.001)
 PROVIDER_READ_TIMEOUT_SECONDS = env_float("PROVIDER_READ_TIMEOUT_SECONDS", 20.0, minimum=0.001)

@@ -8,26 +8,28 @@ the monitor stored meanwhile. The one thing it changes is through check_single_o
 import uuid
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_permission_codename
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from orders.admin_display import format_age, format_time, integration_link, integrations_by_id, shorten
 from orders.claiming import OrderNotCheckable
-from orders.models import EventSource, Order, OrderEvent
+from orders.models import EventSource, ExternalStatus, Order, OrderEvent
 from orders.monitor import check_single_order
 from orders.transitions import Outcome
+from providers.admin_budget import ClickBudget
 from providers.models import Integration
 from providers.redaction import mask_pin
 
-# Each check may take a provider's full timeout and retries; a web request should not wait for
-# hundreds of them.
-MAX_CHECK_NOW = 20
 
-
-class ProviderFilter(admin.SimpleListFilter):
-    """providerId by integration name; lists the (few) integrations, not every distinct value
+class IntegrationFilter(admin.SimpleListFilter):
+    """ "providerId" by integration name; lists the (few) integrations, not every distinct value
     of the large orders table."""
 
-    title = "provider"
-    parameter_name = "provider_id"
+    title = "integration"
+    parameter_name = "integration"
 
     def lookups(self, request, model_admin):
         return [(str(i.pk), str(i)) for i in Integration.objects.order_by("name")]
@@ -38,13 +40,43 @@ class ProviderFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CheckErrorFilter(admin.SimpleListFilter):
+    title = "has a check error"
+    parameter_name = "check_error"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        no_error = Q(last_check_error__isnull=True) | Q(last_check_error="")
+        if self.value() == "yes":
+            return queryset.exclude(no_error)
+        if self.value() == "no":
+            return queryset.filter(no_error)
+        return queryset
+
+
+class OrderChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        # One query for the page's integration names instead of one per row.
+        orders = list(self.result_list)  # evaluates the page once; the template reuses it
+        integrations = integrations_by_id(o.integration_id for o in orders if o.integration_id)
+        for order in orders:
+            order.listed_integration = integrations.get(order.integration_id)
+
+
 class OrderEventInline(admin.TabularInline):
     model = OrderEvent
-    fields = ("created_at", "from_status", "to_status", "source", "message")
+    fields = ("time", "from_status", "to_status", "source", "message")
     readonly_fields = fields
     extra = 0
     can_delete = False
     ordering = ("created_at", "id")
+
+    @admin.display(description="time")
+    def time(self, event):
+        return format_time(event.created_at)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -59,26 +91,27 @@ class OrderAdmin(admin.ModelAdmin):
         "id",
         "external_status",
         "status",
-        "integration_id",
+        "integration",
         "pin",
         "check_attempts",
-        "next_check_at",
-        "sent_at",
-        "last_sync_at",
+        "next_check",
+        "sent",
+        "age",
+        "last_error",
     )
-    list_filter = ("external_status", ProviderFilter, "tenant_id")
+    list_filter = ("external_status", IntegrationFilter, CheckErrorFilter, "tenant_id")
     search_fields = ("=provider_referans", "=external_order_id")
     search_help_text = "An exact order id, provider reference (provider_referans) or externalOrderId."
     ordering = ("-created_at",)
     # COUNT(*) over the whole table on every page is slow on a large product_orders.
     show_full_result_count = False
-    # pin_code is deliberately absent: only its masked form is shown.
+    # pin_code and pin_code_full are deliberately absent: only the masked PIN is shown.
     fields = (
         "id",
         "tenant_id",
         "status",
         "external_status",
-        "integration_id",
+        "integration",
         "provider_referans",
         "external_order_id",
         "pin",
@@ -86,15 +119,19 @@ class OrderAdmin(admin.ModelAdmin):
         "last_message",
         "last_check_error",
         "check_attempts",
-        "next_check_at",
-        "sent_at",
-        "last_sync_at",
-        "completed_at",
-        "created_at",
+        "next_check",
+        "sent",
+        "age",
+        "last_sync",
+        "completed",
+        "created",
     )
     readonly_fields = fields
     inlines = (OrderEventInline,)
     actions = ("check_now",)
+
+    def get_changelist(self, request, **kwargs):
+        return OrderChangeList
 
     @admin.display(description="PIN")
     def pin(self, order):
@@ -102,6 +139,53 @@ class OrderAdmin(admin.ModelAdmin):
             # Held: the PIN did not fit "pinCode" (docs/OPERATIONS.md, "Orders held for an operator").
             return f"{mask_pin(order.pin_code_full)} (held: too long for pinCode, in pin_code_full)"
         return mask_pin(order.pin_code)
+
+    @admin.display(description="integration", ordering="integration_id")
+    def integration(self, order):
+        if hasattr(order, "listed_integration"):
+            found = order.listed_integration
+        else:  # the order's own page: one order, one query
+            found = integrations_by_id([order.integration_id]).get(order.integration_id)
+        return integration_link(order.integration_id, found)
+
+    @admin.display(description="next check", ordering="next_check_at")
+    def next_check(self, order):
+        if order.external_status == ExternalStatus.NOT_SENT:
+            return "none (not sent)"
+        if not order.is_active:
+            return "none (final)"
+        if not order.integration_id:
+            return "none (no providerId)"
+        if order.next_check_at is None:
+            return "due now (never checked)"
+        if order.next_check_at <= timezone.now():
+            return f"{format_time(order.next_check_at)} (due)"
+        return format_time(order.next_check_at)
+
+    @admin.display(description="sent at", ordering="sent_at")
+    def sent(self, order):
+        return format_time(order.sent_at)
+
+    @admin.display(description="age", ordering=Coalesce("sent_at", "created_at").desc())
+    def age(self, order):
+        """Since "sentAt" (else "createdAt"): what the 24 h rule counts."""
+        return format_age(timezone.now() - order.age_counted_from)
+
+    @admin.display(description="last check error")
+    def last_error(self, order):
+        return shorten(order.last_check_error)
+
+    @admin.display(description="last sync at", ordering="last_sync_at")
+    def last_sync(self, order):
+        return format_time(order.last_sync_at)
+
+    @admin.display(description="completed at")
+    def completed(self, order):
+        return format_time(order.completed_at)
+
+    @admin.display(description="created at")
+    def created(self, order):
+        return format_time(order.created_at)
 
     def get_search_results(self, request, queryset, search_term):
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -126,16 +210,23 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Check now at the provider", permissions=["check"])
     def check_now(self, request, queryset):
-        order_ids = list(queryset.values_list("pk", flat=True)[: MAX_CHECK_NOW + 1])
-        if len(order_ids) > MAX_CHECK_NOW:
-            self.message_user(request, f"Select at most {MAX_CHECK_NOW} orders to check at once.", messages.ERROR)
-            return
-        for order_id in order_ids:
-            self._check_one(request, order_id)
+        """At most MONITOR_ADMIN_CHECK_LIMIT orders, none started after
+        MONITOR_ADMIN_CHECK_SECONDS: a click must end within the web worker's timeout."""
+        budget = ClickBudget.from_settings()
+        selected = queryset.count()
+        checked = 0
+        for order_id in queryset.values_list("pk", flat=True)[: budget.limit]:
+            seconds_left = budget.seconds_left()
+            if seconds_left <= 0:
+                break
+            self._check_one(request, order_id, seconds_left)
+            checked += 1
+        level = messages.INFO if checked == selected else messages.WARNING
+        self.message_user(request, budget.describe(checked, selected, "Checked", "orders"), level)
 
-    def _check_one(self, request, order_id):
+    def _check_one(self, request, order_id, seconds_left):
         try:
-            order, outcome = check_single_order(order_id, source=EventSource.MANUAL)
+            order, outcome = check_single_order(order_id, source=EventSource.MANUAL, max_seconds=seconds_left)
         except OrderNotCheckable as exc:
             self.message_user(request, str(exc), messages.WARNING)
             return

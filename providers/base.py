@@ -92,6 +92,15 @@ class PlaceResult:
         return self.state == PlaceState.UNKNOWN
 
 
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """The answer to one harmless request (the admin's "test connection"), summarised for an
+    operator: "OK: 12 products in the catalog", "refused: HTTP 401 ...". Never a secret."""
+
+    ok: bool
+    summary: str
+
+
 NOT_MENTIONED_MESSAGE = "the provider's answer did not mention this order"
 
 
@@ -117,6 +126,11 @@ class ProviderClient:
 
     def check_statuses(self, references, deadline=None):
         """Return {reference: CheckResult} for every reference asked about."""
+        raise NotImplementedError
+
+    def check_connection(self, deadline=None) -> ConnectionCheck:
+        """Make one request that changes nothing at the provider (a catalog, a balance) and
+        summarise the answer: are the baseUrl and the credentials right?"""
         raise NotImplementedError
 
     def place_order(self, reference, request, deadline=None):

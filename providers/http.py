@@ -17,7 +17,7 @@ from requests.adapters import HTTPAdapter
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
-from providers.base import CheckResult, CheckState, PlaceResult, PlaceState
+from providers.base import CheckResult, CheckState, ConnectionCheck, PlaceResult, PlaceState
 from providers.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,13 @@ def place_result_of_http_error(exc: ProviderHTTPError) -> PlaceResult:
     return PlaceResult(PlaceState.UNKNOWN, message=str(exc))
 
 
+def connection_check_of_http_error(exc, what_to_check):
+    """The "test connection" summary of a request that got no usable answer."""
+    if exc.status_code in REFUSED_STATUSES:
+        return ConnectionCheck(ok=False, summary=f"refused: {exc} (check the integration's {what_to_check})")
+    return ConnectionCheck(ok=False, summary=f"failed: {exc}")
+
+
 def build_session(pool_size):
     """One session per integration: keep-alive connections, pool sized to the concurrency cap."""
     session = requests.Session()
@@ -75,15 +82,28 @@ def build_session(pool_size):
     return session
 
 
-def timeouts():
-    return (settings.PROVIDER_CONNECT_TIMEOUT_SECONDS, settings.PROVIDER_READ_TIMEOUT_SECONDS)
+# An attempt that starts just before the deadline still gets this long to connect and to read.
+_MIN_ATTEMPT_SECONDS = 1.0
+
+
+def timeouts(deadline=None):
+    """(connect, read) timeouts of one attempt: the configured ones, cut to the time left before
+    `deadline`, so that an attempt started before it also ends about then (the admin's "check
+    now" must finish within a web worker's timeout even when a provider hangs)."""
+    connect, read = settings.PROVIDER_CONNECT_TIMEOUT_SECONDS, settings.PROVIDER_READ_TIMEOUT_SECONDS
+    if deadline is None:
+        return connect, read
+    left = max(deadline - time.monotonic(), _MIN_ATTEMPT_SECONDS)
+    connect = min(connect, left)
+    return connect, min(read, max(left - connect, _MIN_ATTEMPT_SECONDS))
 
 
 def http_get(session, url, params=None, headers=None, deadline=None):
     """GET with retries on transient failures; returns the answer of a 2xx response.
 
     Raises ProviderHTTPError (redacted message) when no usable answer came back.
-    `deadline` is a time.monotonic() value after which no new attempt starts.
+    `deadline` is a time.monotonic() value after which no new attempt starts; an attempt's
+    timeouts are cut to the time left before it.
     """
     retrying = Retrying(
         stop=stop_after_attempt(settings.PROVIDER_RETRY_ATTEMPTS) | _stop_at_deadline(deadline),
@@ -91,7 +111,7 @@ def http_get(session, url, params=None, headers=None, deadline=None):
         retry=retry_if_exception(lambda exc: isinstance(exc, ProviderHTTPError) and exc.transient),
         reraise=True,
     )
-    return retrying(_get_once, session, url, params, headers)
+    return retrying(_get_once, session, url, params, headers, deadline)
 
 
 def http_get_once(
@@ -115,7 +135,7 @@ def http_get_once(
         before_sleep=_log_unsent_retry,
         reraise=True,
     )
-    return retrying(_get_once, session, url, params, headers)
+    return retrying(_get_once, session, url, params, headers, deadline)
 
 
 def _unsent_and_transient(exc):
@@ -141,9 +161,9 @@ def _stop_at_deadline(deadline):
     return stop
 
 
-def _get_once(session, url, params, headers):
+def _get_once(session, url, params, headers, deadline):
     try:
-        response = session.get(url, params=params, headers=headers, timeout=timeouts(), allow_redirects=False)
+        response = session.get(url, params=params, headers=headers, timeout=timeouts(deadline), allow_redirects=False)
     except requests.RequestException as exc:
         raise _error_of(exc) from None
     status = response.status_code

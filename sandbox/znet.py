@@ -118,6 +118,8 @@ class ZnetSandbox(SandboxServer):
         if endpoint == "pin_ekle":
             return self._answer_place(params)
         if endpoint == "pin_listesi":
+            with self._lock:
+                self._log("pin_listesi", "", f"{len(_CATALOG['result'])} products")
             return 200, _CATALOG, self.config.latency
         return 404, "not found", 0
 

@@ -6,12 +6,13 @@ from dataclasses import replace
 from urllib.parse import quote
 
 from providers.apstore.parser import is_uuid_reference, parse_balance, parse_batch_status, parse_place_answer
-from providers.base import PlaceResult, PlaceState, ProviderClient, configuration_error
+from providers.base import ConnectionCheck, PlaceResult, PlaceState, ProviderClient, configuration_error
 from providers.http import (
     REFUSED_STATUSES,
     ProviderHTTPError,
     build_session,
     check_result_of_http_error,
+    connection_check_of_http_error,
     http_get,
     http_get_once,
     place_result_of_http_error,
@@ -73,6 +74,17 @@ class ApstoreClient(ProviderClient):
         if balance is None:
             raise ProviderHTTPError("malformed answer: no balance in the profile", transient=False)
         return balance
+
+    def check_connection(self, deadline=None):
+        """One balance request (client/api/profile): it changes nothing and needs the apiToken."""
+        problem = self._configuration_problem()
+        if problem:
+            return ConnectionCheck(ok=False, summary=f"not configured: {problem}")
+        try:
+            balance = self.balance(deadline)
+        except ProviderHTTPError as exc:
+            return connection_check_of_http_error(exc, "baseUrl and apiToken")
+        return ConnectionCheck(ok=True, summary=f"OK: balance {balance:.2f}")
 
     def close(self):
         self.session.close()

@@ -3,17 +3,18 @@
 import logging
 from dataclasses import replace
 
-from providers.base import PlaceResult, PlaceState, ProviderClient, configuration_error
+from providers.base import ConnectionCheck, PlaceResult, PlaceState, ProviderClient, configuration_error
 from providers.http import (
     ProviderHTTPError,
     build_session,
     check_result_of_http_error,
+    connection_check_of_http_error,
     http_get,
     http_get_once,
     place_result_of_http_error,
 )
-from providers.redaction import mask_secrets, register_secret
-from providers.znet.parser import parse_place_answer, parse_status_answer
+from providers.redaction import mask_secrets, redact, register_secret
+from providers.znet.parser import parse_catalog_answer, parse_place_answer, parse_status_answer
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,18 @@ class ZnetClient(ProviderClient):
             return check_result_of_http_error(exc, "baseUrl and credentials")
         result = parse_status_answer(answer.body)
         return replace(result, message=mask_secrets(result.message))
+
+    def check_connection(self, deadline=None):
+        """One catalog request (pin_listesi.php): it changes nothing and needs kod and sifre."""
+        problem = self._configuration_problem()
+        if problem:
+            return ConnectionCheck(ok=False, summary=f"not configured: {problem}")
+        try:
+            answer = http_get(self.session, self._url(CATALOG_PATH), self._params(), deadline=deadline)
+        except ProviderHTTPError as exc:
+            return connection_check_of_http_error(exc, "baseUrl and credentials")
+        result = parse_catalog_answer(answer.body)
+        return replace(result, summary=redact(result.summary))
 
     def place_order(self, reference, request, deadline=None):
         problem = self._configuration_problem()

@@ -8,7 +8,9 @@ Status check answers (pin_kontrol.php):
   (empty body)        dealer unknown, API access off, or request not from the registered IP
 """
 
-from providers.base import CheckResult, CheckState, PlaceResult, PlaceState
+import json
+
+from providers.base import CheckResult, CheckState, ConnectionCheck, PlaceResult, PlaceState
 
 EMPTY_ANSWER_MESSAGE = (
     "znet sent an empty answer: the dealer code is unknown, API access is not enabled for the "
@@ -82,6 +84,31 @@ def _is_duplicate(code, message):
     lowered = message.lower()
     says_before = any(hint in lowered for hint in _DUPLICATE_HINTS)
     return says_before and (code == DUPLICATE_REFERENCE_CODE or "referans" in lowered)
+
+
+def parse_catalog_answer(body):
+    """pin_listesi.php, the admin's "test connection": JSON `{"success": true, "result": [...]}`
+    summarised as the number of products; an error line or an empty body means refused."""
+    text, problem = _decode(body)
+    if problem:
+        return ConnectionCheck(ok=False, summary=f"failed: {problem}")
+    if text == "":
+        return ConnectionCheck(ok=False, summary=f"refused: {EMPTY_ANSWER_MESSAGE}")
+    head, _, message = text.partition("|")
+    if head.strip().isdigit() and "\n" not in text:
+        return ConnectionCheck(ok=False, summary=f"refused: provider error {head.strip()}: {message.strip()}")
+    try:
+        answer = json.loads(text)
+    except (ValueError, RecursionError):
+        answer = None
+    if not isinstance(answer, dict):
+        return ConnectionCheck(ok=False, summary=f"failed: {_malformed(text).message}")
+    products = answer.get("result")
+    if answer.get("success") is True and isinstance(products, list):
+        noun = "product" if len(products) == 1 else "products"
+        return ConnectionCheck(ok=True, summary=f"OK: {len(products)} {noun} in the catalog")
+    error = str(answer.get("error") or "success is not true")
+    return ConnectionCheck(ok=False, summary=f"refused: {error[:_MAX_QUOTED]}")
 
 
 def _decode(body):

@@ -1,9 +1,16 @@
 """The order admin: pages render, PINs stay masked, "check now" checks at the (sandbox) provider."""
 
+import re
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.models import EventSource, ExternalStatus, Order, OrderEvent
+from providers.models import Integration
 
 PIN = "ABCD-EFGH-1234-5678"
 
@@ -54,7 +61,7 @@ def test_changelist_filters_and_search(admin_client, make_order, integration):
     processing = make_order(external_status=ExternalStatus.PROCESSING)
 
     by_status = admin_client.get(changelist(), {"external_status": "processing"}).content.decode()
-    by_provider = admin_client.get(changelist(), {"provider_id": str(integration.pk)}).content.decode()
+    by_provider = admin_client.get(changelist(), {"integration": str(integration.pk)}).content.decode()
     by_reference = admin_client.get(changelist(), {"q": sent.provider_referans}).content.decode()
     by_id = admin_client.get(changelist(), {"q": str(processing.pk)}).content.decode()
 
@@ -118,11 +125,136 @@ def test_orders_cannot_be_edited_or_deleted_in_the_admin(admin_client, completed
     assert "delete_selected" not in admin_client.get(changelist()).content.decode()
 
 
-def test_check_now_refuses_too_many_orders_at_once(admin_client, make_order, sandbox, monkeypatch):
-    monkeypatch.setattr("orders.admin.MAX_CHECK_NOW", 1)
-    orders = [make_order(), make_order()]
+def integration_url(integration):
+    return reverse("admin:providers_integration_change", args=[integration.pk])
+
+
+def row_of(html, order):
+    """The changelist row (<tr>...</tr>) of one order."""
+    rows = re.findall(r"<tr>.*?</tr>", html, flags=re.S)
+    return next(row for row in rows if str(order.pk) in row)
+
+
+def test_changelist_shows_the_integration_name_linked_not_its_id(admin_client, make_order, integration):
+    order = make_order()
+    orphan = Order.objects.create(external_status=ExternalStatus.SENT, integration_id="not-an-integration")
+
+    html = admin_client.get(changelist()).content.decode()
+
+    row = row_of(html, order)
+    assert f'<a href="{integration_url(integration)}" title="{integration.pk}">znet sandbox</a>' in row
+    assert f">{integration.pk}<" not in row
+    assert "not-an-integration (no such integration)" in row_of(html, orphan)
+
+
+def test_changelist_looks_integrations_up_once_per_page(admin_client, make_order, sandbox):
+    def integration_with_order():
+        other = Integration.objects.create(name="other", provider="znet", base_url=sandbox.base_url)
+        make_order(integration_id=str(other.pk))
+
+    def queries_of_changelist():
+        with CaptureQueriesContext(connection) as captured:
+            html = admin_client.get(changelist()).content.decode()
+        return len(captured.captured_queries), html
+
+    integration_with_order()
+    queries_with_one, _ = queries_of_changelist()
+    for _ in range(4):
+        integration_with_order()
+    queries_with_five, html = queries_of_changelist()
+
+    assert html.count(">other</a>") == 5
+    assert queries_with_five == queries_with_one
+
+
+@time_machine.travel(datetime(2026, 11, 26, 7, 8, 10, tzinfo=UTC), tick=False)
+def test_changelist_shows_sent_time_with_seconds_age_and_next_check(admin_client, make_order):
+    sent = datetime(2026, 11, 26, 6, 21, 5, tzinfo=UTC)
+    active = make_order(sent_at=sent, next_check_at=datetime(2026, 11, 26, 7, 9, 40, tzinfo=UTC))
+    final = make_order(sent_at=sent, external_status=ExternalStatus.COMPLETED, pin_code=PIN)
+    never_checked = make_order(sent_at=sent - timedelta(days=1, hours=2))
+
+    html = admin_client.get(changelist()).content.decode()
+
+    row = row_of(html, active)
+    assert "2026-11-26 06:21:05+00:00" in row
+    assert "47 min 5 s" in row
+    assert "2026-11-26 07:09:40+00:00" in row
+    assert "none (final)" in row_of(html, final)
+    assert "due now (never checked)" in row_of(html, never_checked)
+    assert "1 d 2 h" in row_of(html, never_checked)
+
+
+def test_changelist_shows_the_last_check_error_shortened(admin_client, make_order):
+    error = "transport error: timed out: " + "x" * 150
+    order = make_order(last_check_error=error)
+
+    row = row_of(admin_client.get(changelist()).content.decode(), order)
+
+    assert f'title="{error}"' in row
+    assert error[:79] + "…</span>" in row
+
+
+def test_changelist_filters_by_integration_and_check_error(admin_client, make_order, integration, sandbox):
+    other = Integration.objects.create(name="apstore main", provider="apstore", base_url=sandbox.base_url)
+    failing = make_order(last_check_error="provider error 8: Sistem yoğun")
+    healthy = make_order()
+    elsewhere = make_order(integration_id=str(other.pk))
+
+    page = admin_client.get(changelist()).content.decode()
+    with_error = admin_client.get(changelist(), {"check_error": "yes"}).content.decode()
+    without_error = admin_client.get(changelist(), {"check_error": "no"}).content.decode()
+    by_integration = admin_client.get(changelist(), {"integration": str(other.pk)}).content.decode()
+    bad_value = admin_client.get(changelist(), {"integration": "foonet"})
+
+    assert "By integration" in page and "apstore main (apstore)" in page and "By has a check error" in page
+    assert str(failing.pk) in with_error and str(healthy.pk) not in with_error
+    assert str(healthy.pk) in without_error and str(failing.pk) not in without_error
+    assert str(elsewhere.pk) in by_integration and str(failing.pk) not in by_integration
+    assert bad_value.status_code == 200 and str(failing.pk) not in bad_value.content.decode()
+
+
+@time_machine.travel(datetime(2026, 11, 26, 7, 8, 10, tzinfo=UTC), tick=False)
+def test_change_page_shows_integration_times_with_seconds_and_final_next_check(
+    admin_client, completed_order, integration
+):
+    Order.objects.filter(pk=completed_order.pk).update(
+        sent_at=datetime(2026, 11, 26, 6, 21, 5, tzinfo=UTC), completed_at=datetime(2026, 11, 26, 6, 25, 59, tzinfo=UTC)
+    )
+
+    html = admin_client.get(change_url(completed_order)).content.decode()
+
+    assert f'href="{integration_url(integration)}"' in html and "znet sandbox" in html
+    assert "2026-11-26 06:21:05+00:00" in html and "2026-11-26 06:25:59+00:00" in html
+    assert "none (final)" in html
+    assert "****5678" in html and PIN not in html
+
+
+def test_check_now_checks_at_most_the_limit_per_click(admin_client, make_order, sandbox, settings):
+    settings.MONITOR_ADMIN_CHECK_LIMIT = 2
+    orders = [make_order() for _ in range(3)]
 
     html = check_now(admin_client, *orders).content.decode()
 
-    assert "Select at most 1 orders to check at once." in html
-    assert sandbox.status_checks() == []
+    assert "Checked 2 of 3 selected orders (at most 2 per click, 10 s). 1 not checked: select them again." in html
+    assert len(sandbox.status_checks()) == 2
+    assert Order.objects.filter(pk__in=[o.pk for o in orders], external_status="completed").count() == 2
+
+
+def test_check_now_stops_at_its_deadline_when_a_provider_hangs(admin_client, make_order, sandbox, settings):
+    """A provider that answers after 3 s, a read timeout of 20 s: the click's 1 s deadline cuts
+    the request and starts no other one."""
+    settings.MONITOR_ADMIN_CHECK_SECONDS = 1
+    settings.PROVIDER_READ_TIMEOUT_SECONDS = 20
+    sandbox.config.slow_seconds = 3
+    waiting = make_order()
+    hanging = make_order()  # the newest order is first on the page, and checked first
+    sandbox.queue_fault(hanging.provider_referans, "slow")
+
+    html = check_now(admin_client, waiting, hanging).content.decode()
+
+    assert "Checked 1 of 2 selected orders (at most 5 per click, 1 s). 1 not checked: select them again." in html
+    assert [entry["referans"] for entry in sandbox.status_checks()] == [hanging.provider_referans]
+    hanging.refresh_from_db()
+    assert hanging.last_check_error.startswith("transport error: timed out")
+    assert Order.objects.get(pk=waiting.pk).check_attempts == 0

@@ -5,7 +5,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from providers.base import CheckState, PlaceState
-from providers.znet.parser import EMPTY_ANSWER_MESSAGE, parse_place_answer, parse_status_answer
+from providers.znet.parser import (
+    EMPTY_ANSWER_MESSAGE,
+    parse_catalog_answer,
+    parse_place_answer,
+    parse_status_answer,
+)
 
 
 @pytest.mark.parametrize(
@@ -151,3 +156,28 @@ def test_valid_error_lines_are_provider_errors(code, message):
     result = parse_status_answer(f"{code}|{message}".encode())
     assert result.state == CheckState.PROVIDER_ERROR
     assert result.code == str(code)
+
+
+@pytest.mark.parametrize(
+    "body,ok,summary",
+    [
+        (b'{"success": true, "result": [{"id": 1}, {"id": 2}], "error": null}', True, "OK: 2 products in the catalog"),
+        (b'{"success": true, "result": []}', True, "OK: 0 products in the catalog"),
+        (b'{"success": false, "result": null, "error": "Yetkisiz"}', False, "refused: Yetkisiz"),
+        ("1|Bayi kodu veya şifre hatalı".encode(), False, "refused: provider error 1: Bayi kodu veya şifre hatalı"),
+        (b"", False, f"refused: {EMPTY_ANSWER_MESSAGE}"),
+        (b"<html>502</html>", False, "failed: malformed answer: '<html>502</html>'"),
+        (b'["not", "an", "object"]', False, 'failed: malformed answer: \'["not", "an", "object"]\''),
+        (b"\xff\xfe", False, "failed: malformed answer: not valid UTF-8"),
+    ],
+    ids=["products", "empty-catalog", "success-false", "error-line", "empty-body", "html", "json-list", "not-utf8"],
+)
+def test_catalog_answer_is_summarised(body, ok, summary):
+    check = parse_catalog_answer(body)
+    assert (check.ok, check.summary) == (ok, summary)
+
+
+@given(st.binary(max_size=200))
+def test_catalog_parser_never_raises(body):
+    check = parse_catalog_answer(body)
+    assert check.summary

@@ -1,0 +1,67 @@
+"""How the order admin shows times, ages, errors and integrations: to the second, short, and
+with the integration's name instead of its raw id."""
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from providers.models import Integration
+
+EMPTY = "-"
+SHORT_TEXT_LENGTH = 80
+
+
+def format_time(moment: datetime | None) -> str:
+    """e.g. 2026-11-26 06:21:05+00:00: seconds matter when following checks and backoff."""
+    if moment is None:
+        return EMPTY
+    return timezone.localtime(moment).isoformat(sep=" ", timespec="seconds")
+
+
+def format_age(age: timedelta) -> str:
+    """e.g. "47 min 5 s", "3 h 12 min", "2 d 4 h"."""
+    seconds = int(max(age.total_seconds(), 0))
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
+def shorten(text: str | None, length: int = SHORT_TEXT_LENGTH) -> str:
+    """The text cut to `length` characters with an ellipsis, the whole of it in a tooltip."""
+    if not text:
+        return EMPTY
+    if len(text) <= length:
+        return text
+    return format_html('<span title="{}">{}…</span>', text, text[: length - 1])
+
+
+def integrations_by_id(id_texts) -> dict[str, Integration]:
+    """{"providerId" text: Integration} in one query; texts that are not a known id are left out."""
+    ids = {}
+    for text in set(id_texts):
+        try:
+            ids[text] = uuid.UUID(str(text))
+        except ValueError:
+            continue
+    found = Integration.objects.only("id", "name", "provider").in_bulk(list(set(ids.values())))
+    return {text: found[value] for text, value in ids.items() if value in found}
+
+
+def integration_link(id_text: str | None, integration: Integration | None) -> str:
+    """The integration's name, linked to its page; a "providerId" no integration has, as is."""
+    if not id_text:
+        return EMPTY
+    if integration is None:
+        return f"{id_text} (no such integration)"
+    url = reverse("admin:providers_integration_change", args=[integration.pk])
+    return format_html('<a href="{}" title="{}">{}</a>', url, integration.pk, integration.name)
