@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
+from orders.filters import NO_FILTER, OrderFilter
 from orders.models import Order
 
 
@@ -32,9 +33,11 @@ def lease_end(now, max_seconds, margin_seconds):
     return now + timedelta(seconds=max_seconds + margin_seconds)
 
 
-def claim_due_orders(now, limit, lease_until):
+def claim_due_orders(now, limit, lease_until, order_filter: OrderFilter = NO_FILTER) -> Claim:
+    """Claim up to `limit` due orders (only those `order_filter` lets through), oldest first."""
     with transaction.atomic():
-        orders = list(Order.objects.due(now).select_for_update(skip_locked=True)[:limit])
+        due = order_filter.apply(Order.objects.due(now))
+        orders = list(due.select_for_update(skip_locked=True)[:limit])
         if orders:
             Order.objects.filter(pk__in=[o.pk for o in orders]).update(next_check_at=lease_until)
     return Claim(orders=orders, lease_until=lease_until)
@@ -69,6 +72,6 @@ def release_orders(order_ids, lease_until, now):
     return Order.objects.filter(pk__in=order_ids, next_check_at=lease_until).update(next_check_at=now)
 
 
-def preview_due_orders(now, limit):
+def preview_due_orders(now, limit, order_filter: OrderFilter = NO_FILTER) -> list[Order]:
     """The orders a run would claim now, without claiming them (--dry-run)."""
-    return list(Order.objects.due(now)[:limit])
+    return list(order_filter.apply(Order.objects.due(now))[:limit])

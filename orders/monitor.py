@@ -17,6 +17,7 @@ from django.utils import timezone
 from orders.checking import check_orders
 from orders.claiming import claim_due_orders, claim_order, lease_end, release_orders
 from orders.database_errors import first_line, is_connection_error
+from orders.filters import NO_FILTER, OrderFilter
 from orders.models import EventSource, MonitorRun
 from orders.storing import ResultStore, retry_round_seconds, with_reconnect
 from orders.transitions import Outcome
@@ -74,15 +75,16 @@ class RunReport:
         return line
 
 
-def run_batch(limit=None, max_seconds=None, stop_event=None, on_checked=None):
-    """Claim up to `limit` due orders and check them within `max_seconds`. Returns a RunReport."""
+def run_batch(limit=None, max_seconds=None, stop_event=None, on_checked=None, order_filter: OrderFilter = NO_FILTER):
+    """Claim up to `limit` due orders (only those `order_filter` lets through) and check them
+    within `max_seconds`. Returns a RunReport."""
     limit = limit or settings.MONITOR_BATCH_LIMIT
     max_seconds = max_seconds or settings.MONITOR_MAX_SECONDS
     stop_event = stop_event or threading.Event()
     started = time.monotonic()
     started_at = timezone.now()
     lease_until = lease_end(started_at, max_seconds, settings.MONITOR_LEASE_MARGIN_SECONDS)
-    claim = claim_due_orders(started_at, limit, lease_until)
+    claim = claim_due_orders(started_at, limit, lease_until, order_filter)
     report = _check_claimed(claim, started + max_seconds, stop_event, EventSource.RUN, on_checked)
     report.seconds = time.monotonic() - started
     _record_run(report, started_at, _give_up_at(started + max_seconds, stop_event))

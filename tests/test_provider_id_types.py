@@ -121,3 +121,28 @@ def test_run_dry_run_and_health_work_whatever_the_type_of_provider_id(legacy_dat
     assert code == 1, stderr
     assert f"problem: znet off ({disabled}): 1 active order failing with a permanent error" in stdout
     assert f"problem: {missing} (no such integration): 1 active order failing" in stdout
+
+
+def test_the_provider_and_tenant_filters_work_whatever_the_type_of_provider_id(legacy_database, sandbox):
+    cursor, url, _ = legacy_database
+    first = add_integration(cursor, "znet first", sandbox.base_url)
+    second = add_integration(cursor, "znet second", sandbox.base_url)
+    orders = {}
+    for name, integration in (("first", first), ("second", second)):
+        reference = uuid.uuid4().hex
+        sandbox.add_order(reference, checks_until_final=1)
+        orders[name] = old_application_inserts_order(cursor, integration, reference)
+    tenant = str(uuid.uuid4())
+    cursor.execute('UPDATE product_orders SET "tenantId" = %s WHERE id = %s', (tenant, orders["first"]))
+    old_application_inserts_order(cursor, None)
+
+    code, stdout, stderr = run_command("check_pending_orders", "--dry-run", "--provider-id", second, DATABASE_URL=url)
+    assert code == 0, stderr
+    assert f"would check {orders['second']} provider={second} " in stdout
+    assert "dry run: 1 orders due" in stdout
+
+    code, stdout, stderr = run_command("check_pending_orders", "--tenant-id", tenant, DATABASE_URL=url)
+    assert code == 0, stderr
+    assert stdout.startswith("checked=1 completed=1 ")
+    cursor.execute('SELECT id::text, "externalStatus" FROM product_orders WHERE "providerId" IS NOT NULL')
+    assert dict(cursor.fetchall()) == {orders["first"]: "completed", orders["second"]: "sent"}

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from orders.claiming import claim_due_orders, preview_due_orders
+from orders.filters import NO_FILTER, OrderFilter
 from orders.models import ExternalStatus, Order
 
 pytestmark = pytest.mark.django_db
@@ -32,9 +33,9 @@ def sent_order(sent_ago, next_check_at=None, **fields):
     return Order.objects.create(**values)
 
 
-def claim(limit):
+def claim(limit, order_filter=NO_FILTER):
     now = timezone.now()
-    return claim_due_orders(now, limit, now + timedelta(minutes=6)).orders
+    return claim_due_orders(now, limit, now + timedelta(minutes=6), order_filter).orders
 
 
 def test_an_order_sent_23_hours_ago_is_claimed_before_100_younger_ones():
@@ -70,7 +71,7 @@ def test_dry_run_lists_the_orders_in_the_order_a_run_claims_them():
     assert [o.pk for o in preview_due_orders(timezone.now(), 10)] == [old.pk, young.pk]
 
 
-def claim_query_plan(limit=100):
+def claim_query_plan(limit=100, order_filter=NO_FILTER):
     """EXPLAIN (FORMAT JSON) of the SELECT claim_due_orders sends (captured from a claim rolled
     back, so the plan is the product's query's)."""
     captured = []
@@ -81,7 +82,7 @@ def claim_query_plan(limit=100):
         return execute(sql, params, many, context)
 
     with transaction.atomic(), connection.execute_wrapper(capture):
-        claim(limit)
+        claim(limit, order_filter)
         transaction.set_rollback(True)
     sql, params = captured[0]
     with connection.cursor() as cursor:
@@ -120,13 +121,7 @@ def load_orders(final, active, due):
         cursor.execute("ANALYZE product_orders")
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("due", [0, 300])
-def test_the_claim_scan_stops_at_the_first_order_not_yet_due(due):
-    load_orders(final=100_000, active=5_000, due=due)
-
-    plan = claim_query_plan()
-
+def assert_scans_the_due_index(plan):
     nodes = list(plan_nodes(plan[0]["Plan"]))
     assert not [n for n in nodes if n["Node Type"] == "Seq Scan"]
     scans = [n for n in nodes if n.get("Index Name") == "product_orders_due_idx"]
@@ -134,4 +129,33 @@ def test_the_claim_scan_stops_at_the_first_order_not_yet_due(due):
     # The due condition bounds the scan inside the index (an Index Cond, not a Filter): the
     # orders due later are never read, however many are active.
     assert "COALESCE(next_check_at, '1970-01-01 00:00:00+00'::timestamp with time zone) <=" in scans[0]["Index Cond"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("due", [0, 300])
+def test_the_claim_scan_stops_at_the_first_order_not_yet_due(due):
+    load_orders(final=100_000, active=5_000, due=due)
+
+    assert_scans_the_due_index(claim_query_plan())
     assert len(claim(100)) == min(due, 100)
+
+
+TENANT = uuid.UUID("0f6d1f9e-3b7a-4c2e-9d5a-7e8f9a0b1c2d")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("order_filter", "claimed"),
+    [(OrderFilter(tenant_id=TENANT), 12), (OrderFilter(integration_id=uuid.UUID(INTEGRATION_ID)), 100)],
+    ids=["tenant", "provider"],
+)
+def test_a_filtered_claim_still_stops_at_the_first_order_not_yet_due(order_filter, claimed):
+    load_orders(final=100_000, active=5_000, due=300)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'UPDATE product_orders SET "tenantId" = %s WHERE provider_referans = ANY(%s)',
+            [TENANT, [f"act-{n}" for n in range(1, 13)]],
+        )
+
+    assert_scans_the_due_index(claim_query_plan(order_filter=order_filter))
+    assert len(claim(100, order_filter)) == claimed

@@ -4,6 +4,7 @@ import logging
 import signal
 import sys
 import threading
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from config.sentry import cron_check_in
 from orders.claiming import OrderNotCheckable, preview_due_orders
+from orders.filters import OrderFilter
 from orders.management.errors import database_error_line
 from orders.metrics import write_run_metrics
 from orders.monitor import check_single_order, run_batch
@@ -40,6 +42,22 @@ def positive_seconds(text):
     return value
 
 
+def order_filter_of(options):
+    """--tenant-id / --provider-id as an OrderFilter. A bad id is a usage error (exit code 2),
+    found before any other work."""
+
+    def uuid_of(option):
+        text = options[option.removeprefix("--").replace("-", "_")]
+        if text is None:
+            return None
+        try:
+            return uuid.UUID(text.strip())
+        except ValueError:
+            raise CommandError(f"{option}: expected a UUID, got {text!r}", returncode=2) from None
+
+    return OrderFilter(tenant_id=uuid_of("--tenant-id"), integration_id=uuid_of("--provider-id"))
+
+
 class Command(BaseCommand):
     help = "Check the status of due orders at their providers and store what they say."
 
@@ -47,6 +65,8 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=str, help="at most this many orders (default MONITOR_BATCH_LIMIT, 100)")
         parser.add_argument("--order-id", help="check this one order now, whatever its next check time")
         parser.add_argument("--dry-run", action="store_true", help="show what would be checked; change nothing")
+        parser.add_argument("--tenant-id", help='only orders of this tenant ("tenantId")')
+        parser.add_argument("--provider-id", help='only orders sent to this integration ("providerId")')
         parser.add_argument(
             "--max-seconds", type=str, help="stop starting checks after this long (default MONITOR_MAX_SECONDS, 240)"
         )
@@ -55,6 +75,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        order_filter = order_filter_of(options)
+        if options["order_id"] is not None and not order_filter.is_empty:
+            raise CommandError(
+                "--order-id checks one order; --tenant-id and --provider-id select due orders: use one or the other",
+                returncode=2,
+            )
         limit = positive_int(options["limit"]) if options["limit"] is not None else settings.MONITOR_BATCH_LIMIT
         max_seconds = (
             positive_seconds(options["max_seconds"])
@@ -70,9 +96,9 @@ class Command(BaseCommand):
             if options["order_id"] is not None:
                 self._check_one(options["order_id"], max_seconds)
             elif options["dry_run"]:
-                self._dry_run(limit)
+                self._dry_run(limit, order_filter)
             else:
-                self._run(limit, max_seconds, options["verbosity"], metrics_file)
+                self._run(limit, max_seconds, options["verbosity"], metrics_file, order_filter)
         except DatabaseError as exc:
             raise CommandError(database_error_line(exc)) from None
 
@@ -83,16 +109,17 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         self.stdout.write(_describe_order(order, outcome))
 
-    def _dry_run(self, limit):
-        due = preview_due_orders(timezone.now(), limit)
+    def _dry_run(self, limit, order_filter):
+        due = preview_due_orders(timezone.now(), limit, order_filter)
         for order in due:
             self.stdout.write(
                 f"would check {order.pk} provider={order.integration_id} ref={order.reference} "
                 f"status={order.external_status} attempts={order.check_attempts}"
             )
-        self.stdout.write(f"dry run: {len(due)} orders due, nothing changed")
+        only = f" ({order_filter.describe()})" if not order_filter.is_empty else ""
+        self.stdout.write(f"dry run: {len(due)} orders due{only}, nothing changed")
 
-    def _run(self, limit, max_seconds, verbosity, metrics_file):
+    def _run(self, limit, max_seconds, verbosity, metrics_file, order_filter):
         stop_event = threading.Event()
         received = []
 
@@ -103,7 +130,9 @@ class Command(BaseCommand):
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             with order_lines_logged(verbosity >= 2), cron_check_in():
-                report = run_batch(limit=limit, max_seconds=max_seconds, stop_event=stop_event)
+                report = run_batch(
+                    limit=limit, max_seconds=max_seconds, stop_event=stop_event, order_filter=order_filter
+                )
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
