@@ -2,9 +2,10 @@
 for transient failures that never run past the caller's deadline. Every error text that leaves
 this module is redacted: the URL it came from may carry a password.
 
-Two ways to send a GET: `http_get` (status checks, balance) retries every transient failure;
-`http_get_once` (placing an order) retries only when no connection could be opened, because any
-request that may have reached the provider must never be repeated automatically.
+Two ways to send a request: `http_get` (status checks, balance) retries every transient failure;
+`http_get_once` / `http_post_once` (placing an order) retry only when no connection could be
+opened, because any request that may have reached the provider must never be repeated
+automatically.
 """
 
 import logging
@@ -32,13 +33,15 @@ REFUSED_STATUSES = (401, 403, 404)
 class ProviderHTTPError(Exception):
     """No usable answer from the provider. `transient` says whether trying again may help;
     `may_have_arrived` is False only when no connection could be opened, so the request
-    provably never left this host."""
+    provably never left this host. `body` is the answer's body when the provider answered with
+    an HTTP error (it may say why); never part of the message."""
 
-    def __init__(self, message, transient, status_code=None, may_have_arrived=True):
+    def __init__(self, message, transient, status_code=None, may_have_arrived=True, body=b""):
         super().__init__(message)
         self.transient = transient
         self.status_code = status_code
         self.may_have_arrived = may_have_arrived
+        self.body = body
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,7 @@ def http_get(session, url, params=None, headers=None, deadline=None):
         retry=retry_if_exception(lambda exc: isinstance(exc, ProviderHTTPError) and exc.transient),
         reraise=True,
     )
-    return retrying(_get_once, session, url, params, headers, deadline)
+    return retrying(_send_once, "GET", session, url, params, headers, deadline)
 
 
 def http_get_once(
@@ -128,6 +131,22 @@ def http_get_once(
     answer, a connection lost after sending, or an HTTP 5xx is raised at once, with
     `may_have_arrived` True. Raises ProviderHTTPError like `http_get`.
     """
+    return _send_at_most_once("GET", session, url, params, headers, deadline)
+
+
+def http_post_once(
+    session: requests.Session,
+    url: str,
+    params: dict | None = None,
+    headers: dict | None = None,
+    deadline: float | None = None,
+) -> HttpAnswer:
+    """POST (no body; the parameters go in the query string) for a request the provider must
+    receive at most once: the same rules as `http_get_once`."""
+    return _send_at_most_once("POST", session, url, params, headers, deadline)
+
+
+def _send_at_most_once(method, session, url, params, headers, deadline):
     retrying = Retrying(
         stop=stop_after_attempt(settings.PROVIDER_RETRY_ATTEMPTS) | _stop_at_deadline(deadline),
         wait=wait_random_exponential(multiplier=settings.PROVIDER_RETRY_WAIT_SECONDS, max=10),
@@ -135,7 +154,7 @@ def http_get_once(
         before_sleep=_log_unsent_retry,
         reraise=True,
     )
-    return retrying(_get_once, session, url, params, headers, deadline)
+    return retrying(_send_once, method, session, url, params, headers, deadline)
 
 
 def _unsent_and_transient(exc):
@@ -161,16 +180,19 @@ def _stop_at_deadline(deadline):
     return stop
 
 
-def _get_once(session, url, params, headers, deadline):
+def _send_once(method, session, url, params, headers, deadline):
     try:
-        response = session.get(url, params=params, headers=headers, timeout=timeouts(deadline), allow_redirects=False)
+        response = session.request(
+            method, url, params=params, headers=headers, timeout=timeouts(deadline), allow_redirects=False
+        )
     except requests.RequestException as exc:
         raise _error_of(exc) from None
     status = response.status_code
-    if status == 429 or status >= 500:
-        raise ProviderHTTPError(f"HTTP {status} from provider", transient=True, status_code=status)
     if status >= 300:
-        raise ProviderHTTPError(f"HTTP {status} from provider", transient=False, status_code=status)
+        transient = status == 429 or status >= 500
+        raise ProviderHTTPError(
+            f"HTTP {status} from provider", transient=transient, status_code=status, body=response.content
+        )
     return HttpAnswer(status, response.content)
 
 

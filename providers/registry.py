@@ -5,12 +5,14 @@ Adding a provider family means adding its client here; nothing registers itself 
 
 from providers.apstore.client import ApstoreClient
 from providers.base import ProviderClient
+from providers.internal.client import InternalClient
 from providers.znet.client import ZnetClient
 
 CLIENTS: dict[str, type[ProviderClient]] = {
     "znet": ZnetClient,
     "apstore": ApstoreClient,
     "barakat": ApstoreClient,  # barakat runs the apstore software
+    "internal": InternalClient,  # another tenant of the same platform
 }
 
 

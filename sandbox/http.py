@@ -1,4 +1,4 @@
-"""What the fake provider servers (znet, apstore) share: a threaded HTTP server on 127.0.0.1
+"""What the fake provider servers (znet, apstore, internal) share: a threaded HTTP server on 127.0.0.1
 that asks its sandbox for each answer, serves the sandbox's request log at GET /_sandbox/log,
 and never writes a request line (it carries credentials) to any log."""
 
@@ -23,13 +23,17 @@ class _ThreadingServer(ThreadingHTTPServer):
 
 class SandboxServer:
     """Base of a fake provider. Subclasses set `request_log` and `_lock` and implement
-    respond(path, params, headers) -> (HTTP status, body: text or JSON-able, delay seconds)."""
+    respond(path, params, headers) -> (HTTP status, body: text or JSON-able, delay seconds) for
+    GET requests, and respond_post (same arguments, the body is not read) if they take POSTs."""
 
     _server = None
     _thread = None
 
     def respond(self, path, params, headers):
         raise NotImplementedError
+
+    def respond_post(self, path, params, headers):
+        return 405, "method not allowed", 0
 
     def start(self, host="127.0.0.1", port=0):
         self._server = _ThreadingServer((host, port), _handler_for(self))
@@ -97,8 +101,16 @@ def _handler_for(sandbox):
             if url.path == "/_sandbox/log":
                 with sandbox._lock:
                     return self._send(200, list(sandbox.request_log))
+            self._answer(sandbox.respond)
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))  # parameters are in the URL
+            self._answer(sandbox.respond_post)
+
+        def _answer(self, respond):
+            url = urlsplit(self.path)
             params = {key: values[0] for key, values in parse_qs(url.query, keep_blank_values=True).items()}
-            status, body, delay = sandbox.respond(url.path, params, self.headers)
+            status, body, delay = respond(url.path, params, self.headers)
             if delay:
                 time.sleep(delay)
             if body is CLOSE_WITHOUT_ANSWER:

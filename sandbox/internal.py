@@ -1,0 +1,234 @@
+"""A fake tenant of the platform, as the `internal` family sees it through the tenant's client API,
+for tests and the demo (real HTTP on 127.0.0.1).
+
+Orders live in memory, found by the tenant's own order id or, with `uuid=1`, by the order_uuid
+the placing side sent; an order the tenant does not know is an empty list. An order answers
+`pending` to its first status checks and its final state (`approved` with a generated PIN, or
+`rejected` with a reason) from the `checks_until_final`-th check on. Every request needs the
+right `api-token` and `X-Tenant-Host` headers, else HTTP 401. Every request is kept in a log
+without the token, readable in-process or at GET /_sandbox/log.
+
+Placing (POST newOrder) remembers every order_uuid: a repeated one answers HTTP 409
+"order_uuid already used". `approve_at_once`: newOrder answers `approved` with the PIN (products
+delivered at once). Faults, queued: status checks `http500`, `slow` (`slow_seconds` late),
+`malformed`; placing `http500` and `drop` (the order is taken, the answer lost), and
+`first_place_delay` (the answer to each order's first newOrder comes that many seconds late).
+"""
+
+import random
+import re
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+from sandbox.http import CLOSE_WITHOUT_ANSWER, SandboxServer, generate_pin
+
+CHECK_FAULT_KINDS = ("http500", "slow", "malformed")
+PLACE_FAULT_KINDS = ("http500", "drop")
+
+UNAUTHORIZED_ANSWER = {"statusCode": 401, "message": "Unauthorized"}
+DUPLICATE_UUID_MESSAGE = "order_uuid already used"
+MALFORMED_BODY = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+
+_PLACE_PATH = re.compile(r"/client/api/newOrder/(?P<product>[^/]+)/params")
+_DASHED_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
+@dataclass
+class SandboxConfig:
+    token: str = "demo-tenant-token"
+    tenant_host: str = "127.0.0.1"  # the X-Tenant-Host the tenant answers to
+    checks_until_final: int = 2
+    fail_ratio: float = 0.0  # share of placed orders that end rejected
+    approve_at_once: bool = False  # newOrder answers approved, with the PIN
+    wrap_in_data: bool = False  # status answers as {"data": [...]} instead of a bare list
+    latency: float = 0.0  # seconds added to every answer
+    slow_seconds: float = 30.0
+    first_place_delay: float = 0.0
+    seed: int | None = None
+
+
+@dataclass
+class SandboxOrder:
+    order_id: str
+    order_uuid: str | None = None
+    outcome: str = "completed"  # or "failed"
+    pin: str | None = None
+    reason: str = "Stok yok, sipariş reddedildi"
+    checks_until_final: int = 2
+    checks: int = 0
+    product: str = ""
+    qty: int = 1
+    user_identifier: str = ""
+    extra_field: str = ""
+
+
+class InternalSandbox(SandboxServer):
+    def __init__(self, config=None):
+        self.config = config or SandboxConfig()
+        self.orders: dict[str, SandboxOrder] = {}  # by the tenant's order id
+        self.request_log: list[dict] = []
+        self._by_uuid: dict[str, SandboxOrder] = {}
+        self._check_faults: list[str] = []
+        self._place_faults: list[str] = []
+        self._lock = threading.RLock()
+        self._random = random.Random(self.config.seed)
+
+    # -- seeding and inspection (tests) -------------------------------------------------------
+    def add_order(self, order_uuid=None, outcome="completed", pin=None, checks_until_final=None, reason=None, **extra):
+        """Make the tenant know an order (placed under `order_uuid`, if given)."""
+        with self._lock:
+            order = SandboxOrder(
+                order_id=str(uuid.UUID(int=self._random.getrandbits(128), version=4)),
+                order_uuid=order_uuid,
+                outcome=outcome,
+                pin=pin if pin is not None or outcome != "completed" else generate_pin(),
+                checks_until_final=checks_until_final or self.config.checks_until_final,
+                **extra,
+            )
+            if reason is not None:
+                order.reason = reason
+            self.orders[order.order_id] = order
+            if order_uuid:
+                self._by_uuid[uuid.UUID(order_uuid).hex] = order
+        return order
+
+    def queue_fault(self, kind: str, times: int = 1) -> None:
+        """The next `times` status checks answer with this fault."""
+        if kind not in CHECK_FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; expected one of {CHECK_FAULT_KINDS}")
+        with self._lock:
+            self._check_faults.extend([kind] * times)
+
+    def queue_place_fault(self, kind: str, times: int = 1) -> None:
+        """The next `times` newOrder requests take the order, then answer with this fault."""
+        if kind not in PLACE_FAULT_KINDS:
+            raise ValueError(f"unknown place fault {kind!r}; expected one of {PLACE_FAULT_KINDS}")
+        with self._lock:
+            self._place_faults.extend([kind] * times)
+
+    def find_order(self, reference: str) -> SandboxOrder | None:
+        """By order_uuid (any UUID spelling) or by the tenant's order id."""
+        with self._lock:
+            return self._find(reference, by_uuid=True) or self._find(reference, by_uuid=False)
+
+    def check_requests(self) -> list[dict]:
+        with self._lock:
+            return [entry for entry in self.request_log if entry["path"] == "check"]
+
+    def place_requests(self) -> list[dict]:
+        with self._lock:
+            return [entry for entry in self.request_log if entry["path"] == "newOrder"]
+
+    # -- the endpoints: (HTTP status, JSON-able answer or raw text, delay seconds) -----------
+    def respond(self, path, params, headers):
+        if path.rstrip("/") != "/client/api/check":
+            return 404, {"statusCode": 404, "message": f"Cannot GET {path}"}, 0
+        if not self._authorized(headers):
+            self._log("check", result="unauthorized", tenant_host=headers.get("X-Tenant-Host"))
+            return 401, UNAUTHORIZED_ANSWER, self.config.latency
+        return self._answer_check(params)
+
+    def respond_post(self, path, params, headers):
+        match = _PLACE_PATH.fullmatch(path.rstrip("/"))
+        if match is None:
+            return 404, {"statusCode": 404, "message": f"Cannot POST {path}"}, 0
+        if not self._authorized(headers):
+            self._log("newOrder", result="unauthorized", tenant_host=headers.get("X-Tenant-Host"))
+            return 401, UNAUTHORIZED_ANSWER, self.config.latency
+        return self._answer_place(match["product"], params)
+
+    def _authorized(self, headers):
+        token_ok = secrets.compare_digest((headers.get("api-token") or "").encode(), self.config.token.encode())
+        host_ok = (headers.get("X-Tenant-Host") or "").lower() == self.config.tenant_host.lower()
+        return token_ok and host_ok
+
+    def _answer_check(self, params):
+        asked, by_uuid = (params.get("orders") or "").strip(), params.get("uuid") == "1"
+        delay = self.config.latency
+        with self._lock:
+            fault = self._check_faults.pop(0) if self._check_faults else None
+            self._log("check", orders=asked, uuid=by_uuid, result=fault or "answered")
+            if fault == "http500":
+                return 500, "Internal Server Error", delay
+            if fault == "malformed":
+                return 200, MALFORMED_BODY, delay
+            order = self._find(asked, by_uuid)
+            records = [self._record(order)] if order is not None else []
+        if fault == "slow":
+            delay += self.config.slow_seconds
+        return 200, ({"data": records} if self.config.wrap_in_data else records), delay
+
+    def _answer_place(self, product, params):
+        qty, order_uuid = params.get("qty", ""), params.get("order_uuid") or ""
+        status, refusal = _place_refusal(product, qty, order_uuid)
+        with self._lock:
+            if refusal is None and self._find(order_uuid, by_uuid=True):
+                status, refusal = 409, DUPLICATE_UUID_MESSAGE
+            fault = self._place_faults.pop(0) if self._place_faults and refusal is None else None
+            self._log(
+                "newOrder",
+                product=product,
+                order_uuid=order_uuid,
+                qty=qty,
+                user_identifier=params.get("user_identifier", ""),
+                extra_field=params.get("extra_field", ""),
+                result=refusal or (f"placed, then {fault}" if fault else "placed"),
+            )
+            if refusal:
+                return status, {"statusCode": status, "message": refusal}, self.config.latency
+            failed = self._random.random() < self.config.fail_ratio
+            order = self.add_order(
+                order_uuid=order_uuid,
+                outcome="failed" if failed else "completed",
+                product=product,
+                qty=int(qty),
+                user_identifier=params.get("user_identifier", ""),
+                extra_field=params.get("extra_field", ""),
+            )
+        # The order is taken before the answer leaves (or is lost): a lost answer hides a real order.
+        delay = self.config.latency + self.config.first_place_delay
+        if fault == "http500":
+            return 500, "Internal Server Error", delay
+        if fault == "drop":
+            return 200, CLOSE_WITHOUT_ANSWER, delay
+        answer = {"orderId": order.order_id, "status": "pending", "pin": None, "message": "Order created"}
+        if self.config.approve_at_once and order.outcome == "completed":
+            answer.update(status="approved", pin=order.pin)
+        return 201, answer, delay
+
+    def _record(self, order):
+        order.checks += 1
+        record = {"id": order.order_id, "orderUuid": order.order_uuid, "quantity": order.qty}
+        if order.checks < order.checks_until_final and not self.config.approve_at_once:
+            return {**record, "status": "pending", "pinCode": None, "note": "Sipariş işleniyor"}
+        if order.outcome == "completed":
+            return {**record, "status": "approved", "pinCode": order.pin, "note": None}
+        return {**record, "status": "rejected", "pinCode": None, "note": order.reason}
+
+    def _find(self, reference, by_uuid):
+        reference = (reference or "").strip()
+        if not by_uuid:
+            return self.orders.get(reference)
+        try:
+            return self._by_uuid.get(uuid.UUID(reference).hex)
+        except ValueError:
+            return None
+
+    def _log(self, endpoint, **details):
+        # Never the token: only what was asked and how it was answered.
+        with self._lock:
+            self.request_log.append({"path": endpoint, **details, "at": time.time()})
+
+
+def _place_refusal(product, qty, order_uuid):
+    """(HTTP status, message) of a request the tenant refuses, else (None, None)."""
+    if not product.isdigit():
+        return 404, "package not found"
+    if not qty.isdigit() or int(qty) < 1:
+        return 400, "qty must be a positive integer"
+    if not _DASHED_UUID.fullmatch(order_uuid):
+        return 400, "order_uuid must be a UUID"
+    return None, None

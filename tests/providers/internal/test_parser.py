@@ -1,0 +1,329 @@
+"""A tenant's client API answers -> results, for every shape the tenant (or a broken proxy) may send."""
+
+import json
+import uuid
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from providers.base import CheckResult, CheckState, PlaceState
+from providers.internal.parser import (
+    NO_REASON_MESSAGE,
+    NOT_LISTED_MESSAGE,
+    error_message,
+    is_own_reference,
+    parse_place_answer,
+    parse_status_answer,
+    wire_reference,
+)
+
+EXPECTED_STATE = {
+    "pending": CheckState.IN_PROGRESS,
+    "approved": CheckState.COMPLETED,
+    "rejected": CheckState.FAILED,
+}
+OURS = uuid.UUID("3f2b8a52-6c1d-4e0f-9a7b-5d4c3b2a1f09")
+
+
+def body(answer):
+    return json.dumps(answer, ensure_ascii=False).encode("utf-8")
+
+
+def one(record, reference=OURS.hex):
+    return parse_status_answer(body([record]), reference)
+
+
+# -- statuses ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word", list(EXPECTED_STATE))
+@pytest.mark.parametrize("spelling", [str.lower, str.upper, str.title, lambda w: f"  {w}\t"])
+@pytest.mark.parametrize("field", ["status", "externalStatus"])
+def test_status_words_are_read_from_either_field_case_insensitively(word, spelling, field):
+    assert one({field: spelling(word)}).state == EXPECTED_STATE[word]
+
+
+def test_status_wins_over_external_status():
+    assert one({"status": "pending", "externalStatus": "approved"}).state == CheckState.IN_PROGRESS
+    assert one({"status": "", "externalStatus": "rejected"}).state == CheckState.FAILED
+
+
+@pytest.mark.parametrize("status", ["completed", "accept", "sent", "", 2, None, ["approved"], {"x": 1}])
+def test_an_unknown_status_is_malformed(status):
+    result = one({"status": status})
+    assert result.state == CheckState.MALFORMED
+    assert "unknown order status" in result.message
+
+
+def test_a_list_and_a_list_under_data_read_the_same():
+    record = {"orderUuid": str(OURS), "status": "approved", "pinCode": "PIN-1"}
+    bare = parse_status_answer(body([record]), OURS.hex)
+    wrapped = parse_status_answer(body({"data": [record]}), OURS.hex)
+    assert bare == wrapped == CheckResult(CheckState.COMPLETED, pin="PIN-1")
+
+
+@pytest.mark.parametrize("answer", [[], {"data": []}])
+def test_an_empty_list_is_still_processing(answer):
+    assert parse_status_answer(body(answer), OURS.hex) == CheckResult(
+        CheckState.IN_PROGRESS, message=NOT_LISTED_MESSAGE
+    )
+
+
+# -- PINs and texts ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["pin", "pinCode"])
+def test_an_approved_order_carries_its_pin_trimmed(field):
+    assert one({"status": "approved", field: "  ABCD-1234 5678 \n"}).pin == "ABCD-1234 5678"
+
+
+@pytest.mark.parametrize("value", ["", "   ", "-", None])
+def test_an_empty_or_dash_pin_means_no_pin(value):
+    result = one({"status": "approved", "pinCode": value})
+    assert (result.state, result.pin) == (CheckState.COMPLETED, None)
+
+
+def test_pin_wins_over_pin_code_and_numbers_are_text():
+    assert one({"status": "approved", "pin": "P-1", "pinCode": "C-1"}).pin == "P-1"
+    assert one({"status": "approved", "pin": "-", "pinCode": "C-1"}).pin == "C-1"
+    assert one({"status": "approved", "pin": 12345678}).pin == "12345678"
+
+
+def test_a_pin_on_a_pending_or_rejected_order_is_not_reported():
+    assert one({"status": "pending", "pin": "P-1"}).pin is None
+    assert one({"status": "rejected", "pinCode": "P-1"}).pin is None
+
+
+def test_note_then_message_then_desc():
+    assert one({"status": "rejected", "note": " n ", "message": "m", "desc": "d"}).message == "n"
+    assert one({"status": "rejected", "note": None, "message": "m", "desc": "d"}).message == "m"
+    assert one({"status": "rejected", "note": "", "message": " ", "desc": "Stok yok"}).message == "Stok yok"
+
+
+def test_a_rejection_without_a_reason_still_says_what_happened():
+    assert one({"status": "rejected"}) == CheckResult(CheckState.FAILED, message=NO_REASON_MESSAGE)
+
+
+# -- which record is this order's --------------------------------------------------------------
+
+
+def test_the_record_naming_our_uuid_is_taken_whatever_its_spelling_and_position():
+    other = {"orderUuid": str(uuid.uuid4()), "status": "approved", "pinCode": "NOT-OURS"}
+    for spelled in (str(OURS).upper(), OURS.hex):
+        ours = {"order_uuid": spelled, "status": "approved", "pinCode": "OURS"}
+        assert parse_status_answer(body([other, ours]), OURS.hex).pin == "OURS"
+
+
+def test_the_tenants_own_id_is_matched_on_id_or_order_id():
+    theirs = str(uuid.uuid4())
+    records = [{"id": "77", "status": "pending"}, {"orderId": theirs, "status": "rejected", "note": "x"}]
+    assert parse_status_answer(body(records), theirs).state == CheckState.FAILED
+    assert parse_status_answer(body(records), "77").state == CheckState.IN_PROGRESS
+
+
+def test_a_single_record_that_does_not_say_which_order_it_is_is_taken():
+    assert one({"id": "12", "status": "approved", "pin": "P"}).pin == "P"
+
+
+def test_another_orders_record_is_never_taken():
+    # Its PIN belongs to someone else's order: better no answer than a wrong PIN.
+    single = [{"orderUuid": str(uuid.uuid4()), "status": "approved", "pinCode": "NOT-OURS"}]
+    several = [{"status": "approved", "pin": "A"}, {"status": "approved", "pin": "B"}]
+    for records in (single, several):
+        result = parse_status_answer(body(records), OURS.hex)
+        assert result.state == CheckState.MALFORMED and result.pin is None
+        assert "none of them this order" in result.message
+
+
+# -- answers that are not about the order ------------------------------------------------------
+
+
+def test_an_object_without_a_list_but_with_a_message_is_a_provider_error():
+    result = parse_status_answer(body({"statusCode": 429, "message": "Too many requests"}), OURS.hex)
+    assert result == CheckResult(CheckState.PROVIDER_ERROR, message="Too many requests")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"<html><body>502 Bad Gateway</body></html>",
+        b"[",
+        b'"OK"',
+        b"null",
+        b"{}",
+        b'{"data": null}',
+        b'{"data": {"status": "approved"}}',
+        b"\xff\xfe\x00garbage",
+        b"[" * 100_000,
+    ],
+)
+def test_unreadable_or_wrongly_shaped_answers_are_malformed(raw):
+    result = parse_status_answer(raw, OURS.hex)
+    assert result.state == CheckState.MALFORMED and result.message.startswith("malformed answer")
+
+
+def test_a_byte_order_mark_and_surrounding_blanks_are_tolerated():
+    raw = ("\ufeff  " + json.dumps([{"status": "pending"}]) + "\n").encode("utf-8")
+    assert parse_status_answer(raw, OURS.hex).state == CheckState.IN_PROGRESS
+
+
+# -- references --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reference", "ours", "sent"),
+    [
+        (OURS.hex, True, str(OURS)),
+        (OURS.hex.upper(), True, str(OURS)),
+        (f" {OURS.hex} ", True, str(OURS)),
+        # The tenant's own ids: UUIDs in the dashed form, or anything else, sent as stored.
+        (str(OURS), False, str(OURS)),
+        ("70001", False, "70001"),
+        (OURS.hex[:31], False, OURS.hex[:31]),
+    ],
+)
+def test_our_references_are_told_apart_and_sent_dashed(reference, ours, sent):
+    assert is_own_reference(reference) is ours
+    assert wire_reference(reference) == sent
+
+
+# -- placing an order --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["orderId", "id"])
+def test_an_accepted_order_reports_the_tenants_order_id(field):
+    theirs = str(uuid.uuid4())
+    result = parse_place_answer(body({field: theirs, "status": "pending", "message": "Order created"}))
+    assert (result.state, result.reference, result.message) == (PlaceState.ACCEPTED, theirs, "Order created")
+
+
+def test_an_order_approved_at_once_is_accepted_and_its_pin_is_left_for_the_first_check():
+    result = parse_place_answer(body({"orderId": 9, "status": "approved", "pin": "SECRET-PIN-0001"}))
+    assert (result.state, result.reference) == (PlaceState.ACCEPTED, "9")
+    assert "SECRET-PIN-0001" not in result.message and result.message == "accepted as order 9 (approved)"
+
+
+def test_a_pending_answer_without_an_id_is_accepted():
+    assert parse_place_answer(body({"status": "pending"})).state == PlaceState.ACCEPTED
+
+
+def test_a_rejected_order_is_refused_with_the_tenants_reason():
+    result = parse_place_answer(body({"orderId": 9, "status": "rejected", "note": "Yetersiz bakiye"}))
+    assert (result.state, result.message) == (PlaceState.REFUSED, "Yetersiz bakiye")
+    assert parse_place_answer(body({"status": "rejected"})).message == NO_REASON_MESSAGE
+
+
+@pytest.mark.parametrize(
+    "message", ["order_uuid already used", "Duplicate order_uuid", "The order uuid has already been taken."]
+)
+def test_an_already_used_order_uuid_means_the_tenant_has_the_order(message):
+    result = parse_place_answer(body({"status": "rejected", "message": message}))
+    assert result.state == PlaceState.DUPLICATE and result.provider_has_order
+
+
+@pytest.mark.parametrize(
+    "raw", [b"", b"<html>504</html>", b"\xff", b"{}", b"[]", b'{"status": "queued"}', b'{"orderId": null}']
+)
+def test_an_unreadable_place_answer_leaves_the_outcome_unknown(raw):
+    result = parse_place_answer(raw)
+    assert (result.state, result.uncertain) == (PlaceState.UNKNOWN, True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "said"),
+    [
+        (body({"statusCode": 404, "message": "package not found"}), "package not found"),
+        (
+            body({"statusCode": 400, "message": ["qty must be a positive integer", "", 5, "x"]}),
+            "qty must be a positive integer; x",
+        ),
+        (body({"error": "Bad Request"}), ""),
+        (b"<html>404</html>", ""),
+        (body(["message"]), ""),
+    ],
+)
+def test_the_message_of_an_error_answer(raw, said):
+    assert error_message(raw) == said
+
+
+# -- properties --------------------------------------------------------------------------------
+
+REFERENCES = [OURS.hex, str(OURS), "70001"]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=400))
+def test_the_parsers_never_raise_on_arbitrary_bytes(raw):
+    for reference in REFERENCES:
+        assert isinstance(parse_status_answer(raw, reference), CheckResult)
+    assert isinstance(parse_place_answer(raw).state, PlaceState)
+    assert isinstance(error_message(raw), str)
+
+
+@settings(max_examples=300)
+@given(json_values)
+def test_the_parsers_never_raise_on_arbitrary_json_in_any_place(data):
+    for answer in (data, [data], {"data": data}, {"data": [data]}):
+        for reference in REFERENCES:
+            result = parse_status_answer(body(answer), reference)
+            assert result.pin is None or result.state == CheckState.COMPLETED
+        place = parse_place_answer(body(answer))
+        assert place.state != PlaceState.ACCEPTED or isinstance(answer, dict)
+        error_message(body(answer))
+
+
+words = st.sampled_from(list(EXPECTED_STATE)).flatmap(
+    lambda word: st.sampled_from([word, word.upper(), word.capitalize(), f" {word} "])
+)
+pins = st.one_of(st.none(), st.just("-"), st.just(""), st.text(min_size=1, max_size=20))
+records = st.fixed_dictionaries(
+    {
+        "word": words,
+        "status_field": st.sampled_from(["status", "externalStatus"]),
+        "pin": pins,
+        "pin_field": st.sampled_from(["pin", "pinCode"]),
+        "text": st.text(max_size=20),
+        "text_field": st.sampled_from(["note", "message", "desc"]),
+        "wrapped": st.booleans(),
+    }
+)
+
+
+@settings(max_examples=300)
+@given(records, st.lists(st.uuids(), max_size=3), st.uuids())
+def test_valid_answers_are_classified_correctly_and_only_our_record_counts(record, others, ours):
+    ours_record = {
+        "orderUuid": str(ours),
+        record["status_field"]: record["word"],
+        record["pin_field"]: record["pin"],
+        record["text_field"]: record["text"],
+    }
+    decoys = [{"orderUuid": str(other), "status": "approved", "pinCode": "DECOY"} for other in others if other != ours]
+    listed = [*decoys, ours_record]
+    answer = {"data": listed} if record["wrapped"] else listed
+
+    result = parse_status_answer(body(answer), ours.hex)
+
+    state = EXPECTED_STATE[record["word"].strip().lower()]
+    assert result.state == state
+    pin = record["pin"].strip() if record["pin"] and record["pin"].strip() not in ("", "-") else None
+    assert result.pin == (pin if state == CheckState.COMPLETED else None)
+    if record["text"].strip():
+        assert result.message == record["text"].strip()
+    elif state == CheckState.FAILED:
+        assert result.message == NO_REASON_MESSAGE
+
+
+@settings(max_examples=200)
+@given(st.uuids(), st.sampled_from(["pending", "approved"]), st.one_of(st.none(), st.text(max_size=20)))
+def test_a_place_answer_with_an_order_id_is_accepted_and_never_shows_its_pin(order_id, word, pin):
+    result = parse_place_answer(body({"orderId": str(order_id), "status": word, "pin": pin}))
+    assert (result.state, result.reference) == (PlaceState.ACCEPTED, str(order_id))
+    assert result.message == f"accepted as order {order_id} ({word})"  # never the PIN
