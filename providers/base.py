@@ -52,11 +52,11 @@ class CheckResult:
 class PlaceRequest:
     """What the host application asks a provider to deliver for one order."""
 
-    product: str  # znet: the catalog's oyun_bilgi_id; apstore: the package id
+    product: str  # znet: the catalog's oyun_bilgi_id; apstore, internal: the package id
     denomination: str = ""  # znet: kupur
     quantity: int = 1
-    player_id: str = ""  # znet: musteri_tel (player id or phone)
-    player_info: str = ""  # znet: oyuncu_bilgi
+    player_id: str = ""  # znet: musteri_tel (player id or phone); internal: user_identifier
+    player_info: str = ""  # znet: oyuncu_bilgi; internal: extra_field
 
 
 class PlaceState(enum.StrEnum):

@@ -14,11 +14,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--order-id", required=True)
         parser.add_argument("--integration-id", help="default: the order's providerId")
-        parser.add_argument("--product", required=True, help="znet: oyun_bilgi_id; apstore: package id")
+        parser.add_argument("--product", required=True, help="znet: oyun_bilgi_id; apstore, internal: package id")
         parser.add_argument("--denomination", default="", help="znet: kupur")
         parser.add_argument("--quantity", type=int, default=1)
-        parser.add_argument("--player-id", default="", help="player id or phone (znet: musteri_tel)")
-        parser.add_argument("--player-info", default="", help="znet: oyuncu_bilgi")
+        parser.add_argument(
+            "--player-id", default="", help="player id or phone (znet: musteri_tel; internal: user_identifier)"
+        )
+        parser.add_argument("--player-info", default="", help="znet: oyuncu_bilgi; internal: extra_field")
 
     def handle(self, *args, **options):
         if options["quantity"] < 1:
