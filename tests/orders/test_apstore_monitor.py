@@ -15,6 +15,7 @@ from orders.models import ExternalStatus, Order, PlatformStatus
 from providers.base import NOT_MENTIONED_MESSAGE, PlaceRequest
 from providers.models import Integration
 from sandbox.apstore import ApstoreSandbox, SandboxConfig
+from tests.factories import create_sent_order
 
 TOKEN = "apst-e2e-1c9d77a04b"
 
@@ -41,12 +42,7 @@ def sent_order(apstore_integration, apstore):
         reference = uuid.uuid4().hex
         if known:
             apstore.add_order(reference, **sandbox_order)
-        return Order.objects.create(
-            external_status=ExternalStatus.SENT,
-            integration_id=str(apstore_integration.pk),
-            provider_referans=reference,
-            sent_at=timezone.now() - timedelta(minutes=5),
-        )
+        return create_sent_order(apstore_integration, reference)
 
     return make
 
@@ -106,12 +102,7 @@ def test_one_run_stores_every_outcome_from_one_batch_request(apstore, sent_order
 def test_orders_known_only_by_the_providers_id_are_asked_without_uuid(apstore, apstore_integration, sent_order):
     ours = sent_order()
     theirs = apstore.add_order(outcome="failed", reason="Cancelled by operator")
-    by_provider_id = Order.objects.create(
-        external_status=ExternalStatus.SENT,
-        integration_id=str(apstore_integration.pk),
-        external_order_id=theirs.order_id,
-        sent_at=timezone.now() - timedelta(minutes=5),
-    )
+    by_provider_id = create_sent_order(apstore_integration, provider_referans=None, external_order_id=theirs.order_id)
 
     run_monitor()
 

@@ -25,7 +25,7 @@ from orders.models import ExternalStatus, Order
 from orders.monitor import run_batch
 from orders.signals import order_finalized
 from orders.transitions import Outcome
-from tests.conftest import database_url, server_connection, start_command
+from tests.commands import database_url, server_connection, start_command
 
 FINAL = (ExternalStatus.COMPLETED, ExternalStatus.FAILED)
 
