@@ -15,7 +15,7 @@ from orders.models import ExternalStatus, Order, PlatformStatus
 from providers.base import NOT_MENTIONED_MESSAGE, PlaceRequest
 from providers.models import Integration
 from sandbox.apstore import ApstoreSandbox, SandboxConfig
-from tests.factories import create_sent_order
+from tests.factories import create_sent_order, create_unsent_order
 
 TOKEN = "apst-e2e-1c9d77a04b"
 
@@ -142,7 +142,7 @@ def test_a_wrong_token_leaves_orders_untouched_and_waits_the_longest_backoff(aps
 
 
 def test_dispatch_places_the_order_and_the_monitor_finds_it_by_our_uuid(apstore, apstore_integration):
-    order = Order.objects.create(integration_id=str(apstore_integration.pk))
+    order = create_unsent_order(apstore_integration)
 
     result = dispatch_order(order.pk, PlaceRequest(product="12", quantity=1))
 
@@ -164,7 +164,7 @@ def test_dispatch_places_the_order_and_the_monitor_finds_it_by_our_uuid(apstore,
 
 
 def test_dispatch_refused_by_the_provider_fails_the_order(apstore, apstore_integration):
-    order = Order.objects.create(integration_id=str(apstore_integration.pk))
+    order = create_unsent_order(apstore_integration)
 
     result = dispatch_order(order.pk, PlaceRequest(product="no-such-package"))
 

@@ -13,6 +13,7 @@ from orders.models import ExternalStatus, MonitorRun, Order
 from orders.monitor import RunReport
 from orders.transitions import Outcome
 from providers.models import Integration
+from tests.factories import create_sent_order
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -175,7 +176,7 @@ def test_permanent_errors_per_integration_and_orders_held_for_an_operator(db, cl
 
 def test_a_run_against_a_disabled_integration_shows_in_the_metrics_file(db, tmp_path):
     disabled = Integration.objects.create(name="znet off", provider="znet", enabled=False)
-    Order.objects.create(external_status=ExternalStatus.SENT, integration_id=str(disabled.pk), provider_referans="r1")
+    create_sent_order(disabled, "r1")
     path = tmp_path / "order_monitor.prom"
 
     out = StringIO()
