@@ -5,8 +5,6 @@ so the admin never saves an order: a full-row save from a form would also overwr
 the monitor stored meanwhile. The one thing it changes is through check_single_order.
 """
 
-import uuid
-
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_permission_codename
@@ -14,8 +12,9 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from orders.admin_display import format_age, format_time, integration_link, integrations_by_id, shorten
+from orders.admin_display import LINKED_FIELDS, format_age, format_time, integration_link, shorten
 from orders.claiming import OrderNotCheckable
+from orders.ids import integrations_by_id, uuid_or_none
 from orders.models import EventSource, ExternalStatus, Order, OrderEvent
 from orders.monitor import check_single_order
 from orders.transitions import Outcome
@@ -61,7 +60,7 @@ class OrderChangeList(ChangeList):
         super().get_results(request)
         # One query for the page's integration names instead of one per row.
         orders = list(self.result_list)  # evaluates the page once; the template reuses it
-        integrations = integrations_by_id(o.integration_id for o in orders if o.integration_id)
+        integrations = integrations_by_id((o.integration_id for o in orders if o.integration_id), LINKED_FIELDS)
         for order in orders:
             order.listed_integration = integrations.get(order.integration_id)
 
@@ -145,7 +144,7 @@ class OrderAdmin(admin.ModelAdmin):
         if hasattr(order, "listed_integration"):
             found = order.listed_integration
         else:  # the order's own page: one order, one query
-            found = integrations_by_id([order.integration_id]).get(order.integration_id)
+            found = integrations_by_id([order.integration_id], LINKED_FIELDS).get(order.integration_id)
         return integration_link(order.integration_id, found)
 
     @admin.display(description="next check", ordering="next_check_at")
@@ -189,7 +188,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        order_id = _as_uuid(search_term)
+        order_id = uuid_or_none(search_term.strip())
         if order_id is not None:
             found = found | queryset.filter(pk=order_id)
         return found, may_have_duplicates
@@ -246,10 +245,3 @@ def _describe(order, outcome):
     if outcome in (Outcome.ERROR, Outcome.HELD) and order.last_check_error:
         text += f", {order.last_check_error}"
     return text + ")"
-
-
-def _as_uuid(text):
-    try:
-        return uuid.UUID(text.strip())
-    except ValueError:
-        return None

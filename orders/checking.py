@@ -17,12 +17,11 @@ import logging
 import queue
 import threading
 import time
-import uuid
 from collections import deque
 from dataclasses import dataclass
 
+from orders.ids import integrations_by_id
 from providers.base import CheckResult, CheckState, configuration_error, not_mentioned
-from providers.models import Integration
 from providers.redaction import redact
 from providers.registry import UnknownProvider, client_class_for
 
@@ -52,7 +51,7 @@ def check_orders(orders, deadline, stop_event, workers, per_integration, grace_s
 
 def _plan_tasks(orders, per_integration):
     """([tasks of one integration, ...], [(order, result) for orders no provider can answer])."""
-    integrations = _integrations_of(orders)
+    integrations = integrations_by_id(order.integration_id for order in orders)
     clients, by_integration, unanswerable = {}, {}, []
     for order in orders:
         integration = integrations.get(order.integration_id)
@@ -73,18 +72,6 @@ def _plan_tasks(orders, per_integration):
         chunks = [integration_orders[i : i + size] for i in range(0, len(integration_orders), size)]
         lanes.append([_Task(client, lane, chunk) for chunk in chunks])
     return lanes, unanswerable
-
-
-def _integrations_of(orders):
-    """{integration_id text: Integration} for the orders' valid integration ids."""
-    ids = {}
-    for order in orders:
-        try:
-            ids[order.integration_id] = uuid.UUID(str(order.integration_id))
-        except ValueError:
-            continue
-    found = Integration.objects.in_bulk(list(set(ids.values())))
-    return {text: found[value] for text, value in ids.items() if value in found}
 
 
 def _why_unanswerable(order, integration):

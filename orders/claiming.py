@@ -8,13 +8,13 @@ an order still carrying it has not been touched by anyone else since. A run that
 orders due again when the lease ends.
 """
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
 
 from orders.filters import NO_FILTER, OrderFilter
+from orders.ids import NotAnId, parse_uuid
 from orders.models import Order
 
 
@@ -46,9 +46,9 @@ def claim_due_orders(now, limit, lease_until, order_filter: OrderFilter = NO_FIL
 def claim_order(order_id, lease_until):
     """Claim one order by id, whatever its next_check_at. Raises OrderNotCheckable."""
     try:
-        order_uuid = uuid.UUID(str(order_id))
-    except ValueError:
-        raise OrderNotCheckable(f"{order_id!r} is not an order id (expected a UUID)") from None
+        order_uuid = parse_uuid(order_id)
+    except NotAnId as exc:
+        raise OrderNotCheckable(str(exc)) from None
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_uuid).first()
         if order is None:

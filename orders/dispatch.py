@@ -24,8 +24,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.columns import fit, fits
-from orders.models import EventSource, ExternalStatus, Order, OrderEvent, PlatformStatus
+from orders.history import record_status_change
+from orders.ids import NotAnId, parse_uuid, uuid_or_none
+from orders.models import EventSource, ExternalStatus, Order
 from orders.signals import send_order_finalized
+from orders.transitions import rejected_changes
 from providers.base import PlaceRequest, PlaceResult, PlaceState
 from providers.models import Integration
 from providers.registry import UnknownProvider, client_class_for
@@ -63,21 +66,17 @@ def dispatch_order(order_id, request: PlaceRequest, integration_id=None) -> Disp
 
 def _load(order_id, integration_id):
     try:
-        order_uuid = uuid.UUID(str(order_id))
-    except ValueError:
-        raise DispatchError(f"{order_id!r} is not an order id (expected a UUID)") from None
+        order_uuid = parse_uuid(order_id)
+    except NotAnId as exc:
+        raise DispatchError(str(exc)) from None
     order = Order.objects.filter(pk=order_uuid).first()
     if order is None:
         raise DispatchError(f"order {order_uuid} does not exist")
     if order.external_status != ExternalStatus.NOT_SENT:
         raise DispatchError(f"order {order_uuid} was already dispatched (externalStatus={order.external_status})")
     integration_id = integration_id or order.integration_id
-    integration = None
-    if integration_id:
-        try:
-            integration = Integration.objects.filter(pk=uuid.UUID(str(integration_id))).first()
-        except ValueError:
-            pass
+    integration_uuid = uuid_or_none(integration_id)
+    integration = Integration.objects.filter(pk=integration_uuid).first() if integration_uuid else None
     if integration is None:
         raise DispatchError(f"order {order_uuid}: integration {integration_id!r} not found")
     if not integration.enabled:
@@ -97,7 +96,9 @@ def _take_for_dispatch(order, integration, reference, now):
         )
         if taken != 1:
             raise DispatchError(f"order {order.pk} was already dispatched by someone else")
-        _record_event(order.pk, ExternalStatus.NOT_SENT, ExternalStatus.PENDING, now, "dispatching")
+        record_status_change(
+            order.pk, ExternalStatus.NOT_SENT, ExternalStatus.PENDING, now, EventSource.DISPATCH, "dispatching"
+        )
 
 
 def _store_answer(order, answer: PlaceResult, reference):
@@ -109,7 +110,9 @@ def _store_answer(order, answer: PlaceResult, reference):
             pk=order.pk, external_status=ExternalStatus.PENDING, provider_referans=reference
         ).update(**changes)
         if stored and new_status != ExternalStatus.PENDING:
-            _record_event(order.pk, ExternalStatus.PENDING, new_status, now, answer.message)
+            record_status_change(
+                order.pk, ExternalStatus.PENDING, new_status, now, EventSource.DISPATCH, answer.message
+            )
         if stored and new_status == ExternalStatus.FAILED:
             transaction.on_commit(lambda: _send_failed(order.pk))
     if not stored:
@@ -157,25 +160,7 @@ def _changes_for(answer, reference, now):
             "last_check_error": fit("last_check_error", f"not sent: {answer.message}"),
         }
         return changes, ExternalStatus.NOT_SENT
-    changes = {
-        "external_status": ExternalStatus.FAILED,
-        "status": PlatformStatus.REJECTED,
-        "provider_message": answer.message,
-        "last_message": fit("last_message", f"refused by the provider: {answer.message}"),
-        "next_check_at": None,
-    }
-    return changes, ExternalStatus.FAILED
-
-
-def _record_event(order_id, from_status, to_status, when, message):
-    OrderEvent.objects.create(
-        order_id=order_id,
-        from_status=from_status,
-        to_status=to_status,
-        created_at=when,
-        source=EventSource.DISPATCH,
-        message=message or "",
-    )
+    return rejected_changes(f"refused by the provider: {answer.message}", answer.message), ExternalStatus.FAILED
 
 
 def _send_failed(order_id):

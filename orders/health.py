@@ -13,13 +13,12 @@ Both mean cron is not running the monitor, or its runs keep failing. It is degra
     for an operator.
 
 Timeouts in the last 24 h are counted from the history (order_status_events): rows moving an
-order to 'failed' whose message starts with "timed out" (orders.transitions.timeout_message).
+order to 'failed' whose message starts with "timed out" (orders.transitions.TIMED_OUT_PREFIX).
 The history row is written in the same transaction as the change and records when it happened;
 lastSyncAt is not a usable clock for this, because a timeout after a failed check leaves it
 untouched.
 """
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,8 +26,9 @@ from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
+from orders.ids import uuid_or_none
 from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent, age
-from orders.transitions import timeout_message
+from orders.transitions import TIMED_OUT_PREFIX
 from providers.models import Integration
 
 TIMEOUT_WINDOW = timedelta(hours=24)
@@ -162,10 +162,8 @@ def integration_names() -> dict[str, str]:
 def name_of(names: dict[str, str], integration_id: str | None) -> str | None:
     """The name of the integration a "providerId" text names, None if none: ids written in
     another form (upper case, braces) are found too, as orders.checking finds them."""
-    try:
-        return names.get(str(uuid.UUID(str(integration_id))))
-    except ValueError:
-        return None
+    value = uuid_or_none(integration_id)
+    return names.get(str(value)) if value is not None else None
 
 
 def failing_integrations(cutoff: datetime) -> list[FailingIntegration]:
@@ -237,9 +235,8 @@ def oldest_active_order():
 
 
 def timed_out_since(since):
-    prefix = timeout_message().split(":", 1)[0]  # "timed out"
     return OrderEvent.objects.filter(
-        to_status=ExternalStatus.FAILED, message__startswith=prefix, created_at__gte=since
+        to_status=ExternalStatus.FAILED, message__startswith=TIMED_OUT_PREFIX, created_at__gte=since
     ).count()
 
 

@@ -14,19 +14,7 @@ from django.utils import timezone
 from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
 
 from orders.health import failing_integrations, held_for_operator, integration_names, last_success_at
-
-# RunReport attribute per outcome label.
-OUTCOMES = {
-    "completed": "completed",
-    "failed": "failed",
-    "processing": "processing",
-    "error": "errors",
-    "timed_out": "timed_out",
-    "skipped": "skipped",
-    "held": "held",
-    "released": "released",
-    "update_failure": "update_failures",  # answered, but the result could not be stored
-}
+from orders.transitions import Outcome
 
 
 def write_run_metrics(path, report):
@@ -40,12 +28,16 @@ def write_run_metrics(path, report):
         ["outcome"],
         registry=registry,
     )
-    for label, attribute in OUTCOMES.items():
-        by_outcome.labels(outcome=label).set(getattr(report, attribute))
+    for outcome in Outcome:
+        by_outcome.labels(outcome=outcome.value).set(report.counts[outcome])
+    by_outcome.labels(outcome="released").set(report.released)
+    by_outcome.labels(outcome="update_failure").set(report.update_failures)  # answered, but not stored
     _gauge(registry, "order_monitor_last_run_duration_seconds", "Duration of the last run.").set(report.seconds)
     # Called right after the run, so now is when it finished.
     _gauge(registry, "order_monitor_last_run_timestamp_seconds", "When the last run finished.").set(time.time())
-    _gauge(registry, "order_monitor_last_run_succeeded", "1 if the last run succeeded, else 0.").set(_succeeded(report))
+    _gauge(registry, "order_monitor_last_run_succeeded", "1 if the last run succeeded, else 0.").set(
+        int(report.succeeded)
+    )
     _gauge(
         registry,
         "order_monitor_last_success_timestamp_seconds",
@@ -95,11 +87,6 @@ def _write_stuck_orders(registry):
 
 def _gauge(registry, name, documentation):
     return Gauge(name, documentation, registry=registry)
-
-
-def _succeeded(report):
-    # The rule orders.monitor uses for MonitorRun.succeeded.
-    return 0 if report.interrupted else 1
 
 
 def _timestamp(moment):

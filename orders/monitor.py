@@ -8,6 +8,7 @@ import logging
 import socket
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -25,17 +26,18 @@ from orders.transitions import Outcome
 log = logging.getLogger(__name__)
 
 
+# The summary line's first fields, always shown and in this order: scripts read the line. Every
+# other count (held, update_failures, an outcome added later) follows only when it is not zero.
+SUMMARY_FIELDS = ("checked", "completed", "failed", "processing", "errors", "timed_out", "released", "skipped")
+
+
 @dataclass
 class RunReport:
+    """What one run did (or several, added with `+=`): the summary line, the metrics and the
+    order_monitor_runs row are all made from it."""
+
     claimed: int = 0
-    checked: int = 0
-    completed: int = 0
-    failed: int = 0
-    processing: int = 0
-    errors: int = 0
-    timed_out: int = 0
-    skipped: int = 0  # changed by someone else between claim and update
-    held: int = 0  # PIN too long for "pinCode": kept in pin_code_full for an operator
+    counts: Counter[Outcome] = field(default_factory=Counter)  # orders checked, by outcome
     released: int = 0  # claimed but not checked (deadline or stop): due again at once
     update_failures: int = 0  # results that could not be stored (database error)
     seconds: float = 0.0
@@ -44,30 +46,48 @@ class RunReport:
     outcomes: dict = field(default_factory=dict)  # order id -> Outcome
     store_failures: dict = field(default_factory=dict)  # order id -> why its result was not stored
 
-    def count(self, order, outcome):
+    def count(self, order, outcome: Outcome) -> None:
         self.outcomes[order.pk] = outcome
-        self.checked += 1
-        attribute = {
-            Outcome.COMPLETED: "completed",
-            Outcome.FAILED: "failed",
-            Outcome.PROCESSING: "processing",
-            Outcome.ERROR: "errors",
-            Outcome.TIMED_OUT: "timed_out",
-            Outcome.SKIPPED: "skipped",
-            Outcome.HELD: "held",
-        }[outcome]
-        setattr(self, attribute, getattr(self, attribute) + 1)
+        self.counts[outcome] += 1
 
-    def summary_line(self):
-        line = (
-            f"checked={self.checked} completed={self.completed} failed={self.failed} "
-            f"processing={self.processing} errors={self.errors} timed_out={self.timed_out} "
-            f"released={self.released} skipped={self.skipped} seconds={self.seconds:.2f}"
-        )
-        if self.held:
-            line += f" held={self.held}"
-        if self.update_failures:
-            line += f" update_failures={self.update_failures}"
+    @property
+    def checked(self) -> int:
+        return self.counts.total()
+
+    @property
+    def succeeded(self) -> bool:
+        """What order_monitor_runs and the metrics record: a run succeeded unless it was stopped."""
+        return not self.interrupted
+
+    def named_counts(self) -> dict[str, int]:
+        """{name: count}: checked, each Outcome (by its count_name), released, update_failures."""
+        counts = {"checked": self.checked}
+        counts.update((outcome.count_name, self.counts[outcome]) for outcome in Outcome)
+        counts.update(released=self.released, update_failures=self.update_failures)
+        return counts
+
+    def merge(self, other: "RunReport") -> "RunReport":
+        """Add `other` (a later run) to this report, in place: the counts and seconds summed, the
+        later outcome of an order kept; interrupted or deadline reached if either was."""
+        self.claimed += other.claimed
+        self.counts.update(other.counts)
+        self.released += other.released
+        self.update_failures += other.update_failures
+        self.seconds += other.seconds
+        self.interrupted = self.interrupted or other.interrupted
+        self.deadline_reached = self.deadline_reached or other.deadline_reached
+        self.outcomes.update(other.outcomes)
+        self.store_failures.update(other.store_failures)
+        return self
+
+    __iadd__ = merge
+
+    def summary_line(self) -> str:
+        counts = self.named_counts()
+        fields = [f"{name}={counts.pop(name)}" for name in SUMMARY_FIELDS]
+        fields.append(f"seconds={self.seconds:.2f}")
+        fields.extend(f"{name}={count}" for name, count in counts.items() if count)
+        line = " ".join(fields)
         if self.interrupted:
             line += " (interrupted)"
         elif self.deadline_reached:
@@ -183,19 +203,17 @@ def _release(order_ids, lease_until, give_up_at):
 
 
 def _record_run(report, started_at, give_up_at):
+    # The counts order_monitor_runs has a column for.
+    columns = {column.name for column in MonitorRun._meta.fields}
+    counts = {name: count for name, count in report.named_counts().items() if name in columns}
+
     def create():
         MonitorRun.objects.create(
             started_at=started_at,
             finished_at=timezone.now(),
-            succeeded=not report.interrupted,
+            succeeded=report.succeeded,
             host=socket.gethostname(),
-            checked=report.checked,
-            completed=report.completed,
-            failed=report.failed,
-            processing=report.processing,
-            errors=report.errors,
-            timed_out=report.timed_out,
-            released=report.released,
+            **counts,
         )
 
     try:

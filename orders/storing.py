@@ -32,7 +32,8 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from orders.backoff import next_check_time
 from orders.database_errors import first_line, is_connection_error
-from orders.models import ACTIVE_STATUSES, Order, OrderEvent
+from orders.history import status_change_recorded
+from orders.models import ACTIVE_STATUSES, Order
 from orders.signals import send_order_finalized
 from orders.transitions import Outcome, apply_check_result, plan_transition
 from providers.redaction import redact
@@ -132,7 +133,7 @@ def _stored_by_a_lost_try(pending, source):
     all; then its history row (this order, this time) is there, and the try again finds
     nothing to do. That try could not send order_finalized: send it now. The Outcome of that
     try, or None. (A try that changed no status leaves no row and stays counted as skipped.)"""
-    if not OrderEvent.objects.filter(order_id=pending.order.pk, created_at=pending.now, source=source).exists():
+    if not status_change_recorded(pending.order.pk, pending.now, source):
         return None
     outcome = plan_transition(pending.order, pending.result, pending.now).outcome
     log.warning("order %s: stored by a try that lost its connection while committing (%s)", pending.order.pk, outcome)

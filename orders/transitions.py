@@ -23,7 +23,8 @@ from django.db.models.functions import Coalesce
 
 from orders.backoff import next_check_time
 from orders.columns import fit, fits, max_length
-from orders.models import STATUS_RANK, EventSource, ExternalStatus, Order, OrderEvent, PlatformStatus
+from orders.history import record_status_change
+from orders.models import STATUS_RANK, EventSource, ExternalStatus, Order, PlatformStatus
 from orders.signals import send_order_finalized
 from providers.base import CheckState
 from providers.redaction import mask_pin
@@ -32,11 +33,14 @@ log = logging.getLogger(__name__)
 
 
 class Outcome(enum.StrEnum):
+    """What a check did to an order: the one list the run's report, its summary line and its
+    metrics count (in this order)."""
+
     COMPLETED = "completed"
     FAILED = "failed"
-    TIMED_OUT = "timed_out"
     PROCESSING = "processing"
     ERROR = "error"  # the check failed; the order is rescheduled
+    TIMED_OUT = "timed_out"
     SKIPPED = "skipped"  # the order changed under us (final elsewhere, or claim lost)
     # Completed at the provider, but the PIN does not fit "pinCode": kept whole in pin_code_full,
     # the order stays active and is never claimed again until an operator resolves it.
@@ -52,6 +56,11 @@ class Outcome(enum.StrEnum):
         answer (maybe a PIN in hand) away would only delay delivery."""
         return self.is_final or self == Outcome.HELD
 
+    @property
+    def count_name(self):
+        """The name of its count in the summary line and in order_monitor_runs."""
+        return "errors" if self == Outcome.ERROR else self.value
+
 
 @dataclass(frozen=True)
 class Transition:
@@ -60,9 +69,27 @@ class Transition:
     message: str = ""  # for the history row
 
 
+# How the message of an order failed by the 24 h rule begins (monitor_health counts them by it).
+TIMED_OUT_PREFIX = "timed out"
+
+
 def timeout_message():
     hours = settings.MONITOR_MAX_AGE_HOURS
-    return f"timed out: not final {hours:g} h after it was sent"
+    return f"{TIMED_OUT_PREFIX}: not final {hours:g} h after it was sent"
+
+
+def rejected_changes(last_message: str, provider_message: str | None = None) -> dict:
+    """The columns of an order that ends failed ("rejected" for the platform): final, never
+    checked again; `last_message` shortened to fit, `provider_message` (text) kept whole."""
+    changes = {
+        "external_status": ExternalStatus.FAILED,
+        "status": PlatformStatus.REJECTED,
+        "last_message": fit("last_message", last_message),
+        "next_check_at": None,
+    }
+    if provider_message is not None:
+        changes["provider_message"] = provider_message
+    return changes
 
 
 def held_pin_message(pin: str) -> str:
@@ -99,25 +126,12 @@ def plan_transition(order, result, now):
             changes["provider_message"] = result.message
         return Transition(Outcome.COMPLETED, changes, result.message)
     if result.state == CheckState.FAILED:
-        changes = {
-            "external_status": ExternalStatus.FAILED,
-            "status": PlatformStatus.REJECTED,
-            "provider_message": result.message,
-            "last_message": fit("last_message", f"failed at the provider: {result.message}"),
-            "last_sync_at": now,
-            "next_check_at": None,
-            "last_check_error": None,
-            "permanent_error_since": None,
-        }
+        changes = rejected_changes(f"failed at the provider: {result.message}", result.message)
+        changes.update(last_sync_at=now, last_check_error=None, permanent_error_since=None)
         return Transition(Outcome.FAILED, changes, result.message)
     if now - order.age_counted_from >= timedelta(hours=settings.MONITOR_MAX_AGE_HOURS):
-        changes = {
-            "external_status": ExternalStatus.FAILED,
-            "status": PlatformStatus.REJECTED,
-            "last_message": fit("last_message", timeout_message()),
-            "next_check_at": None,
-            "permanent_error_since": None,
-        }
+        changes = rejected_changes(timeout_message())
+        changes["permanent_error_since"] = None
         if result.is_error:
             changes["last_check_error"] = result.describe_error()
         else:
@@ -221,14 +235,7 @@ def _record_change(stored, transition, now, source):
     from_status = stored.external_status
     new_status = transition.changes.get("external_status", from_status)
     if new_status != from_status:
-        OrderEvent.objects.create(
-            order_id=stored.pk,
-            from_status=from_status,
-            to_status=new_status,
-            created_at=now,
-            source=source,
-            message=transition.message or "",
-        )
+        record_status_change(stored.pk, from_status, new_status, now, source, transition.message)
     if transition.outcome.is_final:
         # Final changes are plain values (no F() expressions): the stored row is known.
         for name, value in transition.changes.items():

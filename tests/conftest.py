@@ -1,26 +1,19 @@
-"""Shared fixtures: a znet sandbox over real HTTP, an integration pointing at it, order factories."""
+"""Shared fixtures: a znet sandbox over real HTTP, an integration pointing at it, an order factory
+bound to them, legacy databases. Helpers the test modules import live in tests/factories.py and
+tests/commands.py."""
 
-import os
-import subprocess
-import sys
-import uuid
-from datetime import timedelta
-from pathlib import Path
+from functools import partial
 
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 from django.test import override_settings
-from django.utils import timezone
 
-from orders.models import ExternalStatus, Order
+from orders.signals import order_finalized
 from providers.models import Integration
 from sandbox.znet import SandboxConfig, ZnetSandbox
+from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, create_order_at_sandbox
 from tests.legacy_db import LegacyDatabases
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-SANDBOX_KOD = "bayi-4821"
-SANDBOX_SIFRE = "s3cr3t-Sifre-9917"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -75,82 +68,22 @@ def integration(db, sandbox):
 
 @pytest.fixture
 def make_order(integration, sandbox):
-    """A sent order known to the sandbox: make_order(outcome="completed", checks_until_final=1, ...)."""
-
-    def make(outcome="completed", checks_until_final=1, pin=None, sent_ago=timedelta(minutes=5), **fields):
-        reference = uuid.uuid4().hex
-        sandbox.add_order(reference, outcome=outcome, pin=pin, checks_until_final=checks_until_final)
-        values = {
-            "external_status": ExternalStatus.SENT,
-            "integration_id": str(integration.pk),
-            "provider_referans": reference,
-            "sent_at": timezone.now() - sent_ago,
-        }
-        values.update(fields)
-        return Order.objects.create(**values)
-
-    return make
+    """A sent order known to the sandbox: make_order(outcome="completed", checks_until_final=1, ...)
+    (tests.factories.create_order_at_sandbox)."""
+    return partial(create_order_at_sandbox, sandbox, integration)
 
 
-def database_url(name=None):
-    """The test database (or database `name` on the same server) as a DATABASE_URL, for
-    commands run as separate processes."""
-    db = connection.settings_dict
-    name = name or db["NAME"]
-    if connection.vendor == "postgresql":
-        user = db.get("USER") or "postgres"
-        host = db.get("HOST") or "127.0.0.1"
-        port = db.get("PORT") or 5432
-        return f"postgres://{user}@{host}:{port}/{name}"
-    return f"sqlite:///{name}"
+@pytest.fixture
+def finalized():
+    """The order_finalized signals sent during the test, as (order id, outcome)."""
+    received = []
 
+    def receiver(sender, order, outcome, **kwargs):
+        received.append((order.pk, outcome))
 
-def server_connection(dbname="postgres"):
-    """A PostgreSQL connection of the test's own, outside Django (autocommit): to terminate a
-    run's connection, refuse connections, create and drop throw-away databases."""
-    import psycopg2
-
-    db = connection.settings_dict
-    conn = psycopg2.connect(
-        dbname=dbname,
-        user=db.get("USER") or "postgres",
-        password=db.get("PASSWORD") or None,
-        host=db.get("HOST") or "127.0.0.1",
-        port=db.get("PORT") or 5432,
-    )
-    conn.autocommit = True
-    return conn
-
-
-def command_env(**extra):
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url(),
-        PROVIDER_CONNECT_TIMEOUT_SECONDS="1",
-        PROVIDER_READ_TIMEOUT_SECONDS="1",
-        PROVIDER_RETRY_WAIT_SECONDS="0.01",
-        PYTHONUNBUFFERED="1",
-    )
-    env.update({key: str(value) for key, value in extra.items()})
-    return env
-
-
-def start_command(*args, **env):
-    """Start `manage.py <args>` as its own process against the test database."""
-    return subprocess.Popen(
-        [sys.executable, str(PROJECT_DIR / "manage.py"), *args],
-        cwd=PROJECT_DIR,
-        env=command_env(**env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def run_command(*args, timeout=120, **env):
-    process = start_command(*args, **env)
-    stdout, stderr = process.communicate(timeout=timeout)
-    return process.returncode, stdout, stderr
+    order_finalized.connect(receiver)
+    yield received
+    order_finalized.disconnect(receiver)
 
 
 @pytest.fixture

@@ -10,7 +10,10 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
+from tests.commands import PROJECT_DIR, run_command
+
 LEGACY_SCHEMA = Path(__file__).parent / "fixtures" / "legacy_schema.sql"
+UPGRADE_SCRIPT = PROJECT_DIR / "sql" / "upgrade_existing_database.sql"
 POSTGRES_MAX_NAME_LENGTH = 63
 
 
@@ -48,6 +51,15 @@ class LegacyDatabases:
         database.connection = psycopg2.connect(dbname=name, **params)
         database.connection.autocommit = True
         database.connection.cursor().execute(LEGACY_SCHEMA.read_text() if schema_sql is None else schema_sql)
+        return database
+
+    def create_upgraded(self, schema_sql: str | None = None) -> LegacyDatabase:
+        """A new database as `create` makes it, upgraded as docs/UPGRADING.md says: the upgrade
+        script, then `migrate --fake-initial`."""
+        database = self.create(schema_sql)
+        database.connection.cursor().execute(UPGRADE_SCRIPT.read_text())
+        code, _, stderr = run_command("migrate", "--fake-initial", "-v", "0", DATABASE_URL=database.url)
+        assert code == 0, stderr
         return database
 
     def drop_all(self) -> None:

@@ -14,7 +14,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from orders.models import ExternalStatus, Order
-from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE
+from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,11 +5,12 @@ import uuid
 import pytest
 from django.db import connection
 
-from tests.conftest import PROJECT_DIR, SANDBOX_KOD, SANDBOX_SIFRE, run_command
+from tests.commands import run_command
+from tests.factories import legacy_integration, legacy_sent_order
+from tests.legacy_db import UPGRADE_SCRIPT
 
 pytestmark = pytest.mark.postgres
 
-UPGRADE_SCRIPT = PROJECT_DIR / "sql" / "upgrade_existing_database.sql"
 OPERATOR_QUERIES = [
     """SELECT COUNT(*) FROM product_orders WHERE "externalStatus" IN ('pending', 'sent', 'processing')""",
     """SELECT id, "externalStatus", "sentAt", "lastSyncAt" FROM product_orders
@@ -30,31 +31,15 @@ def legacy_database(legacy_databases):
     return database.connection, database.url
 
 
-def old_application_inserts_order(cursor, integration_id, external_status, reference):
-    """The older application's INSERT: it knows none of the monitor's columns."""
-    cursor.execute(
-        """INSERT INTO product_orders ("tenantId", quantity, status, "externalStatus", "providerId",
-               "externalOrderId", "sentAt") VALUES (%s, 1, 'pending', %s, %s, %s, NOW() - INTERVAL '5 minutes')
-           RETURNING id""",
-        (str(uuid.uuid4()), external_status, str(integration_id), reference),
-    )
-    return cursor.fetchone()[0]
-
-
 def test_upgrade_script_then_monitor_runs_against_the_old_tables(legacy_database, sandbox):
     db, url = legacy_database
     cursor = db.cursor()
-    cursor.execute(
-        """INSERT INTO integrations (name, provider, "baseUrl", kod, sifre) VALUES ('znet', 'znet', %s, %s, %s)
-           RETURNING id""",
-        (sandbox.base_url, SANDBOX_KOD, SANDBOX_SIFRE),
-    )
-    integration_id = cursor.fetchone()[0]
+    integration_id = legacy_integration(cursor, sandbox.base_url)
     before = []
     for _ in range(3):
         reference = uuid.uuid4().hex
         sandbox.add_order(reference, pin=f"PIN-{reference[:8]}", checks_until_final=1)
-        before.append(old_application_inserts_order(cursor, integration_id, "sent", reference))
+        before.append(legacy_sent_order(cursor, integration_id, reference))
 
     # Twice: the script must be idempotent.
     cursor.execute(UPGRADE_SCRIPT.read_text())
@@ -63,7 +48,7 @@ def test_upgrade_script_then_monitor_runs_against_the_old_tables(legacy_database
     # The older application keeps inserting rows without the new columns.
     reference = uuid.uuid4().hex
     sandbox.add_order(reference, checks_until_final=1)
-    after = old_application_inserts_order(cursor, integration_id, "pending", reference)
+    after = legacy_sent_order(cursor, integration_id, reference, external_status="pending")
     cursor.execute("SELECT check_attempts, next_check_at FROM product_orders WHERE id = %s", (after,))
     assert cursor.fetchone() == (0, None)
 

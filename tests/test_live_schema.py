@@ -3,51 +3,24 @@
 never make a write fail or be cut."""
 
 import uuid
-from pathlib import Path
 
-import psycopg2
 import pytest
-from django.db import connection
 
-from tests.conftest import PROJECT_DIR, SANDBOX_KOD, SANDBOX_SIFRE, run_command
+from tests.commands import run_command
+from tests.factories import legacy_integration, legacy_sent_order
 
 pytestmark = pytest.mark.postgres
 
-LEGACY_SCHEMA = Path(__file__).parent / "fixtures" / "legacy_schema.sql"
-UPGRADE_SCRIPT = PROJECT_DIR / "sql" / "upgrade_existing_database.sql"
 LONG_REASON = ("Oyuncu kimliği doğrulanamadı, sipariş sağlayıcı tarafından iptal edildi. " * 5)[:300]
 LONG_PIN = ("GIFTCARD-" + "7F3E9C1D5B" * 20)[:150]
 
 
-def server_params():
-    db = connection.settings_dict
-    return {"user": db.get("USER") or "postgres", "host": db.get("HOST") or "127.0.0.1", "port": db.get("PORT") or 5432}
-
-
 @pytest.fixture
-def live_database(django_db_setup):
-    """A database with the older application's tables (live types), upgraded as docs/UPGRADING.md
-    says: the upgrade script, then `migrate --fake-initial`. Dropped afterwards, pass or fail."""
-    name = f"{connection.settings_dict['NAME']}_live_{uuid.uuid4().hex[:8]}"
-    params = server_params()
-    admin = psycopg2.connect(dbname="postgres", **params)
-    admin.autocommit = True
-    db = None
-    try:
-        admin.cursor().execute(f'CREATE DATABASE "{name}"')
-        db = psycopg2.connect(dbname=name, **params)
-        db.autocommit = True
-        db.cursor().execute(LEGACY_SCHEMA.read_text())
-        db.cursor().execute(UPGRADE_SCRIPT.read_text())
-        url = f"postgres://{params['user']}@{params['host']}:{params['port']}/{name}"
-        code, _, stderr = run_command("migrate", "--fake-initial", "-v", "0", DATABASE_URL=url)
-        assert code == 0, stderr
-        yield db.cursor(), url
-    finally:
-        if db is not None:
-            db.close()
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+def live_database(legacy_databases):
+    """(cursor, DATABASE_URL) of a database with the older application's tables (live types),
+    upgraded as docs/UPGRADING.md says."""
+    database = legacy_databases.create_upgraded()
+    return database.connection.cursor(), database.url
 
 
 def column_type(cursor, column):
@@ -57,25 +30,6 @@ def column_type(cursor, column):
         (column,),
     )
     return cursor.fetchone()
-
-
-def add_znet_integration(cursor, sandbox):
-    cursor.execute(
-        """INSERT INTO integrations (name, provider, "baseUrl", kod, sifre) VALUES ('znet', 'znet', %s, %s, %s)
-           RETURNING id""",
-        (sandbox.base_url, SANDBOX_KOD, SANDBOX_SIFRE),
-    )
-    return cursor.fetchone()[0]
-
-
-def add_sent_order(cursor, integration_id, reference):
-    """An order as the older application inserts it, sent 5 minutes ago."""
-    cursor.execute(
-        """INSERT INTO product_orders ("tenantId", status, "externalStatus", "providerId", "externalOrderId", "sentAt")
-           VALUES (%s, 'pending', 'sent', %s, %s, NOW() - INTERVAL '5 minutes') RETURNING id""",
-        (str(uuid.uuid4()), str(integration_id), reference),
-    )
-    return cursor.fetchone()[0]
 
 
 def stored(cursor, order_id):
@@ -99,14 +53,14 @@ def test_the_copy_has_the_live_column_types(live_database):
 
 def test_a_long_reason_fails_the_order_and_a_long_pin_holds_it_on_the_live_types(live_database, sandbox):
     cursor, url = live_database
-    integration_id = add_znet_integration(cursor, sandbox)
+    integration_id = legacy_integration(cursor, sandbox.base_url)
     rejected_ref, long_pin_ref, normal_ref = (uuid.uuid4().hex for _ in range(3))
     sandbox.add_order(rejected_ref, outcome="failed", reason=LONG_REASON, checks_until_final=1)
     sandbox.add_order(long_pin_ref, pin=LONG_PIN, checks_until_final=1)
     sandbox.add_order(normal_ref, pin="PIN-0000-1111-2222", checks_until_final=1)
-    rejected = add_sent_order(cursor, integration_id, rejected_ref)
-    long_pin = add_sent_order(cursor, integration_id, long_pin_ref)
-    normal = add_sent_order(cursor, integration_id, normal_ref)
+    rejected = legacy_sent_order(cursor, integration_id, rejected_ref)
+    long_pin = legacy_sent_order(cursor, integration_id, long_pin_ref)
+    normal = legacy_sent_order(cursor, integration_id, normal_ref)
 
     code, stdout, stderr = run_command("check_pending_orders", DATABASE_URL=url)
 

@@ -5,7 +5,7 @@ import re
 import sys
 import tomllib
 
-from tests.conftest import PROJECT_DIR
+from tests.commands import PROJECT_DIR
 
 # `name==version` then its `--hash=sha256:...` lines, each line but the last ending in " \\".
 LOCKED = re.compile(

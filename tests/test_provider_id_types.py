@@ -4,18 +4,14 @@ and monitor_health work on both (nothing compares the column with '' or other no
 import json
 import re
 import uuid
-from pathlib import Path
 
-import psycopg2
 import pytest
-from django.db import connection
 
-from tests.conftest import PROJECT_DIR, SANDBOX_KOD, SANDBOX_SIFRE, run_command
+from tests.commands import run_command
+from tests.factories import legacy_integration, legacy_sent_order
+from tests.legacy_db import LEGACY_SCHEMA
 
 pytestmark = pytest.mark.postgres
-
-LEGACY_SCHEMA = Path(__file__).parent / "fixtures" / "legacy_schema.sql"
-UPGRADE_SCRIPT = PROJECT_DIR / "sql" / "upgrade_existing_database.sql"
 
 
 def legacy_schema(provider_id_type):
@@ -28,70 +24,28 @@ def legacy_schema(provider_id_type):
     return schema
 
 
-def server_params():
-    db = connection.settings_dict
-    return {"user": db.get("USER") or "postgres", "host": db.get("HOST") or "127.0.0.1", "port": db.get("PORT") or 5432}
-
-
 @pytest.fixture(params=["varchar", "uuid"])
-def legacy_database(request, django_db_setup):
+def legacy_database(request, legacy_databases):
     """(cursor, DATABASE_URL, "providerId" type) of a legacy database upgraded as docs/UPGRADING.md
-    says: the upgrade script, then migrate --fake-initial. Dropped afterwards, pass or fail."""
-    name = f"{connection.settings_dict['NAME']}_uuid_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(dbname="postgres", **server_params())
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    db = None
-    try:
-        db = psycopg2.connect(dbname=name, **server_params())
-        db.autocommit = True
-        cursor = db.cursor()
-        cursor.execute(legacy_schema(request.param))
-        cursor.execute(UPGRADE_SCRIPT.read_text())
-        params = server_params()
-        url = f"postgres://{params['user']}@{params['host']}:{params['port']}/{name}"
-        code, _, stderr = run_command("migrate", "--fake-initial", "-v", "0", DATABASE_URL=url)
-        assert code == 0, stderr
-        yield cursor, url, request.param
-    finally:
-        if db is not None:
-            db.close()
-        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
-def add_integration(cursor, name, base_url, enabled=True):
-    cursor.execute(
-        """INSERT INTO integrations (name, provider, "baseUrl", kod, sifre, enabled)
-           VALUES (%s, 'znet', %s, %s, %s, %s) RETURNING id""",
-        (name, base_url, SANDBOX_KOD, SANDBOX_SIFRE, enabled),
-    )
-    return str(cursor.fetchone()[0])
-
-
-def old_application_inserts_order(cursor, provider_id, reference="ref"):
-    cursor.execute(
-        """INSERT INTO product_orders (status, "externalStatus", "providerId", "externalOrderId", "sentAt")
-           VALUES ('pending', 'sent', %s, %s, NOW() - INTERVAL '5 minutes') RETURNING id""",
-        (provider_id, reference),
-    )
-    return str(cursor.fetchone()[0])
+    says."""
+    database = legacy_databases.create_upgraded(legacy_schema(request.param))
+    return database.connection.cursor(), database.url, request.param
 
 
 def test_run_dry_run_and_health_work_whatever_the_type_of_provider_id(legacy_database, sandbox):
     cursor, url, provider_id_type = legacy_database
-    znet = add_integration(cursor, "znet main", sandbox.base_url)
-    disabled = add_integration(cursor, "znet off", sandbox.base_url, enabled=False)
+    znet = legacy_integration(cursor, sandbox.base_url, "znet main")
+    disabled = legacy_integration(cursor, sandbox.base_url, "znet off", enabled=False)
     missing = str(uuid.uuid4())
     completing = []
     for _ in range(2):
         reference = uuid.uuid4().hex
         sandbox.add_order(reference, checks_until_final=1)
-        completing.append(old_application_inserts_order(cursor, znet, reference))
-    failing = [old_application_inserts_order(cursor, disabled), old_application_inserts_order(cursor, missing)]
-    never_checked = [old_application_inserts_order(cursor, None)]
+        completing.append(legacy_sent_order(cursor, znet, reference))
+    failing = [legacy_sent_order(cursor, disabled), legacy_sent_order(cursor, missing)]
+    never_checked = [legacy_sent_order(cursor, None)]
     if provider_id_type == "varchar":
-        never_checked.append(old_application_inserts_order(cursor, ""))
+        never_checked.append(legacy_sent_order(cursor, ""))
 
     code, stdout, stderr = run_command("check_pending_orders", "--dry-run", DATABASE_URL=url)
     assert code == 0, stderr
@@ -125,16 +79,16 @@ def test_run_dry_run_and_health_work_whatever_the_type_of_provider_id(legacy_dat
 
 def test_the_provider_and_tenant_filters_work_whatever_the_type_of_provider_id(legacy_database, sandbox):
     cursor, url, _ = legacy_database
-    first = add_integration(cursor, "znet first", sandbox.base_url)
-    second = add_integration(cursor, "znet second", sandbox.base_url)
+    first = legacy_integration(cursor, sandbox.base_url, "znet first")
+    second = legacy_integration(cursor, sandbox.base_url, "znet second")
     orders = {}
     for name, integration in (("first", first), ("second", second)):
         reference = uuid.uuid4().hex
         sandbox.add_order(reference, checks_until_final=1)
-        orders[name] = old_application_inserts_order(cursor, integration, reference)
+        orders[name] = legacy_sent_order(cursor, integration, reference)
     tenant = str(uuid.uuid4())
     cursor.execute('UPDATE product_orders SET "tenantId" = %s WHERE id = %s', (tenant, orders["first"]))
-    old_application_inserts_order(cursor, None)
+    legacy_sent_order(cursor, None)
 
     code, stdout, stderr = run_command("check_pending_orders", "--dry-run", "--provider-id", second, DATABASE_URL=url)
     assert code == 0, stderr

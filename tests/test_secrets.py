@@ -1,26 +1,16 @@
 """Provider credentials never reach logs, output or stored columns; PINs only masked."""
 
 import uuid
-from datetime import timedelta
 
 import pytest
 from django.db.models import Q
-from django.utils import timezone
 
 from orders.models import ExternalStatus, Order
 from providers.models import Integration
-from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE, run_command
+from tests.commands import run_command
+from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, create_sent_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def add_sent_order(integration, reference=None):
-    return Order.objects.create(
-        external_status=ExternalStatus.SENT,
-        integration_id=str(integration.pk),
-        provider_referans=reference or uuid.uuid4().hex,
-        sent_at=timezone.now() - timedelta(minutes=5),
-    )
 
 
 def test_no_secret_and_no_full_pin_in_logs_output_or_columns(integration, sandbox):
@@ -29,27 +19,30 @@ def test_no_secret_and_no_full_pin_in_logs_output_or_columns(integration, sandbo
         reference = uuid.uuid4().hex
         pins.append(f"PIN{n}-SECRETCODE-{reference[:6]}")
         sandbox.add_order(reference, pin=pins[-1], checks_until_final=1)
-        add_sent_order(integration, reference)
+        create_sent_order(integration, reference)
     for fault in ("http500", "slow", "malformed", "empty", "error_line"):  # HTTP errors, timeouts, bad answers
         reference = uuid.uuid4().hex
         sandbox.add_order(reference)
         sandbox.queue_fault(reference, fault, times=5)
-        add_sent_order(integration, reference)
-    add_sent_order(integration, "unknown-reference")  # permanent: unknown reference
+        create_sent_order(integration, reference)
+    create_sent_order(integration, "unknown-reference")  # permanent: unknown reference
     wrong_password = Integration.objects.create(
         name="wrong", provider="znet", base_url=sandbox.base_url, kod=SANDBOX_KOD, sifre="Wrong-Sifre-5531"
     )
-    add_sent_order(wrong_password)
+    create_sent_order(wrong_password)
     refused = Integration.objects.create(
         name="down", provider="znet", base_url="http://127.0.0.1:9", kod="kod-refused-81", sifre="Refused-Sifre-7720"
     )
-    add_sent_order(refused)  # connection refused: the exception text carries the URL
+    create_sent_order(refused)  # connection refused: the exception text carries the URL
     sandbox.config.slow_seconds = 1.5
 
     code, stdout, stderr = run_command("check_pending_orders", "-v", "2", LOG_LEVEL="DEBUG")
     one_order = Order.objects.filter(external_status=ExternalStatus.COMPLETED).first()
     code_one, stdout_one, stderr_one = run_command(
-        "check_pending_orders", "--order-id", str(add_sent_order(integration, uuid.uuid4().hex).pk), LOG_LEVEL="DEBUG"
+        "check_pending_orders",
+        "--order-id",
+        str(create_sent_order(integration).pk),
+        LOG_LEVEL="DEBUG",
     )
 
     assert code == 0, stderr
@@ -76,7 +69,7 @@ def test_provider_texts_are_stored_as_said_while_logs_stay_redacted(integration,
     delivered, echoing = uuid.uuid4().hex, uuid.uuid4().hex
     sandbox.add_order(delivered, pin="PIN-7777-8888-9999", checks_until_final=1, description="Kod: A|B|C teslim")
     sandbox.add_order(echoing, checks_until_final=1, description=f"Kod: A|B|C teslim, sifre {SANDBOX_SIFRE}")
-    delivered_order, echoing_order = add_sent_order(integration, delivered), add_sent_order(integration, echoing)
+    delivered_order, echoing_order = create_sent_order(integration, delivered), create_sent_order(integration, echoing)
 
     code, stdout, stderr = run_command("check_pending_orders", "-v", "2", LOG_LEVEL="DEBUG")
 

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from tests.conftest import PROJECT_DIR, command_env, run_command
+from tests.commands import PROJECT_DIR, command_env, run_command
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

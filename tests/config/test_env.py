@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import run_command
+from tests.commands import run_command
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ import uuid
 import pytest
 from django.conf import settings
 
-from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE, run_command
+from tests.commands import run_command
+from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
 
 
 @pytest.mark.django_db(transaction=True)

@@ -11,7 +11,8 @@ import pytest
 
 from config.sentry import scrub_breadcrumb
 from orders.models import ExternalStatus, Order
-from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE, run_command
+from tests.commands import run_command
+from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_DIR
+from tests.commands import PROJECT_DIR
 
 DEPLOY = PROJECT_DIR / "deploy"
 UNITS = ("order-monitor-check.service", "order-monitor-check.timer", "order-monitor-admin.service")

@@ -15,6 +15,7 @@ from orders.models import ExternalStatus, Order, PlatformStatus
 from providers.base import NOT_MENTIONED_MESSAGE, PlaceRequest
 from providers.models import Integration
 from sandbox.apstore import ApstoreSandbox, SandboxConfig
+from tests.factories import create_sent_order, create_unsent_order
 
 TOKEN = "apst-e2e-1c9d77a04b"
 
@@ -41,12 +42,7 @@ def sent_order(apstore_integration, apstore):
         reference = uuid.uuid4().hex
         if known:
             apstore.add_order(reference, **sandbox_order)
-        return Order.objects.create(
-            external_status=ExternalStatus.SENT,
-            integration_id=str(apstore_integration.pk),
-            provider_referans=reference,
-            sent_at=timezone.now() - timedelta(minutes=5),
-        )
+        return create_sent_order(apstore_integration, reference)
 
     return make
 
@@ -106,12 +102,7 @@ def test_one_run_stores_every_outcome_from_one_batch_request(apstore, sent_order
 def test_orders_known_only_by_the_providers_id_are_asked_without_uuid(apstore, apstore_integration, sent_order):
     ours = sent_order()
     theirs = apstore.add_order(outcome="failed", reason="Cancelled by operator")
-    by_provider_id = Order.objects.create(
-        external_status=ExternalStatus.SENT,
-        integration_id=str(apstore_integration.pk),
-        external_order_id=theirs.order_id,
-        sent_at=timezone.now() - timedelta(minutes=5),
-    )
+    by_provider_id = create_sent_order(apstore_integration, provider_referans=None, external_order_id=theirs.order_id)
 
     run_monitor()
 
@@ -151,7 +142,7 @@ def test_a_wrong_token_leaves_orders_untouched_and_waits_the_longest_backoff(aps
 
 
 def test_dispatch_places_the_order_and_the_monitor_finds_it_by_our_uuid(apstore, apstore_integration):
-    order = Order.objects.create(integration_id=str(apstore_integration.pk))
+    order = create_unsent_order(apstore_integration)
 
     result = dispatch_order(order.pk, PlaceRequest(product="12", quantity=1))
 
@@ -173,7 +164,7 @@ def test_dispatch_places_the_order_and_the_monitor_finds_it_by_our_uuid(apstore,
 
 
 def test_dispatch_refused_by_the_provider_fails_the_order(apstore, apstore_integration):
-    order = Order.objects.create(integration_id=str(apstore_integration.pk))
+    order = create_unsent_order(apstore_integration)
 
     result = dispatch_order(order.pk, PlaceRequest(product="no-such-package"))
 

@@ -1,17 +1,14 @@
 """Provider calls of one run: the per-integration cap, and one provider never starving another."""
 
 import io
-import uuid
-from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
 from orders.models import ExternalStatus, Order
 from providers.models import Integration
 from sandbox.znet import SandboxConfig, ZnetSandbox
-from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE
+from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, create_order_at_sandbox
 
 pytestmark = pytest.mark.django_db
 
@@ -24,19 +21,7 @@ def hanging_sandbox():
 
 
 def orders_at(sandbox, integration, count):
-    orders = []
-    for _ in range(count):
-        reference = uuid.uuid4().hex
-        sandbox.add_order(reference, checks_until_final=1)
-        orders.append(
-            Order.objects.create(
-                external_status=ExternalStatus.SENT,
-                integration_id=str(integration.pk),
-                provider_referans=reference,
-                sent_at=timezone.now() - timedelta(minutes=5),
-            )
-        )
-    return orders
+    return [create_order_at_sandbox(sandbox, integration) for _ in range(count)]
 
 
 def test_a_hanging_provider_does_not_hold_up_another(sandbox, integration, hanging_sandbox, settings):

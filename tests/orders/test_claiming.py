@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from orders.claiming import claim_due_orders, preview_due_orders
 from orders.filters import NO_FILTER, OrderFilter
-from orders.models import ExternalStatus, Order
+from tests.factories import create_sent_order
 
 pytestmark = pytest.mark.django_db
 
@@ -21,16 +21,8 @@ INTEGRATION_ID = "6cd2a398-4518-4ef9-943d-6ce3358261d6"
 LAST_ID = uuid.UUID("ffffffff-ffff-4fff-bfff-ffffffffffff")
 
 
-def sent_order(sent_ago, next_check_at=None, **fields):
-    values = {
-        "external_status": ExternalStatus.SENT,
-        "integration_id": INTEGRATION_ID,
-        "provider_referans": uuid.uuid4().hex,
-        "sent_at": timezone.now() - sent_ago,
-        "next_check_at": next_check_at,
-    }
-    values.update(fields)
-    return Order.objects.create(**values)
+def sent_order(sent_ago, **fields):
+    return create_sent_order(INTEGRATION_ID, sent_ago=sent_ago, **fields)
 
 
 def claim(limit, order_filter=NO_FILTER):

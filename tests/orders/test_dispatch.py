@@ -11,38 +11,21 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from orders.dispatch import DispatchError, dispatch_order
-from orders.models import ExternalStatus, Order, OrderEvent, PlatformStatus
+from orders.models import ExternalStatus, OrderEvent, PlatformStatus
 from orders.monitor import check_single_order
-from orders.signals import order_finalized
 from providers.base import PlaceRequest
 from providers.models import Integration
 from sandbox.apstore import DUPLICATE_UUID_MESSAGE, ApstoreSandbox
 from sandbox.apstore import SandboxConfig as ApstoreConfig
 from sandbox.znet import DUPLICATE_REFERENCE_LINE
+from tests.factories import create_unsent_order
 
 PUBG_60 = PlaceRequest(product="101", denomination="60", player_id="5551234567")
 APSTORE_TOKEN = "apst-dispatch-5e21c0"
 
 
-def new_order(integration):
-    return Order.objects.create(external_status=ExternalStatus.NOT_SENT, integration_id=str(integration.pk))
-
-
 def place_calls(sandbox):
     return [entry for entry in sandbox.request_log if entry["path"] in ("pin_ekle", "newOrder")]
-
-
-@pytest.fixture
-def finalized():
-    """The order_finalized signals sent, as (order id, outcome)."""
-    received = []
-
-    def receiver(sender, order, outcome, **kwargs):
-        received.append((order.pk, outcome))
-
-    order_finalized.connect(receiver)
-    yield received
-    order_finalized.disconnect(receiver)
 
 
 @dataclass
@@ -90,7 +73,7 @@ def provider(request, db):
 
 @pytest.mark.django_db
 def test_accepted_order_is_sent_with_its_reference_and_first_check_time(integration, sandbox, settings):
-    order = new_order(integration)
+    order = create_unsent_order(integration)
     before = timezone.now()
     result = dispatch_order(order.pk, PUBG_60)
     order.refresh_from_db()
@@ -108,7 +91,7 @@ def test_accepted_order_is_sent_with_its_reference_and_first_check_time(integrat
 def test_refused_order_is_failed_with_the_providers_message(
     integration, sandbox, finalized, django_capture_on_commit_callbacks
 ):
-    order = new_order(integration)
+    order = create_unsent_order(integration)
     with django_capture_on_commit_callbacks(execute=True):
         result = dispatch_order(order.pk, PlaceRequest(product="101", denomination=""))
     order.refresh_from_db()
@@ -121,7 +104,7 @@ def test_refused_order_is_failed_with_the_providers_message(
 
 @pytest.mark.django_db
 def test_the_same_order_is_never_sent_twice(integration, sandbox):
-    order = new_order(integration)
+    order = create_unsent_order(integration)
     dispatch_order(order.pk, PUBG_60)
     with pytest.raises(DispatchError, match="already dispatched"):
         dispatch_order(order.pk, PUBG_60)
@@ -133,7 +116,7 @@ def test_a_place_answer_lost_to_the_read_timeout_leaves_the_order_pending_then_t
 ):
     settings.PROVIDER_RETRY_ATTEMPTS = 3
     provider.sandbox.config.first_place_delay = 1.5  # the provider takes the order, answers after the 1 s read timeout
-    order = new_order(provider.integration)
+    order = create_unsent_order(provider.integration)
     reference = order.pk.hex
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -168,7 +151,7 @@ def test_a_duplicate_reference_answer_means_the_provider_has_the_order(
 ):
     """The provider already has an order under this reference (placed before, its answer lost):
     znet's `6|... daha önce ...`, apstore's "order_uuid already used". Sent and checked, never failed."""
-    order = new_order(provider.integration)
+    order = create_unsent_order(provider.integration)
     provider.add_order(order.pk.hex)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -201,7 +184,7 @@ def test_an_order_that_could_not_be_sent_goes_back_to_not_sent_and_can_be_dispat
     down = Integration.objects.create(
         name="down", provider="znet", base_url="http://127.0.0.1:9", kod="k", sifre="pw-1"
     )
-    order = new_order(down)
+    order = create_unsent_order(down)
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(DispatchError, match="was not sent"):
         dispatch_order(order.pk, PUBG_60)
@@ -221,7 +204,7 @@ def test_an_order_that_could_not_be_sent_goes_back_to_not_sent_and_can_be_dispat
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_dispatches_place_the_order_once(integration, sandbox):
-    order = new_order(integration)
+    order = create_unsent_order(integration)
     outcomes = []
 
     def dispatch():
@@ -245,7 +228,7 @@ def test_concurrent_dispatches_place_the_order_once(integration, sandbox):
 
 @pytest.mark.django_db
 def test_dispatch_order_command(integration, sandbox):
-    order = new_order(integration)
+    order = create_unsent_order(integration)
     out = io.StringIO()
     call_command("dispatch_order", "--order-id", str(order.pk), "--product", "101", "--denomination", "60", stdout=out)
     assert out.getvalue().startswith(f"order {order.pk}: sent")

@@ -11,7 +11,8 @@ from django.core.management import call_command
 from orders.models import EventSource, ExternalStatus, MonitorRun, Order, OrderEvent
 from orders.transitions import timeout_message
 from providers.models import Integration
-from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE, run_command
+from tests.commands import run_command
+from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, create_sent_order
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 PROVIDER = "3f0c1d52-8a7e-4d7b-9f61-0c2b5a7e9d11"
@@ -41,14 +42,9 @@ def run_finished(ago, succeeded=True):
 
 
 def order(status=ExternalStatus.SENT, next_check_in=None, sent_ago=timedelta(minutes=2), **fields):
-    fields.setdefault("integration_id", PROVIDER)
-    return Order.objects.create(
-        external_status=status,
-        provider_referans="ref",
-        sent_at=NOW - sent_ago if sent_ago is not None else None,
-        next_check_at=NOW + next_check_in if next_check_in is not None else None,
-        **fields,
-    )
+    """An order of PROVIDER; next check `next_check_in` from NOW (None: never checked)."""
+    next_check_at = NOW + next_check_in if next_check_in is not None else None
+    return create_sent_order(PROVIDER, "ref", sent_ago, external_status=status, next_check_at=next_check_at, **fields)
 
 
 def test_healthy_monitor_exits_0_with_a_readable_summary(db, clock):

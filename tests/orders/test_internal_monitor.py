@@ -17,7 +17,7 @@ from orders.models import ExternalStatus, Order, OrderEvent, PlatformStatus
 from providers.base import PlaceRequest
 from providers.models import Integration
 from sandbox.internal import DUPLICATE_UUID_MESSAGE, InternalSandbox, SandboxConfig
-from tests.conftest import run_command
+from tests.commands import run_command
 
 TOKEN = "tnt-e2e-9d41c6a7f2"
 

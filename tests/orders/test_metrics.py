@@ -1,5 +1,6 @@
 """write_run_metrics: the last run as a Prometheus text file, replaced atomically."""
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
@@ -10,7 +11,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from orders.metrics import write_run_metrics
 from orders.models import ExternalStatus, MonitorRun, Order
 from orders.monitor import RunReport
+from orders.transitions import Outcome
 from providers.models import Integration
+from tests.factories import create_sent_order
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -34,21 +37,22 @@ def read_by_integration(path, name):
     }
 
 
-def report(**values):
-    defaults = dict(
-        checked=10,
-        completed=3,
-        failed=1,
-        processing=2,
-        errors=1,
-        timed_out=1,
-        skipped=1,
-        held=1,
-        released=4,
-        update_failures=2,
-    )
+# A run of 10 checked orders.
+CHECKED = {
+    Outcome.COMPLETED: 3,
+    Outcome.FAILED: 1,
+    Outcome.PROCESSING: 2,
+    Outcome.ERROR: 1,
+    Outcome.TIMED_OUT: 1,
+    Outcome.SKIPPED: 1,
+    Outcome.HELD: 1,
+}
+
+
+def report(counts=CHECKED, **values):
+    defaults = dict(released=4, update_failures=2)
     defaults.update(values)
-    return RunReport(seconds=12.5, **defaults)
+    return RunReport(counts=Counter(counts), seconds=12.5, **defaults)
 
 
 @pytest.fixture
@@ -106,9 +110,9 @@ def test_no_success_recorded_reports_zero(db, clock, tmp_path):
 
 def test_rewrite_replaces_the_file_and_leaves_no_temp_file(db, clock, tmp_path):
     path = tmp_path / "order_monitor.prom"
-    write_run_metrics(path, report(checked=9))
+    write_run_metrics(path, report())
 
-    write_run_metrics(path, report(checked=0, completed=0))
+    write_run_metrics(path, report(counts={}))
 
     metrics = read_metrics(path)
     assert metrics[("order_monitor_last_run_checked_orders", None)] == 0
@@ -172,7 +176,7 @@ def test_permanent_errors_per_integration_and_orders_held_for_an_operator(db, cl
 
 def test_a_run_against_a_disabled_integration_shows_in_the_metrics_file(db, tmp_path):
     disabled = Integration.objects.create(name="znet off", provider="znet", enabled=False)
-    Order.objects.create(external_status=ExternalStatus.SENT, integration_id=str(disabled.pk), provider_referans="r1")
+    create_sent_order(disabled, "r1")
     path = tmp_path / "order_monitor.prom"
 
     out = StringIO()

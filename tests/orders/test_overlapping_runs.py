@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from orders.models import ExternalStatus, Order
-from tests.conftest import run_command, start_command
+from tests.commands import run_command, start_command
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -24,7 +24,8 @@ from django.utils import timezone
 from orders.models import ExternalStatus, Order
 from orders.monitor import run_batch
 from orders.signals import order_finalized
-from tests.conftest import database_url, server_connection, start_command
+from orders.transitions import Outcome
+from tests.commands import database_url, server_connection, start_command
 
 FINAL = (ExternalStatus.COMPLETED, ExternalStatus.FAILED)
 
@@ -102,9 +103,9 @@ def assert_every_answer_stored(orders, sandbox, report):
             assert row.external_status == ExternalStatus.PROCESSING
             assert now < row.next_check_at <= now + timedelta(seconds=35)  # the backoff, not the lease
     statuses = [row.external_status for row in rows.values()]
-    assert report.completed == statuses.count(ExternalStatus.COMPLETED)
-    assert report.failed == statuses.count(ExternalStatus.FAILED)
-    assert report.processing == statuses.count(ExternalStatus.PROCESSING)
+    assert report.counts[Outcome.COMPLETED] == statuses.count(ExternalStatus.COMPLETED)
+    assert report.counts[Outcome.FAILED] == statuses.count(ExternalStatus.FAILED)
+    assert report.counts[Outcome.PROCESSING] == statuses.count(ExternalStatus.PROCESSING)
     assert report.checked == len(orders) and report.update_failures == 0
 
 
@@ -285,7 +286,7 @@ def test_connection_lost_right_after_commit_still_sends_order_finalized_once(mak
 
     assert "cut" in completing
     assert received == [(order.pk, "completed", "PIN-COMMITTED-0042")]
-    assert report.completed == 1 and report.skipped == 0 and report.update_failures == 0
+    assert report.counts[Outcome.COMPLETED] == 1 and report.counts[Outcome.SKIPPED] == 0 and report.update_failures == 0
     order.refresh_from_db()
     assert order.external_status == ExternalStatus.COMPLETED and order.pin_code == "PIN-COMMITTED-0042"
 
@@ -312,7 +313,7 @@ def test_a_write_the_database_refuses_is_recorded_on_that_order(make_order, sand
 
     report = run_batch()
 
-    assert report.completed == 1 and report.update_failures == 1
+    assert report.counts[Outcome.COMPLETED] == 1 and report.update_failures == 1
     assert report.summary_line().endswith("update_failures=1")
     fine.refresh_from_db()
     assert fine.external_status == ExternalStatus.COMPLETED and fine.pin_code == "PIN-0007"

@@ -13,28 +13,13 @@ from orders.claiming import claim_due_orders
 from orders.columns import ELLIPSIS, fits, max_length
 from orders.models import ExternalStatus, Order, OrderEvent, PlatformStatus
 from orders.monitor import RunReport
-from orders.signals import order_finalized
 from orders.transitions import Outcome, apply_check_result, plan_transition
 from providers.base import CheckResult, CheckState
+from tests.factories import create_sent_order, sent_order
 
 LONG_REASON = "Sağlayıcı siparişi reddetti: " + "oyuncu hesabı doğrulanamadı " * 10  # about 300 characters
 LONG_PIN = "P" * 150
 HELD_MESSAGE = 'PIN of 150 characters does not fit "pinCode" (120): kept whole in pin_code_full; deliver it by hand'
-
-
-def sent_values(**fields):
-    values = {
-        "external_status": ExternalStatus.SENT,
-        "integration_id": "x",
-        "provider_referans": "r",
-        "sent_at": timezone.now() - timedelta(minutes=5),
-    }
-    return values | fields
-
-
-def sent_order(**fields):
-    """An order as stored, for the pure planning function (not saved)."""
-    return Order(**sent_values(**fields))
 
 
 # -- plan_transition (pure) ----------------------------------------------------------------------
@@ -134,23 +119,11 @@ def claim(order):
     return claimed.orders[0], claimed.lease_until
 
 
-@pytest.fixture
-def finalized():
-    received = []
-
-    def receiver(sender, order, outcome, **kwargs):
-        received.append((order.pk, outcome))
-
-    order_finalized.connect(receiver)
-    yield received
-    order_finalized.disconnect(receiver)
-
-
 @pytest.mark.django_db
 def test_a_held_order_keeps_its_pin_whole_stays_active_and_is_never_due_again(
     finalized, django_capture_on_commit_callbacks
 ):
-    order, lease = claim(Order.objects.create(**sent_values()))
+    order, lease = claim(create_sent_order())
     with django_capture_on_commit_callbacks(execute=True):
         outcome = apply_check_result(order, CheckResult(CheckState.COMPLETED, pin=LONG_PIN), timezone.now(), lease)
 
@@ -164,7 +137,7 @@ def test_a_held_order_keeps_its_pin_whole_stays_active_and_is_never_due_again(
 
 @pytest.mark.django_db
 def test_a_later_check_of_a_held_order_writes_nothing(finalized, django_capture_on_commit_callbacks):
-    order = Order.objects.create(**sent_values())
+    order = create_sent_order()
     Order.objects.filter(pk=order.pk).update(pin_code_full=LONG_PIN, last_check_error=HELD_MESSAGE)
     order.refresh_from_db()
     before = Order.objects.values().get(pk=order.pk)
@@ -177,7 +150,7 @@ def test_a_later_check_of_a_held_order_writes_nothing(finalized, django_capture_
 
 @pytest.mark.django_db
 def test_a_long_pin_is_held_even_after_the_claim_was_lost():
-    order, lease = claim(Order.objects.create(**sent_values()))
+    order, lease = claim(create_sent_order())
     Order.objects.filter(pk=order.pk).update(next_check_at=lease + timedelta(minutes=1))  # claimed again elsewhere
     assert apply_check_result(order, CheckResult(CheckState.COMPLETED, pin=LONG_PIN), timezone.now(), lease) == (
         Outcome.HELD

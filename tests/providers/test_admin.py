@@ -12,7 +12,7 @@ from django.urls import reverse
 from providers.models import Integration
 from providers.registry import CLIENTS, known_providers
 from providers.znet.client import ZnetClient
-from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE
+from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
 
 KOD = "bayi-7734"
 SIFRE = "Gizli-Sifre-5521"

@@ -7,7 +7,7 @@ from providers.connection import probe_connection
 from providers.models import Integration
 from sandbox.apstore import ApstoreSandbox
 from sandbox.apstore import SandboxConfig as ApstoreConfig
-from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE
+from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
 
 TOKEN = "apst-conn-5e1d9c7b3a"
 WRONG_SIFRE = "Wrong-Sifre-8812"

@@ -6,7 +6,7 @@ from providers.base import CheckState
 from providers.http import timeouts
 from providers.models import Integration
 from providers.znet.client import ZnetClient
-from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE
+from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
 
 
 def test_timeouts_are_the_configured_ones_without_a_near_deadline(settings):

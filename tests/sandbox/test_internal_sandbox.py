@@ -7,7 +7,7 @@ import uuid
 
 import requests
 
-from tests.conftest import start_command
+from tests.commands import start_command
 
 TOKEN = "tnt-cmd-58e2a9"
 

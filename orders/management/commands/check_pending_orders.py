@@ -4,7 +4,6 @@ import logging
 import signal
 import sys
 import threading
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from django.utils import timezone
 from config.sentry import cron_check_in
 from orders.claiming import OrderNotCheckable, preview_due_orders
 from orders.filters import OrderFilter
+from orders.ids import uuid_or_none
 from orders.management.errors import database_error_line
 from orders.metrics import write_run_metrics
 from orders.monitor import check_single_order, run_batch
@@ -50,10 +50,10 @@ def order_filter_of(options):
         text = options[option.removeprefix("--").replace("-", "_")]
         if text is None:
             return None
-        try:
-            return uuid.UUID(text.strip())
-        except ValueError:
-            raise CommandError(f"{option}: expected a UUID, got {text!r}", returncode=2) from None
+        value = uuid_or_none(text.strip())
+        if value is None:
+            raise CommandError(f"{option}: expected a UUID, got {text!r}", returncode=2)
+        return value
 
     return OrderFilter(tenant_id=uuid_of("--tenant-id"), integration_id=uuid_of("--provider-id"))
 

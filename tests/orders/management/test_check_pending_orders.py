@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from orders.models import ExternalStatus, Order, OrderEvent, PlatformStatus
-from tests.conftest import run_command
+from tests.commands import run_command
 
 pytestmark = pytest.mark.django_db
 

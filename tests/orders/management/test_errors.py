@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.conftest import database_url, run_command, server_connection
+from tests.commands import database_url, run_command, server_connection
 
 # Each command with the arguments it needs to reach the database, and its exit code then.
 COMMANDS = [

@@ -12,7 +12,8 @@ from django.core.management import CommandError, call_command
 
 from orders.models import ExternalStatus, Order
 from providers.models import Integration
-from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE, run_command
+from tests.commands import run_command
+from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
 
 TENANT_1 = uuid.UUID("5b0c7a52-8f0e-4d8c-9a55-0e1f3c2d4b61")
 TENANT_2 = uuid.UUID("d2f4e6a8-1b3c-4d5e-8f70-9a1b2c3d4e5f")

@@ -10,7 +10,7 @@ from providers.base import CheckState, PlaceRequest, PlaceState
 from providers.models import Integration
 from providers.znet.client import ZnetClient
 from sandbox.znet import DUPLICATE_REFERENCE_LINE, SandboxConfig, ZnetSandbox
-from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE
+from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
 
 PUBG_60 = PlaceRequest(product="101", denomination="60", player_id="5551234567")
 

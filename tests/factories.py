@@ -1,0 +1,80 @@
+"""Test factories: integrations and orders as the tests need them. Fixtures stay in conftest.py;
+what a test module imports comes from here (or tests/commands.py)."""
+
+import uuid
+from datetime import timedelta
+
+from django.utils import timezone
+
+from orders.models import ExternalStatus, Order
+
+# The dealer code and password of the znet sandbox the `sandbox` fixture starts.
+SANDBOX_KOD = "bayi-4821"
+SANDBOX_SIFRE = "s3cr3t-Sifre-9917"
+
+
+def _integration_id(integration) -> str:
+    """The "providerId" text of an Integration, or the text given."""
+    return integration if isinstance(integration, str) else str(integration.pk)
+
+
+def sent_order_values(integration="x", reference=None, sent_ago=timedelta(minutes=5), **fields) -> dict:
+    """The columns of an order sent to `integration` (an Integration or a "providerId" text)
+    `sent_ago` before now (None: no "sentAt") under `reference` (default: a new one); `fields`
+    set any other column."""
+    values = {
+        "external_status": ExternalStatus.SENT,
+        "integration_id": _integration_id(integration),
+        "provider_referans": reference or uuid.uuid4().hex,
+        "sent_at": timezone.now() - sent_ago if sent_ago is not None else None,
+    }
+    return values | fields
+
+
+def sent_order(integration="x", reference=None, sent_ago=timedelta(minutes=5), **fields) -> Order:
+    """An order as stored, not saved: for the pure planning functions."""
+    return Order(**sent_order_values(integration, reference, sent_ago, **fields))
+
+
+def create_sent_order(integration="x", reference=None, sent_ago=timedelta(minutes=5), **fields) -> Order:
+    """A sent order, saved."""
+    return Order.objects.create(**sent_order_values(integration, reference, sent_ago, **fields))
+
+
+def create_order_at_sandbox(
+    sandbox, integration, outcome="completed", checks_until_final=1, pin=None, sent_ago=timedelta(minutes=5), **fields
+) -> Order:
+    """A sent order the znet `sandbox` knows: it answers `outcome` at the `checks_until_final`-th check."""
+    reference = uuid.uuid4().hex
+    sandbox.add_order(reference, outcome=outcome, pin=pin, checks_until_final=checks_until_final)
+    return create_sent_order(integration, reference, sent_ago, **fields)
+
+
+def create_unsent_order(integration) -> Order:
+    """An order not sent yet (externalStatus not_sent), for dispatch."""
+    return Order.objects.create(external_status=ExternalStatus.NOT_SENT, integration_id=_integration_id(integration))
+
+
+# -- rows as the older application writes them (raw SQL into a legacy database) ------------------
+
+
+def legacy_integration(cursor, base_url, name="znet", enabled=True) -> str:
+    """A znet integration with the sandbox's credentials; its id as text."""
+    cursor.execute(
+        """INSERT INTO integrations (name, provider, "baseUrl", kod, sifre, enabled)
+           VALUES (%s, 'znet', %s, %s, %s, %s) RETURNING id""",
+        (name, base_url, SANDBOX_KOD, SANDBOX_SIFRE, enabled),
+    )
+    return str(cursor.fetchone()[0])
+
+
+def legacy_sent_order(cursor, integration_id, reference="ref", external_status="sent") -> str:
+    """An order as the older application inserts it (it knows none of the monitor's columns),
+    sent 5 minutes ago; `integration_id` None leaves "providerId" NULL. Its id as text."""
+    cursor.execute(
+        """INSERT INTO product_orders ("tenantId", quantity, status, "externalStatus", "providerId",
+               "externalOrderId", "sentAt") VALUES (%s, 1, 'pending', %s, %s, %s, NOW() - INTERVAL '5 minutes')
+           RETURNING id""",
+        (str(uuid.uuid4()), external_status, None if integration_id is None else str(integration_id), reference),
+    )
+    return str(cursor.fetchone()[0])
