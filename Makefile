@@ -25,6 +25,7 @@ bench: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 # PIN delay and requests per order on a simulated clock (docs/PERFORMANCE.md, "PIN latency").
 bench-latency: $(VENV)/.installed

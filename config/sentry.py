@@ -10,11 +10,11 @@ coming is noticed.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import sentry_sdk
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from sentry_sdk.types import Breadcrumb, BreadcrumbHint, Event, Hint, MonitorConfig
 from sentry_sdk.utils import BadDsn
 
 from providers.redaction import scrub
@@ -42,13 +42,13 @@ def init_sentry(dsn: str, environment: str, release: str | None) -> None:
         raise ImproperlyConfigured("SENTRY_DSN is not a Sentry DSN (https://key@host/project-id)") from None
 
 
-def scrub_event(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def scrub_event(event: Event, hint: Hint) -> Event | None:
     """before_send: the whole event (message, exception values, breadcrumbs, request, extra,
     contexts) with credentials redacted and recognisable PINs masked."""
     return scrub(event)
 
 
-def scrub_breadcrumb(crumb: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def scrub_breadcrumb(crumb: Breadcrumb, hint: BreadcrumbHint) -> Breadcrumb | None:
     """before_breadcrumb: an HTTP breadcrumb's url and query (`kod=***&sifre=***`), a log
     breadcrumb's message and data."""
     return scrub(crumb)
@@ -62,7 +62,7 @@ def cron_check_in() -> Iterator[None]:
     if not sentry_sdk.get_client().is_active():
         yield
         return
-    config = {
+    config: MonitorConfig = {
         "schedule": {"type": "crontab", "value": settings.SENTRY_CRONS_SCHEDULE},
         "timezone": "UTC",
         "checkin_margin": 5,  # minutes late before Sentry calls the run missed

@@ -17,11 +17,14 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from orders.ids import integrations_by_id
-from providers.base import CheckResult, CheckState, configuration_error, not_mentioned
+from orders.models import Order
+from providers.base import CheckResult, CheckState, ProviderClient, configuration_error, not_mentioned
 from providers.redaction import redact
 from providers.registry import UnknownProvider, client_class_for
 
@@ -39,7 +42,14 @@ class _Task:
     orders: list
 
 
-def check_orders(orders, deadline, stop_event, workers, per_integration, grace_seconds):
+def check_orders(
+    orders: Sequence[Order],
+    deadline: float,
+    stop_event: threading.Event,
+    workers: int,
+    per_integration: int,
+    grace_seconds: float,
+) -> Iterator[tuple[Order, CheckResult | None]]:
     """Yield (order, CheckResult or None) for every order, in the calling thread, as answers
     arrive. None means the check never ran (deadline reached, or stopping): release the order."""
     lanes, unanswerable = _plan_tasks(orders, per_integration)
@@ -52,17 +62,19 @@ def check_orders(orders, deadline, stop_event, workers, per_integration, grace_s
 def _plan_tasks(orders, per_integration):
     """([tasks of one integration, ...], [(order, result) for orders no provider can answer])."""
     integrations = integrations_by_id(order.integration_id for order in orders)
-    clients, by_integration, unanswerable = {}, {}, []
+    clients: dict[uuid.UUID, ProviderClient] = {}
+    by_integration: dict[uuid.UUID, list[Order]] = {}
+    unanswerable: list[tuple[Order, CheckResult]] = []
     for order in orders:
         integration = integrations.get(order.integration_id)
         problem = _why_unanswerable(order, integration)
-        if problem is None and integration.pk not in clients:
+        if problem is None and integration is not None and integration.pk not in clients:
             try:
                 clients[integration.pk] = client_class_for(integration.provider)(integration, per_integration)
             except UnknownProvider:
                 problem = f"integration {integration.pk} has unknown provider {integration.provider!r}"
-        if problem:
-            unanswerable.append((order, configuration_error(problem)))
+        if problem or integration is None:  # _why_unanswerable names every missing integration
+            unanswerable.append((order, configuration_error(problem or "integration not found")))
             continue
         by_integration.setdefault(integration.pk, []).append(order)
     lanes = []
@@ -125,7 +137,7 @@ class _TaskBoard:
 
 
 def _run_tasks(board, deadline, stop_event, workers, grace_seconds):
-    done = queue.Queue()
+    done: queue.Queue[tuple[_Task, dict[str, CheckResult] | None]] = queue.Queue()
     tasks = board.tasks
     for _ in range(min(workers, len(tasks))):
         threading.Thread(target=_work, args=(board, done, deadline, stop_event), daemon=True).start()

@@ -8,6 +8,8 @@ an order still carrying it has not been touched by anyone else since. A run that
 orders due again when the lease ends.
 """
 
+import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,12 +30,12 @@ class OrderNotCheckable(Exception):
     """The order asked for by id cannot be checked; the message says why, in one line."""
 
 
-def lease_end(now, max_seconds, margin_seconds):
+def lease_end(now: datetime, max_seconds: float, margin_seconds: float) -> datetime:
     # Longer than the run may take, plus room for its last in-flight HTTP call.
     return now + timedelta(seconds=max_seconds + margin_seconds)
 
 
-def claim_due_orders(now, limit, lease_until, order_filter: OrderFilter = NO_FILTER) -> Claim:
+def claim_due_orders(now: datetime, limit: int, lease_until: datetime, order_filter: OrderFilter = NO_FILTER) -> Claim:
     """Claim up to `limit` due orders (only those `order_filter` lets through), oldest first."""
     with transaction.atomic():
         due = order_filter.apply(Order.objects.due(now))
@@ -43,7 +45,7 @@ def claim_due_orders(now, limit, lease_until, order_filter: OrderFilter = NO_FIL
     return Claim(orders=orders, lease_until=lease_until)
 
 
-def claim_order(order_id, lease_until):
+def claim_order(order_id: object, lease_until: datetime) -> Claim:
     """Claim one order by id, whatever its next_check_at. Raises OrderNotCheckable."""
     try:
         order_uuid = parse_uuid(order_id)
@@ -65,13 +67,13 @@ def claim_order(order_id, lease_until):
     return Claim(orders=[order], lease_until=lease_until)
 
 
-def release_orders(order_ids, lease_until, now):
+def release_orders(order_ids: Collection[uuid.UUID], lease_until: datetime, now: datetime) -> int:
     """Make claimed but unchecked orders due again at once, unless someone else changed them."""
     if not order_ids:
         return 0
     return Order.objects.filter(pk__in=order_ids, next_check_at=lease_until).update(next_check_at=now)
 
 
-def preview_due_orders(now, limit, order_filter: OrderFilter = NO_FILTER) -> list[Order]:
+def preview_due_orders(now: datetime, limit: int, order_filter: OrderFilter = NO_FILTER) -> list[Order]:
     """The orders a run would claim now, without claiming them (--dry-run)."""
     return list(order_filter.apply(Order.objects.due(now))[:limit])

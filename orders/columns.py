@@ -4,6 +4,8 @@ Messages are shortened with an ellipsis; a PIN is never shortened (orders.transi
 order whose PIN does not fit instead of completing it with a cut PIN).
 """
 
+from django.db.models import Field
+
 from orders.models import Order
 
 ELLIPSIS = "…"
@@ -11,7 +13,9 @@ ELLIPSIS = "…"
 
 def max_length(field_name: str) -> int | None:
     """The declared size of an Order field, None for text columns."""
-    return Order._meta.get_field(field_name).max_length
+    field = Order._meta.get_field(field_name)
+    assert isinstance(field, Field), f"{field_name} is not a column of product_orders"
+    return field.max_length
 
 
 def fits(field_name: str, value: str | None) -> bool:

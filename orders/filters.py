@@ -8,8 +8,10 @@ first), its limit and its due index.
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+if TYPE_CHECKING:
+    from orders.models import OrderQuerySet
 
 
 @dataclass(frozen=True)
@@ -17,7 +19,7 @@ class OrderFilter:
     tenant_id: uuid.UUID | None = None  # "tenantId" (uuid)
     integration_id: uuid.UUID | None = None  # "providerId": the integration's id
 
-    def apply(self, orders: QuerySet) -> QuerySet:
+    def apply(self, orders: "OrderQuerySet") -> "OrderQuerySet":
         """`orders` (an OrderQuerySet) narrowed to this filter."""
         if self.tenant_id is not None:
             orders = orders.filter(tenant_id=self.tenant_id)

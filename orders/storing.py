@@ -161,8 +161,8 @@ class ResultStore:
         self._give_up_at = give_up_at
         self._on_stored = on_stored
         self._on_failed = on_failed
-        self._waiting = deque()  # _Pending results, oldest first
-        self._next_try = None  # while the database is away: when to try again (time.monotonic())
+        self._waiting: deque[_Pending] = deque()  # oldest first
+        self._next_try: float | None = None  # while the database is away: when to try again (time.monotonic())
 
     def store(self, order: Order, result) -> None:
         # The time the answer came in: a result waiting for the database is stored with it.

@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.validators import URLValidator
+from django.db.models import Field
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -20,12 +21,18 @@ from providers.registry import known_providers
 SECRET_FIELDS = ("kod", "sifre", "api_token")
 
 
+def column_size(model_field: str) -> int | None:
+    field = Integration._meta.get_field(model_field)
+    assert isinstance(field, Field)
+    return field.max_length
+
+
 def secret_field(label, model_field):
     return forms.CharField(
         label=label,
         required=False,
         empty_value=None,
-        max_length=Integration._meta.get_field(model_field).max_length,
+        max_length=column_size(model_field),
         widget=forms.PasswordInput(render_value=False),
     )
 
@@ -64,7 +71,7 @@ class IntegrationForm(forms.ModelForm):
         return base_url
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for name in SECRET_FIELDS:
             if not cleaned.get(name):
                 cleaned[name] = getattr(self.instance, name)

@@ -14,6 +14,7 @@ urllib3 put URLs into exception texts and debug logs. Two rules:
 import logging
 import re
 import threading
+from typing import overload
 
 REDACTED = "***"
 
@@ -41,6 +42,10 @@ def register_secret(value):
             _known_secrets.add(quote_plus(value))
 
 
+@overload
+def redact(text: str) -> str: ...
+@overload
+def redact(text: None) -> None: ...
 def redact(text: str | None) -> str | None:
     """`text` with every credential replaced by ***: key=value / key: value patterns and the
     registered secret values. For URLs, exception texts and log lines."""
@@ -50,6 +55,10 @@ def redact(text: str | None) -> str | None:
     return mask_secrets(text)
 
 
+@overload
+def mask_secrets(text: str) -> str: ...
+@overload
+def mask_secrets(text: None) -> None: ...
 def mask_secrets(text: str | None) -> str | None:
     """`text` with only the registered secret values replaced by ***; everything else exactly as
     it was. For provider texts (messages), which are stored as the provider said them."""

@@ -90,7 +90,7 @@ class ApstoreClient(ProviderClient):
         self.session.close()
 
     def _check_group(self, references, by_uuid, deadline):
-        params = {"orders": "[" + ",".join(reference.strip() for reference in references) + "]"}
+        params: dict[str, str | int] = {"orders": "[" + ",".join(reference.strip() for reference in references) + "]"}
         if by_uuid:
             params["uuid"] = 1
         try:

@@ -132,7 +132,7 @@ def _provider_error(answer):
 def _index_entries(entries):
     """{match key: entry}; an entry is found by its order_uuid and by its order_id. The first
     entry wins when the provider lists one order twice."""
-    by_key = {}
+    by_key: dict[tuple[str, str], dict] = {}
     for entry in entries:
         if not isinstance(entry, dict):
             continue

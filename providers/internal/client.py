@@ -66,7 +66,7 @@ class InternalClient(ProviderClient):
         problem = self._configuration_problem()
         if problem:
             return configuration_error(problem)
-        params = {"orders": wire_reference(reference)}
+        params: dict[str, str | int] = {"orders": wire_reference(reference)}
         if is_own_reference(reference):
             params["uuid"] = 1
         try:
@@ -81,7 +81,7 @@ class InternalClient(ProviderClient):
         problem = self._configuration_problem()
         if problem:
             return PlaceResult(PlaceState.REFUSED, message=problem)
-        params = {"qty": request.quantity}
+        params: dict[str, str | int] = {"qty": request.quantity}
         if request.player_id:
             params["user_identifier"] = request.player_id
         if request.player_info:
