@@ -17,7 +17,7 @@ from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE, run_command
 def test_json_logs_are_one_object_a_line_without_secrets(make_order, sandbox):
     completed = make_order(pin="JSONPIN-ABCD-7788")
     broken = make_order()
-    sandbox.queue_fault(broken.provider_referans, "http500", times=5)
+    sandbox.queue_fault("http500", times=5, reference=broken.provider_referans)
 
     code, stdout, stderr = run_command("check_pending_orders", "-v", "2", LOG_FORMAT="json", LOG_LEVEL="DEBUG")
 

@@ -88,7 +88,7 @@ assert sentry_sdk.flush(timeout=10) is not False
 def test_reports_reach_sentry_scrubbed_with_a_check_in_per_run(fake_sentry, make_order, sandbox):
     completed = make_order(pin=PIN)
     broken = make_order()
-    sandbox.queue_fault(broken.provider_referans, "error_line", times=5)
+    sandbox.queue_fault("error_line", times=5, reference=broken.provider_referans)
 
     code, stdout, stderr = run_command("check_pending_orders", SENTRY_DSN=fake_sentry.dsn, LOG_LEVEL="DEBUG")
     assert code == 0, stderr

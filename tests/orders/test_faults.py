@@ -55,7 +55,7 @@ def test_mixed_faults_every_order_updated_or_rescheduled(make_order, sandbox, se
 
 def test_transient_http_500_is_retried_within_the_check(make_order, sandbox):
     order = make_order(pin="RETRIED-PIN-0042")
-    sandbox.queue_fault(order.provider_referans, "http500", times=2)
+    sandbox.queue_fault("http500", times=2, reference=order.provider_referans)
     run()
     order.refresh_from_db()
     assert order.external_status == ExternalStatus.COMPLETED
@@ -65,7 +65,7 @@ def test_transient_http_500_is_retried_within_the_check(make_order, sandbox):
 def test_persistent_timeouts_reschedule_with_backoff(make_order, sandbox):
     sandbox.config.slow_seconds = 1.5
     order = make_order()
-    sandbox.queue_fault(order.provider_referans, "slow", times=3)
+    sandbox.queue_fault("slow", times=3, reference=order.provider_referans)
     run()
     order.refresh_from_db()
     assert order.external_status == ExternalStatus.SENT

@@ -40,7 +40,7 @@ def test_a_slow_answer_in_progress_at_the_deadline_ends_as_a_timeout(sandbox, se
     settings.PROVIDER_READ_TIMEOUT_SECONDS = 20
     sandbox.config.slow_seconds = 3
     sandbox.add_order("slow-ref")
-    sandbox.queue_fault("slow-ref", "slow")
+    sandbox.queue_fault("slow", reference="slow-ref")
     client = ZnetClient(
         Integration(name="z", provider="znet", base_url=sandbox.base_url, kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE)
     )

@@ -69,7 +69,7 @@ def test_still_processing_is_rescheduled_with_backoff(make_order):
 
 def test_failed_check_keeps_the_status_and_records_the_error(make_order, sandbox):
     order = make_order()
-    sandbox.queue_fault(order.provider_referans, "error_line")
+    sandbox.queue_fault("error_line", reference=order.provider_referans)
     output = check()
     order.refresh_from_db()
     assert order.external_status == ExternalStatus.SENT
@@ -160,7 +160,7 @@ def one_order_of_each_outcome(make_order, sandbox):
         "processing": make_order(checks_until_final=5),
         "error": make_order(),
     }
-    sandbox.queue_fault(orders["error"].provider_referans, "error_line", times=5)
+    sandbox.queue_fault("error_line", times=5, reference=orders["error"].provider_referans)
     return orders
 
 
