@@ -24,8 +24,8 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sandbox.faults import PLACE_FAULT_KINDS, FaultPlan, place_fault_answer
-from sandbox.http import SandboxServer, generate_pin
+from sandbox.faults import FaultPlan, place_fault_answer
+from sandbox.http import SandboxServer, order_fields
 from sandbox.options import option, rate
 
 REQUEST_FAULTS = ("error_status", "http500", "slow", "malformed")
@@ -99,23 +99,14 @@ class ApstoreSandbox(SandboxServer):
         self._random = random.Random(self.config.seed)
         # Request faults are queued under None, an order's faults under its order id.
         self.faults = FaultPlan(FAULT_KINDS, rates=self.config, rng=self._random)
-        self.place_faults = FaultPlan(PLACE_FAULT_KINDS)
 
     # -- seeding and inspection (tests) -------------------------------------------------------
     def add_order(self, order_uuid=None, outcome="completed", pin=None, checks_until_final=None, reason=None, **extra):
         """Make the provider know an order; `order_id` is generated unless given in `extra`."""
         with self._lock:
             order_id = str(extra.pop("order_id", None) or self._take_order_id())
-            order = SandboxOrder(
-                order_id=order_id,
-                order_uuid=order_uuid,
-                outcome=outcome,
-                pin=pin if pin is not None or outcome != "completed" else generate_pin(),
-                checks_until_final=checks_until_final or self.config.checks_until_final,
-                **extra,
-            )
-            if reason is not None:
-                order.reason = reason
+            fields = order_fields(self.config, outcome, pin, checks_until_final, reason)
+            order = SandboxOrder(order_id=order_id, order_uuid=order_uuid, **fields, **extra)
             self.orders[order_id] = order
             if order_uuid:
                 self._by_uuid[uuid.UUID(order_uuid).hex] = order
@@ -134,11 +125,6 @@ class ApstoreSandbox(SandboxServer):
             if target is None:
                 raise KeyError(f"the sandbox has no order {reference!r}")
             self.faults.queue(kind, times, key=target.order_id)
-
-    def queue_place_fault(self, kind: str, times: int = 1) -> None:
-        """The next `times` newOrder requests take the order, then answer with this fault."""
-        with self._lock:
-            self.place_faults.queue(kind, times)
 
     def find_order(self, reference):
         with self._lock:

@@ -1,32 +1,38 @@
 """Fault injection shared by the fake providers: which fault, if any, a request answers with.
 
-A `FaultPlan` knows the fault kinds one kind of request can meet. A test queues faults (for the
-next requests, or for the requests about one order); what nothing queued is drawn at random at
-the rates of the sandbox's config (a `<kind>_rate` field per kind, read at each draw, so a test
-may change a rate on a running sandbox). What each kind looks like on the wire is the sandbox's
-business: the plan only names the fault.
+A `FaultPlan` knows the fault kinds one kind of request can meet. Tests queue faults under a
+key: None for "the next requests", a reference for "the next requests about this order". A
+request with no queued fault meets one drawn at random at the rates of the sandbox's config (a
+`<kind>_rate` field per kind, read at each draw, so a test may change a rate on a running
+sandbox). What a fault looks like on the wire is the sandbox's business: the plan only names it.
 
 Use in a sandbox (hold the sandbox's lock around every call; the plan has no lock of its own):
 
     self._random = random.Random(config.seed)      # one seeded source for everything random
     self.faults = FaultPlan(("http500", "slow"), rates=config, rng=self._random)
-    ...
-    self.faults.queue("slow", times=2, key=reference)   # in queue_fault()
-    ...
-    fault = self.faults.pick(reference)   # queued for this order, else drawn (None: answer normally)
 
-`pick()` without a key takes the faults queued for "the next requests", then draws.
+    def queue_fault(self, kind, times=1, reference=None):
+        with self._lock:
+            self.faults.queue(kind, times, key=reference)
+
+    # answering a status request about `reference` (None: no fault, answer normally):
+    fault = self.faults.queued(reference) or self.faults.pick()
+
+`pick(key)` is `queued(key)`, else a random draw; `draw(kinds)` limits a draw to some kinds
+(apstore draws its per-order and per-request faults separately).
 
 Placing an order loses its answer in the same two ways at every provider (`PLACE_FAULT_KINDS`,
-queued only): `place_fault_answer` gives the answer for them.
+queued only, by `SandboxServer.queue_place_fault`): `place_fault_answer` gives the answer.
 """
 
 import random
 
-from sandbox.http import CLOSE_WITHOUT_ANSWER
+# A body a sandbox may answer with: the server reads the request, then closes the connection
+# without a word (a provider that took the request and died, or a reset on the way back).
+CLOSE_WITHOUT_ANSWER = object()
 
 # A place request the provider takes, whose answer is then lost: HTTP 500, or the connection
-# closed without a word.
+# closed without a word. Every sandbox queues them with `queue_place_fault` (sandbox.http).
 PLACE_FAULT_KINDS = ("http500", "drop")
 
 

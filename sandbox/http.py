@@ -14,9 +14,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-# A body a sandbox may answer with: the server reads the request, then closes the connection
-# without a word (a provider that took the request and died, or a reset on the way back).
-CLOSE_WITHOUT_ANSWER = object()
+from sandbox.faults import CLOSE_WITHOUT_ANSWER, PLACE_FAULT_KINDS, FaultPlan
 
 
 class _ThreadingServer(ThreadingHTTPServer):
@@ -27,11 +25,13 @@ class _ThreadingServer(ThreadingHTTPServer):
 
 
 class SandboxServer:
-    """Base of a fake provider: the HTTP server, the request log and what it measures.
+    """Base of a fake provider: the HTTP server, the request log and what it measures, the
+    place faults every provider knows.
 
     Subclasses implement respond(path, params, headers) -> (HTTP status, body: text or JSON-able,
     delay seconds) and endpoint_of(path), and name their `status_endpoint` and `place_endpoint`
-    as their request log does; they append to `request_log` with `_lock` held."""
+    as their request log does; they append to `request_log` with `_lock` held, and take the
+    fault of a place request with `place_faults.queued()`."""
 
     status_endpoint = "status"
     place_endpoint = "place"
@@ -42,6 +42,7 @@ class SandboxServer:
         self.request_log: list[dict] = []
         self._lock = threading.RLock()
         self._in_flight = _InFlight()
+        self.place_faults = FaultPlan(PLACE_FAULT_KINDS)
 
     def respond(self, path, params, headers):
         raise NotImplementedError
@@ -50,7 +51,12 @@ class SandboxServer:
         """The endpoint a request path asks for, by its name in the request log; None if none."""
         raise NotImplementedError
 
-    # -- inspection (tests) --------------------------------------------------------------------
+    # -- faults and inspection (tests) ---------------------------------------------------------
+    def queue_place_fault(self, kind: str, times: int = 1) -> None:
+        """The next `times` place requests take the order, then answer with this fault."""
+        with self._lock:
+            self.place_faults.queue(kind, times)
+
     def status_checks(self, reference: str | None = None) -> list[dict]:
         """The logged status requests; with `reference`, those that asked about it."""
         return self._logged(self.status_endpoint, reference)
@@ -145,6 +151,20 @@ def _hung_up(connection):
 def generate_pin():
     raw = secrets.token_hex(8).upper()
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def order_fields(config, outcome: str, pin: str | None, checks_until_final: int | None, reason: str | None) -> dict:
+    """The fields of a fake order that `add_order` may leave out: a completed order gets a
+    generated PIN, every order the sandbox's `checks_until_final`, a failed one the provider's
+    usual reason (the order class's default)."""
+    fields = {
+        "outcome": outcome,
+        "pin": pin if pin is not None or outcome != "completed" else generate_pin(),
+        "checks_until_final": checks_until_final or config.checks_until_final,
+    }
+    if reason is not None:
+        fields["reason"] = reason
+    return fields
 
 
 def _handler_for(sandbox):

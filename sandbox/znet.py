@@ -18,8 +18,8 @@ import random
 import time
 from dataclasses import dataclass
 
-from sandbox.faults import PLACE_FAULT_KINDS, FaultPlan, place_fault_answer
-from sandbox.http import SandboxServer, generate_pin
+from sandbox.faults import FaultPlan, place_fault_answer
+from sandbox.http import SandboxServer, order_fields
 from sandbox.options import option, rate
 
 WRONG_CREDENTIALS_LINE = "1|Bayi kodu veya şifre hatalı"
@@ -78,7 +78,6 @@ class ZnetSandbox(SandboxServer):
         self.orders: dict[str, SandboxOrder] = {}
         self._random = random.Random(self.config.seed)
         self.faults = FaultPlan(FAULT_KINDS, rates=self.config, rng=self._random)
-        self.place_faults = FaultPlan(PLACE_FAULT_KINDS)
 
     # -- seeding and inspection (tests) -------------------------------------------------------
     def add_order(
@@ -99,11 +98,6 @@ class ZnetSandbox(SandboxServer):
             if reference is not None and reference not in self.orders:
                 raise KeyError(f"the sandbox has no order {reference!r}")
             self.faults.queue(kind, times, key=reference)
-
-    def queue_place_fault(self, kind: str, times: int = 1) -> None:
-        """The next `times` pin_ekle requests take the order, then answer with this fault."""
-        with self._lock:
-            self.place_faults.queue(kind, times)
 
     def _mentions(self, entry, reference):
         return entry["referans"] == reference
@@ -171,14 +165,7 @@ class ZnetSandbox(SandboxServer):
 
     def _new_order(self, referans, outcome="completed", pin=None, checks_until_final=None, reason=None):
         """Called with the lock held."""
-        order = SandboxOrder(
-            referans=referans,
-            outcome=outcome,
-            pin=pin if pin is not None or outcome != "completed" else generate_pin(),
-            checks_until_final=checks_until_final or self.config.checks_until_final,
-        )
-        if reason is not None:
-            order.reason = reason
+        order = SandboxOrder(referans=referans, **order_fields(self.config, outcome, pin, checks_until_final, reason))
         self.orders[referans] = order
         return order
 

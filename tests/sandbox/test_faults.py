@@ -5,8 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from sandbox.faults import FaultPlan, place_fault_answer
-from sandbox.http import CLOSE_WITHOUT_ANSWER
+from sandbox.faults import CLOSE_WITHOUT_ANSWER, FaultPlan, place_fault_answer
 
 
 def plan(**rates):
