@@ -41,6 +41,7 @@ def old_application_inserts_order(cursor, integration_id, external_status, refer
     return cursor.fetchone()[0]
 
 
+@pytest.mark.slow
 def test_upgrade_script_then_monitor_runs_against_the_old_tables(legacy_database, sandbox):
     db, url = legacy_database
     cursor = db.cursor()

@@ -12,7 +12,7 @@ from django.db import connection
 
 from tests.conftest import PROJECT_DIR, SANDBOX_KOD, SANDBOX_SIFRE, run_command
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # separate processes
 
 LEGACY_SCHEMA = Path(__file__).parent / "fixtures" / "legacy_schema.sql"
 UPGRADE_SCRIPT = PROJECT_DIR / "sql" / "upgrade_existing_database.sql"

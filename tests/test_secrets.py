@@ -11,7 +11,7 @@ from orders.models import ExternalStatus, Order
 from providers.models import Integration
 from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE, run_command
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]  # separate processes
 
 
 def add_sent_order(integration, reference=None):

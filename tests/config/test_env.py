@@ -4,6 +4,8 @@ import pytest
 
 from tests.conftest import run_command
 
+pytestmark = pytest.mark.slow  # separate processes
+
 
 @pytest.mark.parametrize(
     "variable,value,message",

@@ -13,6 +13,7 @@ from django.conf import settings
 from tests.conftest import SANDBOX_KOD, SANDBOX_SIFRE, run_command
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_json_logs_are_one_object_a_line_without_secrets(make_order, sandbox):
     completed = make_order(pin="JSONPIN-ABCD-7788")
@@ -65,6 +66,7 @@ def test_json_format_redacts_tracebacks_and_extra_fields():
     assert secret not in stream.getvalue()
 
 
+@pytest.mark.slow
 def test_an_unknown_log_format_is_one_line():
     code, stdout, stderr = run_command("check_pending_orders", "--dry-run", LOG_FORMAT="xml")
     assert code == 2

@@ -45,6 +45,7 @@ def test_http_404_means_a_wrong_base_url(sandbox):
     assert result.state == CheckState.CONFIGURATION_ERROR and result.permanent
 
 
+@pytest.mark.slow
 def test_timeouts_are_retried_then_reported(sandbox, settings):
     settings.PROVIDER_RETRY_ATTEMPTS = 2
     sandbox.add_order("slow-ref")
