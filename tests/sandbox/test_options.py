@@ -21,56 +21,43 @@ def test_without_options_the_commands_serve_the_default_configs():
     assert config_of(apstore_sandbox, apstore.SandboxConfig) == apstore.SandboxConfig()
 
 
-def test_the_znet_options_set_the_config():
-    config = config_of(
-        znet_sandbox,
-        znet.SandboxConfig,
-        *("--kod", "k-1", "--sifre", "s-1", "--checks-until-final", "3", "--fail-ratio", "0.15"),
-        *("--latency-ms", "50", "--error-line-rate", "0.05", "--http500-rate", "0.1", "--slow-rate", "0.2"),
-        *("--slow-seconds", "4", "--malformed-rate", "0.3", "--empty-rate", "0.01", "--first-place-delay", "1.5"),
-        *("--seed", "7"),
-    )
-    assert config == znet.SandboxConfig(
-        kod="k-1",
-        sifre="s-1",
-        checks_until_final=3,
-        fail_ratio=0.15,
-        latency=0.05,
-        error_line_rate=0.05,
-        http500_rate=0.1,
-        slow_rate=0.2,
-        slow_seconds=4,
-        malformed_rate=0.3,
-        empty_rate=0.01,
-        first_place_delay=1.5,
-        seed=7,
-    )
+# option: (config field, value given, value in the config)
+SHARED_OPTIONS = {
+    "--checks-until-final": ("checks_until_final", "3", 3),
+    "--fail-ratio": ("fail_ratio", "0.15", 0.15),
+    "--latency-ms": ("latency", "50", 0.05),
+    "--http500-rate": ("http500_rate", "0.1", 0.1),
+    "--slow-rate": ("slow_rate", "0.2", 0.2),
+    "--slow-seconds": ("slow_seconds", "4", 4.0),
+    "--malformed-rate": ("malformed_rate", "0.3", 0.3),
+    "--first-place-delay": ("first_place_delay", "1.5", 1.5),
+    "--seed": ("seed", "7", 7),
+}
+ZNET_OPTIONS = {
+    **SHARED_OPTIONS,
+    "--kod": ("kod", "k-1", "k-1"),
+    "--sifre": ("sifre", "s-1", "s-1"),
+    "--error-line-rate": ("error_line_rate", "0.05", 0.05),
+    "--empty-rate": ("empty_rate", "0.01", 0.01),
+}
+APSTORE_OPTIONS = {
+    **SHARED_OPTIONS,
+    "--token": ("token", "t-1", "t-1"),
+    "--error-status-rate": ("error_status_rate", "0.05", 0.05),
+    "--omit-rate": ("omit_rate", "0.03", 0.03),
+    "--balance": ("balance", "99.5", 99.5),
+}
 
 
-def test_the_apstore_options_set_the_config():
-    config = config_of(
-        apstore_sandbox,
-        apstore.SandboxConfig,
-        *("--token", "t-1", "--checks-until-final", "1", "--fail-ratio", "0.5", "--latency-ms", "20"),
-        *("--error-status-rate", "0.1", "--http500-rate", "0.2", "--slow-rate", "0.05", "--slow-seconds", "2"),
-        *("--malformed-rate", "0.04", "--omit-rate", "0.03", "--first-place-delay", "0", "--balance", "99.5"),
-        *("--seed", "3"),
-    )
-    assert config == apstore.SandboxConfig(
-        token="t-1",
-        checks_until_final=1,
-        fail_ratio=0.5,
-        latency=0.02,
-        error_status_rate=0.1,
-        http500_rate=0.2,
-        slow_rate=0.05,
-        slow_seconds=2,
-        malformed_rate=0.04,
-        omit_rate=0.03,
-        first_place_delay=0,
-        balance=99.5,
-        seed=3,
-    )
+@pytest.mark.parametrize(
+    "command_module,config_class,options",
+    [(znet_sandbox, znet.SandboxConfig, ZNET_OPTIONS), (apstore_sandbox, apstore.SandboxConfig, APSTORE_OPTIONS)],
+)
+def test_every_option_sets_its_config_field(command_module, config_class, options):
+    arguments = [part for flag, (_, text, _) in options.items() for part in (flag, text)]
+    expected = config_class(**{field: value for field, _, value in options.values()})
+
+    assert config_of(command_module, config_class, *arguments) == expected
 
 
 @pytest.mark.parametrize(
