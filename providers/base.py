@@ -4,6 +4,8 @@ The table of provider name -> client class is `providers.registry`."""
 import enum
 from dataclasses import dataclass
 
+from providers.sessions import build_session
+
 
 class CheckState(enum.StrEnum):
     IN_PROGRESS = "in_progress"
@@ -117,12 +119,16 @@ class ProviderClient:
     """Base of one provider family's HTTP client, built for one integration.
 
     `batch_size` is how many references one status request may carry (1 for per-order APIs).
+    `session_pool_size` is how many requests the caller sends to this integration at once: the
+    client's `session` keeps that many connections open.
     """
 
     batch_size = 1
 
-    def __init__(self, integration, session_pool_size=8):
+    def __init__(self, integration, session_pool_size: int = 8):
         self.integration = integration
+        self.base_url = (integration.base_url or "").rstrip("/")
+        self.session = build_session(session_pool_size)
 
     def check_statuses(self, references, deadline=None):
         """Return {reference: CheckResult} for every reference asked about."""
@@ -138,4 +144,7 @@ class ProviderClient:
         raise NotImplementedError
 
     def close(self):
-        pass
+        self.session.close()
+
+    def _url(self, path):
+        return f"{self.base_url}/{path}"

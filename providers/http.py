@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by the provider clients: pooled sessions, timeouts, and tenacity retries
+"""HTTP plumbing shared by the provider clients: timeouts, and tenacity retries
 for transient failures that never run past the caller's deadline. Every error text that leaves
 this module is redacted: the URL it came from may carry a password.
 
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
@@ -73,16 +72,6 @@ def connection_check_of_http_error(exc, what_to_check):
     if exc.status_code in REFUSED_STATUSES:
         return ConnectionCheck(ok=False, summary=f"refused: {exc} (check the integration's {what_to_check})")
     return ConnectionCheck(ok=False, summary=f"failed: {exc}")
-
-
-def build_session(pool_size):
-    """One session per integration: keep-alive connections, pool sized to the concurrency cap."""
-    session = requests.Session()
-    # Retries are ours (tenacity), so urllib3 must not retry behind our back.
-    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1), max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
 
 
 # An attempt that starts just before the deadline still gets this long to connect and to read.

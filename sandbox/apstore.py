@@ -5,10 +5,11 @@ placing side sent. An order answers `wait` to its first status checks and its fi
 (`accept` with a generated PIN, or `reject` with a reason) from the `checks_until_final`-th check
 on. Every request needs the right `api-token` header (else HTTP 401 with a JSON error).
 
-Faults, at random rates or queued: `error_status` (a non-OK answer), `http500`, `slow` (the
-answer comes `slow_seconds` late), `malformed` (a body that is not the expected JSON) and `omit`
-(the order is left out of the answer). Every request is kept in a log without the token,
-readable in-process or at GET /_sandbox/log.
+Faults (`sandbox.faults`), at random rates or queued, for the next check requests or for one
+order: `error_status` (a non-OK answer), `http500`, `slow` (the answer comes `slow_seconds`
+late), `malformed` (a body that is not the expected JSON) and `omit` (the order is left out of
+the answer). Every request is kept in a log without the token, readable in-process or at
+GET /_sandbox/log.
 
 Placing remembers every order_uuid: a repeated newOrder answers that the order_uuid was already
 used. Two ways to lose a place answer while the order IS taken: `first_place_delay` (the answer
@@ -19,17 +20,17 @@ and queued place faults (`http500`; `drop`: the connection closes without an ans
 import random
 import re
 import secrets
-import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from sandbox.http import CLOSE_WITHOUT_ANSWER, SandboxServer, generate_pin
+from sandbox.faults import FaultPlan, place_fault_answer
+from sandbox.http import SandboxServer, order_fields
+from sandbox.options import option, rate
 
 REQUEST_FAULTS = ("error_status", "http500", "slow", "malformed")
 ORDER_FAULTS = ("omit",)
 FAULT_KINDS = REQUEST_FAULTS + ORDER_FAULTS
-PLACE_FAULT_KINDS = ("http500", "drop")
 
 UNAUTHORIZED_ANSWER = {"status": "ERROR", "message": "Unauthenticated: missing or invalid api-token"}
 TRY_LATER_ANSWER = {"status": "ERROR", "message": "Service busy, try again later"}
@@ -47,20 +48,27 @@ _PLACE_PATH = re.compile(r"/client/api/newOrder/(?P<product>[^/]+)/params")
 
 @dataclass
 class SandboxConfig:
-    token: str = "demo-api-token"
-    checks_until_final: int = 2
-    fail_ratio: float = 0.0  # share of placed orders that end rejected
-    latency: float = 0.0  # seconds added to every answer
-    error_status_rate: float = 0.0  # shares of check requests answered with each fault
-    http500_rate: float = 0.0
-    slow_rate: float = 0.0
-    slow_seconds: float = 30.0
-    malformed_rate: float = 0.0
-    omit_rate: float = 0.0  # share of orders left out of a check answer
-    first_place_delay: float = 0.0  # seconds the answer to an order_uuid's first newOrder is late
-    balance: float = 10250.0
+    """What the sandbox accepts and how it behaves; `option(...)` fields are also options of
+    `manage.py apstore_sandbox` (sandbox.options). The fault rates are shares of check requests."""
+
+    token: str = option("demo-api-token", "api-token header value the sandbox accepts", required=True)
+    checks_until_final: int = option(2, "the N-th status check gives the final state", minimum=1)
+    fail_ratio: float = option(0.0, "share of placed orders that end rejected", type=rate)
+    latency: float = option(0.0, "added to every answer", flag="--latency-ms", scale=1000)  # seconds
+    error_status_rate: float = option(0.0, "share of checks answered non-OK", type=rate)
+    http500_rate: float = option(0.0, type=rate)
+    slow_rate: float = option(0.0, type=rate)
+    slow_seconds: float = option(30.0)
+    malformed_rate: float = option(0.0, type=rate)
+    omit_rate: float = option(0.0, "share of orders left out of a check answer", type=rate)
+    first_place_delay: float = option(
+        0.0,
+        "seconds the answer to an order's first place request is late (the order is taken at once)",
+        minimum=0,
+    )
+    balance: float = option(10250.0)
     first_order_id: int = 70001
-    seed: int | None = None
+    seed: int | None = option(None, type=int)
 
 
 @dataclass
@@ -75,78 +83,60 @@ class SandboxOrder:
     product: str = ""
     qty: int = 1
     player_id: str = ""
-    queued_faults: list = field(default_factory=list)
 
 
 class ApstoreSandbox(SandboxServer):
+    status_endpoint = "check"
+    place_endpoint = "newOrder"
+
     def __init__(self, config=None):
+        super().__init__()
         self.config = config or SandboxConfig()
         self.orders: dict[str, SandboxOrder] = {}  # by provider order id
-        self.request_log: list[dict] = []
         self.balance = self.config.balance
         self._by_uuid: dict[str, SandboxOrder] = {}
-        self._request_faults: list[str] = []
-        self._place_faults: list[str] = []
         self._next_id = self.config.first_order_id
-        self._lock = threading.RLock()
         self._random = random.Random(self.config.seed)
+        # Request faults are queued under None, an order's faults under its order id.
+        self.faults = FaultPlan(FAULT_KINDS, rates=self.config, rng=self._random)
 
     # -- seeding and inspection (tests) -------------------------------------------------------
     def add_order(self, order_uuid=None, outcome="completed", pin=None, checks_until_final=None, reason=None, **extra):
         """Make the provider know an order; `order_id` is generated unless given in `extra`."""
         with self._lock:
             order_id = str(extra.pop("order_id", None) or self._take_order_id())
-            order = SandboxOrder(
-                order_id=order_id,
-                order_uuid=order_uuid,
-                outcome=outcome,
-                pin=pin if pin is not None or outcome != "completed" else generate_pin(),
-                checks_until_final=checks_until_final or self.config.checks_until_final,
-                **extra,
-            )
-            if reason is not None:
-                order.reason = reason
+            fields = order_fields(self.config, outcome, pin, checks_until_final, reason)
+            order = SandboxOrder(order_id=order_id, order_uuid=order_uuid, **fields, **extra)
             self.orders[order_id] = order
             if order_uuid:
                 self._by_uuid[uuid.UUID(order_uuid).hex] = order
         return order
 
-    def queue_fault(self, kind, times=1, order=None):
-        """The next `times` check requests answer with this fault; with `order` (its order_uuid
-        or order id), the next `times` requests that ask about that order."""
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault {kind!r}; expected one of {FAULT_KINDS}")
-        if kind in ORDER_FAULTS and order is None:
+    def queue_fault(self, kind: str, times: int = 1, reference: str | None = None) -> None:
+        """The next `times` check requests answer with this fault; with `reference` (an order's
+        order_uuid or order id), the next `times` requests that ask about that order."""
+        if kind in ORDER_FAULTS and reference is None:
             raise ValueError(f"fault {kind!r} needs the order it applies to")
         with self._lock:
-            if order is None:
-                self._request_faults.extend([kind] * times)
+            if reference is None:
+                self.faults.queue(kind, times)
                 return
-            target = self._find(order)
+            target = self._find(reference)
             if target is None:
-                raise KeyError(f"the sandbox has no order {order!r}")
-            target.queued_faults.extend([kind] * times)
-
-    def queue_place_fault(self, kind: str, times: int = 1) -> None:
-        """The next `times` newOrder requests take the order, then answer with this fault."""
-        if kind not in PLACE_FAULT_KINDS:
-            raise ValueError(f"unknown place fault {kind!r}; expected one of {PLACE_FAULT_KINDS}")
-        with self._lock:
-            self._place_faults.extend([kind] * times)
-
-    def place_requests(self) -> list[dict]:
-        with self._lock:
-            return [entry for entry in self.request_log if entry["path"] == "newOrder"]
+                raise KeyError(f"the sandbox has no order {reference!r}")
+            self.faults.queue(kind, times, key=target.order_id)
 
     def find_order(self, reference):
         with self._lock:
             return self._find(reference)
 
-    def check_requests(self):
-        with self._lock:
-            return [entry for entry in self.request_log if entry["path"] == "check"]
+    def _mentions(self, entry, reference):
+        return reference in entry.get("orders", ()) or entry.get("order_uuid") == reference
 
     # -- the endpoints: (HTTP status, JSON-able answer or raw text, delay seconds) -----------
+    def endpoint_of(self, path):
+        return _endpoint_of(path)[0]
+
     def respond(self, path, params, headers):
         return self.answer(path, params, headers.get("api-token"))
 
@@ -171,10 +161,12 @@ class ApstoreSandbox(SandboxServer):
             self._log("check", orders=[], uuid=by_uuid, result="bad orders parameter")
             return 200, {"status": "ERROR", "message": "orders must look like [id1,id2,...]"}, self.config.latency
         with self._lock:
-            found = {id(order): order for order in (self._find(ref, by_uuid) for ref in asked) if order is not None}
-            found = list(found.values())  # each order once, even when asked about twice
-            order_faults = {order.order_id: self._pop_order_fault(order) for order in found}
-            fault = self._pop_request_fault() or next((f for f in order_faults.values() if f in REQUEST_FAULTS), None)
+            unique = {id(order): order for order in (self._find(ref, by_uuid) for ref in asked) if order is not None}
+            found = list(unique.values())  # each order once, even when asked about twice
+            order_faults = {order.order_id: self.faults.pick(order.order_id, ORDER_FAULTS) for order in found}
+            fault = self.faults.pick(kinds=REQUEST_FAULTS) or next(
+                (f for f in order_faults.values() if f in REQUEST_FAULTS), None
+            )
             delay = self.config.latency + (self.config.slow_seconds if fault == "slow" else 0)
             if fault in ("error_status", "http500", "malformed"):
                 self._log("check", orders=asked, uuid=by_uuid, result=fault)
@@ -189,7 +181,7 @@ class ApstoreSandbox(SandboxServer):
         with self._lock:
             if refusal is None and order_uuid and self._find(order_uuid, by_uuid=True):
                 refusal = DUPLICATE_UUID_MESSAGE
-            fault = self._place_faults.pop(0) if self._place_faults and refusal is None else None
+            fault = None if refusal else self.place_faults.queued()
             self._log(
                 "newOrder",
                 product=product,
@@ -211,10 +203,9 @@ class ApstoreSandbox(SandboxServer):
             self.balance -= PRICE * int(qty)
         # The order is taken before the answer leaves (or is lost): a lost answer hides a real order.
         delay = self.config.latency + self.config.first_place_delay
-        if fault == "http500":
-            return 500, "Internal Server Error", delay
-        if fault == "drop":
-            return 200, CLOSE_WITHOUT_ANSWER, delay
+        lost = place_fault_answer(fault, delay)
+        if lost:
+            return lost
         data = {"order_id": int(order.order_id), "order_uuid": order_uuid, "status": "wait", "price": PRICE * int(qty)}
         return 200, {"status": "OK", "data": data}, delay
 
@@ -239,22 +230,6 @@ class ApstoreSandbox(SandboxServer):
             if order is not None or by_uuid:
                 return order
         return self.orders.get(reference)
-
-    def _pop_order_fault(self, order):
-        if order.queued_faults:
-            return order.queued_faults.pop(0)
-        return "omit" if self._random.random() < self.config.omit_rate else None
-
-    def _pop_request_fault(self):
-        if self._request_faults:
-            return self._request_faults.pop(0)
-        roll = self._random.random()
-        for kind in REQUEST_FAULTS:
-            rate = getattr(self.config, f"{kind}_rate")
-            if roll < rate:
-                return kind
-            roll -= rate
-        return None
 
     def _fault_answer(self, kind):
         if kind == "error_status":

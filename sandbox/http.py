@@ -1,17 +1,20 @@
 """What the fake provider servers (znet, apstore, internal) share: a threaded HTTP server on 127.0.0.1
 that asks its sandbox for each answer, serves the sandbox's request log at GET /_sandbox/log,
-and never writes a request line (it carries credentials) to any log."""
+counts the requests in flight per endpoint, and never writes a request line (it carries
+credentials) to any log. Faults are `sandbox.faults`; the commands that serve a sandbox by hand
+are `sandbox.management.sandbox_command`."""
 
+import itertools
 import json
 import secrets
+import socket
 import threading
 import time
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-# A body a sandbox may answer with: the server reads the request, then closes the connection
-# without a word (a provider that took the request and died, or a reset on the way back).
-CLOSE_WITHOUT_ANSWER = object()
+from sandbox.faults import CLOSE_WITHOUT_ANSWER, PLACE_FAULT_KINDS, FaultPlan
 
 
 class _ThreadingServer(ThreadingHTTPServer):
@@ -22,19 +25,67 @@ class _ThreadingServer(ThreadingHTTPServer):
 
 
 class SandboxServer:
-    """Base of a fake provider. Subclasses set `request_log` and `_lock` and implement
-    respond(path, params, headers) -> (HTTP status, body: text or JSON-able, delay seconds) for
-    GET requests, and respond_post (same arguments, the body is not read) if they take POSTs."""
+    """Base of a fake provider: the HTTP server, the request log and what it measures, the
+    place faults every provider knows.
 
-    _server = None
-    _thread = None
+    Subclasses implement respond(path, params, headers) -> (HTTP status, body: text or JSON-able,
+    delay seconds) and endpoint_of(path), and name their `status_endpoint` and `place_endpoint`
+    as their request log does; they append to `request_log` with `_lock` held, and take the
+    fault of a place request with `place_faults.queued()`."""
+
+    status_endpoint = "status"
+    place_endpoint = "place"
+    _server: "_ThreadingServer | None" = None
+    _thread: threading.Thread | None = None
+
+    def __init__(self):
+        self.request_log: list[dict] = []
+        self._lock = threading.RLock()
+        self._in_flight = _InFlight()
+        self.place_faults = FaultPlan(PLACE_FAULT_KINDS)
 
     def respond(self, path, params, headers):
         raise NotImplementedError
 
     def respond_post(self, path, params, headers):
+        """A POST's answer, like `respond` (its parameters are in the URL; the body is not read)."""
         return 405, "method not allowed", 0
 
+    def endpoint_of(self, path: str) -> str | None:
+        """The endpoint a request path asks for, by its name in the request log; None if none."""
+        raise NotImplementedError
+
+    # -- faults and inspection (tests) ---------------------------------------------------------
+    def queue_place_fault(self, kind: str, times: int = 1) -> None:
+        """The next `times` place requests take the order, then answer with this fault."""
+        with self._lock:
+            self.place_faults.queue(kind, times)
+
+    def status_checks(self, reference: str | None = None) -> list[dict]:
+        """The logged status requests; with `reference`, those that asked about it."""
+        return self._logged(self.status_endpoint, reference)
+
+    def place_requests(self, reference: str | None = None) -> list[dict]:
+        """The logged place requests; with `reference`, those that placed it."""
+        return self._logged(self.place_endpoint, reference)
+
+    def max_in_flight(self, endpoint: str) -> int:
+        """The most requests to `endpoint` this server was answering at one moment: read, their
+        answer not yet sent and their client still waiting for it."""
+        return self._in_flight.most(endpoint)
+
+    def _logged(self, endpoint, reference):
+        with self._lock:
+            return [
+                entry
+                for entry in self.request_log
+                if entry["path"] == endpoint and (reference is None or self._mentions(entry, reference))
+            ]
+
+    def _mentions(self, entry: dict, reference: str) -> bool:
+        raise NotImplementedError
+
+    # -- serving -------------------------------------------------------------------------------
     def start(self, host="127.0.0.1", port=0):
         self._server = _ThreadingServer((host, port), _handler_for(self))
         # A short poll interval lets stop() return at once instead of after up to half a second.
@@ -44,7 +95,7 @@ class SandboxServer:
 
     def wait(self):
         """Block until the server stops (Ctrl-C interrupts the wait)."""
-        while self._thread.is_alive():
+        while self._thread is not None and self._thread.is_alive():
             self._thread.join(0.5)
 
     def stop(self):
@@ -54,26 +105,53 @@ class SandboxServer:
 
     @property
     def base_url(self):
+        assert self._server is not None, "the sandbox is not started"
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)
         return f"http://{host}:{port}"
 
-    def serve_from_command(self, command, host, port, endpoints_path):
-        """Serve until Ctrl-C, for a sandbox management command. Prints the real
-        address (--port 0 picks a free one), never the credentials the sandbox accepts."""
-        from django.core.management.base import CommandError
 
-        try:
-            self.start(host, port)
-        except OSError as exc:
-            raise CommandError(f"cannot listen on {host}:{port}: {exc}") from None
-        command.stdout.write(f"{type(self).__name__} on {self.base_url}{endpoints_path} (Ctrl-C stops it)")
-        command.stdout.flush()
-        try:
-            self.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            self.stop()
+class _InFlight:
+    """Requests read and not yet answered, per endpoint, and the most there were at once.
+
+    A client that gave up waiting (its read timeout) closes its connection while the sandbox may
+    still be sleeping on a slow answer: such a request no longer counts. Every arriving request
+    first drops the requests whose client hung up, so the count is what the clients see."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._open: dict[int, tuple[str | None, socket.socket]] = {}
+        self._most: Counter[str | None] = Counter()
+        self._tokens = itertools.count()
+
+    def arrived(self, endpoint: str | None, connection: socket.socket) -> int:
+        with self._lock:
+            for token, (_, other) in list(self._open.items()):
+                if _hung_up(other):
+                    del self._open[token]
+            token = next(self._tokens)
+            self._open[token] = (endpoint, connection)
+            now = sum(1 for open_endpoint, _ in self._open.values() if open_endpoint == endpoint)
+            self._most[endpoint] = max(self._most[endpoint], now)
+            return token
+
+    def answered(self, token: int) -> None:
+        with self._lock:
+            self._open.pop(token, None)
+
+    def most(self, endpoint: str) -> int:
+        with self._lock:
+            return self._most[endpoint]
+
+
+def _hung_up(connection):
+    """True when the client closed the connection (end of stream, nothing unread)."""
+    try:
+        return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False  # open, nothing to read: the client is waiting
+    except OSError:
+        return True
 
 
 def generate_pin():
@@ -81,12 +159,18 @@ def generate_pin():
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
 
-def rate(text):
-    """argparse type: a share between 0 and 1."""
-    value = float(text)
-    if not 0 <= value <= 1:
-        raise ValueError(text)
-    return value
+def order_fields(config, outcome: str, pin: str | None, checks_until_final: int | None, reason: str | None) -> dict:
+    """The fields of a fake order that `add_order` may leave out: a completed order gets a
+    generated PIN, every order the sandbox's `checks_until_final`, a failed one the provider's
+    usual reason (the order class's default)."""
+    fields = {
+        "outcome": outcome,
+        "pin": pin if pin is not None or outcome != "completed" else generate_pin(),
+        "checks_until_final": checks_until_final or config.checks_until_final,
+    }
+    if reason is not None:
+        fields["reason"] = reason
+    return fields
 
 
 def _handler_for(sandbox):
@@ -97,8 +181,7 @@ def _handler_for(sandbox):
         disable_nagle_algorithm = True
 
         def do_GET(self):
-            url = urlsplit(self.path)
-            if url.path == "/_sandbox/log":
+            if urlsplit(self.path).path == "/_sandbox/log":
                 with sandbox._lock:
                     return self._send(200, list(sandbox.request_log))
             self._answer(sandbox.respond)
@@ -110,9 +193,15 @@ def _handler_for(sandbox):
         def _answer(self, respond):
             url = urlsplit(self.path)
             params = {key: values[0] for key, values in parse_qs(url.query, keep_blank_values=True).items()}
-            status, body, delay = respond(url.path, params, self.headers)
-            if delay:
-                time.sleep(delay)
+            # Counted from the request read to just before the answer leaves: within the time
+            # the client waits, so the count never exceeds what the client had in flight.
+            token = sandbox._in_flight.arrived(sandbox.endpoint_of(url.path), self.connection)
+            try:
+                status, body, delay = respond(url.path, params, self.headers)
+                if delay:
+                    time.sleep(delay)
+            finally:
+                sandbox._in_flight.answered(token)
             if body is CLOSE_WITHOUT_ANSWER:
                 self.close_connection = True
                 return

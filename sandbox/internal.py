@@ -18,15 +18,15 @@ delivered at once). Faults, queued: status checks `http500`, `slow` (`slow_secon
 import random
 import re
 import secrets
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 
-from sandbox.http import CLOSE_WITHOUT_ANSWER, SandboxServer, generate_pin
+from sandbox.faults import FaultPlan, place_fault_answer
+from sandbox.http import SandboxServer, order_fields
+from sandbox.options import option, rate
 
 CHECK_FAULT_KINDS = ("http500", "slow", "malformed")
-PLACE_FAULT_KINDS = ("http500", "drop")
 
 UNAUTHORIZED_ANSWER = {"statusCode": 401, "message": "Unauthorized"}
 DUPLICATE_UUID_MESSAGE = "order_uuid already used"
@@ -38,16 +38,25 @@ _DASHED_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 
 @dataclass
 class SandboxConfig:
-    token: str = "demo-tenant-token"
-    tenant_host: str = "127.0.0.1"  # the X-Tenant-Host the tenant answers to
-    checks_until_final: int = 2
-    fail_ratio: float = 0.0  # share of placed orders that end rejected
-    approve_at_once: bool = False  # newOrder answers approved, with the PIN
+    """What the tenant accepts and how it behaves; `option(...)` fields are also options of
+    `manage.py internal_sandbox` (sandbox.options). Check faults are queued only."""
+
+    token: str = option("demo-tenant-token", "api-token header value the sandbox accepts", required=True)
+    tenant_host: str = option(
+        "127.0.0.1", "X-Tenant-Host the sandbox answers to: the host name of the integration's baseUrl"
+    )
+    checks_until_final: int = option(2, "the N-th status check gives the final state", minimum=1)
+    fail_ratio: float = option(0.0, "share of placed orders that end rejected", type=rate)
+    approve_at_once: bool = option(False, "newOrder answers approved with the PIN at once")
     wrap_in_data: bool = False  # status answers as {"data": [...]} instead of a bare list
-    latency: float = 0.0  # seconds added to every answer
+    latency: float = option(0.0, "added to every answer", flag="--latency-ms", scale=1000)  # seconds
     slow_seconds: float = 30.0
-    first_place_delay: float = 0.0
-    seed: int | None = None
+    first_place_delay: float = option(
+        0.0,
+        "seconds the answer to an order's first place request is late (the order is taken at once)",
+        minimum=0,
+    )
+    seed: int | None = option(None, type=int)
 
 
 @dataclass
@@ -66,63 +75,50 @@ class SandboxOrder:
 
 
 class InternalSandbox(SandboxServer):
+    status_endpoint = "check"
+    place_endpoint = "newOrder"
+
     def __init__(self, config=None):
+        super().__init__()
         self.config = config or SandboxConfig()
         self.orders: dict[str, SandboxOrder] = {}  # by the tenant's order id
-        self.request_log: list[dict] = []
         self._by_uuid: dict[str, SandboxOrder] = {}
-        self._check_faults: list[str] = []
-        self._place_faults: list[str] = []
-        self._lock = threading.RLock()
         self._random = random.Random(self.config.seed)
+        self.faults = FaultPlan(CHECK_FAULT_KINDS, rng=self._random)
 
     # -- seeding and inspection (tests) -------------------------------------------------------
     def add_order(self, order_uuid=None, outcome="completed", pin=None, checks_until_final=None, reason=None, **extra):
         """Make the tenant know an order (placed under `order_uuid`, if given)."""
         with self._lock:
-            order = SandboxOrder(
-                order_id=str(uuid.UUID(int=self._random.getrandbits(128), version=4)),
-                order_uuid=order_uuid,
-                outcome=outcome,
-                pin=pin if pin is not None or outcome != "completed" else generate_pin(),
-                checks_until_final=checks_until_final or self.config.checks_until_final,
-                **extra,
-            )
-            if reason is not None:
-                order.reason = reason
+            order_id = str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+            fields = order_fields(self.config, outcome, pin, checks_until_final, reason)
+            order = SandboxOrder(order_id=order_id, order_uuid=order_uuid, **fields, **extra)
             self.orders[order.order_id] = order
             if order_uuid:
                 self._by_uuid[uuid.UUID(order_uuid).hex] = order
         return order
 
-    def queue_fault(self, kind: str, times: int = 1) -> None:
-        """The next `times` status checks answer with this fault."""
-        if kind not in CHECK_FAULT_KINDS:
-            raise ValueError(f"unknown fault {kind!r}; expected one of {CHECK_FAULT_KINDS}")
+    def queue_fault(self, kind: str, times: int = 1, reference: str | None = None) -> None:
+        """The next `times` status checks answer with this fault; with `reference`, the next
+        `times` checks that ask about it."""
         with self._lock:
-            self._check_faults.extend([kind] * times)
-
-    def queue_place_fault(self, kind: str, times: int = 1) -> None:
-        """The next `times` newOrder requests take the order, then answer with this fault."""
-        if kind not in PLACE_FAULT_KINDS:
-            raise ValueError(f"unknown place fault {kind!r}; expected one of {PLACE_FAULT_KINDS}")
-        with self._lock:
-            self._place_faults.extend([kind] * times)
+            self.faults.queue(kind, times, key=reference)
 
     def find_order(self, reference: str) -> SandboxOrder | None:
         """By order_uuid (any UUID spelling) or by the tenant's order id."""
         with self._lock:
             return self._find(reference, by_uuid=True) or self._find(reference, by_uuid=False)
 
-    def check_requests(self) -> list[dict]:
-        with self._lock:
-            return [entry for entry in self.request_log if entry["path"] == "check"]
-
-    def place_requests(self) -> list[dict]:
-        with self._lock:
-            return [entry for entry in self.request_log if entry["path"] == "newOrder"]
+    def _mentions(self, entry, reference):
+        return reference in (entry.get("orders"), entry.get("order_uuid"))
 
     # -- the endpoints: (HTTP status, JSON-able answer or raw text, delay seconds) -----------
+    def endpoint_of(self, path):
+        path = path.rstrip("/")
+        if path == "/client/api/check":
+            return "check"
+        return "newOrder" if _PLACE_PATH.fullmatch(path) else None
+
     def respond(self, path, params, headers):
         if path.rstrip("/") != "/client/api/check":
             return 404, {"statusCode": 404, "message": f"Cannot GET {path}"}, 0
@@ -149,7 +145,7 @@ class InternalSandbox(SandboxServer):
         asked, by_uuid = (params.get("orders") or "").strip(), params.get("uuid") == "1"
         delay = self.config.latency
         with self._lock:
-            fault = self._check_faults.pop(0) if self._check_faults else None
+            fault = self.faults.queued(asked) or self.faults.queued()
             self._log("check", orders=asked, uuid=by_uuid, result=fault or "answered")
             if fault == "http500":
                 return 500, "Internal Server Error", delay
@@ -167,7 +163,7 @@ class InternalSandbox(SandboxServer):
         with self._lock:
             if refusal is None and self._find(order_uuid, by_uuid=True):
                 status, refusal = 409, DUPLICATE_UUID_MESSAGE
-            fault = self._place_faults.pop(0) if self._place_faults and refusal is None else None
+            fault = None if refusal else self.place_faults.queued()
             self._log(
                 "newOrder",
                 product=product,
@@ -190,10 +186,9 @@ class InternalSandbox(SandboxServer):
             )
         # The order is taken before the answer leaves (or is lost): a lost answer hides a real order.
         delay = self.config.latency + self.config.first_place_delay
-        if fault == "http500":
-            return 500, "Internal Server Error", delay
-        if fault == "drop":
-            return 200, CLOSE_WITHOUT_ANSWER, delay
+        lost = place_fault_answer(fault, delay)
+        if lost:
+            return lost
         answer = {"orderId": order.order_id, "status": "pending", "pin": None, "message": "Order created"}
         if self.config.approve_at_once and order.outcome == "completed":
             answer.update(status="approved", pin=order.pin)

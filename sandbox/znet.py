@@ -2,9 +2,10 @@
 
 Orders live in memory. An order placed with pin_ekle.php answers "in progress" to its first
 status checks and its final state (completed with a generated PIN, or failed) at the
-`checks_until_final`-th check. Faults can be injected at random rates (error lines, HTTP 500,
-slow answers, malformed and empty bodies) or queued for one reference. Every request is kept in
-a log (without credentials), readable in-process or at GET /_sandbox/log.
+`checks_until_final`-th check. Faults (`sandbox.faults`) can be injected at random rates (error
+lines, HTTP 500, slow answers, malformed and empty bodies) or queued, for the next status checks
+or for one reference. Every request is kept in a log (without credentials), readable in-process
+or at GET /_sandbox/log.
 
 Placing remembers every reference: a repeated pin_ekle.php answers znet's duplicate line. Two
 ways to lose a place answer while the order IS taken: `first_place_delay` (the answer to each
@@ -14,11 +15,13 @@ taken, the connection closes without an answer).
 """
 
 import random
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
-from sandbox.http import CLOSE_WITHOUT_ANSWER, SandboxServer, generate_pin
+from sandbox.faults import FaultPlan, place_fault_answer
+from sandbox.http import SandboxServer, order_fields
+from sandbox.options import option, rate
 
 WRONG_CREDENTIALS_LINE = "1|Bayi kodu veya şifre hatalı"
 UNKNOWN_REFERENCE_LINE = "5|İşlem bulunamadı"
@@ -29,24 +32,30 @@ PLACED_LINE = "OK|97.50|10250.00"
 MALFORMED_BODIES = ("<html><body><h1>502 Bad Gateway</h1></body></html>", "OK|", "OK|9|x", "garbage")
 
 FAULT_KINDS = ("error_line", "http500", "slow", "malformed", "empty")
-PLACE_FAULT_KINDS = ("http500", "drop")
 
 
 @dataclass
 class SandboxConfig:
-    kod: str = "demo-bayi"
-    sifre: str = "demo-sifre"
-    checks_until_final: int = 2
-    fail_ratio: float = 0.0  # share of placed orders that end failed
-    latency: float = 0.0  # seconds added to every answer
-    error_line_rate: float = 0.0
-    http500_rate: float = 0.0
-    slow_rate: float = 0.0
-    slow_seconds: float = 30.0
-    malformed_rate: float = 0.0
-    empty_rate: float = 0.0
-    first_place_delay: float = 0.0  # seconds the answer to a reference's first pin_ekle is late
-    seed: int | None = None
+    """What the sandbox accepts and how it behaves; `option(...)` fields are also options of
+    `manage.py znet_sandbox` (sandbox.options)."""
+
+    kod: str = option("demo-bayi", "dealer code the sandbox accepts")
+    sifre: str = option("demo-sifre", "password the sandbox accepts")
+    checks_until_final: int = option(2, "the N-th status check gives the final state", minimum=1)
+    fail_ratio: float = option(0.0, "share of placed orders that end failed", type=rate)
+    latency: float = option(0.0, "added to every answer", flag="--latency-ms", scale=1000)  # seconds
+    error_line_rate: float = option(0.0, "share of checks answered 8|...", type=rate)
+    http500_rate: float = option(0.0, type=rate)
+    slow_rate: float = option(0.0, type=rate)
+    slow_seconds: float = option(30.0)
+    malformed_rate: float = option(0.0, type=rate)
+    empty_rate: float = option(0.0, type=rate)
+    first_place_delay: float = option(
+        0.0,
+        "seconds the answer to an order's first place request is late (the order is taken at once)",
+        minimum=0,
+    )
+    seed: int | None = option(None, type=int)
 
 
 @dataclass
@@ -58,17 +67,18 @@ class SandboxOrder:
     description: str = "İşlem başarılı"  # the text of a completed order (some products put a code here)
     checks_until_final: int = 2
     checks: int = 0
-    queued_faults: list = field(default_factory=list)
 
 
 class ZnetSandbox(SandboxServer):
+    status_endpoint = "pin_kontrol"
+    place_endpoint = "pin_ekle"
+
     def __init__(self, config=None):
+        super().__init__()
         self.config = config or SandboxConfig()
         self.orders: dict[str, SandboxOrder] = {}
-        self.request_log: list[dict] = []
-        self._place_faults: list[str] = []
-        self._lock = threading.Lock()
         self._random = random.Random(self.config.seed)
+        self.faults = FaultPlan(FAULT_KINDS, rates=self.config, rng=self._random)
 
     # -- seeding and inspection (tests) -------------------------------------------------------
     def add_order(
@@ -82,31 +92,28 @@ class ZnetSandbox(SandboxServer):
                 order.description = description
             return order
 
-    def queue_fault(self, referans, kind, times=1):
-        """The next `times` status checks of `referans` answer with this fault."""
+    def queue_fault(self, kind: str, times: int = 1, reference: str | None = None) -> None:
+        """The next `times` status checks answer with this fault; with `reference`, the next
+        `times` status checks of that order."""
         with self._lock:
-            self.orders[referans].queued_faults.extend([kind] * times)
+            if reference is not None and reference not in self.orders:
+                raise KeyError(f"the sandbox has no order {reference!r}")
+            self.faults.queue(kind, times, key=reference)
 
-    def queue_place_fault(self, kind: str, times: int = 1) -> None:
-        """The next `times` pin_ekle requests take the order, then answer with this fault."""
-        if kind not in PLACE_FAULT_KINDS:
-            raise ValueError(f"unknown place fault {kind!r}; expected one of {PLACE_FAULT_KINDS}")
-        with self._lock:
-            self._place_faults.extend([kind] * times)
-
-    def place_requests(self, referans: str | None = None) -> list[dict]:
-        with self._lock:
-            return [e for e in self.request_log if e["path"] == "pin_ekle" and referans in (None, e["referans"])]
-
-    def status_checks(self, referans=None):
-        with self._lock:
-            return [e for e in self.request_log if e["path"] == "pin_kontrol" and referans in (None, e["referans"])]
+    def _mentions(self, entry, reference):
+        return entry["referans"] == reference
 
     # -- the endpoints: (HTTP status, body text, delay seconds) -------------------------------
-    def respond(self, path, params, headers):
+    def endpoint_of(self, path):
         if not path.startswith("/servis/"):
+            return None
+        return path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".php")
+
+    def respond(self, path, params, headers):
+        endpoint = self.endpoint_of(path)
+        if endpoint is None:
             return 404, "not found", 0
-        return self.answer(path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".php"), params)
+        return self.answer(endpoint, params)
 
     def answer(self, endpoint, params):
         if params.get("kod") != self.config.kod:
@@ -127,7 +134,7 @@ class ZnetSandbox(SandboxServer):
         latency = self.config.latency
         with self._lock:
             order = self.orders.get(referans)
-            fault = order.queued_faults.pop(0) if order and order.queued_faults else self._random_fault()
+            fault = self.faults.queued(referans) or self.faults.pick()
             if fault:
                 self._log("pin_kontrol", referans, fault)
                 return _fault_answer(fault, latency, self.config.slow_seconds)
@@ -149,39 +156,19 @@ class ZnetSandbox(SandboxServer):
             if referans in self.orders:
                 self._log("pin_ekle", referans, "duplicate")
                 return 200, DUPLICATE_REFERENCE_LINE, self.config.latency
-            fault = self._place_faults.pop(0) if self._place_faults else None
+            fault = self.place_faults.queued()
             self._log("pin_ekle", referans, f"placed, then {fault}" if fault else "placed")
             failed = self._random.random() < self.config.fail_ratio
             self._new_order(referans, outcome="failed" if failed else "completed")
         # The order is taken before the answer leaves (or is lost): a lost answer hides a real order.
         delay = self.config.latency + self.config.first_place_delay
-        if fault == "http500":
-            return 500, "Internal Server Error", delay
-        if fault == "drop":
-            return 200, CLOSE_WITHOUT_ANSWER, delay
-        return 200, PLACED_LINE, delay
+        return place_fault_answer(fault, delay) or (200, PLACED_LINE, delay)
 
     def _new_order(self, referans, outcome="completed", pin=None, checks_until_final=None, reason=None):
         """Called with the lock held."""
-        order = SandboxOrder(
-            referans=referans,
-            outcome=outcome,
-            pin=pin if pin is not None or outcome != "completed" else generate_pin(),
-            checks_until_final=checks_until_final or self.config.checks_until_final,
-        )
-        if reason is not None:
-            order.reason = reason
+        order = SandboxOrder(referans=referans, **order_fields(self.config, outcome, pin, checks_until_final, reason))
         self.orders[referans] = order
         return order
-
-    def _random_fault(self):
-        roll = self._random.random()
-        for kind in FAULT_KINDS:
-            rate = getattr(self.config, f"{kind}_rate")
-            if roll < rate:
-                return kind
-            roll -= rate
-        return None
 
     def _log(self, endpoint, referans, result):
         self.request_log.append({"path": endpoint, "referans": referans, "result": result, "at": time.time()})
@@ -215,7 +202,7 @@ def _fault_answer(kind, latency, slow_seconds):
     return 200, "", latency  # empty
 
 
-_CATALOG = {
+_CATALOG: dict[str, Any] = {
     "success": True,
     "result": [
         {

@@ -31,6 +31,7 @@ def legacy_database(legacy_databases):
     return database.connection, database.url
 
 
+@pytest.mark.slow
 def test_upgrade_script_then_monitor_runs_against_the_old_tables(legacy_database, sandbox):
     db, url = legacy_database
     cursor = db.cursor()

@@ -51,6 +51,7 @@ def test_the_copy_has_the_live_column_types(live_database):
     assert column_type(cursor, "pin_code_full") == ("text", None)
 
 
+@pytest.mark.slow
 def test_a_long_reason_fails_the_order_and_a_long_pin_holds_it_on_the_live_types(live_database, sandbox):
     cursor, url = live_database
     integration_id = legacy_integration(cursor, sandbox.base_url)

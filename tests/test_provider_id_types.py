@@ -11,7 +11,7 @@ from tests.commands import run_command
 from tests.factories import legacy_integration, legacy_sent_order
 from tests.legacy_db import LEGACY_SCHEMA
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # separate processes
 
 
 def legacy_schema(provider_id_type):

@@ -10,7 +10,7 @@ from providers.models import Integration
 from tests.commands import run_command
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, create_sent_order
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]  # separate processes
 
 
 def test_no_secret_and_no_full_pin_in_logs_output_or_columns(integration, sandbox):
@@ -23,7 +23,7 @@ def test_no_secret_and_no_full_pin_in_logs_output_or_columns(integration, sandbo
     for fault in ("http500", "slow", "malformed", "empty", "error_line"):  # HTTP errors, timeouts, bad answers
         reference = uuid.uuid4().hex
         sandbox.add_order(reference)
-        sandbox.queue_fault(reference, fault, times=5)
+        sandbox.queue_fault(fault, times=5, reference=reference)
         create_sent_order(integration, reference)
     create_sent_order(integration, "unknown-reference")  # permanent: unknown reference
     wrong_password = Integration.objects.create(

@@ -10,7 +10,6 @@ from providers.base import ConnectionCheck, PlaceResult, PlaceState, ProviderCli
 from providers.http import (
     REFUSED_STATUSES,
     ProviderHTTPError,
-    build_session,
     check_result_of_http_error,
     connection_check_of_http_error,
     http_get,
@@ -31,8 +30,6 @@ class ApstoreClient(ProviderClient):
         super().__init__(integration, session_pool_size)
         self.token = (integration.api_token or "").strip()
         register_secret(self.token)
-        self.base_url = (integration.base_url or "").rstrip("/")
-        self.session = build_session(session_pool_size)
         self.session.headers.update({"api-token": self.token, "Accept": "application/json"})
 
     def check_statuses(self, references, deadline=None):
@@ -86,9 +83,6 @@ class ApstoreClient(ProviderClient):
             return connection_check_of_http_error(exc, "baseUrl and apiToken")
         return ConnectionCheck(ok=True, summary=f"OK: balance {balance:.2f}")
 
-    def close(self):
-        self.session.close()
-
     def _check_group(self, references, by_uuid, deadline):
         params: dict[str, str | int] = {"orders": "[" + ",".join(reference.strip() for reference in references) + "]"}
         if by_uuid:
@@ -107,9 +101,6 @@ class ApstoreClient(ProviderClient):
         if not self.token:
             return "integration has no apiToken"
         return None
-
-    def _url(self, path):
-        return f"{self.base_url}/{path}"
 
 
 def _place_result_of_http_error(exc):

@@ -18,7 +18,6 @@ from providers.base import (
 )
 from providers.http import (
     ProviderHTTPError,
-    build_session,
     check_result_of_http_error,
     connection_check_of_http_error,
     http_get,
@@ -52,9 +51,8 @@ class InternalClient(ProviderClient):
         super().__init__(integration, session_pool_size)
         self.token = (integration.api_token or "").strip()
         register_secret(self.token)
-        self.base_url = (integration.base_url or "").strip().rstrip("/")
+        self.base_url = self.base_url.strip()
         self.tenant_host = urlsplit(self.base_url).hostname or ""
-        self.session = build_session(session_pool_size)
         self.session.headers.update(
             {"api-token": self.token, "X-Tenant-Host": self.tenant_host, "Accept": "application/json"}
         )
@@ -115,9 +113,6 @@ class InternalClient(ProviderClient):
             return ConnectionCheck(ok=False, summary=f"failed: {mask_secrets(result.message)}")
         return ConnectionCheck(ok=True, summary=f"OK: tenant {self.tenant_host} answered a status check")
 
-    def close(self):
-        self.session.close()
-
     def _configuration_problem(self):
         if not self.base_url:
             return "integration has no baseUrl"
@@ -126,9 +121,6 @@ class InternalClient(ProviderClient):
         if not self.token:
             return "integration has no apiToken"
         return None
-
-    def _url(self, path):
-        return f"{self.base_url}/{path}"
 
 
 def _place_result_of_http_error(exc: ProviderHTTPError) -> PlaceResult:

@@ -6,7 +6,6 @@ from dataclasses import replace
 from providers.base import ConnectionCheck, PlaceResult, PlaceState, ProviderClient, configuration_error
 from providers.http import (
     ProviderHTTPError,
-    build_session,
     check_result_of_http_error,
     connection_check_of_http_error,
     http_get,
@@ -30,8 +29,6 @@ class ZnetClient(ProviderClient):
         super().__init__(integration, session_pool_size)
         register_secret(integration.kod)
         register_secret(integration.sifre)
-        self.base_url = (integration.base_url or "").rstrip("/")
-        self.session = build_session(session_pool_size)
 
     def check_statuses(self, references, deadline=None):
         return {reference: self.check_status(reference, deadline) for reference in references}
@@ -80,18 +77,12 @@ class ZnetClient(ProviderClient):
         result = parse_place_answer(answer.body)
         return replace(result, message=mask_secrets(result.message), reference=reference)
 
-    def close(self):
-        self.session.close()
-
     def _configuration_problem(self):
         if not self.base_url:
             return "integration has no baseUrl"
         if not self.integration.kod or not self.integration.sifre:
             return "integration has no kod/sifre"
         return None
-
-    def _url(self, path):
-        return f"{self.base_url}/{path}"
 
     def _params(self, **extra):
         return {"kod": self.integration.kod, "sifre": self.integration.sifre, **extra}

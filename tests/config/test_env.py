@@ -4,6 +4,8 @@ import pytest
 
 from tests.commands import run_command
 
+pytestmark = pytest.mark.slow  # separate processes
+
 
 @pytest.mark.parametrize(
     "variable,value,message",

@@ -14,11 +14,12 @@ from tests.commands import run_command
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_json_logs_are_one_object_a_line_without_secrets(make_order, sandbox):
     completed = make_order(pin="JSONPIN-ABCD-7788")
     broken = make_order()
-    sandbox.queue_fault(broken.provider_referans, "http500", times=5)
+    sandbox.queue_fault("http500", times=5, reference=broken.provider_referans)
 
     code, stdout, stderr = run_command("check_pending_orders", "-v", "2", LOG_FORMAT="json", LOG_LEVEL="DEBUG")
 
@@ -66,6 +67,7 @@ def test_json_format_redacts_tracebacks_and_extra_fields():
     assert secret not in stream.getvalue()
 
 
+@pytest.mark.slow
 def test_an_unknown_log_format_is_one_line():
     code, stdout, stderr = run_command("check_pending_orders", "--dry-run", LOG_FORMAT="xml")
     assert code == 2

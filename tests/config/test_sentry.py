@@ -86,10 +86,11 @@ assert sentry_sdk.flush(timeout=10) is not False
 """
 
 
+@pytest.mark.slow
 def test_reports_reach_sentry_scrubbed_with_a_check_in_per_run(fake_sentry, make_order, sandbox):
     completed = make_order(pin=PIN)
     broken = make_order()
-    sandbox.queue_fault(broken.provider_referans, "error_line", times=5)
+    sandbox.queue_fault("error_line", times=5, reference=broken.provider_referans)
 
     code, stdout, stderr = run_command("check_pending_orders", SENTRY_DSN=fake_sentry.dsn, LOG_LEVEL="DEBUG")
     assert code == 0, stderr
@@ -125,12 +126,14 @@ def test_reports_reach_sentry_scrubbed_with_a_check_in_per_run(fake_sentry, make
     assert len(fake_sentry.of_type("check_in")) == 4  # the shell's run checked in too
 
 
+@pytest.mark.slow
 def test_a_bad_dsn_is_one_line_without_the_dsn(tmp_path):
     code, stdout, stderr = run_command("check_pending_orders", SENTRY_DSN="not-a-dsn-secretkey")
     assert code == 2
     assert stderr.strip() == "Configuration error: SENTRY_DSN is not a Sentry DSN (https://key@host/project-id)"
 
 
+@pytest.mark.slow
 def test_a_run_that_fails_checks_in_as_error(fake_sentry):
     unreachable = "postgres://postgres@127.0.0.1:9/nowhere"  # connection refused
     code, stdout, stderr = run_command("check_pending_orders", SENTRY_DSN=fake_sentry.dsn, DATABASE_URL=unreachable)

@@ -64,6 +64,7 @@ def installed_copies(tmp_path):
     return [str(tmp_path / name) for name in UNITS]
 
 
+@pytest.mark.slow
 def test_systemd_analyze_verify_accepts_the_units(tmp_path):
     if shutil.which("systemd-analyze") is None:
         # .ci/run installs systemd where it is missing, so CI always runs this.

@@ -249,7 +249,7 @@ def test_check_now_stops_at_its_deadline_when_a_provider_hangs(admin_client, mak
     sandbox.config.slow_seconds = 3
     waiting = make_order()
     hanging = make_order()  # the newest order is first on the page, and checked first
-    sandbox.queue_fault(hanging.provider_referans, "slow")
+    sandbox.queue_fault("slow", reference=hanging.provider_referans)
 
     html = check_now(admin_client, waiting, hanging).content.decode()
 

@@ -92,7 +92,7 @@ def test_one_run_stores_every_outcome_from_one_batch_request(apstore, sent_order
         order.refresh_from_db()
         assert order.external_status == ExternalStatus.COMPLETED and order.pin_code
 
-    checks = apstore.check_requests()
+    checks = apstore.status_checks()
     assert len(checks) == 1
     assert checks[0]["uuid"] is True
     all_orders = [completed, failed, processing, missing, *more]
@@ -111,7 +111,7 @@ def test_orders_known_only_by_the_providers_id_are_asked_without_uuid(apstore, a
     assert ours.external_status == ExternalStatus.COMPLETED
     assert by_provider_id.external_status == ExternalStatus.FAILED
     assert by_provider_id.provider_message == "Cancelled by operator"
-    assert sorted((r["uuid"], tuple(r["orders"])) for r in apstore.check_requests()) == [
+    assert sorted((r["uuid"], tuple(r["orders"])) for r in apstore.status_checks()) == [
         (False, (theirs.order_id,)),
         (True, (ours.provider_referans,)),
     ]
@@ -122,7 +122,7 @@ def test_more_orders_than_one_batch_take_one_request_per_fifty(apstore, sent_ord
 
     run_monitor()
 
-    assert sorted(len(r["orders"]) for r in apstore.check_requests()) == [10, 50]
+    assert sorted(len(r["orders"]) for r in apstore.status_checks()) == [10, 50]
     assert Order.objects.filter(pk__in=[o.pk for o in orders], external_status=ExternalStatus.COMPLETED).count() == 60
 
 
@@ -160,7 +160,7 @@ def test_dispatch_places_the_order_and_the_monitor_finds_it_by_our_uuid(apstore,
     order.refresh_from_db()
     assert order.external_status == ExternalStatus.COMPLETED
     assert order.pin_code == placed.pin
-    assert apstore.check_requests()[0]["uuid"] is True
+    assert apstore.status_checks()[0]["uuid"] is True
 
 
 def test_dispatch_refused_by_the_provider_fails_the_order(apstore, apstore_integration):

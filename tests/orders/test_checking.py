@@ -24,6 +24,7 @@ def orders_at(sandbox, integration, count):
     return [create_order_at_sandbox(sandbox, integration) for _ in range(count)]
 
 
+@pytest.mark.slow
 def test_a_hanging_provider_does_not_hold_up_another(sandbox, integration, hanging_sandbox, settings):
     settings.MONITOR_WORKERS = 4
     settings.MONITOR_PER_INTEGRATION_CONCURRENCY = 2
@@ -40,11 +41,10 @@ def test_a_hanging_provider_does_not_hold_up_another(sandbox, integration, hangi
     healthy_rows = Order.objects.filter(pk__in=[o.pk for o in healthy])
     assert healthy_rows.filter(external_status=ExternalStatus.COMPLETED).count() == 30
     # The hanging provider's orders are recorded as timed-out checks or released; it never had
-    # more than its cap (2) of requests at once: each one hangs for the 1 s read timeout.
+    # more than its cap (2) of requests at once: each one hangs until the 1 s read timeout.
     stuck_rows = Order.objects.filter(pk__in=[o.pk for o in stuck])
     assert stuck_rows.filter(external_status=ExternalStatus.SENT).count() == 10
-    arrivals = sorted(entry["at"] for entry in hanging_sandbox.status_checks())
-    assert all(arrivals[i + 2] - arrivals[i] >= 0.9 for i in range(len(arrivals) - 2))
+    assert hanging_sandbox.max_in_flight("pin_kontrol") == 2
 
 
 def test_requests_to_one_integration_never_exceed_the_cap(sandbox, integration, settings):
@@ -53,7 +53,6 @@ def test_requests_to_one_integration_never_exceed_the_cap(sandbox, integration, 
     sandbox.config.latency = 0.2
     orders_at(sandbox, integration, 12)
     call_command("check_pending_orders", stdout=io.StringIO())
-    times = sorted(entry["at"] for entry in sandbox.status_checks())
-    # Answers take 0.2 s: with 3 at a time, 12 checks arrive in 4 waves, never 4 in one wave.
-    assert len(times) == 12
-    assert all(times[i + 3] - times[i] >= 0.15 for i in range(len(times) - 3))
+    # Answers take 0.2 s, so the 12 checks overlap: 3 at a time, never 4.
+    assert len(sandbox.status_checks()) == 12
+    assert sandbox.max_in_flight("pin_kontrol") == 3

@@ -168,6 +168,7 @@ def test_an_integration_id_in_upper_case_is_still_named(db, clock, integration):
     assert f"  znet sandbox ({str(integration.pk).upper()}): 1" in health()[1]
 
 
+@pytest.mark.slow
 def test_unreachable_database_is_one_clear_line():
     code, stdout, stderr = run_command("monitor_health", DATABASE_URL="sqlite:////nonexistent-dir/db.sqlite3")
 

@@ -74,7 +74,7 @@ def test_dispatched_orders_are_completed_failed_or_followed(tenant, internal_int
     waiting.refresh_from_db()
     assert (waiting.external_status, waiting.last_check_error) == (ExternalStatus.PROCESSING, None)
     # One request per order, by our own uuid in the form it was placed under.
-    asked = sorted((entry["orders"], entry["uuid"]) for entry in tenant.check_requests())
+    asked = sorted((entry["orders"], entry["uuid"]) for entry in tenant.status_checks())
     assert asked == sorted((str(order.pk), True) for order in (completed, failed, waiting))
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from orders.models import ExternalStatus, Order
 from tests.commands import run_command, start_command
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]  # separate processes
 
 
 def sent_orders(integration, sandbox, count, **sandbox_options):
@@ -37,6 +37,7 @@ def summary_counts(stdout):
     return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)(?!\.)", line)}
 
 
+@pytest.mark.timeout(300)  # the runs themselves may take up to 180 s
 def test_four_simultaneous_runs_check_every_order_exactly_once(integration, sandbox):
     """PostgreSQL: SKIP LOCKED claims. SQLite: the same code path, claims queued on its one writer."""
     orders = sent_orders(integration, sandbox, 1000, checks_until_final=1)

@@ -72,6 +72,7 @@ def test_a_budget_is_always_met_when_one_check_can_catch_every_sample(completion
     assert expected_requests(offsets, completions, CAP) <= budget + 1e-9
 
 
+@pytest.mark.slow
 @settings(max_examples=50, deadline=None)
 @given(st.lists(completion_times, min_size=50, max_size=150), samples, caps, budgets)
 def test_more_samples_never_break_it(completions, more, cap, budget):
@@ -91,6 +92,7 @@ def test_the_next_check_comes_after_elapsed_and_within_the_cap(gaps, elapsed, ca
     assert next_check_offset(schedule, following, cap) > following
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(st.lists(completion_times, min_size=1, max_size=40), caps, st.sampled_from([0.0, 0.01, 1.0, 30.0, 1e4]))
 def test_the_programme_finds_the_best_schedule_for_a_price(completions, cap, price):

@@ -112,6 +112,7 @@ def assert_every_answer_stored(orders, sandbox, report):
 # -- a lost connection ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_connection_terminated_during_a_run_loses_no_answer(make_order, sandbox, settings, caplog):
@@ -133,6 +134,7 @@ def test_connection_terminated_during_a_run_loses_no_answer(make_order, sandbox,
     assert len([r for r in caplog.records if "database connection lost" in r.getMessage()]) == 3
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_results_wait_while_the_database_is_away_and_are_stored_when_it_is_back(
@@ -205,6 +207,7 @@ def test_results_not_stored_by_the_end_of_the_run_release_their_orders_when_the_
     assert Order.objects.filter(pk__in=stored, external_status=ExternalStatus.COMPLETED).count() == 15
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_command_run_survives_its_connection_being_terminated(integration, sandbox):

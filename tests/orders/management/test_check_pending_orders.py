@@ -69,7 +69,7 @@ def test_still_processing_is_rescheduled_with_backoff(make_order):
 
 def test_failed_check_keeps_the_status_and_records_the_error(make_order, sandbox):
     order = make_order()
-    sandbox.queue_fault(order.provider_referans, "error_line")
+    sandbox.queue_fault("error_line", reference=order.provider_referans)
     output = check()
     order.refresh_from_db()
     assert order.external_status == ExternalStatus.SENT
@@ -160,7 +160,7 @@ def one_order_of_each_outcome(make_order, sandbox):
         "processing": make_order(checks_until_final=5),
         "error": make_order(),
     }
-    sandbox.queue_fault(orders["error"].provider_referans, "error_line", times=5)
+    sandbox.queue_fault("error_line", times=5, reference=orders["error"].provider_referans)
     return orders
 
 
@@ -168,6 +168,7 @@ def lines_naming(order, stdout, stderr):
     return [line for line in (stdout + stderr).splitlines() if str(order.pk) in line]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("log_level", ["INFO", "DEBUG"])
 def test_verbosity_2_shows_each_order_once(make_order, sandbox, log_level):
@@ -181,6 +182,7 @@ def test_verbosity_2_shows_each_order_once(make_order, sandbox, log_level):
     assert "pin ****9876" in stderr and "ABCDEFGH" not in stdout + stderr
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_default_level_logs_problems_not_healthy_orders(make_order, sandbox):
     orders = one_order_of_each_outcome(make_order, sandbox)
@@ -235,6 +237,7 @@ def test_bad_options_are_refused(args, message):
         check(*args)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_errors_are_one_line_on_stderr_with_non_zero_exit():
     code, stdout, stderr = run_command("check_pending_orders", "--order-id", "12345")
@@ -244,6 +247,7 @@ def test_errors_are_one_line_on_stderr_with_non_zero_exit():
     assert code != 0 and "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_database_unreachable_is_one_line_and_non_zero():
     code, _, stderr = run_command("check_pending_orders", DATABASE_URL="postgres://postgres@127.0.0.1:1/none")
     assert code == 1
@@ -251,6 +255,7 @@ def test_database_unreachable_is_one_line_and_non_zero():
     assert "Traceback" not in stderr
 
 
+@pytest.mark.slow
 def test_bad_setting_is_one_line_and_non_zero():
     code, _, stderr = run_command("check_pending_orders", MONITOR_BACKOFF_BASE_SECONDS="fast")
     assert code == 2

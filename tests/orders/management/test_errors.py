@@ -12,6 +12,8 @@ from django.db import connection
 
 from tests.commands import database_url, run_command, server_connection
 
+pytestmark = pytest.mark.slow  # separate processes
+
 # Each command with the arguments it needs to reach the database, and its exit code then.
 COMMANDS = [
     (["check_pending_orders"], 1),

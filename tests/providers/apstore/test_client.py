@@ -57,14 +57,14 @@ def test_one_request_answers_a_whole_batch_including_an_order_it_leaves_out(sand
     assert (results[rejected].state, results[rejected].message) == (CheckState.FAILED, "Player id not found")
     assert results[waiting].state == CheckState.IN_PROGRESS
     assert (results[unknown].state, results[unknown].message) == (CheckState.PROVIDER_ERROR, NOT_MENTIONED_MESSAGE)
-    assert len(sandbox.check_requests()) == 1
+    assert len(sandbox.status_checks()) == 1
 
 
 def test_an_order_the_provider_omits_is_the_only_one_reported_missing(sandbox, client):
     kept, omitted = our_reference(), our_reference()
     sandbox.add_order(kept)
     sandbox.add_order(omitted)
-    sandbox.queue_fault("omit", order=omitted)
+    sandbox.queue_fault("omit", reference=omitted)
 
     results = client.check_statuses([kept, omitted])
 
@@ -81,7 +81,7 @@ def test_our_uuids_and_provider_order_ids_go_in_two_requests_uuid_1_only_for_our
 
     results = client.check_statuses([by_id_1, hex_ref, by_id_2, dashed_ref])
 
-    requests_made = sandbox.check_requests()
+    requests_made = sandbox.status_checks()
     assert [(r["uuid"], r["orders"]) for r in requests_made] == [
         (True, [hex_ref, dashed_ref]),
         (False, [by_id_1, by_id_2]),
@@ -99,7 +99,7 @@ def test_a_batch_of_only_our_uuids_is_one_request(sandbox, client):
     results = client.check_statuses(references)
 
     assert {result.state for result in results.values()} == {CheckState.COMPLETED}
-    assert len(sandbox.check_requests()) == 1
+    assert len(sandbox.status_checks()) == 1
     assert ApstoreClient.batch_size == 50
 
 
@@ -182,7 +182,7 @@ def test_an_http_500_is_retried_and_the_retry_answers(sandbox, client, settings)
     sandbox.queue_fault("http500", times=2)
 
     assert client.check_statuses([reference])[reference].state == CheckState.COMPLETED
-    assert [r["result"] for r in sandbox.check_requests()] == ["http500", "http500", "1 entries"]
+    assert [r["result"] for r in sandbox.status_checks()] == ["http500", "http500", "1 entries"]
 
 
 def test_an_http_500_on_every_attempt_is_a_transport_error_for_the_batch(sandbox, client, settings):
@@ -197,7 +197,7 @@ def test_an_http_500_on_every_attempt_is_a_transport_error_for_the_batch(sandbox
     assert {(r.state, r.message, r.permanent) for r in results.values()} == {
         (CheckState.TRANSPORT_ERROR, "HTTP 500 from provider", False)
     }
-    assert len(sandbox.check_requests()) == 3
+    assert len(sandbox.status_checks()) == 3
 
 
 def test_a_slow_answer_times_out_and_the_retry_answers(sandbox, client):
@@ -208,7 +208,7 @@ def test_a_slow_answer_times_out_and_the_retry_answers(sandbox, client):
     result = client.check_statuses([reference])[reference]
 
     assert result.state == CheckState.COMPLETED  # the slow answer was the first check
-    assert len(sandbox.check_requests()) == 2
+    assert len(sandbox.status_checks()) == 2
 
 
 def test_a_malformed_body_is_malformed_for_the_batch(sandbox, client):
@@ -221,7 +221,7 @@ def test_a_malformed_body_is_malformed_for_the_batch(sandbox, client):
 def test_a_non_ok_answer_leaves_every_order_as_it_was(sandbox, client):
     reference = our_reference()
     sandbox.add_order(reference)
-    sandbox.queue_fault("error_status", order=reference)
+    sandbox.queue_fault("error_status", reference=reference)
     result = client.check_statuses([reference])[reference]
     assert (result.state, result.message) == (CheckState.PROVIDER_ERROR, "Service busy, try again later")
 

@@ -64,7 +64,7 @@ def test_each_order_is_one_request_by_our_uuid_in_its_dashed_form(sandbox, clien
     assert (results[waiting].state, results[waiting].message) == (CheckState.IN_PROGRESS, "Sipariş işleniyor")
     # The tenant does not list an order it does not know (yet): still processing, not an error.
     assert (results[unknown].state, results[unknown].message) == (CheckState.IN_PROGRESS, NOT_LISTED_MESSAGE)
-    asked = [(entry["orders"], entry["uuid"]) for entry in sandbox.check_requests()]
+    asked = [(entry["orders"], entry["uuid"]) for entry in sandbox.status_checks()]
     assert asked == [(str(uuid.UUID(reference)), True) for reference in (done, rejected, waiting, unknown)]
 
 
@@ -74,7 +74,7 @@ def test_an_order_known_by_the_tenants_own_id_is_asked_without_uuid(sandbox, cli
     result = client.check_statuses([theirs])[theirs]
 
     assert (result.state, result.message) == (CheckState.FAILED, "İptal edildi")
-    assert [(entry["orders"], entry["uuid"]) for entry in sandbox.check_requests()] == [(theirs, False)]
+    assert [(entry["orders"], entry["uuid"]) for entry in sandbox.status_checks()] == [(theirs, False)]
 
 
 def test_answers_wrapped_in_data_read_the_same(sandbox, client):
@@ -94,7 +94,7 @@ def test_an_http_500_is_retried_and_the_retry_answers(sandbox, client, settings)
     sandbox.queue_fault("http500", times=2)
 
     assert client.check_statuses([reference])[reference].state == CheckState.COMPLETED
-    assert [entry["result"] for entry in sandbox.check_requests()] == ["http500", "http500", "answered"]
+    assert [entry["result"] for entry in sandbox.status_checks()] == ["http500", "http500", "answered"]
 
 
 def test_a_slow_answer_times_out_and_the_retry_answers(sandbox, client):
@@ -103,7 +103,7 @@ def test_a_slow_answer_times_out_and_the_retry_answers(sandbox, client):
     sandbox.queue_fault("slow")  # 1.5 s against a 1 s read timeout
 
     assert client.check_statuses([reference])[reference].state == CheckState.COMPLETED  # the 2nd check
-    assert len(sandbox.check_requests()) == 2
+    assert len(sandbox.status_checks()) == 2
 
 
 def test_a_malformed_body_is_malformed(sandbox, client):

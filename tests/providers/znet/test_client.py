@@ -45,10 +45,11 @@ def test_http_404_means_a_wrong_base_url(sandbox):
     assert result.state == CheckState.CONFIGURATION_ERROR and result.permanent
 
 
+@pytest.mark.slow
 def test_timeouts_are_retried_then_reported(sandbox, settings):
     settings.PROVIDER_RETRY_ATTEMPTS = 2
     sandbox.add_order("slow-ref")
-    sandbox.queue_fault("slow-ref", "slow", times=2)
+    sandbox.queue_fault("slow", times=2, reference="slow-ref")
     sandbox.config.slow_seconds = 1.5
     result = client_for(sandbox.base_url).check_status("slow-ref")
     assert result.state == CheckState.TRANSPORT_ERROR and result.message.startswith("timed out")
@@ -57,7 +58,7 @@ def test_timeouts_are_retried_then_reported(sandbox, settings):
 
 def test_no_retry_starts_after_the_deadline(sandbox):
     sandbox.add_order("dl-ref")
-    sandbox.queue_fault("dl-ref", "http500", times=3)
+    sandbox.queue_fault("http500", times=3, reference="dl-ref")
     result = client_for(sandbox.base_url).check_status("dl-ref", deadline=time.monotonic())
     assert result.state == CheckState.TRANSPORT_ERROR
     assert len(sandbox.status_checks("dl-ref")) == 1

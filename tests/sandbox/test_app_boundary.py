@@ -1,0 +1,26 @@
+"""The sandbox app is for the demo, the tests and the benchmarks: production code never imports it."""
+
+import ast
+
+from tests.commands import PROJECT_DIR
+
+PRODUCTION_PACKAGES = ("config", "orders", "providers")
+
+
+def imported_modules(path):
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+
+
+def test_no_production_module_imports_the_sandbox():
+    offenders = [
+        f"{path.relative_to(PROJECT_DIR)}: {module}"
+        for package in PRODUCTION_PACKAGES
+        for path in sorted((PROJECT_DIR / package).rglob("*.py"))
+        for module in imported_modules(path)
+        if module == "sandbox" or module.startswith("sandbox.")
+    ]
+    assert offenders == []
