@@ -75,7 +75,18 @@ class RunReport:
 
 
 def run_batch(limit=None, max_seconds=None, stop_event=None, on_checked=None):
-    """Claim up to `limit` due orders and check them within `max_seconds`. Returns a RunReport."""
+    """Claim up to `limit` due orders and check them within `max_seconds`, then record the run
+    (order_monitor_runs). Returns a RunReport."""
+    stop_event = stop_event or threading.Event()
+    started_at = timezone.now()
+    report = check_due_orders(limit, max_seconds, stop_event, on_checked)
+    record_run(report, started_at, stop_event)
+    return report
+
+
+def check_due_orders(limit=None, max_seconds=None, stop_event=None, on_checked=None):
+    """One claim -> check cycle: claim up to `limit` due orders, leased for `max_seconds` plus
+    the margin, and check them within `max_seconds`. Records nothing. Returns a RunReport."""
     limit = limit or settings.MONITOR_BATCH_LIMIT
     max_seconds = max_seconds or settings.MONITOR_MAX_SECONDS
     stop_event = stop_event or threading.Event()
@@ -85,8 +96,12 @@ def run_batch(limit=None, max_seconds=None, stop_event=None, on_checked=None):
     claim = claim_due_orders(started_at, limit, lease_until)
     report = _check_claimed(claim, started + max_seconds, stop_event, EventSource.RUN, on_checked)
     report.seconds = time.monotonic() - started
-    _record_run(report, started_at, _give_up_at(started + max_seconds, stop_event))
     return report
+
+
+def record_run(report, started_at, stop_event):
+    """The order_monitor_runs row of a run, or of one stretch of a loop, that ends now."""
+    _record_run(report, started_at, _give_up_at(time.monotonic(), stop_event))
 
 
 def check_single_order(order_id, source=EventSource.MANUAL, max_seconds=None):

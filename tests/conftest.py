@@ -14,6 +14,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from orders.models import ExternalStatus, Order
+from orders.schedule_book import BOOK
 from providers.models import Integration
 from sandbox.znet import SandboxConfig, ZnetSandbox
 from tests.legacy_db import LegacyDatabases
@@ -57,6 +58,14 @@ def fast_provider_settings(settings):
     settings.PROVIDER_RETRY_WAIT_SECONDS = 0.01
     settings.MONITOR_BACKOFF_JITTER = 0.10
     return settings
+
+
+@pytest.fixture(autouse=True)
+def fresh_check_schedules():
+    """Each test learns the check schedules from its own orders (the process keeps them a minute)."""
+    BOOK.forget()
+    yield
+    BOOK.forget()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import signal
 import sys
 import threading
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -14,8 +15,9 @@ from django.utils import timezone
 
 from config.sentry import cron_check_in
 from orders.claiming import OrderNotCheckable, preview_due_orders
+from orders.loop import run_loop
 from orders.management.errors import database_error_line
-from orders.metrics import write_run_metrics
+from orders.metrics import FinalOrders, write_run_metrics
 from orders.monitor import check_single_order, run_batch
 from providers.redaction import mask_pin
 
@@ -48,10 +50,17 @@ class Command(BaseCommand):
         parser.add_argument("--order-id", help="check this one order now, whatever its next check time")
         parser.add_argument("--dry-run", action="store_true", help="show what would be checked; change nothing")
         parser.add_argument(
-            "--max-seconds", type=str, help="stop starting checks after this long (default MONITOR_MAX_SECONDS, 240)"
+            "--max-seconds",
+            type=str,
+            help="stop starting checks after this long, with --loop the whole loop (default MONITOR_MAX_SECONDS, 240)",
         )
         parser.add_argument(
             "--metrics-file", help="write Prometheus metrics of the run here (node_exporter textfile collector)"
+        )
+        parser.add_argument(
+            "--loop",
+            action="store_true",
+            help="keep checking orders as they come due until --max-seconds; --limit is per cycle",
         )
 
     def handle(self, *args, **options):
@@ -63,6 +72,8 @@ class Command(BaseCommand):
         )
         if options["dry_run"] and options["order_id"] is not None:
             raise CommandError("--dry-run and --order-id do not go together: --order-id always checks")
+        if options["loop"] and (options["dry_run"] or options["order_id"] is not None):
+            raise CommandError("--loop does not go with --dry-run or --order-id")
         metrics_file = options["metrics_file"]
         if metrics_file and not Path(metrics_file).resolve().parent.is_dir():
             raise CommandError(f"--metrics-file: directory {Path(metrics_file).resolve().parent} does not exist")
@@ -72,7 +83,7 @@ class Command(BaseCommand):
             elif options["dry_run"]:
                 self._dry_run(limit)
             else:
-                self._run(limit, max_seconds, options["verbosity"], metrics_file)
+                self._run(limit, max_seconds, options["verbosity"], metrics_file, options["loop"])
         except DatabaseError as exc:
             raise CommandError(database_error_line(exc)) from None
 
@@ -92,8 +103,9 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"dry run: {len(due)} orders due, nothing changed")
 
-    def _run(self, limit, max_seconds, verbosity, metrics_file):
+    def _run(self, limit, max_seconds, verbosity, metrics_file, loop):
         stop_event = threading.Event()
+        final_orders = FinalOrders()
         received = []
 
         def on_signal(signum, frame):
@@ -103,20 +115,26 @@ class Command(BaseCommand):
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             with order_lines_logged(verbosity >= 2), cron_check_in():
-                report = run_batch(limit=limit, max_seconds=max_seconds, stop_event=stop_event)
+                if loop:
+                    # The metrics file is rewritten at least once a minute while the loop runs.
+                    progress = partial(self._write_metrics, metrics_file, final_orders=final_orders)
+                    report = run_loop(limit, max_seconds, stop_event, final_orders.observe, progress)
+                else:
+                    report = run_batch(limit, max_seconds, stop_event, on_checked=final_orders.observe)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         self.stdout.write(report.summary_line())
-        if metrics_file:
-            self._write_metrics(metrics_file, report)
+        self._write_metrics(metrics_file, report, final_orders)
         if received:
             self.stdout.flush()
             sys.exit(128 + received[0])
 
-    def _write_metrics(self, path, report):
+    def _write_metrics(self, path, report, final_orders):
+        if not path:
+            return
         try:
-            write_run_metrics(path, report)
+            write_run_metrics(path, report, final_orders)
         except OSError as exc:
             # The run itself worked; a metrics problem is reported, not turned into a failed run.
             self.stderr.write(f"could not write metrics to {path}: {exc.strerror or exc}")
