@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import Error as DatabaseLibraryError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import DurationField, ExpressionWrapper, F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -129,11 +129,17 @@ def completion_samples(now: datetime) -> dict[str, list[float]]:
         .values_list("integration_id", "took")
     )
     samples: dict[str, list[float]] = {}
+    for integration_id, took in _read(durations):
+        samples.setdefault(integration_key(integration_id), []).append(took.total_seconds())
+    return samples
+
+
+def _read(query) -> list:
+    if not connection.in_atomic_block:
+        return list(query)
     # A savepoint inside a caller's transaction: a failing read must not abort the caller's work.
     with transaction.atomic():
-        for integration_id, took in durations:
-            samples.setdefault(integration_key(integration_id), []).append(took.total_seconds())
-    return samples
+        return list(query)
 
 
 def integration_key(integration_id: str | None) -> str:

@@ -18,7 +18,7 @@ def completed_orders(integration_id, seconds, completed_at: datetime | None = No
         values = {
             "external_status": ExternalStatus.COMPLETED,
             "status": PlatformStatus.APPROVED,
-            "integration_id": str(integration_id),
+            "integration_id": None if integration_id is None else str(integration_id),
             "provider_referans": uuid.uuid4().hex,
             "pin_code": f"PIN-{number}",
             "sent_at": done - timedelta(seconds=took),
