@@ -121,3 +121,28 @@ def test_run_dry_run_and_health_work_whatever_the_type_of_provider_id(legacy_dat
     assert code == 1, stderr
     assert f"problem: znet off ({disabled}): 1 active order failing with a permanent error" in stdout
     assert f"problem: {missing} (no such integration): 1 active order failing" in stdout
+
+
+def test_schedules_are_learned_and_a_loop_runs_whatever_the_type_of_provider_id(legacy_database, sandbox):
+    cursor, url, _ = legacy_database
+    znet = add_integration(cursor, "znet main", sandbox.base_url)
+    cursor.execute(
+        """INSERT INTO product_orders (status, "externalStatus", "providerId", "sentAt", "completedAt")
+           SELECT 'approved', 'completed', %s, NOW() - n * INTERVAL '1 minute' - INTERVAL '20 seconds',
+                  NOW() - n * INTERVAL '1 minute' FROM generate_series(1, 60) n""",
+        (znet,),
+    )
+    reference = uuid.uuid4().hex
+    sandbox.add_order(reference, checks_until_final=1)
+    order = old_application_inserts_order(cursor, znet, reference)
+
+    code, stdout, stderr = run_command("check_pending_orders", "--loop", "--max-seconds", "1.5", DATABASE_URL=url)
+    assert code == 0, stderr
+    assert stdout.startswith("checked=1 completed=1"), stdout + stderr
+    cursor.execute('SELECT "externalStatus" FROM product_orders WHERE id = %s', (order,))
+    assert cursor.fetchone() == ("completed",)
+
+    code, stdout, stderr = run_command("monitor_health", "--json", DATABASE_URL=url)
+    (schedule,) = [row for row in json.loads(stdout)["check_schedules"] if row["integration_id"] == znet]
+    assert (schedule["name"], schedule["learned"], schedule["samples"]) == ("znet main", True, 61)
+    assert schedule["first_check_seconds"] >= 20
