@@ -2,7 +2,9 @@
 
 Orders live in memory. An order placed with pin_ekle.php answers "in progress" to its first
 status checks and its final state (completed with a generated PIN, or failed) at the
-`checks_until_final`-th check. Faults can be injected at random rates (error lines, HTTP 500,
+`checks_until_final`-th check; with `completion_delays` (a mix of sandbox.completion_delays)
+it answers its final state once a delay drawn from that mix has passed since it was placed,
+however often it is asked. Faults can be injected at random rates (error lines, HTTP 500,
 slow answers, malformed and empty bodies) or queued for one reference. Every request is kept in
 a log (without credentials), readable in-process or at GET /_sandbox/log.
 
@@ -18,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from sandbox.completion_delays import MIXES, draw
 from sandbox.http import CLOSE_WITHOUT_ANSWER, SandboxServer, generate_pin
 
 WRONG_CREDENTIALS_LINE = "1|Bayi kodu veya şifre hatalı"
@@ -46,6 +49,9 @@ class SandboxConfig:
     malformed_rate: float = 0.0
     empty_rate: float = 0.0
     first_place_delay: float = 0.0  # seconds the answer to a reference's first pin_ekle is late
+    # A mix name (sandbox.completion_delays.MIXES): orders complete that long after they were
+    # placed instead of at the checks_until_final-th check.
+    completion_delays: str | None = None
     seed: int | None = None
 
 
@@ -59,6 +65,12 @@ class SandboxOrder:
     checks_until_final: int = 2
     checks: int = 0
     queued_faults: list = field(default_factory=list)
+    ready_at: float | None = None  # time.time() from which it answers its final state, if set
+
+    def is_final(self) -> bool:
+        if self.ready_at is not None:
+            return time.time() >= self.ready_at
+        return self.checks >= self.checks_until_final
 
 
 class ZnetSandbox(SandboxServer):
@@ -72,14 +84,25 @@ class ZnetSandbox(SandboxServer):
 
     # -- seeding and inspection (tests) -------------------------------------------------------
     def add_order(
-        self, referans, outcome="completed", pin=None, checks_until_final=None, reason=None, description=None
+        self,
+        referans,
+        outcome="completed",
+        pin=None,
+        checks_until_final=None,
+        reason=None,
+        description=None,
+        ready_at=None,
     ):
         """A placed order. `reason` is the text of a failed order, `description` the one of a
-        completed order; both and `pin` are sent exactly as given (any length)."""
+        completed order; both and `pin` are sent exactly as given (any length). `ready_at`
+        (time.time()): final from then on, whatever the checks (else drawn from
+        `completion_delays` when configured)."""
         with self._lock:
             order = self._new_order(referans, outcome, pin, checks_until_final, reason)
             if description is not None:
                 order.description = description
+            if ready_at is not None:
+                order.ready_at = ready_at
             return order
 
     def queue_fault(self, referans, kind, times=1):
@@ -171,6 +194,9 @@ class ZnetSandbox(SandboxServer):
         )
         if reason is not None:
             order.reason = reason
+        if self.config.completion_delays:
+            (delay,) = draw(MIXES[self.config.completion_delays], 1, self._random)
+            order.ready_at = time.time() + delay
         self.orders[referans] = order
         return order
 
@@ -196,7 +222,7 @@ def _place_refusal(params):
 
 
 def _status_line(order):
-    if order.checks < order.checks_until_final:
+    if not order.is_final():
         return "OK|1||İşleminiz devam ediyor"
     if order.outcome == "completed":
         return f"OK|2|{order.pin or '-'}|{order.description}"

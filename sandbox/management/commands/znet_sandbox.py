@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from sandbox.completion_delays import MIXES
 from sandbox.http import rate as _rate
 from sandbox.znet import SandboxConfig, ZnetSandbox
 
@@ -31,6 +32,13 @@ class Command(BaseCommand):
             default=0.0,
             help="seconds the answer to an order's first place request is late (the order is taken at once)",
         )
+        parser.add_argument(
+            "--completion-delays",
+            choices=sorted(MIXES),
+            default=None,
+            help="orders complete after a delay drawn from this mix of completion times "
+            "(docs/PERFORMANCE.md), instead of after --checks-until-final checks",
+        )
         parser.add_argument("--seed", type=int, default=None)
 
     def handle(self, *args, **options):
@@ -51,6 +59,7 @@ class Command(BaseCommand):
             malformed_rate=options["malformed_rate"],
             empty_rate=options["empty_rate"],
             first_place_delay=options["first_place_delay"],
+            completion_delays=options["completion_delays"],
             seed=options["seed"],
         )
         ZnetSandbox(config).serve_from_command(self, options["host"], options["port"], "/servis/")
