@@ -123,7 +123,11 @@ def completion_samples(now: datetime) -> dict[str, list[float]]:
         .filter(external_status=ExternalStatus.COMPLETED, sent_at__isnull=False, completed_at__gte=now - _window())
         .annotate(
             took=ExpressionWrapper(F("completed_at") - F("sent_at"), output_field=DurationField()),
-            newest_first=Window(RowNumber(), partition_by=[F("integration_id")], order_by=[F("completed_at").desc()]),
+            # "id" breaks ties: rows completing at the same instant would otherwise be peers, which
+            # PostgreSQL's window buffers together (on disk, when a whole import shares one time).
+            newest_first=Window(
+                RowNumber(), partition_by=[F("integration_id")], order_by=[F("completed_at").desc(), F("id")]
+            ),
         )
         .filter(newest_first__lte=SAMPLE_LIMIT)
         .values_list("integration_id", "took")
