@@ -4,7 +4,9 @@ deadline.
 It runs claim -> check cycles (orders.monitor.check_due_orders), each with its own deadline of
 MONITOR_LOOP_CYCLE_SECONDS and a lease to match, so a loop that dies frees its orders that long
 (plus the lease margin) after its last claim, not after its whole remaining time. The claim, the
-lease and SKIP LOCKED are those of a single run: loops, runs and hosts may overlap.
+lease and SKIP LOCKED are those of a single run: loops, runs and hosts may overlap. When a
+claim comes back full (`limit` orders), the cycle claims the next `limit` while the last checks
+are in flight, so a busy loop's workers do not wait for the slowest answer of each batch.
 
 Between cycles it sleeps until the earliest due time among the orders waiting for a check, at
 most MAX_SLEEP_SECONDS, re-read with one indexed query each time: an idle loop costs about one
@@ -85,7 +87,8 @@ def _one_step(limit, remaining, stop_event, on_checked, total, stretch):
     if wait is None or wait > 0:
         stop_event.wait(min(MAX_SLEEP_SECONDS if wait is None else wait, MAX_SLEEP_SECONDS, remaining))
         return
-    cycle = check_due_orders(limit, min(remaining, settings.MONITOR_LOOP_CYCLE_SECONDS), stop_event, on_checked)
+    cycle_seconds = min(remaining, settings.MONITOR_LOOP_CYCLE_SECONDS)
+    cycle = check_due_orders(limit, cycle_seconds, stop_event, on_checked, claim_more=True)
     add_up(total, cycle)
     add_up(stretch.report, cycle)
     if not cycle.claimed:

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from orders import loop
 from orders.loop import add_up, run_loop, seconds_until_due
 from orders.models import ExternalStatus, MonitorRun, Order
-from orders.monitor import RunReport
+from orders.monitor import RunReport, check_due_orders
 from tests.orders.test_claiming import load_orders, plan_nodes
 
 pytestmark = pytest.mark.django_db
@@ -156,3 +156,23 @@ def test_the_sleep_query_reads_one_entry_of_the_due_index():
     (scan,) = [node for node in nodes if node.get("Index Name") == "product_orders_due_idx"]
     # min() of the index's own expression: the scan stops at the first waiting order.
     assert scan["Actual Rows"] == 1, json.dumps(plan, indent=1)
+
+
+def test_a_loop_cycle_claims_more_while_its_last_checks_are_in_flight(make_order, sandbox, settings):
+    settings.MONITOR_WORKERS = 4
+    sandbox.config.latency = 0.05
+    for _ in range(12):
+        make_order()
+
+    cycle = check_due_orders(limit=5, max_seconds=30, claim_more=True)
+
+    # 5, then 5 more while those were asked, then the last 2 (a short claim: the last one).
+    assert (cycle.claimed, cycle.checked, cycle.completed, cycle.released) == (12, 12, 12, 0)
+    assert len(sandbox.status_checks()) == 12
+
+
+def test_a_run_claims_once(make_order):
+    for _ in range(12):
+        make_order()
+    run = check_due_orders(limit=5, max_seconds=30)
+    assert (run.claimed, run.checked) == (5, 5)
