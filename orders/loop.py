@@ -51,7 +51,7 @@ class _Stretch:
 
 
 def run_loop(limit=None, max_seconds=None, stop_event=None, on_checked=None, on_progress=None) -> RunReport:
-    """Check due orders, up to `limit` per cycle, until `max_seconds` have passed or
+    """Check due orders, up to `limit` per claim, until `max_seconds` have passed or
     `stop_event` is set. Returns the totals over all cycles; `seconds` is the loop's time."""
     limit = limit or settings.MONITOR_BATCH_LIMIT
     max_seconds = max_seconds or settings.MONITOR_MAX_SECONDS

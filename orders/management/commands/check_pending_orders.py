@@ -60,7 +60,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--loop",
             action="store_true",
-            help="keep checking orders as they come due until --max-seconds; --limit is per cycle",
+            help="keep checking orders as they come due until --max-seconds; --limit is per claim",
         )
 
     def handle(self, *args, **options):
