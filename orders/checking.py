@@ -119,7 +119,7 @@ class _TaskBoard:
     """Hands tasks to workers, round robin over the integrations, never more than `cap` at once
     for one integration. Once `expired()` (deadline or stop), tasks are handed out regardless
     of the cap: the workers answer them "not started" without any HTTP call. A worker that finds
-    no task left ends; `hire` says how many to start when tasks are added."""
+    no task left ends; `add` says how many to start when tasks are added."""
 
     def __init__(self, cap, expired):
         self._queues = []  # per lane, the tasks not yet taken
