@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 LOCK_OPTIONS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: demo test bench bench-latency lint lock
+.PHONY: demo test bench bench-latency bench-loop lint lock
 
 $(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ lint: $(VENV)/.installed
 # PIN delay and requests per order on a simulated clock (docs/PERFORMANCE.md, "PIN latency").
 bench-latency: $(VENV)/.installed
 	$(PY) bench/latency.py
+
+# check_pending_orders --loop on PostgreSQL: the PIN delay end to end against the znet sandbox
+# (a minute), then the checks a minute of one loop with one integration (about 4 minutes).
+bench-loop: $(VENV)/.installed
+	$(PY) -u bench/loop_latency.py
+	$(PY) -u bench/loop_throughput.py
 
 # requirements.lock: what production installs; requirements-dev.lock: that plus the test tools.
 lock: $(VENV)/.installed

@@ -20,7 +20,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import dj_database_url
 import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -28,6 +27,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import procs  # noqa: E402
 import report  # noqa: E402
+import throwaway  # noqa: E402
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/order_monitor_bench")
 LATENCY_MS = float(os.environ.get("BENCH_LATENCY_MS", "100"))
@@ -216,39 +216,15 @@ def _cpu_model():
 
 # -- the throw-away database ------------------------------------------------------------------
 def _admin_query(sql):
-    """Run one statement on the server's maintenance database (autocommit: CREATE/DROP DATABASE)."""
-    config = dj_database_url.parse(DATABASE_URL)
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=config["USER"] or "postgres",
-        password=config["PASSWORD"] or None,
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-    )
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-            return cursor.fetchall() if cursor.description else []
-    finally:
-        connection.close()
-
-
-def _database_name():
-    name = dj_database_url.parse(DATABASE_URL)["NAME"]
-    # The database is dropped at the start and the end: never one that is not the benchmark's.
-    if "bench" not in name:
-        raise SystemExit(f"BENCH_DATABASE_URL must name a database with 'bench' in its name, got {name!r}")
-    return name
+    return throwaway.admin_query(DATABASE_URL, sql)
 
 
 def _create_database():
-    _drop_database()
-    _admin_query(f'CREATE DATABASE "{_database_name()}"')
+    throwaway.create_database(DATABASE_URL)
 
 
 def _drop_database():
-    _admin_query(f'DROP DATABASE IF EXISTS "{_database_name()}" WITH (FORCE)')
+    throwaway.drop_database(DATABASE_URL)
 
 
 def _close_django():

@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from orders.schedule import default_schedule, learn_schedule, next_check_offset  # noqa: E402
+from sandbox.completion_delays import BIMODAL_MIX, REFERENCE_MIX, SLOW_PROVIDER_MIX, Mix, draw  # noqa: E402
 
 CAP = 600.0  # MONITOR_BACKOFF_CAP_SECONDS
 BUDGET = 3.0  # status requests per order
@@ -33,15 +34,12 @@ LEARNING_REPEATS = 20
 # The learned row depends on its training draw: how far do other draws move it?
 OTHER_DRAWS, OTHER_DRAW_ORDERS = 10, 20_000
 
-# (share, from, to): completion times uniform within each part.
-Mix = tuple[tuple[float, float, float], ...]
+# (share, from, to): completion times uniform within each part (sandbox/completion_delays.py,
+# which the znet sandbox draws its --completion-delays from).
 MIXES: dict[str, tuple[str, Mix]] = {
-    "reference": ("70 % 5-30 s, 25 % 30-300 s, 5 % 5-120 min", ((0.70, 5, 30), (0.25, 30, 300), (0.05, 300, 7200))),
-    "slow provider": (
-        "50 % 1-5 min, 40 % 5-30 min, 10 % 30-180 min",
-        ((0.50, 60, 300), (0.40, 300, 1800), (0.10, 1800, 10800)),
-    ),
-    "bimodal": ("60 % 2-10 s (PINs in stock), 40 % 3-15 min (made by hand)", ((0.60, 2, 10), (0.40, 180, 900))),
+    "reference": ("70 % 5-30 s, 25 % 30-300 s, 5 % 5-120 min", REFERENCE_MIX),
+    "slow provider": ("50 % 1-5 min, 40 % 5-30 min, 10 % 30-180 min", SLOW_PROVIDER_MIX),
+    "bimodal": ("60 % 2-10 s (PINs in stock), 40 % 3-15 min (made by hand)", BIMODAL_MIX),
 }
 
 # The table (reference mix): median s, p95 s, requests per order.
@@ -54,12 +52,6 @@ GOAL = (15.0, 120.0, 3.0)
 
 # One order: completion time, random source -> (delay until the PIN is stored, requests).
 Strategy = Callable[[float, random.Random], tuple[float, int]]
-
-
-def draw(mix: Mix, count: int, rng: random.Random) -> list[float]:
-    shares = [share for share, _, _ in mix]
-    parts = rng.choices(mix, weights=shares, k=count)
-    return [rng.uniform(low, high) for _, low, high in parts]
 
 
 def doubling_backoff(checks_done: int) -> float:

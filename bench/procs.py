@@ -72,6 +72,29 @@ def run_command(args, env, log_path):
     return CommandRun(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, summary)
 
 
+def start_command(args, env, log_path):
+    """Start `manage.py <args>` and return the process; finish_command waits for it."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, str(PROJECT / "manage.py"), *args],
+            cwd=PROJECT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+        )
+
+
+def finish_command(process, log_path):
+    """Wait for a command started by start_command (killed after COMMAND_TIMEOUT); returns the
+    last line of its output. Raises if it failed."""
+    with _killer(process, COMMAND_TIMEOUT):
+        output = process.stdout.read().decode()
+        process.wait()
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(process.args[1:])} exited {process.returncode}; see {log_path}")
+    return (output.strip().splitlines() or [""])[-1]
+
+
 def run_drains(count, env, log_path, max_runs):
     """Start `count` drain workers, release them together once Django is up in each, and return
     (wall seconds, [their JSON reports])."""

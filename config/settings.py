@@ -121,7 +121,8 @@ STORAGES = {
 # --- The monitor -------------------------------------------------------------------------
 # Backoff between unfinished checks: base x 2^(n-1), capped, with +-jitter.
 MONITOR_BACKOFF_BASE_SECONDS = env_float("MONITOR_BACKOFF_BASE_SECONDS", 30.0, minimum=0.0)
-MONITOR_BACKOFF_CAP_SECONDS = env_float("MONITOR_BACKOFF_CAP_SECONDS", 600.0, minimum=0.0)
+# The cap is also the longest gap between two checks of a still-processing order's schedule.
+MONITOR_BACKOFF_CAP_SECONDS = env_float("MONITOR_BACKOFF_CAP_SECONDS", 600.0, minimum=1.0)
 MONITOR_BACKOFF_JITTER = env_float("MONITOR_BACKOFF_JITTER", 0.10, minimum=0.0, maximum=0.5)
 # An order still not final this long after it was sent is failed.
 MONITOR_MAX_AGE_HOURS = env_float("MONITOR_MAX_AGE_HOURS", 24.0, minimum=0.0)
@@ -133,10 +134,18 @@ MONITOR_MAX_SECONDS = env_float("MONITOR_MAX_SECONDS", 240.0, minimum=1.0)
 MONITOR_LEASE_MARGIN_SECONDS = env_float("MONITOR_LEASE_MARGIN_SECONDS", 120.0, minimum=0.0)
 # On SIGTERM/SIGINT, how long in-flight checks may still finish before they are abandoned.
 MONITOR_SHUTDOWN_GRACE_SECONDS = env_float("MONITOR_SHUTDOWN_GRACE_SECONDS", 5.0, minimum=0.0)
-# Provider calls of one run: threads in all, and at most this many at once per integration.
+# Provider calls of one run: threads in all, and at most this many at once per integration
+# (by default all of them: most platforms send nearly every order to one integration).
 MONITOR_WORKERS = env_int("MONITOR_WORKERS", 16, minimum=1)
-MONITOR_PER_INTEGRATION_CONCURRENCY = env_int("MONITOR_PER_INTEGRATION_CONCURRENCY", 8, minimum=1)
-# First status check after dispatch.
+MONITOR_PER_INTEGRATION_CONCURRENCY = env_int("MONITOR_PER_INTEGRATION_CONCURRENCY", MONITOR_WORKERS, minimum=1)
+# Status requests per order that the check schedules learned per integration may spend on
+# average (orders.schedule_book).
+MONITOR_CHECK_BUDGET = env_float("MONITOR_CHECK_BUDGET", 3.0, minimum=1.0)
+# check_pending_orders --loop: one claim -> check cycle starts no provider call after this many
+# seconds, and its orders are leased for this plus MONITOR_LEASE_MARGIN_SECONDS.
+MONITOR_LOOP_CYCLE_SECONDS = env_float("MONITOR_LOOP_CYCLE_SECONDS", 30.0, minimum=1.0)
+# The first status check of an order whose place answer was lost (dispatch_order), and how long
+# an order being placed is not due.
 MONITOR_FIRST_CHECK_DELAY_SECONDS = env_float("MONITOR_FIRST_CHECK_DELAY_SECONDS", 60.0, minimum=0.0)
 # Storing a result when the database connection was lost: tries in all, and the first wait
 # (doubling after each try, at most 10 s), never past the run's deadline plus one such round.

@@ -1,9 +1,12 @@
-"""How long to wait before the next check of an unfinished order."""
+"""How long to wait before the next check of an unfinished order: after a failed check, the
+exponential backoff; after a "still processing" answer, the integration's check schedule."""
 
 import random
 from datetime import timedelta
 
 from django.conf import settings
+
+from orders.schedule import next_check_offset
 
 
 def backoff_seconds(attempt, base=None, cap=None, jitter=None, rng=random):
@@ -26,3 +29,15 @@ def next_check_time(now, attempt, permanent=False):
     if permanent:
         seconds = max(seconds, settings.MONITOR_BACKOFF_CAP_SECONDS)
     return now + timedelta(seconds=seconds)
+
+
+def scheduled_check_time(sent_at, now, schedule):
+    """When an order sent at `sent_at` (its "sentAt", else "createdAt") and found still
+    processing `now` is due again: the next offset of its integration's check schedule
+    (orders.schedule, seconds after sending) after now, never more than
+    MONITOR_BACKOFF_CAP_SECONDS after now."""
+    cap = settings.MONITOR_BACKOFF_CAP_SECONDS
+    elapsed = (now - sent_at).total_seconds()
+    due = sent_at + timedelta(seconds=next_check_offset(schedule, elapsed, cap))
+    # A "sentAt" in the future (another host's clock) must not push the check past the cap.
+    return min(due, now + timedelta(seconds=cap))

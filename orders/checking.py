@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from orders.ids import integrations_by_id
@@ -49,41 +49,59 @@ def check_orders(
     workers: int,
     per_integration: int,
     grace_seconds: float,
+    more: Callable[[], list[Order]] | None = None,
 ) -> Iterator[tuple[Order, CheckResult | None]]:
     """Yield (order, CheckResult or None) for every order, in the calling thread, as answers
-    arrive. None means the check never ran (deadline reached, or stopping): release the order."""
-    lanes, unanswerable = _plan_tasks(orders, per_integration)
+    arrive. None means the check never ran (deadline reached, or stopping): release the order.
+
+    `more()`, when given, is called in the calling thread for further orders whenever fewer
+    tasks wait than there are workers, until it returns none: the workers then go on with the
+    next batch instead of waiting for the slowest answers of this one."""
+    planner = _Planner(per_integration)
+    tasks, unanswerable = planner.plan(orders)
     yield from unanswerable
-    if lanes:
-        board = _TaskBoard(lanes, per_integration, lambda: stop_event.is_set() or time.monotonic() >= deadline)
-        yield from _run_tasks(board, deadline, stop_event, workers, grace_seconds)
+    if tasks:
+        board = _TaskBoard(per_integration, lambda: stop_event.is_set() or time.monotonic() >= deadline)
+        yield from _run_tasks(board, tasks, planner, deadline, stop_event, workers, grace_seconds, more)
 
 
-def _plan_tasks(orders, per_integration):
-    """([tasks of one integration, ...], [(order, result) for orders no provider can answer])."""
-    integrations = integrations_by_id(order.integration_id for order in orders)
-    clients: dict[uuid.UUID, ProviderClient] = {}
-    by_integration: dict[uuid.UUID, list[Order]] = {}
-    unanswerable: list[tuple[Order, CheckResult]] = []
-    for order in orders:
-        integration = integrations.get(order.integration_id)
-        problem = _why_unanswerable(order, integration)
-        if problem is None and integration is not None and integration.pk not in clients:
-            try:
-                clients[integration.pk] = client_class_for(integration.provider)(integration, per_integration)
-            except UnknownProvider:
-                problem = f"integration {integration.pk} has unknown provider {integration.provider!r}"
-        if problem or integration is None:  # _why_unanswerable names every missing integration
-            unanswerable.append((order, configuration_error(problem or "integration not found")))
-            continue
-        by_integration.setdefault(integration.pk, []).append(order)
-    lanes = []
-    for lane, (integration_id, integration_orders) in enumerate(by_integration.items()):
-        client = clients[integration_id]
-        size = client.batch_size
-        chunks = [integration_orders[i : i + size] for i in range(0, len(integration_orders), size)]
-        lanes.append([_Task(client, lane, chunk) for chunk in chunks])
-    return lanes, unanswerable
+class _Planner:
+    """Orders -> tasks: one client per integration (kept for every batch of the call), one lane
+    per integration (the unit of the concurrency cap)."""
+
+    def __init__(self, per_integration: int):
+        self.per_integration = per_integration
+        self.clients: dict[uuid.UUID, ProviderClient] = {}
+        self._lanes: dict[uuid.UUID, int] = {}  # integration pk -> lane number
+
+    def plan(self, orders: Sequence[Order]) -> tuple[list["_Task"], list[tuple[Order, CheckResult]]]:
+        """([tasks], [(order, result) for orders no provider can answer])."""
+        integrations = integrations_by_id(order.integration_id for order in orders)
+        by_integration: dict[uuid.UUID, list[Order]] = {}
+        unanswerable: list[tuple[Order, CheckResult]] = []
+        for order in orders:
+            integration = integrations.get(order.integration_id)
+            problem = _why_unanswerable(order, integration)
+            if problem is None and integration is not None and integration.pk not in self.clients:
+                try:
+                    self.clients[integration.pk] = client_class_for(integration.provider)(
+                        integration, self.per_integration
+                    )
+                except UnknownProvider:
+                    problem = f"integration {integration.pk} has unknown provider {integration.provider!r}"
+            if problem or integration is None:  # _why_unanswerable names every missing integration
+                unanswerable.append((order, configuration_error(problem or "integration not found")))
+                continue
+            by_integration.setdefault(integration.pk, []).append(order)
+        tasks = []
+        for integration_id, integration_orders in by_integration.items():
+            client = self.clients[integration_id]
+            lane = self._lanes.setdefault(integration_id, len(self._lanes))
+            size = client.batch_size
+            tasks += [
+                _Task(client, lane, integration_orders[i : i + size]) for i in range(0, len(integration_orders), size)
+            ]
+        return tasks, unanswerable
 
 
 def _why_unanswerable(order, integration):
@@ -99,19 +117,39 @@ def _why_unanswerable(order, integration):
 class _TaskBoard:
     """Hands tasks to workers, round robin over the integrations, never more than `cap` at once
     for one integration. Once `expired()` (deadline or stop), tasks are handed out regardless
-    of the cap: the workers answer them "not started" without any HTTP call."""
+    of the cap: the workers answer them "not started" without any HTTP call. A worker that finds
+    no task left ends; `add` says how many to start when tasks are added."""
 
-    def __init__(self, lanes, cap, expired):
-        self._queues = [deque(tasks) for tasks in lanes]
-        self._running = [0] * len(lanes)
+    def __init__(self, cap, expired):
+        self._queues = []  # per lane, the tasks not yet taken
+        self._running = []  # per lane, the tasks being asked
         self._cap = cap
         self._expired = expired
         self._turn = 0
+        self._workers = 0  # worker threads started and not yet ended
         self._changed = threading.Condition()
-        self.tasks = [task for tasks in lanes for task in tasks]
+
+    def add(self, tasks, most_workers):
+        """Queue `tasks`; returns how many workers to start (at most `most_workers` in all, no
+        more than there are tasks waiting). They count as started at once."""
+        with self._changed:
+            for task in tasks:
+                while task.lane >= len(self._queues):
+                    self._queues.append(deque())
+                    self._running.append(0)
+                self._queues[task.lane].append(task)
+            hired = max(0, min(most_workers - self._workers, self.waiting()))
+            self._workers += hired
+            self._changed.notify_all()
+            return hired
+
+    def waiting(self):
+        """Tasks not taken yet."""
+        with self._changed:
+            return sum(len(tasks) for tasks in self._queues)
 
     def take(self):
-        """The next task this worker may run, or None when none is left."""
+        """The next task this worker may run, or None when none is left (the worker ends)."""
         with self._changed:
             while any(self._queues):
                 lane = self._free_lane()
@@ -120,6 +158,7 @@ class _TaskBoard:
                     self._turn = lane + 1
                     return self._queues[lane].popleft()
                 self._changed.wait(_POLL_SECONDS)
+            self._workers -= 1
             return None
 
     def finish(self, task):
@@ -136,14 +175,25 @@ class _TaskBoard:
         return None
 
 
-def _run_tasks(board, deadline, stop_event, workers, grace_seconds):
+def _run_tasks(board, tasks, planner, deadline, stop_event, workers, grace_seconds, more):
     done: queue.Queue[tuple[_Task, dict[str, CheckResult] | None]] = queue.Queue()
-    tasks = board.tasks
-    for _ in range(min(workers, len(tasks))):
-        threading.Thread(target=_work, args=(board, done, deadline, stop_event), daemon=True).start()
-    pending = {id(task): task for task in tasks}
+    pending: dict[int, _Task] = {}
+
+    def hand_out(new_tasks):
+        pending.update((id(task), task) for task in new_tasks)
+        for _ in range(board.add(new_tasks, workers)):
+            threading.Thread(target=_work, args=(board, done, deadline, stop_event), daemon=True).start()
+
+    hand_out(tasks)
+    asking = more is not None
     stop_seen_at = None
     while pending:
+        if asking and board.waiting() < workers and not (stop_event.is_set() or time.monotonic() >= deadline):
+            more_orders = more()
+            asking = bool(more_orders)
+            more_tasks, unanswerable = planner.plan(more_orders)
+            yield from unanswerable
+            hand_out(more_tasks)
         if stop_event.is_set():
             stop_seen_at = stop_seen_at or time.monotonic()
             if time.monotonic() - stop_seen_at > grace_seconds:
@@ -160,7 +210,7 @@ def _run_tasks(board, deadline, stop_event, workers, grace_seconds):
         for order in task.orders:
             yield order, None
     if not pending:
-        for client in {id(task.client): task.client for task in tasks}.values():
+        for client in planner.clients.values():
             client.close()
 
 

@@ -6,9 +6,11 @@ and only then is the provider called, with one request (providers.http.http_get_
 answer means for the order:
 
 - accepted, or "this reference was already used" (the provider has the order): `sent`, checked
-  by the monitor from then on; a duplicate is never a refusal;
+  by the monitor from then on, first at its integration's first check time (orders.schedule_book);
+  a duplicate is never a refusal;
 - lost or unreadable (read timeout, connection lost, HTTP 5xx, garbled body): stays `pending`
-  with its reference and is due for a status check soon; never placed again, no signal;
+  with its reference and is due for a status check MONITOR_FIRST_CHECK_DELAY_SECONDS later;
+  never placed again, no signal;
 - refused: `failed`, and `order_finalized('failed')` after commit;
 - no connection could be opened on any attempt (the request provably never left): back to
   `not_sent`, DispatchError; it may be dispatched again.
@@ -23,10 +25,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from orders.backoff import scheduled_check_time
 from orders.columns import fit, fits
 from orders.history import record_status_change
 from orders.ids import NotAnId, parse_uuid, uuid_or_none
 from orders.models import EventSource, ExternalStatus, Order
+from orders.schedule_book import schedule_for
 from orders.signals import send_order_finalized
 from orders.transitions import rejected_changes
 from providers.base import PlaceRequest, PlaceResult, PlaceState
@@ -55,13 +59,16 @@ def dispatch_order(order_id, request: PlaceRequest, integration_id=None) -> Disp
     except UnknownProvider:
         raise DispatchError(f"integration {integration.pk} has unknown provider {integration.provider!r}") from None
     reference = order.pk.hex
+    # Looked up before the provider is called: a refresh of the schedules (a query at most once
+    # a minute) then never delays storing the answer.
+    schedule = schedule_for(str(integration.pk))
     now = timezone.now()
     _take_for_dispatch(order, integration, reference, now)
     try:
         answer = client.place_order(reference, request)
     finally:
         client.close()
-    return _store_answer(order, answer, reference)
+    return _store_answer(order, answer, reference, schedule)
 
 
 def _load(order_id, integration_id):
@@ -101,9 +108,9 @@ def _take_for_dispatch(order, integration, reference, now):
         )
 
 
-def _store_answer(order, answer: PlaceResult, reference):
+def _store_answer(order, answer: PlaceResult, reference, schedule):
     now = timezone.now()
-    changes, new_status = _changes_for(answer, reference, now)
+    changes, new_status = _changes_for(answer, reference, now, schedule)
     with transaction.atomic():
         # Still ours: pending under our reference (nobody else can have taken it since).
         stored = Order.objects.filter(
@@ -125,9 +132,10 @@ def _store_answer(order, answer: PlaceResult, reference):
     return DispatchResult(order.pk, new_status, answer.message)
 
 
-def _changes_for(answer, reference, now):
-    """(column changes, new externalStatus) for a place answer; every value fits its column."""
-    first_check = now + timedelta(seconds=settings.MONITOR_FIRST_CHECK_DELAY_SECONDS)
+def _changes_for(answer, reference, now, schedule):
+    """(column changes, new externalStatus) for a place answer; every value fits its column.
+    A placed order is first checked at the first offset of its integration's check `schedule`
+    (orders.schedule_book), counted from "sentAt"."""
     if answer.provider_has_order:
         note = (
             "sent to the provider"
@@ -137,7 +145,7 @@ def _changes_for(answer, reference, now):
         changes = {
             "external_status": ExternalStatus.SENT,
             "sent_at": now,
-            "next_check_at": first_check,
+            "next_check_at": scheduled_check_time(now, now, schedule),
             "provider_message": answer.message,
             "last_message": fit("last_message", note),
         }
@@ -146,10 +154,11 @@ def _changes_for(answer, reference, now):
             changes["external_order_id"] = answer.reference
         return changes, ExternalStatus.SENT
     if answer.uncertain:
-        # The provider may have the order: keep it pending so the monitor asks about it soon.
+        # The provider may have the order: keep it pending so the monitor asks about it soon, but
+        # not before a provider that took it slowly has had time to record it.
         changes = {
             "sent_at": now,
-            "next_check_at": first_check,
+            "next_check_at": now + timedelta(seconds=settings.MONITOR_FIRST_CHECK_DELAY_SECONDS),
             "last_check_error": fit("last_check_error", f"dispatch answer unknown: {answer.message}"),
         }
         return changes, ExternalStatus.PENDING

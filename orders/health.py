@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from orders.ids import uuid_or_none
 from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent, age
+from orders.schedule_book import BOOK, SAMPLE_DAYS, integration_key
 from orders.transitions import TIMED_OUT_PREFIX
 from providers.models import Integration
 
@@ -77,6 +78,7 @@ class HealthReport:
     last_run_succeeded: bool | None
     failing_integrations: list[FailingIntegration] = field(default_factory=list)
     held_for_operator: int = 0
+    check_schedules: list[dict] = field(default_factory=list)  # see check_schedules()
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -111,6 +113,7 @@ class HealthReport:
             "last_run_succeeded": self.last_run_succeeded,
             "permanent_errors": [row.as_dict(self.now) for row in self.failing_integrations],
             "held_for_operator": self.held_for_operator,
+            "check_schedules": self.check_schedules,
         }
 
 
@@ -135,6 +138,7 @@ def build_report(now=None):
         last_run_succeeded=last_run.succeeded if last_run else None,
         failing_integrations=failing_integrations(cutoff),
         held_for_operator=held_for_operator().count(),
+        check_schedules=check_schedules(),
     )
     report.problems = find_problems(report, cutoff)
     return report
@@ -200,6 +204,16 @@ def _sample_error(failing, integration_id):
     else:
         orders = failing.of_integration(integration_id)
     return orders.order_by("permanent_error_since", "id").values_list("last_check_error", flat=True).first()
+
+
+def check_schedules() -> list[dict]:
+    """Per integration (every configured one, and any other "providerId" with completions), the
+    check schedule in use (orders.schedule_book): how many recent completions it was learned
+    from, their median completion time, and when an order is first checked after sending."""
+    names = integration_names()
+    learned = BOOK.entries()
+    keys = sorted(set(map(integration_key, names)) | set(learned), key=lambda key: (name_of(names, key) or "~", key))
+    return [{**BOOK.entry_for(key).as_dict(), "name": name_of(names, key)} for key in keys]
 
 
 def held_for_operator() -> QuerySet:
@@ -294,10 +308,27 @@ def format_text(report):
         since = _ago(row.failing_since, _seconds_between(row.failing_since, report.now))
         lines.append(f"  {row.label}: {row.orders} since {since}, e.g. {_short(row.sample_error)}")
     lines.append(f'held for an operator (PIN too long for "pinCode"): {report.held_for_operator}')
+    lines.append(f"check schedules (completed orders of the last {SAMPLE_DAYS} days):")
+    for row in report.check_schedules:
+        lines.append(f"  {_integration_label(row['name'], row['integration_id'])}: {_schedule_text(row)}")
     lines.append(f"last successful run: {_ago(report.last_success_at, report.seconds_since_last_success)}")
     if report.last_run_at and not report.last_run_succeeded:
         lines.append(f"last run: {_iso(report.last_run_at)} (did not succeed)")
     return "\n".join(lines)
+
+
+def _schedule_text(row):
+    first = f"first check {_seconds(row['first_check_seconds'])} after sending"
+    if row["learned"]:
+        return f"median completion {_seconds(row['median_completion_seconds'])} ({row['samples']} orders), {first}"
+    if row["samples"]:
+        median = _seconds(row["median_completion_seconds"])
+        return f"median completion {median} ({row['samples']} orders, too few to learn from), {first} (default)"
+    return f"no completed orders, {first} (default)"
+
+
+def _seconds(seconds):
+    return f"{seconds:g} s" if seconds < 120 else _duration(seconds)
 
 
 def _orders(n):

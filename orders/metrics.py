@@ -1,9 +1,13 @@
 """The last run as a Prometheus text file, for node_exporter's textfile collector.
 
-All values are gauges describing the most recent run; alert on
-`time() - order_monitor_last_success_timestamp_seconds` to catch a monitor that stopped, and on
-`order_monitor_permanent_error_overdue_orders > 0` / `order_monitor_held_for_operator_orders > 0`
-for orders that runs alone will not finish (the counts monitor_health reports).
+The gauges describe the most recent run (a `--loop` rewrites the file at least once a minute
+with its totals so far); alert on `time() - order_monitor_last_success_timestamp_seconds` to
+catch a monitor that stopped, and on `order_monitor_permanent_error_overdue_orders > 0` /
+`order_monitor_held_for_operator_orders > 0` for orders that runs alone will not finish (the
+counts monitor_health reports). Two histograms count the orders the writing command made final
+(FinalOrders): seconds from "sentAt" to completion and status checks per final order. They
+start from zero with each command, which Prometheus' rate() and increase() read as a counter
+reset.
 """
 
 import time
@@ -11,16 +15,52 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
+from prometheus_client import CollectorRegistry, Gauge, Histogram, write_to_textfile
 
 from orders.health import failing_integrations, held_for_operator, integration_names, last_success_at
 from orders.transitions import Outcome
 
+# Seconds from "sentAt" to completion (the reference mix of docs/PERFORMANCE.md: most orders
+# within 30 s, a few up to 2 h), and status checks per final order.
+COMPLETION_BUCKETS = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200, 1800, 3600, 7200, 21600, 86400)
+CHECKS_BUCKETS = (1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50, 100)
 
-def write_run_metrics(path, report):
-    """Write `report` (orders.monitor.RunReport) to `path`. The file is replaced atomically
-    (written beside it, then renamed), so the collector never reads half a file."""
+
+class FinalOrders:
+    """Histograms of the orders a command made final. `observe` is the run's `on_checked`."""
+
+    def __init__(self):
+        # registry=None: each write_run_metrics puts them in a fresh registry.
+        self.sent_to_completed = Histogram(
+            "order_monitor_sent_to_completed_seconds",
+            'Seconds from "sentAt" to the check that stored the completion, per completed order.',
+            buckets=COMPLETION_BUCKETS,
+            registry=None,
+        )
+        self.checks = Histogram(
+            "order_monitor_checks_per_final_order",
+            "Status checks an order took until it was final (completed, failed or timed out).",
+            buckets=CHECKS_BUCKETS,
+            registry=None,
+        )
+
+    def observe(self, order, outcome, result=None):
+        """`order` as claimed (its check_attempts before this check) and the outcome stored."""
+        if not isinstance(outcome, Outcome) or not outcome.is_final:
+            return
+        self.checks.observe(order.check_attempts + 1)
+        if outcome == Outcome.COMPLETED and order.sent_at:
+            self.sent_to_completed.observe(max((timezone.now() - order.sent_at).total_seconds(), 0.0))
+
+
+def write_run_metrics(path, report, final_orders=None):
+    """Write `report` (orders.monitor.RunReport) and the `final_orders` histograms to `path`.
+    The file is replaced atomically (written beside it, then renamed), so the collector never
+    reads half a file."""
     registry = CollectorRegistry()
+    if final_orders is not None:
+        registry.register(final_orders.sent_to_completed)
+        registry.register(final_orders.checks)
     _gauge(registry, "order_monitor_last_run_checked_orders", "Orders checked by the last run.").set(report.checked)
     by_outcome = Gauge(
         "order_monitor_last_run_orders",

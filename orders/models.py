@@ -73,13 +73,16 @@ class OrderQuerySet(models.QuerySet):
         """Orders whose "providerId" is `integration_id` (any text)."""
         return self.alias(integration_text=_integration_text()).filter(integration_text=str(integration_id))
 
+    def waiting(self) -> "OrderQuerySet":
+        """Active orders sent to a provider that runs check: all but those held for an operator
+        (a PIN kept in pin_code_full)."""
+        return self.active().with_provider().filter(pin_code_full__isnull=True)
+
     def due(self, now):
-        """Active orders sent to a provider whose next check time has come, the oldest order
-        first (nearest the 24 h limit). The index scan on due_at stops at the first order not
-        yet due; only the due orders are then sorted by age. Orders held for an operator (a PIN
-        kept in pin_code_full) are never due."""
-        waiting = self.active().with_provider().filter(pin_code_full__isnull=True)
-        return waiting.alias(due_at=due_at()).filter(due_at__lte=now).order_by(age(), "id")
+        """Waiting orders whose next check time has come, the oldest order first (nearest the
+        24 h limit). The index scan on due_at stops at the first order not yet due; only the due
+        orders are then sorted by age."""
+        return self.waiting().alias(due_at=due_at()).filter(due_at__lte=now).order_by(age(), "id")
 
 
 class IntegrationIdField(models.CharField):

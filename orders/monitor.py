@@ -97,7 +97,22 @@ class RunReport:
 
 def run_batch(limit=None, max_seconds=None, stop_event=None, on_checked=None, order_filter: OrderFilter = NO_FILTER):
     """Claim up to `limit` due orders (only those `order_filter` lets through) and check them
-    within `max_seconds`. Returns a RunReport."""
+    within `max_seconds`, then record the run (order_monitor_runs). Returns a RunReport."""
+    stop_event = stop_event or threading.Event()
+    started_at = timezone.now()
+    report = check_due_orders(limit, max_seconds, stop_event, on_checked, order_filter=order_filter)
+    record_run(report, started_at, stop_event)
+    return report
+
+
+def check_due_orders(
+    limit=None, max_seconds=None, stop_event=None, on_checked=None, claim_more=False, order_filter=NO_FILTER
+):
+    """One claim -> check cycle: claim up to `limit` due orders (those `order_filter` lets
+    through), leased for `max_seconds` plus the margin, and check them within `max_seconds`.
+    With `claim_more` (a loop's cycle), while the last checks of a full claim are in flight,
+    claim up to `limit` more under the same lease, as long as each claim comes back full.
+    Records nothing. Returns a RunReport."""
     limit = limit or settings.MONITOR_BATCH_LIMIT
     max_seconds = max_seconds or settings.MONITOR_MAX_SECONDS
     stop_event = stop_event or threading.Event()
@@ -105,10 +120,37 @@ def run_batch(limit=None, max_seconds=None, stop_event=None, on_checked=None, or
     started_at = timezone.now()
     lease_until = lease_end(started_at, max_seconds, settings.MONITOR_LEASE_MARGIN_SECONDS)
     claim = claim_due_orders(started_at, limit, lease_until, order_filter)
-    report = _check_claimed(claim, started + max_seconds, stop_event, EventSource.RUN, on_checked)
+    more = _more_claims(limit, lease_until, order_filter) if claim_more and len(claim.orders) == limit else None
+    report = _check_claimed(claim, started + max_seconds, stop_event, EventSource.RUN, on_checked, more)
     report.seconds = time.monotonic() - started
-    _record_run(report, started_at, _give_up_at(started + max_seconds, stop_event))
     return report
+
+
+def _more_claims(limit, lease_until, order_filter=NO_FILTER):
+    """The next claims of a cycle: none once a claim comes back short (nothing more was due) or
+    the database connection is lost (the orders already claimed are still checked)."""
+    exhausted = False
+
+    def more():
+        nonlocal exhausted
+        if exhausted:
+            return []
+        try:
+            orders = claim_due_orders(timezone.now(), limit, lease_until, order_filter).orders
+        except DatabaseError as exc:
+            if not is_connection_error(exc):
+                raise
+            log.warning("no further claim in this cycle (database unavailable: %s)", first_line(exc))
+            orders = []
+        exhausted = len(orders) < limit
+        return orders
+
+    return more
+
+
+def record_run(report, started_at, stop_event):
+    """The order_monitor_runs row of a run, or of one stretch of a loop, that ends now."""
+    _record_run(report, started_at, _give_up_at(time.monotonic(), stop_event))
 
 
 def check_single_order(order_id, source=EventSource.MANUAL, max_seconds=None):
@@ -136,8 +178,13 @@ def _give_up_at(deadline, stop_event):
     return limit
 
 
-def _check_claimed(claim, deadline, stop_event, source, on_checked):
+def _check_claimed(claim, deadline, stop_event, source, on_checked, more=None):
     report = RunReport(claimed=len(claim.orders))
+
+    def claimed_more():
+        orders = more()
+        report.claimed += len(orders)
+        return orders
 
     def stored(order, outcome, result):
         report.count(order, outcome)
@@ -159,6 +206,7 @@ def _check_claimed(claim, deadline, stop_event, source, on_checked):
         workers=settings.MONITOR_WORKERS,
         per_integration=settings.MONITOR_PER_INTEGRATION_CONCURRENCY,
         grace_seconds=settings.MONITOR_SHUTDOWN_GRACE_SECONDS,
+        more=claimed_more if more else None,
     )
     for order, result in answers:
         if result is None:

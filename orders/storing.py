@@ -34,6 +34,7 @@ from orders.backoff import next_check_time
 from orders.database_errors import first_line, is_connection_error
 from orders.history import status_change_recorded
 from orders.models import ACTIVE_STATUSES, Order
+from orders.schedule_book import schedule_for
 from orders.signals import send_order_finalized
 from orders.transitions import Outcome, apply_check_result, plan_transition
 from providers.redaction import redact
@@ -216,7 +217,10 @@ class ResultStore:
 
     def _write(self, pending):
         try:
-            outcome = apply_check_result(pending.order, pending.result, pending.now, self._lease_until, self._source)
+            schedule = schedule_for(pending.order.integration_id)
+            outcome = apply_check_result(
+                pending.order, pending.result, pending.now, self._lease_until, self._source, schedule
+            )
         except DatabaseError as exc:
             pending.connection_lost = pending.connection_lost or is_connection_error(exc)
             raise

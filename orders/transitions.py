@@ -21,10 +21,11 @@ from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 
-from orders.backoff import next_check_time
+from orders.backoff import next_check_time, scheduled_check_time
 from orders.columns import fit, fits, max_length
 from orders.history import record_status_change
 from orders.models import STATUS_RANK, EventSource, ExternalStatus, Order, PlatformStatus
+from orders.schedule import default_schedule
 from orders.signals import send_order_finalized
 from providers.base import CheckState
 from providers.redaction import mask_pin
@@ -100,8 +101,10 @@ def held_pin_message(pin: str) -> str:
     )
 
 
-def plan_transition(order, result, now):
-    """The outcome of `result` for `order` (as stored now) and the columns to write."""
+def plan_transition(order, result, now, schedule=None):
+    """The outcome of `result` for `order` (as stored now) and the columns to write. `schedule`
+    is the check schedule of the order's integration (orders.schedule_book; None: the default
+    schedule): when the next check of a still-processing order comes."""
     if order.pin_code_full:
         # Held for an operator: no later answer may overwrite the PIN kept, time the order out
         # or complete it without the operator.
@@ -140,7 +143,8 @@ def plan_transition(order, result, now):
     attempt = order.check_attempts + 1
     changes = {"check_attempts": F("check_attempts") + 1}
     if result.state == CheckState.IN_PROGRESS:
-        changes["next_check_at"] = next_check_time(now, attempt)
+        schedule = schedule or default_schedule(settings.MONITOR_BACKOFF_CAP_SECONDS)
+        changes["next_check_at"] = scheduled_check_time(order.age_counted_from, now, schedule)
         changes["last_sync_at"] = now
         changes["last_check_error"] = None
         changes["permanent_error_since"] = None
@@ -171,10 +175,10 @@ def _held(result, now):
     return Transition(Outcome.HELD, changes, result.message)
 
 
-def apply_check_result(order, result, now, lease_until=None, source=EventSource.RUN):
+def apply_check_result(order, result, now, lease_until=None, source=EventSource.RUN, schedule=None):
     """Store what the check found about the claimed `order`. Returns the Outcome (SKIPPED when
     nothing was written because the order changed; HELD, writing nothing, for an order already
-    held for an operator).
+    held for an operator). `schedule`: see plan_transition.
 
     `lease_until` is the claim token: a non-final change is written only while the order still
     carries it, so a run whose claim expired cannot undo a newer run's work. A final result (and
@@ -182,7 +186,9 @@ def apply_check_result(order, result, now, lease_until=None, source=EventSource.
     hand is never thrown away.
     """
     with transaction.atomic():
-        written = _write_if_unchanged(order, result, now, lease_until) or _write_locked(order, result, now, lease_until)
+        written = _write_if_unchanged(order, result, now, lease_until, schedule) or _write_locked(
+            order, result, now, lease_until, schedule
+        )
         if written is None:
             log.info("order %s skipped: final, gone or changed by someone else since it was claimed", order.pk)
             return Outcome.SKIPPED
@@ -192,12 +198,12 @@ def apply_check_result(order, result, now, lease_until=None, source=EventSource.
     return transition.outcome
 
 
-def _write_if_unchanged(claimed, result, now, lease_until):
+def _write_if_unchanged(claimed, result, now, lease_until, schedule):
     """The common case in one UPDATE: the row is as claimed (same status, still our lease, same
     PIN, not held), so the plan made from the claimed copy holds. None when anything changed."""
     if lease_until is None:
         return None
-    transition = plan_transition(claimed, result, now)
+    transition = plan_transition(claimed, result, now, schedule)
     if not transition.changes:
         return None  # nothing to write: decided again under the row lock
     rows = Order.objects.filter(
@@ -210,12 +216,12 @@ def _write_if_unchanged(claimed, result, now, lease_until):
     return claimed, transition
 
 
-def _write_locked(order, result, now, lease_until):
+def _write_locked(order, result, now, lease_until, schedule):
     """The row changed since the claim: decide again from the row as stored, under its lock."""
     current = Order.objects.select_for_update().filter(pk=order.pk).first()
     if current is None or not current.is_active:
         return None
-    transition = plan_transition(current, result, now)
+    transition = plan_transition(current, result, now, schedule)
     if not transition.changes:
         return current, transition  # held for an operator: nothing changes
     # The WHERE clause repeats the checks, so the write is safe even where the row lock is

@@ -35,6 +35,7 @@ class _Option:
     scale: float  # the option's value is the field's value times this (seconds -> ms: 1000)
     minimum: float | None
     required: bool  # an empty value is refused
+    choices: tuple[str, ...] | None  # the only values allowed
 
 
 def option(
@@ -46,9 +47,12 @@ def option(
     scale: float = 1,
     minimum: float | None = None,
     required: bool = False,
+    choices: tuple[str, ...] | None = None,
 ) -> Any:
     """A dataclass field with this default that a sandbox command offers as an option."""
-    return dataclasses.field(default=default, metadata={_OPTION: _Option(help, type, flag, scale, minimum, required)})
+    return dataclasses.field(
+        default=default, metadata={_OPTION: _Option(help, type, flag, scale, minimum, required, choices)}
+    )
 
 
 def rate(text: str) -> float:
@@ -74,6 +78,7 @@ def add_config_options(parser: argparse.ArgumentParser, config_class: type) -> N
             metavar=flag.removeprefix("--").replace("-", "_").upper(),
             type=value_type,
             default=shown_default,
+            choices=spec.choices,
             help=spec.help,
         )
 

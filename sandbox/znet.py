@@ -2,7 +2,9 @@
 
 Orders live in memory. An order placed with pin_ekle.php answers "in progress" to its first
 status checks and its final state (completed with a generated PIN, or failed) at the
-`checks_until_final`-th check. Faults (`sandbox.faults`) can be injected at random rates (error
+`checks_until_final`-th check; with `completion_delays` (a mix of sandbox.completion_delays)
+it answers its final state once a delay drawn from that mix has passed since it was placed,
+however often it is asked. Faults (`sandbox.faults`) can be injected at random rates (error
 lines, HTTP 500, slow answers, malformed and empty bodies) or queued, for the next status checks
 or for one reference. Every request is kept in a log (without credentials), readable in-process
 or at GET /_sandbox/log.
@@ -19,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.completion_delays import MIXES, draw
 from sandbox.faults import FaultPlan, place_fault_answer
 from sandbox.http import SandboxServer, order_fields
 from sandbox.options import option, rate
@@ -55,6 +58,12 @@ class SandboxConfig:
         "seconds the answer to an order's first place request is late (the order is taken at once)",
         minimum=0,
     )
+    completion_delays: str | None = option(
+        None,
+        "orders complete after a delay drawn from this mix of completion times (docs/PERFORMANCE.md), "
+        "instead of after --checks-until-final checks",
+        choices=tuple(sorted(MIXES)),
+    )
     seed: int | None = option(None, type=int)
 
 
@@ -67,6 +76,12 @@ class SandboxOrder:
     description: str = "İşlem başarılı"  # the text of a completed order (some products put a code here)
     checks_until_final: int = 2
     checks: int = 0
+    ready_at: float | None = None  # time.time() from which it answers its final state, if set
+
+    def is_final(self) -> bool:
+        if self.ready_at is not None:
+            return time.time() >= self.ready_at
+        return self.checks >= self.checks_until_final
 
 
 class ZnetSandbox(SandboxServer):
@@ -82,14 +97,25 @@ class ZnetSandbox(SandboxServer):
 
     # -- seeding and inspection (tests) -------------------------------------------------------
     def add_order(
-        self, referans, outcome="completed", pin=None, checks_until_final=None, reason=None, description=None
+        self,
+        referans,
+        outcome="completed",
+        pin=None,
+        checks_until_final=None,
+        reason=None,
+        description=None,
+        ready_at=None,
     ):
         """A placed order. `reason` is the text of a failed order, `description` the one of a
-        completed order; both and `pin` are sent exactly as given (any length)."""
+        completed order; both and `pin` are sent exactly as given (any length). `ready_at`
+        (time.time()): final from then on, whatever the checks (else drawn from
+        `completion_delays` when configured)."""
         with self._lock:
             order = self._new_order(referans, outcome, pin, checks_until_final, reason)
             if description is not None:
                 order.description = description
+            if ready_at is not None:
+                order.ready_at = ready_at
             return order
 
     def queue_fault(self, kind: str, times: int = 1, reference: str | None = None) -> None:
@@ -167,6 +193,9 @@ class ZnetSandbox(SandboxServer):
     def _new_order(self, referans, outcome="completed", pin=None, checks_until_final=None, reason=None):
         """Called with the lock held."""
         order = SandboxOrder(referans=referans, **order_fields(self.config, outcome, pin, checks_until_final, reason))
+        if self.config.completion_delays:
+            (delay,) = draw(MIXES[self.config.completion_delays], 1, self._random)
+            order.ready_at = time.time() + delay
         self.orders[referans] = order
         return order
 
@@ -183,7 +212,7 @@ def _place_refusal(params):
 
 
 def _status_line(order):
-    if order.checks < order.checks_until_final:
+    if not order.is_final():
         return "OK|1||İşleminiz devam ediyor"
     if order.outcome == "completed":
         return f"OK|2|{order.pin or '-'}|{order.description}"

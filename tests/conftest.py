@@ -9,6 +9,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.test import override_settings
 
+from orders.schedule_book import BOOK
 from orders.signals import order_finalized
 from providers.models import Integration
 from sandbox.znet import SandboxConfig, ZnetSandbox
@@ -50,6 +51,14 @@ def fast_provider_settings(settings):
     settings.PROVIDER_RETRY_WAIT_SECONDS = 0.01
     settings.MONITOR_BACKOFF_JITTER = 0.10
     return settings
+
+
+@pytest.fixture(autouse=True)
+def fresh_check_schedules():
+    """Each test learns the check schedules from its own orders (the process keeps them a minute)."""
+    BOOK.forget()
+    yield
+    BOOK.forget()
 
 
 @pytest.fixture

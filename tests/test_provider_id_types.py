@@ -100,3 +100,28 @@ def test_the_provider_and_tenant_filters_work_whatever_the_type_of_provider_id(l
     assert stdout.startswith("checked=1 completed=1 ")
     cursor.execute('SELECT id::text, "externalStatus" FROM product_orders WHERE "providerId" IS NOT NULL')
     assert dict(cursor.fetchall()) == {orders["first"]: "completed", orders["second"]: "sent"}
+
+
+def test_schedules_are_learned_and_a_loop_runs_whatever_the_type_of_provider_id(legacy_database, sandbox):
+    cursor, url, _ = legacy_database
+    znet = legacy_integration(cursor, sandbox.base_url, "znet main")
+    cursor.execute(
+        """INSERT INTO product_orders (status, "externalStatus", "providerId", "sentAt", "completedAt")
+           SELECT 'approved', 'completed', %s, NOW() - n * INTERVAL '1 minute' - INTERVAL '20 seconds',
+                  NOW() - n * INTERVAL '1 minute' FROM generate_series(1, 60) n""",
+        (znet,),
+    )
+    reference = uuid.uuid4().hex
+    sandbox.add_order(reference, checks_until_final=1)
+    order = legacy_sent_order(cursor, znet, reference)
+
+    code, stdout, stderr = run_command("check_pending_orders", "--loop", "--max-seconds", "1.5", DATABASE_URL=url)
+    assert code == 0, stderr
+    assert stdout.startswith("checked=1 completed=1"), stdout + stderr
+    cursor.execute('SELECT "externalStatus" FROM product_orders WHERE id = %s', (order,))
+    assert cursor.fetchone() == ("completed",)
+
+    code, stdout, stderr = run_command("monitor_health", "--json", DATABASE_URL=url)
+    (schedule,) = [row for row in json.loads(stdout)["check_schedules"] if row["integration_id"] == znet]
+    assert (schedule["name"], schedule["learned"], schedule["samples"]) == ("znet main", True, 61)
+    assert schedule["first_check_seconds"] >= 20

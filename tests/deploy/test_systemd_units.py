@@ -79,3 +79,14 @@ def test_systemd_analyze_verify_accepts_the_units(tmp_path):
         ["systemd-analyze", "calendar", "--iterations", "3", "*:0/5"], capture_output=True, text=True, timeout=60
     )
     assert "Normalized form: *-*-* *:00/5:00" in calendar.stdout
+
+
+def test_the_loop_ends_before_the_next_start():
+    """Every 5 minutes a loop starts; it must be done before the next one, or flock -n (and the
+    timer) skip that start and nothing is checked for 5 minutes."""
+    command = crontab_check_line()["command"]
+    match = re.search(r"check_pending_orders --loop --max-seconds (\d+) ", command)
+    assert match, command
+    # The last calls are cut at the deadline (at least 1 s per attempt), then storing, the row,
+    # the metrics file: a few seconds, and start-up on a loaded host.
+    assert 240 <= int(match[1]) <= 300 - 10

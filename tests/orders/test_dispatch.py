@@ -13,12 +13,15 @@ from django.utils import timezone
 from orders.dispatch import DispatchError, dispatch_order
 from orders.models import ExternalStatus, OrderEvent, PlatformStatus
 from orders.monitor import check_single_order
+from orders.schedule import next_check_offset
+from orders.schedule_book import BOOK
 from providers.base import PlaceRequest
 from providers.models import Integration
 from sandbox.apstore import DUPLICATE_UUID_MESSAGE, ApstoreSandbox
 from sandbox.apstore import SandboxConfig as ApstoreConfig
 from sandbox.znet import DUPLICATE_REFERENCE_LINE
 from tests.factories import create_unsent_order
+from tests.orders.completions import completed_orders
 
 PUBG_60 = PlaceRequest(product="101", denomination="60", player_id="5551234567")
 APSTORE_TOKEN = "apst-dispatch-5e21c0"
@@ -81,10 +84,25 @@ def test_accepted_order_is_sent_with_its_reference_and_first_check_time(integrat
     assert order.external_status == ExternalStatus.SENT
     assert order.provider_referans == order.pk.hex and order.provider_referans in sandbox.orders
     assert order.sent_at >= before
-    delay = (order.next_check_at - order.sent_at).total_seconds()
-    assert delay == settings.MONITOR_FIRST_CHECK_DELAY_SECONDS == 60
+    # No completed orders of this integration yet: the default schedule's first check, 10 s.
+    assert (order.next_check_at - order.sent_at).total_seconds() == 10
     events = list(OrderEvent.objects.filter(order=order).values_list("from_status", "to_status", "source"))
     assert events == [("not_sent", "pending", "dispatch"), ("pending", "sent", "dispatch")]
+
+
+@pytest.mark.django_db
+def test_the_first_check_comes_from_the_schedule_learned_for_the_integration(integration, sandbox):
+    # 100 completions of this integration 40-44 s after sending: checking before 40 s is wasted.
+    completed_orders(integration.pk, [40 + number % 5 for number in range(100)])
+    first_check = next_check_offset(BOOK.schedule_for(str(integration.pk)), 0, 600)
+    assert 40 <= first_check <= 44
+    order = create_unsent_order(integration)
+
+    dispatch_order(order.pk, PUBG_60)
+
+    order.refresh_from_db()
+    assert order.external_status == ExternalStatus.SENT
+    assert (order.next_check_at - order.sent_at).total_seconds() == first_check
 
 
 @pytest.mark.django_db
@@ -162,7 +180,7 @@ def test_a_duplicate_reference_answer_means_the_provider_has_the_order(
     assert order.status == PlatformStatus.PENDING
     assert order.provider_message == provider.duplicate_message
     assert order.last_message.startswith("the provider already had this order")
-    assert (order.next_check_at - order.sent_at).total_seconds() == settings.MONITOR_FIRST_CHECK_DELAY_SECONDS
+    assert (order.next_check_at - order.sent_at).total_seconds() == 10  # the first check of the schedule
     events = list(OrderEvent.objects.filter(order=order).values_list("from_status", "to_status"))
     assert events == [("not_sent", "pending"), ("pending", "sent")]
     assert [entry["result"] for entry in place_calls(provider.sandbox)] in (["duplicate"], [DUPLICATE_UUID_MESSAGE])

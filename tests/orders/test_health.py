@@ -9,10 +9,12 @@ import pytest
 from django.core.management import call_command
 
 from orders.models import EventSource, ExternalStatus, MonitorRun, Order, OrderEvent
+from orders.schedule import learn_schedule, next_check_offset
 from orders.transitions import timeout_message
 from providers.models import Integration
 from tests.commands import run_command
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, create_sent_order
+from tests.orders.completions import completed_orders
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 PROVIDER = "3f0c1d52-8a7e-4d7b-9f61-0c2b5a7e9d11"
@@ -295,3 +297,42 @@ def test_orders_held_for_an_operator_degrade_health(db, clock):
     ) in out
     assert 'held for an operator (PIN too long for "pinCode"): 1' in out
     assert json.loads(health("--json")[1])["held_for_operator"] == 1
+
+
+def test_each_integrations_median_completion_and_first_check_are_shown(db, clock):
+    run_finished(ago=timedelta(minutes=1))
+    fast = Integration.objects.create(name="znet fast", provider="znet", base_url="http://127.0.0.1:9")
+    idle = Integration.objects.create(name="apstore idle", provider="apstore", base_url="http://127.0.0.1:9")
+    completed_orders(fast.pk, [20 + number % 10 for number in range(100)], completed_at=NOW)
+    completed_orders(PROVIDER, [300] * 10, completed_at=NOW)  # no such integration, too few to learn from
+    learned_first = next_check_offset(learn_schedule([20 + n % 10 for n in range(100)], 3, 600), 0, 600)
+
+    status, out = health()
+    assert status == 0
+    assert "check schedules (completed orders of the last 7 days):" in out
+    assert (
+        f"  znet fast ({fast.pk}): median completion 24.5 s (100 orders), first check {learned_first:g} s after sending"
+        in out
+    )
+    assert f"  apstore idle ({idle.pk}): no completed orders, first check 10 s after sending (default)" in out
+    assert (
+        f"  {PROVIDER} (no such integration): median completion 5 min 0 s (10 orders, too few to learn from), "
+        "first check 10 s after sending (default)" in out
+    )
+
+    rows = {row["integration_id"]: row for row in json.loads(health("--json")[1])["check_schedules"]}
+    assert rows[str(fast.pk)]["name"] == "znet fast"
+    assert rows[str(fast.pk)]["learned"] is True
+    assert rows[str(fast.pk)]["samples"] == 100
+    assert rows[str(fast.pk)]["median_completion_seconds"] == 24.5
+    assert rows[str(fast.pk)]["first_check_seconds"] == learned_first
+    assert rows[str(idle.pk)] | {"check_offsets_seconds": None} == {
+        "integration_id": str(idle.pk),
+        "name": "apstore idle",
+        "learned": False,
+        "samples": 0,
+        "median_completion_seconds": None,
+        "first_check_seconds": 10.0,
+        "check_offsets_seconds": None,
+    }
+    assert rows[PROVIDER]["name"] is None and rows[PROVIDER]["samples"] == 10

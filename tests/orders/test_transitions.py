@@ -118,14 +118,14 @@ CASES = [
         },
     ),
     Case(
-        "in progress, sent: processing, next check after the first backoff",
+        "in progress, sent 5 min ago: processing, next check at the schedule's next time (360 s)",
         {},
         IN_PROGRESS,
         Outcome.PROCESSING,
         {
             "external_status": ExternalStatus.PROCESSING,
             "check_attempts": ONE_MORE_ATTEMPT,
-            "next_check_at": NOW + timedelta(seconds=30),
+            "next_check_at": NOW + timedelta(seconds=60),
             "last_sync_at": NOW,
             "last_check_error": None,
             "permanent_error_since": None,
@@ -133,11 +133,11 @@ CASES = [
         },
     ),
     Case(
-        "in progress, the fourth time: the backoff doubles",
+        "in progress, the fourth time: the schedule counts from sentAt, not the attempts",
         {"external_status": ExternalStatus.PROCESSING, "check_attempts": 3},
         IN_PROGRESS,
         Outcome.PROCESSING,
-        {"next_check_at": NOW + timedelta(seconds=240), "external_status": ABSENT},
+        {"next_check_at": NOW + timedelta(seconds=60), "external_status": ABSENT},
     ),
     Case(
         "the check failed: status unchanged, the error, the backoff",

@@ -5,6 +5,7 @@ import signal
 import sys
 import threading
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -16,8 +17,9 @@ from config.sentry import cron_check_in
 from orders.claiming import OrderNotCheckable, preview_due_orders
 from orders.filters import OrderFilter
 from orders.ids import uuid_or_none
+from orders.loop import run_loop
 from orders.management.errors import database_error_line
-from orders.metrics import write_run_metrics
+from orders.metrics import FinalOrders, write_run_metrics
 from orders.monitor import check_single_order, run_batch
 from providers.redaction import mask_pin
 
@@ -68,10 +70,17 @@ class Command(BaseCommand):
         parser.add_argument("--tenant-id", help='only orders of this tenant ("tenantId")')
         parser.add_argument("--provider-id", help='only orders sent to this integration ("providerId")')
         parser.add_argument(
-            "--max-seconds", type=str, help="stop starting checks after this long (default MONITOR_MAX_SECONDS, 240)"
+            "--max-seconds",
+            type=str,
+            help="stop starting checks after this long, with --loop the whole loop (default MONITOR_MAX_SECONDS, 240)",
         )
         parser.add_argument(
             "--metrics-file", help="write Prometheus metrics of the run here (node_exporter textfile collector)"
+        )
+        parser.add_argument(
+            "--loop",
+            action="store_true",
+            help="keep checking orders as they come due until --max-seconds; --limit is per claim",
         )
 
     def handle(self, *args, **options):
@@ -89,6 +98,8 @@ class Command(BaseCommand):
         )
         if options["dry_run"] and options["order_id"] is not None:
             raise CommandError("--dry-run and --order-id do not go together: --order-id always checks")
+        if options["loop"] and (options["dry_run"] or options["order_id"] is not None):
+            raise CommandError("--loop does not go with --dry-run or --order-id")
         metrics_file = options["metrics_file"]
         if metrics_file and not Path(metrics_file).resolve().parent.is_dir():
             raise CommandError(f"--metrics-file: directory {Path(metrics_file).resolve().parent} does not exist")
@@ -98,7 +109,7 @@ class Command(BaseCommand):
             elif options["dry_run"]:
                 self._dry_run(limit, order_filter)
             else:
-                self._run(limit, max_seconds, options["verbosity"], metrics_file, order_filter)
+                self._run(limit, max_seconds, options["verbosity"], metrics_file, options["loop"], order_filter)
         except DatabaseError as exc:
             raise CommandError(database_error_line(exc)) from None
 
@@ -119,8 +130,9 @@ class Command(BaseCommand):
         only = f" ({order_filter.describe()})" if not order_filter.is_empty else ""
         self.stdout.write(f"dry run: {len(due)} orders due{only}, nothing changed")
 
-    def _run(self, limit, max_seconds, verbosity, metrics_file, order_filter):
+    def _run(self, limit, max_seconds, verbosity, metrics_file, loop, order_filter):
         stop_event = threading.Event()
+        final_orders = FinalOrders()
         received = []
 
         def on_signal(signum, frame):
@@ -130,22 +142,30 @@ class Command(BaseCommand):
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             with order_lines_logged(verbosity >= 2), cron_check_in():
-                report = run_batch(
-                    limit=limit, max_seconds=max_seconds, stop_event=stop_event, order_filter=order_filter
-                )
+                if loop:
+                    # The metrics file is rewritten at least once a minute while the loop runs.
+                    progress = partial(self._write_metrics, metrics_file, final_orders=final_orders)
+                    report = run_loop(
+                        limit, max_seconds, stop_event, final_orders.observe, progress, order_filter=order_filter
+                    )
+                else:
+                    report = run_batch(
+                        limit, max_seconds, stop_event, on_checked=final_orders.observe, order_filter=order_filter
+                    )
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         self.stdout.write(report.summary_line())
-        if metrics_file:
-            self._write_metrics(metrics_file, report)
+        self._write_metrics(metrics_file, report, final_orders)
         if received:
             self.stdout.flush()
             sys.exit(128 + received[0])
 
-    def _write_metrics(self, path, report):
+    def _write_metrics(self, path, report, final_orders):
+        if not path:
+            return
         try:
-            write_run_metrics(path, report)
+            write_run_metrics(path, report, final_orders)
         except OSError as exc:
             # The run itself worked; a metrics problem is reported, not turned into a failed run.
             self.stderr.write(f"could not write metrics to {path}: {exc.strerror or exc}")

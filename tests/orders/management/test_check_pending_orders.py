@@ -54,8 +54,8 @@ def test_failed_order_is_rejected_with_the_reason(make_order):
     assert order.next_check_at is None
 
 
-def test_still_processing_is_rescheduled_with_backoff(make_order):
-    order = make_order(checks_until_final=5)
+def test_still_processing_is_rescheduled_at_the_next_check_time_of_its_schedule(make_order):
+    order = make_order(checks_until_final=5)  # sent 5 minutes ago; no completions: the default schedule
     before = timezone.now()
     check()
     order.refresh_from_db()
@@ -63,8 +63,8 @@ def test_still_processing_is_rescheduled_with_backoff(make_order):
     assert order.status == PlatformStatus.PENDING
     assert order.check_attempts == 1
     assert order.last_sync_at >= before
-    delay = (order.next_check_at - order.last_sync_at).total_seconds()
-    assert 27 <= delay <= 33
+    # 10, 25, 45, 90, 150, 240, 360 s after sending: 300 s have passed, 360 s is next.
+    assert order.next_check_at == order.sent_at + timedelta(seconds=360)
 
 
 def test_failed_check_keeps_the_status_and_records_the_error(make_order, sandbox):
@@ -79,16 +79,21 @@ def test_failed_check_keeps_the_status_and_records_the_error(make_order, sandbox
     assert "errors=1" in output
 
 
-def test_backoff_schedule_doubles_up_to_the_cap(make_order, settings):
+def test_checks_follow_the_schedule_from_sent_at_and_a_failed_check_keeps_the_error_backoff(
+    make_order, sandbox, settings
+):
     settings.MONITOR_BACKOFF_JITTER = 0
-    order = make_order(checks_until_final=100)
     start = timezone.now()
-    expected = [30, 60, 120, 240, 480, 600, 600]
+    order = make_order(checks_until_final=100, sent_ago=timedelta(0), sent_at=start)
+    sandbox.queue_fault("error_line", reference=order.provider_referans)
+    # The first check fails: 30 s of error backoff. Then the default schedule (10, 25, 45, 90,
+    # 150, 240, 360 s after sending) from where it stands, then x1.5, at most 600 s apart.
+    expected = [30, 45, 90, 150, 240, 360, 540, 810, 1215, 1815, 2415]
     with time_machine.travel(start, tick=False) as traveller:
         for seconds in expected:
             check()
             order.refresh_from_db()
-            assert (order.next_check_at - timezone.now()).total_seconds() == seconds
+            assert (order.next_check_at - order.sent_at).total_seconds() == seconds
             assert check().startswith("checked=0")  # not due before its time
             traveller.move_to(order.next_check_at)
     assert order.check_attempts == len(expected)

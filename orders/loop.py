@@ -1,0 +1,123 @@
+"""`check_pending_orders --loop`: one process keeps checking orders as they come due, until its
+deadline.
+
+It runs claim -> check cycles (orders.monitor.check_due_orders), each with its own deadline of
+MONITOR_LOOP_CYCLE_SECONDS and a lease to match, so a loop that dies frees its orders that long
+(plus the lease margin) after its last claim, not after its whole remaining time. The claim, the
+lease and SKIP LOCKED are those of a single run: loops, runs and hosts may overlap. When a
+claim comes back full (`limit` orders), the cycle claims the next `limit` while the last checks
+are in flight, so a busy loop's workers do not wait for the slowest answer of each batch.
+
+Between cycles it sleeps until the earliest due time among the orders waiting for a check, at
+most MAX_SLEEP_SECONDS, re-read with one indexed query each time: an idle loop costs about one
+small query a second, and an order that comes due (or is inserted due) while it sleeps is
+claimed within about a second. A stop signal ends the sleep at once.
+
+Every RECORD_SECONDS, and at the end, the stretch since the last record becomes one
+order_monitor_runs row (monitor_health's "last successful run" stays current during a long
+loop), and `on_progress` gets the totals so far (the command writes its metrics file).
+"""
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.db.models import Min
+from django.utils import timezone
+
+from orders.database_errors import first_line, is_connection_error
+from orders.filters import NO_FILTER, OrderFilter
+from orders.models import Order, due_at
+from orders.monitor import RunReport, check_due_orders, record_run
+
+log = logging.getLogger(__name__)
+
+MAX_SLEEP_SECONDS = 1.0
+RECORD_SECONDS = 60.0
+# After a lost database connection, the loop waits this long before it claims again.
+RECONNECT_WAIT_SECONDS = 5.0
+
+
+@dataclass
+class _Stretch:
+    """What the loop did since its last order_monitor_runs row."""
+
+    started_at: datetime = field(default_factory=timezone.now)
+    started: float = field(default_factory=time.monotonic)
+    report: RunReport = field(default_factory=RunReport)
+
+
+def run_loop(
+    limit=None, max_seconds=None, stop_event=None, on_checked=None, on_progress=None, order_filter=NO_FILTER
+) -> RunReport:
+    """Check due orders (those `order_filter` lets through), up to `limit` per claim, until
+    `max_seconds` have passed or `stop_event` is set. Returns the totals over all cycles;
+    `seconds` is the loop's time."""
+    limit = limit or settings.MONITOR_BATCH_LIMIT
+    max_seconds = max_seconds or settings.MONITOR_MAX_SECONDS
+    stop_event = stop_event or threading.Event()
+    started = time.monotonic()
+    deadline = started + max_seconds
+    total = RunReport()
+    stretch = _Stretch()
+    while not stop_event.is_set() and (remaining := deadline - time.monotonic()) > 0:
+        try:
+            _one_step(limit, remaining, stop_event, on_checked, total, stretch, order_filter)
+        except DatabaseError as exc:
+            if not is_connection_error(exc):
+                raise
+            log.error("database connection lost (%s); claiming again in %g s", first_line(exc), RECONNECT_WAIT_SECONDS)
+            _close_lost_connection()
+            stop_event.wait(min(RECONNECT_WAIT_SECONDS, remaining))
+        if time.monotonic() - stretch.started >= RECORD_SECONDS and not stop_event.is_set():
+            record_run(stretch.report, stretch.started_at, stop_event)
+            stretch = _Stretch()
+            total.seconds = time.monotonic() - started
+            if on_progress:
+                on_progress(total)
+    stretch.report.interrupted = total.interrupted = stop_event.is_set()
+    record_run(stretch.report, stretch.started_at, stop_event)
+    total.seconds = time.monotonic() - started
+    return total
+
+
+def _one_step(limit, remaining, stop_event, on_checked, total, stretch, order_filter):
+    """A cycle if an order is due; else sleep until one is (at most MAX_SLEEP_SECONDS)."""
+    wait = seconds_until_due(order_filter)
+    if wait is None or wait > 0:
+        stop_event.wait(min(MAX_SLEEP_SECONDS if wait is None else wait, MAX_SLEEP_SECONDS, remaining))
+        return
+    cycle_seconds = min(remaining, settings.MONITOR_LOOP_CYCLE_SECONDS)
+    cycle = check_due_orders(limit, cycle_seconds, stop_event, on_checked, claim_more=True, order_filter=order_filter)
+    add_up(total, cycle)
+    add_up(stretch.report, cycle)
+    if not cycle.claimed:
+        # Due, but locked by another run's claim (SKIP LOCKED): not a reason to spin.
+        stop_event.wait(min(MAX_SLEEP_SECONDS, remaining))
+
+
+def seconds_until_due(order_filter: OrderFilter = NO_FILTER) -> float | None:
+    """Seconds until the earliest order waiting for a check is due (0 or less: one is due now);
+    None when no order waits. The minimum of the due expression that product_orders_due_idx is
+    built on, so PostgreSQL reads it from the first index entries."""
+    waiting = order_filter.apply(Order.objects.waiting())
+    earliest = waiting.aggregate(earliest=Min(due_at()))["earliest"]
+    return None if earliest is None else (earliest - timezone.now()).total_seconds()
+
+
+def add_up(total: RunReport, cycle: RunReport) -> None:
+    """Add one cycle's report to a loop's totals (RunReport.merge), without the per-order
+    details (outcomes by order id, store failures): a loop checks too many orders to keep them."""
+    total.merge(replace(cycle, outcomes={}, store_failures={}))
+
+
+def _close_lost_connection():
+    # Django reuses a broken connection until it is closed; the next query opens a new one.
+    try:
+        connection.close()
+    except DatabaseError:
+        pass

@@ -1,0 +1,184 @@
+"""The check schedule of each integration, learned from its own recent completions.
+
+For every integration, the completion times ("completedAt" - "sentAt") of its completed orders
+of the last SAMPLE_DAYS days, at most the newest SAMPLE_LIMIT, are the samples; they include
+orders completed by the older application, so a schedule is learned from the first day on a
+live database. `orders.schedule.learn_schedule` turns them into check offsets (seconds after
+sending) that spend MONITOR_CHECK_BUDGET status requests per order on average; with fewer than
+orders.schedule.MIN_SAMPLES samples an integration gets the default schedule.
+
+One query reads the samples of every integration at once (a window function numbers each
+integration's completions, newest first), at most once every REFRESH_SECONDS per process, so
+the schedules cost no work per order. A query that fails keeps the schedules already learned
+(the default ones before the first success) and is tried again a refresh later: a schedule
+never stops a check result from being stored or an order from being placed.
+"""
+
+import logging
+import statistics
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import Error as DatabaseLibraryError
+from django.db import connection, transaction
+from django.db.models import DurationField, ExpressionWrapper, F, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from orders.database_errors import first_line
+from orders.models import ExternalStatus, Order
+from orders.schedule import MIN_SAMPLES, default_schedule, learn_schedule, next_check_offset
+
+log = logging.getLogger(__name__)
+
+SAMPLE_DAYS = 7
+SAMPLE_LIMIT = 2000
+REFRESH_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class IntegrationSchedule:
+    """The schedule in use for one integration, and what it was learned from."""
+
+    integration_id: str
+    offsets: tuple[float, ...]  # check times, seconds after "sentAt" (orders.schedule)
+    samples: int  # completions it was learned from (0: none recorded)
+    median_seconds: float | None  # their median completion time, None without samples
+
+    @property
+    def learned(self) -> bool:
+        """False while the integration has too few completions: the default schedule."""
+        return self.samples >= MIN_SAMPLES
+
+    @property
+    def first_check_seconds(self) -> float:
+        """When an order is first checked, in seconds after it was sent."""
+        return next_check_offset(self.offsets, 0.0, settings.MONITOR_BACKOFF_CAP_SECONDS)
+
+    def as_dict(self) -> dict:
+        return {
+            "integration_id": self.integration_id,
+            "learned": self.learned,
+            "samples": self.samples,
+            "median_completion_seconds": _rounded(self.median_seconds),
+            "first_check_seconds": _rounded(self.first_check_seconds),
+            "check_offsets_seconds": [_rounded(offset) for offset in self.offsets],
+        }
+
+
+class ScheduleBook:
+    """Per integration, the schedule learned from its recent completions; refreshed for every
+    integration with one query once `refresh_seconds` have passed since the last read."""
+
+    def __init__(self, refresh_seconds: float = REFRESH_SECONDS):
+        self._refresh = timedelta(seconds=refresh_seconds)
+        self._schedules: dict[str, IntegrationSchedule] = {}
+        self._read_at: datetime | None = None
+        self._lock = threading.Lock()  # the host application may place orders from several threads
+
+    def schedule_for(self, integration_id: str | None) -> tuple[float, ...]:
+        """The check offsets for orders of this integration ("providerId")."""
+        return self.entry_for(integration_id).offsets
+
+    def entry_for(self, integration_id: str | None) -> IntegrationSchedule:
+        key = integration_key(integration_id)
+        with self._lock:
+            self._refresh_if_due()
+            return self._schedules.get(key) or _default_entry(key)
+
+    def entries(self) -> dict[str, IntegrationSchedule]:
+        """{integration key: schedule} of every integration with completions recorded."""
+        with self._lock:
+            self._refresh_if_due()
+            return dict(self._schedules)
+
+    def forget(self) -> None:
+        """Drop what was learned: the next lookup reads the completions again."""
+        with self._lock:
+            self._schedules, self._read_at = {}, None
+
+    def _refresh_if_due(self) -> None:
+        now = timezone.now()
+        if self._read_at is not None and now - self._read_at < self._refresh:
+            return
+        self._read_at = now
+        try:
+            samples = completion_samples(now)
+        except DatabaseLibraryError as exc:
+            log.warning("check schedules not refreshed (keeping the ones in use): %s", first_line(exc))
+            return
+        self._schedules = {key: _learned_entry(key, seconds) for key, seconds in samples.items()}
+
+
+def completion_samples(now: datetime) -> dict[str, list[float]]:
+    """{integration key: completion seconds, newest first} of the completed orders of the last
+    SAMPLE_DAYS days, at most SAMPLE_LIMIT per integration. One query.
+
+    "providerId" is compared as text (some copies declare it uuid) and only partitioned by as is."""
+    durations = (
+        Order.objects.with_provider()
+        .filter(external_status=ExternalStatus.COMPLETED, sent_at__isnull=False, completed_at__gte=now - _window())
+        .annotate(
+            took=ExpressionWrapper(F("completed_at") - F("sent_at"), output_field=DurationField()),
+            # "id" breaks ties: rows completing at the same instant would otherwise be peers, which
+            # PostgreSQL's window buffers together (on disk, when a whole import shares one time).
+            newest_first=Window(
+                RowNumber(), partition_by=[F("integration_id")], order_by=[F("completed_at").desc(), F("id")]
+            ),
+        )
+        .filter(newest_first__lte=SAMPLE_LIMIT)
+        .values_list("integration_id", "took")
+    )
+    samples: dict[str, list[float]] = {}
+    for integration_id, took in _read(durations):
+        samples.setdefault(integration_key(integration_id), []).append(took.total_seconds())
+    return samples
+
+
+def _read(query) -> list:
+    if not connection.in_atomic_block:
+        return list(query)
+    # A savepoint inside a caller's transaction: a failing read must not abort the caller's work.
+    with transaction.atomic():
+        return list(query)
+
+
+def integration_key(integration_id: str | None) -> str:
+    """One key per integration however its id is written ("providerId" is text: upper case or
+    braces name the same integration, as orders.checking finds it)."""
+    text = str(integration_id or "").strip()
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return text
+
+
+def _window() -> timedelta:
+    return timedelta(days=SAMPLE_DAYS)
+
+
+def _learned_entry(key: str, seconds: list[float]) -> IntegrationSchedule:
+    cap = settings.MONITOR_BACKOFF_CAP_SECONDS
+    offsets = learn_schedule(seconds, settings.MONITOR_CHECK_BUDGET, cap)
+    return IntegrationSchedule(key, tuple(offsets), len(seconds), statistics.median(seconds) if seconds else None)
+
+
+def _default_entry(key: str) -> IntegrationSchedule:
+    return IntegrationSchedule(key, tuple(default_schedule(settings.MONITOR_BACKOFF_CAP_SECONDS)), 0, None)
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 1)
+
+
+# The book of this process: the monitor's runs and loops, the admin, and dispatch_order in the
+# host application share it.
+BOOK = ScheduleBook()
+
+
+def schedule_for(integration_id: str | None) -> tuple[float, ...]:
+    """The check offsets in use for orders of this integration (see ScheduleBook)."""
+    return BOOK.schedule_for(integration_id)

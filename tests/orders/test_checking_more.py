@@ -1,0 +1,62 @@
+"""check_orders asking for more orders while the last answers of a batch come in (a loop's cycle)."""
+
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from orders.checking import check_orders
+from orders.models import ExternalStatus, Order
+from providers.base import CheckState
+from providers.models import Integration
+from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
+
+pytestmark = pytest.mark.django_db
+
+
+def sent(sandbox, integration, count):
+    orders = []
+    for _ in range(count):
+        reference = uuid.uuid4().hex
+        sandbox.add_order(reference, checks_until_final=1)
+        orders.append(
+            Order(
+                external_status=ExternalStatus.SENT,
+                integration_id=str(integration.pk),
+                provider_referans=reference,
+                sent_at=timezone.now() - timedelta(minutes=5),
+            )
+        )
+    return orders
+
+
+def test_more_orders_are_asked_for_while_answers_come_in_until_none_are_left(sandbox, integration):
+    sandbox.config.latency = 0.1
+    other = Integration.objects.create(
+        name="second", provider="znet", base_url=sandbox.base_url, kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE
+    )
+    first, second = sent(sandbox, integration, 6), sent(sandbox, other, 6)
+    unknown = Order(integration_id=str(uuid.uuid4()), provider_referans="x")
+    batches = [[*second, unknown], []]
+    answers, asked_after = [], []
+
+    def more():
+        asked_after.append(len(answers))
+        return batches.pop(0)
+
+    for order, result in check_orders(first, time.monotonic() + 30, threading.Event(), 4, 2, 1, more=more):
+        answers.append((order, result))
+
+    assert asked_after[0] < 6  # asked before the first batch was done
+    assert batches == []  # and again, until it had nothing more
+    states = [result.state for _, result in answers]
+    assert (len(answers), states.count(CheckState.COMPLETED)) == (13, 12)
+    assert dict(answers)[unknown].state == CheckState.CONFIGURATION_ERROR
+    # The cap (2 at once per integration) holds for the orders added later too.
+    for orders in (first, second):
+        references = {order.provider_referans for order in orders}
+        times = sorted(entry["at"] for entry in sandbox.status_checks() if entry["referans"] in references)
+        assert all(times[i + 2] - times[i] >= 0.08 for i in range(len(times) - 2))
