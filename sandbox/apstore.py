@@ -20,7 +20,7 @@ and queued place faults (`http500`; `drop`: the connection closes without an ans
 import uuid
 from dataclasses import dataclass
 
-from sandbox.client_api import PLACE_PATH, ClientApiOrder, ClientApiSandbox
+from sandbox.client_api import DUPLICATE_UUID_MESSAGE, PLACE_PATH, ClientApiOrder, ClientApiSandbox
 from sandbox.faults import FaultPlan
 from sandbox.options import option, rate
 
@@ -30,7 +30,6 @@ FAULT_KINDS = REQUEST_FAULTS + ORDER_FAULTS
 
 UNAUTHORIZED_ANSWER = {"status": "ERROR", "message": "Unauthenticated: missing or invalid api-token"}
 TRY_LATER_ANSWER = {"status": "ERROR", "message": "Service busy, try again later"}
-DUPLICATE_UUID_MESSAGE = "order_uuid already used"
 MALFORMED_BODIES = (
     "<html><body><h1>502 Bad Gateway</h1></body></html>",
     '{"status": "OK", "data": [',

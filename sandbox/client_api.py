@@ -19,6 +19,8 @@ from sandbox.faults import place_fault_answer
 from sandbox.http import SandboxServer, order_fields
 
 PLACE_PATH = re.compile(r"/client/api/newOrder/(?P<product>[^/]+)/params")
+# The refusal of a newOrder under an order_uuid the provider already has an order for.
+DUPLICATE_UUID_MESSAGE = "order_uuid already used"
 
 
 @dataclass

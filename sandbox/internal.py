@@ -19,14 +19,13 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from sandbox.client_api import PLACE_PATH, ClientApiOrder, ClientApiSandbox
+from sandbox.client_api import DUPLICATE_UUID_MESSAGE, PLACE_PATH, ClientApiOrder, ClientApiSandbox
 from sandbox.faults import FaultPlan
 from sandbox.options import option, rate
 
 CHECK_FAULT_KINDS = ("http500", "slow", "malformed")
 
 UNAUTHORIZED_ANSWER = {"statusCode": 401, "message": "Unauthorized"}
-DUPLICATE_UUID_MESSAGE = "order_uuid already used"
 MALFORMED_BODY = "<html><body><h1>502 Bad Gateway</h1></body></html>"
 
 _DASHED_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
