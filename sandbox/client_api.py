@@ -1,8 +1,8 @@
 """What the apstore and internal sandboxes share: both fake a provider's client API
 (providers.client_api). Orders live in memory under the provider's order id and are found by it
-or, with `uuid=1`, by the order_uuid the placing side sent; newOrder takes an order unless it is
-refused, at the config's `fail_ratio`, and meets the queued place faults; the request log never
-holds the token.
+or, with `uuid=1`, by the order_uuid the placing side sent. newOrder takes an order unless it is
+refused (the order ends failed at the config's `fail_ratio`), and its answer meets the queued
+place faults. The request log never holds the token.
 
 A subclass names its `order_class` and makes order ids (`_new_order_id`); what the endpoints
 answer is its own."""
@@ -44,8 +44,8 @@ class ClientApiSandbox(SandboxServer):
     def __init__(self, config: Any):
         super().__init__()
         self.config = config
-        self.orders: dict[str, Any] = {}  # by the provider's order id
-        self._by_uuid: dict[str, Any] = {}  # by the order_uuid, as 32 hex digits
+        self.orders: dict[str, ClientApiOrder] = {}  # by the provider's order id
+        self._by_uuid: dict[str, ClientApiOrder] = {}  # by the order_uuid, as 32 hex digits
         self._random = random.Random(config.seed)
 
     # -- seeding and inspection (tests) -------------------------------------------------------
@@ -61,7 +61,7 @@ class ClientApiSandbox(SandboxServer):
                 self._by_uuid[uuid.UUID(order_uuid).hex] = order
         return order
 
-    def find_order(self, reference: str) -> Any:
+    def find_order(self, reference: str) -> ClientApiOrder | None:
         """By order_uuid (any UUID spelling) or by the provider's order id; None if unknown."""
         with self._lock:
             return self._find(reference)
