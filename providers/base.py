@@ -121,6 +121,10 @@ class ProviderClient:
     `batch_size` is how many references one status request may carry (1 for per-order APIs).
     `session_pool_size` is how many requests the caller sends to this integration at once: the
     client's `session` keeps that many connections open.
+
+    An integration that is not configured (`_configuration_problem`) is never asked: the public
+    methods answer for it without a request. A family implements `_check_status` (per-order
+    APIs) or `_check_statuses` (batch APIs), `_place_order` and `_check_connection`.
     """
 
     batch_size = 1
@@ -132,19 +136,53 @@ class ProviderClient:
 
     def check_statuses(self, references, deadline=None):
         """Return {reference: CheckResult} for every reference asked about."""
-        raise NotImplementedError
+        problem = self._configuration_problem()
+        if problem:
+            return dict.fromkeys(references, configuration_error(problem))
+        return self._check_statuses(references, deadline)
+
+    def check_status(self, reference, deadline=None):
+        """The CheckResult of one reference."""
+        return self.check_statuses([reference], deadline)[reference]
 
     def check_connection(self, deadline=None) -> ConnectionCheck:
         """Make one request that changes nothing at the provider (a catalog, a balance) and
         summarise the answer: are the baseUrl and the credentials right?"""
-        raise NotImplementedError
+        problem = self._configuration_problem()
+        if problem:
+            return ConnectionCheck(ok=False, summary=f"not configured: {problem}")
+        return self._check_connection(deadline)
 
     def place_order(self, reference, request, deadline=None):
         """Place one order under our `reference` (PlaceRequest in, PlaceResult out)."""
-        raise NotImplementedError
+        problem = self._configuration_problem()
+        if problem:
+            return PlaceResult(PlaceState.REFUSED, message=problem)
+        return self._place_order(reference, request, deadline)
 
     def close(self):
         self.session.close()
+
+    def _configuration_problem(self) -> str | None:
+        """Why this integration cannot be asked at all (a missing baseUrl or credential), or None.
+        Families add their own settings after the baseUrl."""
+        if not self.base_url:
+            return "integration has no baseUrl"
+        return None
+
+    def _check_statuses(self, references, deadline):
+        """Ask a configured provider about `references`: one request each, unless the family's
+        API takes batches (it overrides this)."""
+        return {reference: self._check_status(reference, deadline) for reference in references}
+
+    def _check_status(self, reference, deadline) -> CheckResult:
+        raise NotImplementedError
+
+    def _check_connection(self, deadline) -> ConnectionCheck:
+        raise NotImplementedError
+
+    def _place_order(self, reference, request, deadline) -> PlaceResult:
+        raise NotImplementedError
 
     def _url(self, path):
         return f"{self.base_url}/{path}"

@@ -17,15 +17,11 @@ to each order_uuid's first newOrder comes that many seconds late, past a client'
 and queued place faults (`http500`; `drop`: the connection closes without an answer).
 """
 
-import random
-import re
-import secrets
-import time
 import uuid
 from dataclasses import dataclass
 
-from sandbox.faults import FaultPlan, place_fault_answer
-from sandbox.http import SandboxServer, order_fields
+from sandbox.client_api import DUPLICATE_UUID_MESSAGE, PLACE_PATH, ClientApiOrder, ClientApiSandbox
+from sandbox.faults import FaultPlan
 from sandbox.options import option, rate
 
 REQUEST_FAULTS = ("error_status", "http500", "slow", "malformed")
@@ -34,7 +30,6 @@ FAULT_KINDS = REQUEST_FAULTS + ORDER_FAULTS
 
 UNAUTHORIZED_ANSWER = {"status": "ERROR", "message": "Unauthenticated: missing or invalid api-token"}
 TRY_LATER_ANSWER = {"status": "ERROR", "message": "Service busy, try again later"}
-DUPLICATE_UUID_MESSAGE = "order_uuid already used"
 MALFORMED_BODIES = (
     "<html><body><h1>502 Bad Gateway</h1></body></html>",
     '{"status": "OK", "data": [',
@@ -42,8 +37,6 @@ MALFORMED_BODIES = (
     "[]",
 )
 PRICE = 2.5
-
-_PLACE_PATH = re.compile(r"/client/api/newOrder/(?P<product>[^/]+)/params")
 
 
 @dataclass
@@ -72,46 +65,22 @@ class SandboxConfig:
 
 
 @dataclass
-class SandboxOrder:
-    order_id: str
-    order_uuid: str | None = None
-    outcome: str = "completed"  # or "failed"
-    pin: str | None = None
+class SandboxOrder(ClientApiOrder):
     reason: str = "Out of stock, order cancelled"
-    checks_until_final: int = 2
-    checks: int = 0
-    product: str = ""
-    qty: int = 1
     player_id: str = ""
 
 
-class ApstoreSandbox(SandboxServer):
-    status_endpoint = "check"
-    place_endpoint = "newOrder"
+class ApstoreSandbox(ClientApiSandbox):
+    order_class = SandboxOrder
 
     def __init__(self, config=None):
-        super().__init__()
-        self.config = config or SandboxConfig()
-        self.orders: dict[str, SandboxOrder] = {}  # by provider order id
+        super().__init__(config or SandboxConfig())
         self.balance = self.config.balance
-        self._by_uuid: dict[str, SandboxOrder] = {}
         self._next_id = self.config.first_order_id
-        self._random = random.Random(self.config.seed)
         # Request faults are queued under None, an order's faults under its order id.
         self.faults = FaultPlan(FAULT_KINDS, rates=self.config, rng=self._random)
 
     # -- seeding and inspection (tests) -------------------------------------------------------
-    def add_order(self, order_uuid=None, outcome="completed", pin=None, checks_until_final=None, reason=None, **extra):
-        """Make the provider know an order; `order_id` is generated unless given in `extra`."""
-        with self._lock:
-            order_id = str(extra.pop("order_id", None) or self._take_order_id())
-            fields = order_fields(self.config, outcome, pin, checks_until_final, reason)
-            order = SandboxOrder(order_id=order_id, order_uuid=order_uuid, **fields, **extra)
-            self.orders[order_id] = order
-            if order_uuid:
-                self._by_uuid[uuid.UUID(order_uuid).hex] = order
-        return order
-
     def queue_fault(self, kind: str, times: int = 1, reference: str | None = None) -> None:
         """The next `times` check requests answer with this fault; with `reference` (an order's
         order_uuid or order id), the next `times` requests that ask about that order."""
@@ -125,10 +94,6 @@ class ApstoreSandbox(SandboxServer):
             if target is None:
                 raise KeyError(f"the sandbox has no order {reference!r}")
             self.faults.queue(kind, times, key=target.order_id)
-
-    def find_order(self, reference):
-        with self._lock:
-            return self._find(reference)
 
     def _mentions(self, entry, reference):
         return reference in entry.get("orders", ()) or entry.get("order_uuid") == reference
@@ -144,7 +109,7 @@ class ApstoreSandbox(SandboxServer):
         endpoint, product = _endpoint_of(path)
         if endpoint is None:
             return 404, {"status": "ERROR", "message": "not found"}, 0
-        if not secrets.compare_digest((token or "").encode(), self.config.token.encode()):
+        if not self._token_ok(token):
             self._log(endpoint, result="unauthorized")
             return 401, UNAUTHORIZED_ANSWER, self.config.latency
         if endpoint == "check":
@@ -181,33 +146,12 @@ class ApstoreSandbox(SandboxServer):
         with self._lock:
             if refusal is None and order_uuid and self._find(order_uuid, by_uuid=True):
                 refusal = DUPLICATE_UUID_MESSAGE
-            fault = None if refusal else self.place_faults.queued()
-            self._log(
-                "newOrder",
-                product=product,
-                order_uuid=order_uuid,
-                qty=qty,
-                player_id=params.get("playerId", ""),
-                result=refusal or (f"placed, then {fault}" if fault else "placed"),
-            )
-            if refusal:
+            order, fault = self._take_order(product, qty, order_uuid, refusal, player_id=params.get("playerId", ""))
+            if order is None:
                 return 200, {"status": "ERROR", "message": refusal}, self.config.latency
-            failed = self._random.random() < self.config.fail_ratio
-            order = self.add_order(
-                order_uuid=order_uuid,
-                outcome="failed" if failed else "completed",
-                product=product,
-                qty=int(qty),
-                player_id=params.get("playerId", ""),
-            )
             self.balance -= PRICE * int(qty)
-        # The order is taken before the answer leaves (or is lost): a lost answer hides a real order.
-        delay = self.config.latency + self.config.first_place_delay
-        lost = place_fault_answer(fault, delay)
-        if lost:
-            return lost
         data = {"order_id": int(order.order_id), "order_uuid": order_uuid, "status": "wait", "price": PRICE * int(qty)}
-        return 200, {"status": "OK", "data": data}, delay
+        return self._placed_answer(fault, 200, {"status": "OK", "data": data})
 
     def _entry(self, order):
         order.checks += 1
@@ -218,19 +162,6 @@ class ApstoreSandbox(SandboxServer):
             return {**entry, "status": "accept", "pin": order.pin, "replay_api": ["Order completed"]}
         return {**entry, "status": "reject", "replay_api": [], "note": order.reason}
 
-    def _find(self, reference, by_uuid=None):
-        """The order asked about: by order_uuid when `by_uuid`, by order id when False, by
-        either when None."""
-        reference = (reference or "").strip()
-        if by_uuid is not False:
-            try:
-                order = self._by_uuid.get(uuid.UUID(reference).hex)
-            except ValueError:
-                order = None
-            if order is not None or by_uuid:
-                return order
-        return self.orders.get(reference)
-
     def _fault_answer(self, kind):
         if kind == "error_status":
             return (200, TRY_LATER_ANSWER)
@@ -238,16 +169,11 @@ class ApstoreSandbox(SandboxServer):
             return (500, "Internal Server Error")
         return (200, self._random.choice(MALFORMED_BODIES))
 
-    def _take_order_id(self):
+    def _new_order_id(self):
         while str(self._next_id) in self.orders:
             self._next_id += 1
         self._next_id += 1
-        return self._next_id - 1
-
-    def _log(self, endpoint, **details):
-        # Never the token: only what was asked and how it was answered.
-        with self._lock:
-            self.request_log.append({"path": endpoint, **details, "at": time.time()})
+        return str(self._next_id - 1)
 
 
 def _endpoint_of(path):
@@ -257,7 +183,7 @@ def _endpoint_of(path):
         return "check", None
     if path == "/client/api/profile":
         return "profile", None
-    match = _PLACE_PATH.fullmatch(path)
+    match = PLACE_PATH.fullmatch(path)
     return ("newOrder", match["product"]) if match else (None, None)
 
 

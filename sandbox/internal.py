@@ -15,24 +15,19 @@ delivered at once). Faults, queued: status checks `http500`, `slow` (`slow_secon
 `first_place_delay` (the answer to each order's first newOrder comes that many seconds late).
 """
 
-import random
 import re
-import secrets
-import time
 import uuid
 from dataclasses import dataclass
 
-from sandbox.faults import FaultPlan, place_fault_answer
-from sandbox.http import SandboxServer, order_fields
+from sandbox.client_api import DUPLICATE_UUID_MESSAGE, PLACE_PATH, ClientApiOrder, ClientApiSandbox
+from sandbox.faults import FaultPlan
 from sandbox.options import option, rate
 
 CHECK_FAULT_KINDS = ("http500", "slow", "malformed")
 
 UNAUTHORIZED_ANSWER = {"statusCode": 401, "message": "Unauthorized"}
-DUPLICATE_UUID_MESSAGE = "order_uuid already used"
 MALFORMED_BODY = "<html><body><h1>502 Bad Gateway</h1></body></html>"
 
-_PLACE_PATH = re.compile(r"/client/api/newOrder/(?P<product>[^/]+)/params")
 _DASHED_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
@@ -60,54 +55,25 @@ class SandboxConfig:
 
 
 @dataclass
-class SandboxOrder:
-    order_id: str
-    order_uuid: str | None = None
-    outcome: str = "completed"  # or "failed"
-    pin: str | None = None
+class SandboxOrder(ClientApiOrder):
     reason: str = "Stok yok, sipariş reddedildi"
-    checks_until_final: int = 2
-    checks: int = 0
-    product: str = ""
-    qty: int = 1
     user_identifier: str = ""
     extra_field: str = ""
 
 
-class InternalSandbox(SandboxServer):
-    status_endpoint = "check"
-    place_endpoint = "newOrder"
+class InternalSandbox(ClientApiSandbox):
+    order_class = SandboxOrder
 
     def __init__(self, config=None):
-        super().__init__()
-        self.config = config or SandboxConfig()
-        self.orders: dict[str, SandboxOrder] = {}  # by the tenant's order id
-        self._by_uuid: dict[str, SandboxOrder] = {}
-        self._random = random.Random(self.config.seed)
+        super().__init__(config or SandboxConfig())
         self.faults = FaultPlan(CHECK_FAULT_KINDS, rng=self._random)
 
     # -- seeding and inspection (tests) -------------------------------------------------------
-    def add_order(self, order_uuid=None, outcome="completed", pin=None, checks_until_final=None, reason=None, **extra):
-        """Make the tenant know an order (placed under `order_uuid`, if given)."""
-        with self._lock:
-            order_id = str(uuid.UUID(int=self._random.getrandbits(128), version=4))
-            fields = order_fields(self.config, outcome, pin, checks_until_final, reason)
-            order = SandboxOrder(order_id=order_id, order_uuid=order_uuid, **fields, **extra)
-            self.orders[order.order_id] = order
-            if order_uuid:
-                self._by_uuid[uuid.UUID(order_uuid).hex] = order
-        return order
-
     def queue_fault(self, kind: str, times: int = 1, reference: str | None = None) -> None:
         """The next `times` status checks answer with this fault; with `reference`, the next
         `times` checks that ask about it."""
         with self._lock:
             self.faults.queue(kind, times, key=reference)
-
-    def find_order(self, reference: str) -> SandboxOrder | None:
-        """By order_uuid (any UUID spelling) or by the tenant's order id."""
-        with self._lock:
-            return self._find(reference, by_uuid=True) or self._find(reference, by_uuid=False)
 
     def _mentions(self, entry, reference):
         return reference in (entry.get("orders"), entry.get("order_uuid"))
@@ -117,7 +83,7 @@ class InternalSandbox(SandboxServer):
         path = path.rstrip("/")
         if path == "/client/api/check":
             return "check"
-        return "newOrder" if _PLACE_PATH.fullmatch(path) else None
+        return "newOrder" if PLACE_PATH.fullmatch(path) else None
 
     def respond(self, path, params, headers):
         if path.rstrip("/") != "/client/api/check":
@@ -128,7 +94,7 @@ class InternalSandbox(SandboxServer):
         return self._answer_check(params)
 
     def respond_post(self, path, params, headers):
-        match = _PLACE_PATH.fullmatch(path.rstrip("/"))
+        match = PLACE_PATH.fullmatch(path.rstrip("/"))
         if match is None:
             return 404, {"statusCode": 404, "message": f"Cannot POST {path}"}, 0
         if not self._authorized(headers):
@@ -137,9 +103,8 @@ class InternalSandbox(SandboxServer):
         return self._answer_place(match["product"], params)
 
     def _authorized(self, headers):
-        token_ok = secrets.compare_digest((headers.get("api-token") or "").encode(), self.config.token.encode())
         host_ok = (headers.get("X-Tenant-Host") or "").lower() == self.config.tenant_host.lower()
-        return token_ok and host_ok
+        return self._token_ok(headers.get("api-token")) and host_ok
 
     def _answer_check(self, params):
         asked, by_uuid = (params.get("orders") or "").strip(), params.get("uuid") == "1"
@@ -163,36 +128,20 @@ class InternalSandbox(SandboxServer):
         with self._lock:
             if refusal is None and self._find(order_uuid, by_uuid=True):
                 status, refusal = 409, DUPLICATE_UUID_MESSAGE
-            fault = None if refusal else self.place_faults.queued()
-            self._log(
-                "newOrder",
-                product=product,
-                order_uuid=order_uuid,
-                qty=qty,
+            order, fault = self._take_order(
+                product,
+                qty,
+                order_uuid,
+                refusal,
                 user_identifier=params.get("user_identifier", ""),
                 extra_field=params.get("extra_field", ""),
-                result=refusal or (f"placed, then {fault}" if fault else "placed"),
             )
-            if refusal:
+            if order is None:
                 return status, {"statusCode": status, "message": refusal}, self.config.latency
-            failed = self._random.random() < self.config.fail_ratio
-            order = self.add_order(
-                order_uuid=order_uuid,
-                outcome="failed" if failed else "completed",
-                product=product,
-                qty=int(qty),
-                user_identifier=params.get("user_identifier", ""),
-                extra_field=params.get("extra_field", ""),
-            )
-        # The order is taken before the answer leaves (or is lost): a lost answer hides a real order.
-        delay = self.config.latency + self.config.first_place_delay
-        lost = place_fault_answer(fault, delay)
-        if lost:
-            return lost
         answer = {"orderId": order.order_id, "status": "pending", "pin": None, "message": "Order created"}
         if self.config.approve_at_once and order.outcome == "completed":
             answer.update(status="approved", pin=order.pin)
-        return 201, answer, delay
+        return self._placed_answer(fault, 201, answer)
 
     def _record(self, order):
         order.checks += 1
@@ -203,19 +152,8 @@ class InternalSandbox(SandboxServer):
             return {**record, "status": "approved", "pinCode": order.pin, "note": None}
         return {**record, "status": "rejected", "pinCode": None, "note": order.reason}
 
-    def _find(self, reference, by_uuid):
-        reference = (reference or "").strip()
-        if not by_uuid:
-            return self.orders.get(reference)
-        try:
-            return self._by_uuid.get(uuid.UUID(reference).hex)
-        except ValueError:
-            return None
-
-    def _log(self, endpoint, **details):
-        # Never the token: only what was asked and how it was answered.
-        with self._lock:
-            self.request_log.append({"path": endpoint, **details, "at": time.time()})
+    def _new_order_id(self):
+        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
 
 
 def _place_refusal(product, qty, order_uuid):

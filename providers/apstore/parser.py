@@ -9,21 +9,19 @@ Place order (client/api/newOrder/..):
                                                                already has that order
 """
 
-import json
 import math
 import re
 import uuid
 
 from providers.base import CheckResult, CheckState, PlaceResult, PlaceState, not_mentioned
+from providers.json_answers import first_text, id_text, load_json_object, order_result, pin_in, quote, unknown_status
 
 _STATES = {
     **dict.fromkeys(("accept", "success", "done"), CheckState.COMPLETED),
     **dict.fromkeys(("reject", "failed", "cancelled"), CheckState.FAILED),
     **dict.fromkeys(("wait", "pending", "processing"), CheckState.IN_PROGRESS),
 }
-_NO_PIN_VALUES = {"", "-"}
 _UUID_TEXT = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_MAX_QUOTED = 80
 # A refusal that names the order_uuid as already used (taken, existing, duplicate): the order
 # placed under it before is apstore's, so it is followed, never failed.
 _NAMES_ORDER_UUID = re.compile(r"order[ _-]?uuid", re.IGNORECASE)
@@ -40,7 +38,7 @@ def is_uuid_reference(reference):
 
 def parse_batch_status(body, references):
     """{reference: CheckResult} for every reference asked about, whatever the body holds."""
-    answer, problem = _load(body)
+    answer, problem = load_json_object(body)
     if problem:
         return _for_all(references, CheckResult(CheckState.MALFORMED, message=problem))
     if not _has_status(answer):
@@ -61,7 +59,7 @@ def parse_batch_status(body, references):
 def parse_place_answer(body):
     """The answer to newOrder. Accepted only with the provider's order id; an answer we cannot
     read leaves it unknown whether the provider took the order."""
-    answer, problem = _load(body)
+    answer, problem = load_json_object(body)
     if problem or not _has_status(answer):
         return PlaceResult(PlaceState.UNKNOWN, message=problem or _NO_STATUS_MESSAGE)
     if not _status_is_ok(answer):
@@ -69,7 +67,7 @@ def parse_place_answer(body):
         state = PlaceState.DUPLICATE if _is_duplicate_uuid(message) else PlaceState.REFUSED
         return PlaceResult(state, message=message)
     data = answer.get("data")
-    order_id = _id_text(data.get("order_id")) if isinstance(data, dict) else None
+    order_id = id_text(data.get("order_id")) if isinstance(data, dict) else None
     if order_id is None:
         return PlaceResult(PlaceState.UNKNOWN, message="malformed answer: 'OK' without an order_id")
     word = data.get("status")
@@ -83,7 +81,7 @@ def _is_duplicate_uuid(message):
 
 def parse_balance(body):
     """The balance from client/api/profile (top level or under 'data'), or None if unreadable."""
-    answer, problem = _load(body)
+    answer, problem = load_json_object(body)
     if problem:
         return None
     data = answer.get("data")
@@ -97,25 +95,6 @@ def parse_balance(body):
     return balance if math.isfinite(balance) else None
 
 
-def _load(body):
-    """(JSON object, None), or (None, why it cannot be read)."""
-    if isinstance(body, str):
-        text = body
-    else:
-        try:
-            text = bytes(body).decode("utf-8")
-        except (UnicodeDecodeError, TypeError):
-            return None, "malformed answer: not valid UTF-8"
-    text = text.lstrip("\ufeff").strip()
-    try:
-        answer = json.loads(text)
-    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-        return None, f"malformed answer: not JSON: {_quote(text)}"
-    if not isinstance(answer, dict):
-        return None, f"malformed answer: not a JSON object: {_quote(text)}"
-    return answer, None
-
-
 def _has_status(answer):
     return isinstance(answer.get("status"), str)
 
@@ -125,7 +104,7 @@ def _status_is_ok(answer):
 
 
 def _provider_error(answer):
-    fallback = f"provider answered status {_quote(answer['status'])}"
+    fallback = f"provider answered status {quote(answer['status'])}"
     return CheckResult(CheckState.PROVIDER_ERROR, message=_message_of(answer) or fallback)
 
 
@@ -145,40 +124,18 @@ def _index_entries(entries):
 
 def _match_key(value):
     """Ids compare as text; UUIDs compare as UUIDs (dashes and letter case do not matter)."""
-    text = _id_text(value)
+    text = id_text(value)
     if text is None:
         return None
     return ("uuid", uuid.UUID(text).hex) if is_uuid_reference(text) else ("id", text)
-
-
-def _id_text(value):
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 def _entry_result(entry):
     word = entry.get("status")
     state = _STATES.get(word.strip().lower()) if isinstance(word, str) else None
     if state is None:
-        return CheckResult(CheckState.MALFORMED, message=f"malformed answer: unknown order status {_quote(word)}")
-    message = _message_of(entry)
-    if state == CheckState.COMPLETED:
-        return CheckResult(state, pin=_pin_of(entry), message=message)
-    if state == CheckState.FAILED:
-        return CheckResult(state, message=message or NO_REASON_MESSAGE)
-    return CheckResult(state, message=message)
-
-
-def _pin_of(entry):
-    for field in ("pin", "code"):
-        value = entry.get(field)
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if isinstance(value, str) and value.strip() not in _NO_PIN_VALUES:
-            return value.strip()
-    return None
+        return unknown_status(word)
+    return order_result(state, _message_of(entry), pin_in(entry, ("pin", "code")), NO_REASON_MESSAGE)
 
 
 def _message_of(answer):
@@ -190,23 +147,8 @@ def _message_of(answer):
         parts = [part.strip() for part in replay if isinstance(part, str) and part.strip()]
         if parts:
             return "; ".join(parts)
-    for field in ("note", "message"):
-        value = answer.get(field)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return ""
+    return first_text(answer, ("note", "message"))
 
 
 def _for_all(references, result):
     return dict.fromkeys(references, result)
-
-
-def _quote(value):
-    if isinstance(value, str):
-        text = value
-    elif value is None or isinstance(value, int | float):
-        text = repr(value)
-    else:
-        text = f"<{type(value).__name__}>"  # never repr() a nested value: it may be very deep
-    quoted = text if len(text) <= _MAX_QUOTED else text[:_MAX_QUOTED] + "..."
-    return repr(quoted)

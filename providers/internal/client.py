@@ -1,21 +1,15 @@
 """The `internal` family's HTTP client: another tenant of the platform, asked through its client
 API. One status request per order (client/api/check), order placing (POST
 client/api/newOrder), and for "test connection" a status check of an order that cannot exist.
-The token travels in the `api-token` header, never in a URL; `X-Tenant-Host` (the host name of
-`"baseUrl"`) tells the platform which tenant is meant."""
+The token travels in the `api-token` header, never in a URL (providers.client_api);
+`X-Tenant-Host` (the host name of `"baseUrl"`) tells the platform which tenant is meant."""
 
 import uuid
 from dataclasses import replace
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-from providers.base import (
-    CheckState,
-    ConnectionCheck,
-    PlaceResult,
-    PlaceState,
-    ProviderClient,
-    configuration_error,
-)
+from providers.base import CheckState, ConnectionCheck, PlaceResult, PlaceState
+from providers.client_api import CHECK_PATH, PLACE_REFUSED_HINT, WHAT_TO_CHECK, ClientApiClient, place_path
 from providers.http import (
     ProviderHTTPError,
     check_result_of_http_error,
@@ -32,11 +26,7 @@ from providers.internal.parser import (
     parse_status_answer,
     wire_reference,
 )
-from providers.redaction import mask_secrets, register_secret
-
-CHECK_PATH = "client/api/check"
-PLACE_PATH = "client/api/newOrder/{product}/params"
-WHAT_TO_CHECK = "baseUrl and apiToken"
+from providers.redaction import mask_secrets
 
 # HTTP answers to newOrder that say the order was not taken: a bad request, the token, the
 # endpoint or package. 409 (and any error naming the order_uuid as used) is a duplicate instead.
@@ -44,26 +34,21 @@ _PLACE_REFUSED_STATUSES = (400, 401, 403, 404, 422)
 _PLACE_DUPLICATE_STATUS = 409
 
 
-class InternalClient(ProviderClient):
+class InternalClient(ClientApiClient):
     batch_size = 1
 
     def __init__(self, integration, session_pool_size=8):
         super().__init__(integration, session_pool_size)
-        self.token = (integration.api_token or "").strip()
-        register_secret(self.token)
         self.base_url = self.base_url.strip()
         self.tenant_host = urlsplit(self.base_url).hostname or ""
-        self.session.headers.update(
-            {"api-token": self.token, "X-Tenant-Host": self.tenant_host, "Accept": "application/json"}
-        )
+        self.session.headers["X-Tenant-Host"] = self.tenant_host
 
-    def check_statuses(self, references, deadline=None):
-        return {reference: self.check_status(reference, deadline) for reference in references}
+    def _configuration_problem(self):
+        if self.base_url and not self.tenant_host:
+            return "integration's baseUrl has no host name (expected e.g. http://shop2.example:3000)"
+        return super()._configuration_problem()
 
-    def check_status(self, reference, deadline=None):
-        problem = self._configuration_problem()
-        if problem:
-            return configuration_error(problem)
+    def _check_status(self, reference, deadline):
         params: dict[str, str | int] = {"orders": wire_reference(reference)}
         if is_own_reference(reference):
             params["uuid"] = 1
@@ -75,32 +60,25 @@ class InternalClient(ProviderClient):
         # The tenant's texts are stored as said: only our registered secrets are masked in them.
         return replace(result, message=mask_secrets(result.message))
 
-    def place_order(self, reference, request, deadline=None):
-        problem = self._configuration_problem()
-        if problem:
-            return PlaceResult(PlaceState.REFUSED, message=problem)
+    def _place_order(self, reference, request, deadline):
         params: dict[str, str | int] = {"qty": request.quantity}
         if request.player_id:
             params["user_identifier"] = request.player_id
         if request.player_info:
             params["extra_field"] = request.player_info
         params["order_uuid"] = wire_reference(reference)
-        path = PLACE_PATH.format(product=quote(str(request.product).strip(), safe=""))
         try:
             # Sent once: a repeated newOrder after a lost answer only meets the order_uuid check.
-            answer = http_post_once(self.session, self._url(path), params, deadline=deadline)
+            answer = http_post_once(self.session, self._url(place_path(request.product)), params, deadline=deadline)
         except ProviderHTTPError as exc:
             result = _place_result_of_http_error(exc)
         else:
             result = parse_place_answer(answer.body)
         return replace(result, message=mask_secrets(result.message))
 
-    def check_connection(self, deadline=None):
+    def _check_connection(self, deadline):
         """One status check of a random order UUID: it changes nothing, needs the apiToken and the
         tenant host, and a working tenant answers that it does not know the order."""
-        problem = self._configuration_problem()
-        if problem:
-            return ConnectionCheck(ok=False, summary=f"not configured: {problem}")
         probe = uuid.uuid4().hex
         try:
             answer = http_get(
@@ -113,15 +91,6 @@ class InternalClient(ProviderClient):
             return ConnectionCheck(ok=False, summary=f"failed: {mask_secrets(result.message)}")
         return ConnectionCheck(ok=True, summary=f"OK: tenant {self.tenant_host} answered a status check")
 
-    def _configuration_problem(self):
-        if not self.base_url:
-            return "integration has no baseUrl"
-        if not self.tenant_host:
-            return "integration's baseUrl has no host name (expected e.g. http://shop2.example:3000)"
-        if not self.token:
-            return "integration has no apiToken"
-        return None
-
 
 def _place_result_of_http_error(exc: ProviderHTTPError) -> PlaceResult:
     said = error_message(exc.body)
@@ -129,6 +98,6 @@ def _place_result_of_http_error(exc: ProviderHTTPError) -> PlaceResult:
         # The tenant already has an order under our order_uuid: followed, never failed.
         return PlaceResult(PlaceState.DUPLICATE, message=said or str(exc))
     if exc.status_code in _PLACE_REFUSED_STATUSES:
-        hint = "" if exc.status_code in (400, 422) else " (check the integration's baseUrl, apiToken and product)"
+        hint = "" if exc.status_code in (400, 422) else PLACE_REFUSED_HINT
         return PlaceResult(PlaceState.REFUSED, message=f"{exc}: {said}{hint}" if said else f"{exc}{hint}")
     return place_result_of_http_error(exc)

@@ -13,11 +13,11 @@ Place (POST client/api/newOrder/<package>/params):
   an error answer (HTTP 4xx): {"statusCode": 409, "message": "order_uuid already used"}
 """
 
-import json
 import re
 import uuid
 
 from providers.base import CheckResult, CheckState, PlaceResult, PlaceState
+from providers.json_answers import first_text, id_text, load_json, order_result, pin_in, quote, unknown_status
 
 _STATES = {
     "pending": CheckState.IN_PROGRESS,
@@ -25,7 +25,6 @@ _STATES = {
     "rejected": CheckState.FAILED,
 }
 _ACCEPTED_WORDS = ("pending", "approved")
-_NO_PIN_VALUES = {"", "-"}
 _MESSAGE_FIELDS = ("note", "message", "desc")
 _PIN_FIELDS = ("pin", "pinCode")
 # Where a record names the order: by the placing side's order_uuid, or by the tenant's own id.
@@ -37,7 +36,6 @@ _OWN_REFERENCE = re.compile(r"[0-9a-fA-F]{32}")
 # An error that names the order_uuid as already used: the tenant has the order placed under it.
 _NAMES_ORDER_UUID = re.compile(r"order[ _-]?uuid", re.IGNORECASE)
 _SAYS_USED = re.compile(r"\b(already|duplicate|exists|taken|used)\b", re.IGNORECASE)
-_MAX_QUOTED = 80
 
 NOT_LISTED_MESSAGE = "the tenant does not list this order yet"
 NO_REASON_MESSAGE = "rejected by the tenant (no reason given)"
@@ -58,7 +56,7 @@ def wire_reference(reference: str) -> str:
 
 def parse_status_answer(body: bytes, reference: str) -> CheckResult:
     """The status of the order asked about as `reference`, whatever the body holds."""
-    answer, problem = _load(body)
+    answer, problem = load_json(body)
     if problem:
         return CheckResult(CheckState.MALFORMED, message=problem)
     records = answer.get("data") if isinstance(answer, dict) else answer
@@ -66,7 +64,7 @@ def parse_status_answer(body: bytes, reference: str) -> CheckResult:
         said = _message_of(answer) if isinstance(answer, dict) else ""
         if said:
             return CheckResult(CheckState.PROVIDER_ERROR, message=said)
-        return CheckResult(CheckState.MALFORMED, message=f"malformed answer: no list of orders: {_quote(answer)}")
+        return CheckResult(CheckState.MALFORMED, message=f"malformed answer: no list of orders: {quote(answer)}")
     if not records:
         return CheckResult(CheckState.IN_PROGRESS, message=NOT_LISTED_MESSAGE)
     record = _record_for(records, reference)
@@ -81,9 +79,9 @@ def parse_place_answer(body: bytes) -> PlaceResult:
     """The answer (HTTP 200/201) to newOrder. Accepted with the tenant's order id or a pending /
     approved status; an answer we cannot read leaves it unknown whether the order was taken. A
     PIN in the answer is not read: the first status check delivers it (and never a message)."""
-    answer, problem = _load(body)
+    answer, problem = load_json(body)
     if problem or not isinstance(answer, dict):
-        return PlaceResult(PlaceState.UNKNOWN, message=problem or f"malformed answer: {_quote(answer)}")
+        return PlaceResult(PlaceState.UNKNOWN, message=problem or f"malformed answer: {quote(answer)}")
     said = _message_of(answer)
     if is_duplicate_order_uuid(said):
         return PlaceResult(PlaceState.DUPLICATE, message=said)
@@ -92,7 +90,7 @@ def parse_place_answer(body: bytes) -> PlaceResult:
         return PlaceResult(PlaceState.REFUSED, message=said or NO_REASON_MESSAGE)
     order_id = _first_id(answer, ("orderId", "id"))
     if order_id is None and word not in _ACCEPTED_WORDS:
-        return PlaceResult(PlaceState.UNKNOWN, message=f"malformed answer: no order id and no status: {_quote(answer)}")
+        return PlaceResult(PlaceState.UNKNOWN, message=f"malformed answer: no order id and no status: {quote(answer)}")
     default = "accepted" + (f" as order {order_id}" if order_id else "") + (f" ({word})" if word else "")
     return PlaceResult(PlaceState.ACCEPTED, reference=order_id, message=said or default)
 
@@ -100,7 +98,7 @@ def parse_place_answer(body: bytes) -> PlaceResult:
 def error_message(body: bytes) -> str:
     """What an error answer (HTTP 4xx/5xx) says: its message, note or desc (a NestJS-style
     list of messages joined), or "" when it says nothing readable."""
-    answer, problem = _load(body)
+    answer, problem = load_json(body)
     if problem or not isinstance(answer, dict):
         return ""
     listed = answer.get("message")
@@ -111,22 +109,6 @@ def error_message(body: bytes) -> str:
 
 def is_duplicate_order_uuid(message: str) -> bool:
     return bool(message and _NAMES_ORDER_UUID.search(message) and _SAYS_USED.search(message))
-
-
-def _load(body):
-    """(JSON value, None), or (None, why it cannot be read)."""
-    if isinstance(body, str):
-        text = body
-    else:
-        try:
-            text = bytes(body).decode("utf-8")
-        except (UnicodeDecodeError, TypeError):
-            return None, "malformed answer: not valid UTF-8"
-    text = text.lstrip("\ufeff").strip()
-    try:
-        return json.loads(text), None
-    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-        return None, f"malformed answer: not JSON: {_quote(text)}"
 
 
 def _record_for(records, reference):
@@ -150,7 +132,7 @@ def _keys_of(record, fields):
 
 def _match_key(value):
     """Ids compare as text; UUIDs as UUIDs (dashes and letter case do not matter)."""
-    text = _id_text(value)
+    text = id_text(value)
     if text is None:
         return None
     try:
@@ -159,67 +141,25 @@ def _match_key(value):
         return ("id", text)
 
 
-def _id_text(value):
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 def _first_id(answer, fields):
     for field in fields:
-        text = _id_text(answer.get(field))
+        text = id_text(answer.get(field))
         if text is not None:
             return text
     return None
 
 
 def _status_word(record):
-    for field in ("status", "externalStatus"):
-        value = record.get(field)
-        if isinstance(value, str) and value.strip():
-            return value.strip().lower()
-    return None
+    return first_text(record, ("status", "externalStatus")).lower() or None
 
 
 def _record_result(record):
     word = _status_word(record)
     state = _STATES.get(word)
     if state is None:
-        shown = record.get("status", record.get("externalStatus"))
-        return CheckResult(CheckState.MALFORMED, message=f"malformed answer: unknown order status {_quote(shown)}")
-    said = _message_of(record)
-    if state == CheckState.COMPLETED:
-        return CheckResult(state, pin=_pin_of(record), message=said)
-    if state == CheckState.FAILED:
-        return CheckResult(state, message=said or NO_REASON_MESSAGE)
-    return CheckResult(state, message=said)
-
-
-def _pin_of(record):
-    for field in _PIN_FIELDS:
-        value = record.get(field)
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if isinstance(value, str) and value.strip() not in _NO_PIN_VALUES:
-            return value.strip()
-    return None
+        return unknown_status(record.get("status", record.get("externalStatus")))
+    return order_result(state, _message_of(record), pin_in(record, _PIN_FIELDS), NO_REASON_MESSAGE)
 
 
 def _message_of(answer):
-    for field in _MESSAGE_FIELDS:
-        value = answer.get(field)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return ""
-
-
-def _quote(value):
-    if isinstance(value, str):
-        text = value
-    elif value is None or isinstance(value, bool | int | float):
-        text = repr(value)
-    else:
-        text = f"<{type(value).__name__}>"  # never repr() a nested value: it may be very deep
-    quoted = text if len(text) <= _MAX_QUOTED else text[:_MAX_QUOTED] + "..."
-    return repr(quoted)
+    return first_text(answer, _MESSAGE_FIELDS)

@@ -3,7 +3,7 @@
 import logging
 from dataclasses import replace
 
-from providers.base import ConnectionCheck, PlaceResult, PlaceState, ProviderClient, configuration_error
+from providers.base import ProviderClient
 from providers.http import (
     ProviderHTTPError,
     check_result_of_http_error,
@@ -30,13 +30,13 @@ class ZnetClient(ProviderClient):
         register_secret(integration.kod)
         register_secret(integration.sifre)
 
-    def check_statuses(self, references, deadline=None):
-        return {reference: self.check_status(reference, deadline) for reference in references}
+    def _configuration_problem(self):
+        problem = super()._configuration_problem()
+        if problem is None and (not self.integration.kod or not self.integration.sifre):
+            return "integration has no kod/sifre"
+        return problem
 
-    def check_status(self, reference, deadline=None):
-        problem = self._configuration_problem()
-        if problem:
-            return configuration_error(problem)
+    def _check_status(self, reference, deadline):
         try:
             answer = http_get(
                 self.session, self._url(STATUS_PATH), self._params(tahsilat_api_islem_id=reference), deadline=deadline
@@ -46,11 +46,8 @@ class ZnetClient(ProviderClient):
         result = parse_status_answer(answer.body)
         return replace(result, message=mask_secrets(result.message))
 
-    def check_connection(self, deadline=None):
+    def _check_connection(self, deadline):
         """One catalog request (pin_listesi.php): it changes nothing and needs kod and sifre."""
-        problem = self._configuration_problem()
-        if problem:
-            return ConnectionCheck(ok=False, summary=f"not configured: {problem}")
         try:
             answer = http_get(self.session, self._url(CATALOG_PATH), self._params(), deadline=deadline)
         except ProviderHTTPError as exc:
@@ -58,10 +55,7 @@ class ZnetClient(ProviderClient):
         result = parse_catalog_answer(answer.body)
         return replace(result, summary=redact(result.summary))
 
-    def place_order(self, reference, request, deadline=None):
-        problem = self._configuration_problem()
-        if problem:
-            return PlaceResult(PlaceState.REFUSED, message=problem)
+    def _place_order(self, reference, request, deadline):
         params = self._params(
             oyun=request.product,
             kupur=request.denomination,
@@ -76,13 +70,6 @@ class ZnetClient(ProviderClient):
             return replace(place_result_of_http_error(exc), reference=reference)
         result = parse_place_answer(answer.body)
         return replace(result, message=mask_secrets(result.message), reference=reference)
-
-    def _configuration_problem(self):
-        if not self.base_url:
-            return "integration has no baseUrl"
-        if not self.integration.kod or not self.integration.sifre:
-            return "integration has no kod/sifre"
-        return None
 
     def _params(self, **extra):
         return {"kod": self.integration.kod, "sifre": self.integration.sifre, **extra}

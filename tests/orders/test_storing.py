@@ -77,6 +77,20 @@ def database_outage():
     outage.end()
 
 
+class AfterStored:
+    """run_batch's `on_checked`: calls `action()` right after the answers counted in `counts`
+    are stored (10: after the tenth); `stored` lists the ids of the orders stored so far."""
+
+    def __init__(self, counts, action):
+        self.counts, self.action = counts, action
+        self.stored = []
+
+    def __call__(self, order, outcome, result):
+        self.stored.append(order.pk)
+        if len(self.stored) in self.counts:
+            self.action()
+
+
 def many_orders(make_order, count=100):
     """`count` orders: most complete at this check (with a PIN), some fail, some stay processing."""
     orders = []
@@ -120,15 +134,12 @@ def test_connection_terminated_during_a_run_loses_no_answer(make_order, sandbox,
     settings.MONITOR_DB_RETRY_WAIT_SECONDS = 0.05
     sandbox.config.latency = 0.3
     orders = many_orders(make_order)
-    stored = []
 
-    def cut_the_connection_now_and_then(order, outcome, result):
-        stored.append(order.pk)
-        if len(stored) in (10, 40, 70):
-            assert terminate_connections() == 1  # the run's own
+    def cut_the_runs_connection():
+        assert terminate_connections() == 1  # the run's own
 
     with caplog.at_level(logging.WARNING, logger="orders.storing"):
-        report = run_batch(limit=100, on_checked=cut_the_connection_now_and_then)
+        report = run_batch(limit=100, on_checked=AfterStored((10, 40, 70), cut_the_runs_connection))
 
     assert_every_answer_stored(orders, sandbox, report)
     assert "update_failures" not in report.summary_line()
@@ -147,16 +158,13 @@ def test_results_wait_while_the_database_is_away_and_are_stored_when_it_is_back(
     settings.MONITOR_DB_RETRY_WAIT_SECONDS = 0.05
     sandbox.config.latency = 0.3
     orders = many_orders(make_order)
-    stored = []
 
-    def database_away_for_a_second(order, outcome, result):
-        stored.append(order.pk)
-        if len(stored) == 10:
-            database_outage.start()
-            threading.Timer(1.0, database_outage.end).start()
+    def database_away_for_a_second():
+        database_outage.start()
+        threading.Timer(1.0, database_outage.end).start()
 
     with caplog.at_level(logging.WARNING, logger="orders.storing"):
-        report = run_batch(limit=100, on_checked=database_away_for_a_second)
+        report = run_batch(limit=100, on_checked=AfterStored((10,), database_away_for_a_second))
 
     assert_every_answer_stored(orders, sandbox, report)
     assert any("results wait to be stored" in r.getMessage() for r in caplog.records)
@@ -181,12 +189,7 @@ def test_results_not_stored_by_the_end_of_the_run_release_their_orders_when_the_
     settings.MONITOR_DB_RETRY_WAIT_SECONDS = 0.05
     orders = [make_order() for _ in range(20)]
     claimed = {o.pk: o for o in orders}
-    stored = []
-
-    def database_away_after_15(order, outcome, result):
-        stored.append(order.pk)
-        if len(stored) == 15:
-            database_outage.start()
+    database_away_after_15 = AfterStored((15,), database_outage.start)
 
     # The database comes back right after the run's last round of tries for the waiting
     # results failed: what is left to do then is to release their orders.
@@ -199,6 +202,7 @@ def test_results_not_stored_by_the_end_of_the_run_release_their_orders_when_the_
 
     assert report.checked == 15 and report.update_failures == 5
     assert "update_failures=5" in report.summary_line()
+    stored = database_away_after_15.stored
     not_stored = Order.objects.exclude(pk__in=stored)
     assert not_stored.count() == 5
     for row in not_stored:

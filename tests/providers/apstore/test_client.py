@@ -8,11 +8,11 @@ import pytest
 import requests
 
 from providers.apstore.client import ApstoreClient
-from providers.base import NOT_MENTIONED_MESSAGE, CheckState, PlaceRequest, PlaceState
+from providers.base import NOT_MENTIONED_MESSAGE, CheckState, PlaceRequest
 from providers.http import ProviderHTTPError
-from providers.models import Integration
 from providers.registry import client_class_for
-from sandbox.apstore import DUPLICATE_UUID_MESSAGE, ApstoreSandbox, SandboxConfig
+from sandbox.apstore import ApstoreSandbox, SandboxConfig
+from tests.providers.client_api import integration_for, our_reference
 
 TOKEN = "apst-7f3e9c1d2b8a4e6f"
 
@@ -25,9 +25,7 @@ def sandbox():
 
 
 def make_client(sandbox, token=TOKEN, base_url=None):
-    integration = Integration(name="apstore sandbox", provider="apstore", api_token=token)
-    integration.base_url = sandbox.base_url if base_url is None else base_url
-    return ApstoreClient(integration)
+    return ApstoreClient(integration_for("apstore", sandbox, token, base_url))
 
 
 @pytest.fixture
@@ -35,10 +33,6 @@ def client(sandbox):
     client = make_client(sandbox)
     yield client
     client.close()
-
-
-def our_reference():
-    return uuid.uuid4().hex
 
 
 # -- batches -----------------------------------------------------------------------------------
@@ -246,52 +240,6 @@ def test_placing_an_order_returns_the_providers_order_id(sandbox, client):
 def test_a_refused_order_is_certainly_not_placed(sandbox, client):
     result = client.place_order(our_reference(), PlaceRequest(product="no-such-package"))
     assert (result.accepted, result.uncertain, result.message) == (False, False, "package not found")
-
-
-def test_placing_twice_under_one_reference_meets_the_duplicate_check(sandbox, client):
-    reference = our_reference()
-    assert client.place_order(reference, PlaceRequest(product="12")).accepted
-
-    again = client.place_order(reference, PlaceRequest(product="12"))
-
-    assert again.state == PlaceState.DUPLICATE and again.provider_has_order
-    assert again.message == DUPLICATE_UUID_MESSAGE
-    assert [entry["result"] for entry in sandbox.place_requests()] == ["placed", DUPLICATE_UUID_MESSAGE]
-    assert len(sandbox.orders) == 1
-
-
-def test_a_place_answer_lost_to_the_read_timeout_is_unknown_and_never_sent_again(sandbox, client, settings):
-    settings.PROVIDER_RETRY_ATTEMPTS = 3
-    sandbox.config.first_place_delay = 1.5  # against a 1 s read timeout; apstore takes the order at once
-    reference = our_reference()
-
-    result = client.place_order(reference, PlaceRequest(product="12"))
-
-    assert result.state == PlaceState.UNKNOWN and result.message.startswith("timed out")
-    assert [entry["result"] for entry in sandbox.place_requests()] == ["placed"]
-    # The order the lost answer was about exists at apstore, and a status check by our uuid finds it.
-    assert client.check_statuses([reference])[reference].state == CheckState.COMPLETED
-
-
-@pytest.mark.parametrize(("fault", "message"), [("http500", "HTTP 500"), ("drop", "connection failed")])
-def test_a_failure_after_the_request_arrived_is_unknown_and_not_retried(sandbox, client, settings, fault, message):
-    settings.PROVIDER_RETRY_ATTEMPTS = 3
-    sandbox.queue_place_fault(fault)
-    reference = our_reference()
-
-    result = client.place_order(reference, PlaceRequest(product="12"))
-
-    assert result.state == PlaceState.UNKNOWN and result.message.startswith(message)
-    assert len(sandbox.place_requests()) == 1
-    assert sandbox.find_order(reference) is not None
-
-
-def test_a_place_request_that_cannot_connect_is_not_sent(sandbox, settings):
-    settings.PROVIDER_RETRY_ATTEMPTS = 2
-    stopped = make_client(sandbox, base_url="http://127.0.0.1:9")  # nothing listens there
-    result = stopped.place_order(our_reference(), PlaceRequest(product="12"))
-    assert result.state == PlaceState.NOT_SENT and not result.uncertain
-    assert TOKEN not in result.message
 
 
 def test_a_place_request_with_a_wrong_token_is_certainly_refused(sandbox):

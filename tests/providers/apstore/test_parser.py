@@ -15,6 +15,7 @@ from providers.apstore.parser import (
     parse_place_answer,
 )
 from providers.base import NOT_MENTIONED_MESSAGE, CheckResult, CheckState, PlaceState
+from tests.providers.json_strategies import body, expected_pin, json_values, pins, spellings_of
 
 COMPLETED_WORDS = ("accept", "success", "done")
 FAILED_WORDS = ("reject", "failed", "cancelled")
@@ -24,10 +25,6 @@ EXPECTED_STATE = {
     **dict.fromkeys(FAILED_WORDS, CheckState.FAILED),
     **dict.fromkeys(IN_PROGRESS_WORDS, CheckState.IN_PROGRESS),
 }
-
-
-def body(answer):
-    return json.dumps(answer, ensure_ascii=False).encode("utf-8")
 
 
 def ok(*entries):
@@ -300,11 +297,6 @@ def test_our_uuids_are_told_apart_from_provider_order_ids(reference, ours):
 # -- properties --------------------------------------------------------------------------------
 
 REFERENCES = ["1", "70001", uuid.UUID(int=7).hex, "abc"]
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
-    max_leaves=20,
-)
 
 
 @settings(max_examples=300)
@@ -326,10 +318,7 @@ def test_the_parser_never_raises_on_arbitrary_json_in_any_place(data, status):
         parse_place_answer(body(answer))
 
 
-words = st.sampled_from(list(EXPECTED_STATE)).flatmap(
-    lambda word: st.sampled_from([word, word.upper(), word.capitalize(), f" {word} "])
-)
-pins = st.one_of(st.none(), st.just("-"), st.just(""), st.text(min_size=1, max_size=20))
+words = spellings_of(EXPECTED_STATE)
 entries = st.fixed_dictionaries(
     {"word": words, "pin": pins, "pin_field": st.sampled_from(["pin", "code"]), "note": st.text(max_size=20)}
 )
@@ -348,7 +337,7 @@ def test_valid_answers_are_classified_correctly(orders, unknown_ids):
     for order_id, e in orders.items():
         result, state = results[str(order_id)], EXPECTED_STATE[e["word"].strip().lower()]
         assert result.state == state
-        pin = e["pin"].strip() if e["pin"] and e["pin"].strip() not in ("", "-") else None
+        pin = expected_pin(e["pin"])
         assert result.pin == (pin if state == CheckState.COMPLETED else None)
         if e["note"].strip():
             assert result.message == e["note"].strip()

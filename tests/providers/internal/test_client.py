@@ -12,9 +12,9 @@ from providers.base import CheckState, PlaceRequest, PlaceState
 from providers.connection import probe_connection
 from providers.internal.client import InternalClient
 from providers.internal.parser import NOT_LISTED_MESSAGE
-from providers.models import Integration
 from providers.registry import client_class_for
-from sandbox.internal import DUPLICATE_UUID_MESSAGE, InternalSandbox, SandboxConfig
+from sandbox.internal import InternalSandbox, SandboxConfig
+from tests.providers.client_api import integration_for, our_reference
 
 TOKEN = "tnt-4b7e91c03d5f2a68"
 WRONG_TOKEN = "tnt-wrong-7731"
@@ -27,13 +27,8 @@ def sandbox():
     server.stop()
 
 
-def integration_for(sandbox, token=TOKEN, base_url=None):
-    base_url = sandbox.base_url if base_url is None else base_url
-    return Integration(name="shop2", provider="internal", base_url=base_url, api_token=token)
-
-
 def make_client(sandbox, token=TOKEN, base_url=None):
-    return InternalClient(integration_for(sandbox, token, base_url))
+    return InternalClient(integration_for("internal", sandbox, token, base_url))
 
 
 @pytest.fixture
@@ -41,11 +36,6 @@ def client(sandbox):
     client = make_client(sandbox)
     yield client
     client.close()
-
-
-def our_reference():
-    """What dispatch_order stores: the order's UUID as 32 hex digits."""
-    return uuid.uuid4().hex
 
 
 # -- status checks -----------------------------------------------------------------------------
@@ -173,7 +163,7 @@ def test_missing_token_or_base_url_is_reported_without_any_request(sandbox, toke
     result = client.check_statuses([reference])[reference]
     assert result.state == CheckState.CONFIGURATION_ERROR and result.permanent and problem in result.message
     assert client.place_order(our_reference(), PlaceRequest(product="12")).state == PlaceState.REFUSED
-    assert not probe_connection(integration_for(sandbox, token, base_url), max_seconds=5).ok
+    assert not probe_connection(integration_for("internal", sandbox, token, base_url), max_seconds=5).ok
     assert sandbox.request_log == []
 
 
@@ -230,18 +220,6 @@ def test_an_order_approved_at_once_is_accepted_without_its_pin_in_the_message(sa
     assert client.check_statuses([reference])[reference].pin == pin
 
 
-def test_placing_twice_under_one_reference_meets_the_duplicate_check(sandbox, client):
-    reference = our_reference()
-    assert client.place_order(reference, PlaceRequest(product="12")).accepted
-
-    again = client.place_order(reference, PlaceRequest(product="12"))
-
-    assert (again.state, again.message) == (PlaceState.DUPLICATE, DUPLICATE_UUID_MESSAGE)
-    assert again.provider_has_order
-    assert [entry["result"] for entry in sandbox.place_requests()] == ["placed", DUPLICATE_UUID_MESSAGE]
-    assert len(sandbox.orders) == 1
-
-
 @pytest.mark.parametrize(
     ("request_", "message"),
     [
@@ -266,43 +244,11 @@ def test_a_place_request_with_a_wrong_token_is_certainly_refused(sandbox):
     assert sandbox.orders == {}
 
 
-def test_a_place_answer_lost_to_the_read_timeout_is_unknown_and_never_sent_again(sandbox, client, settings):
-    settings.PROVIDER_RETRY_ATTEMPTS = 3
-    sandbox.config.first_place_delay = 1.5  # against a 1 s read timeout; the tenant takes the order at once
-    reference = our_reference()
-
-    result = client.place_order(reference, PlaceRequest(product="12"))
-
-    assert result.state == PlaceState.UNKNOWN and result.message.startswith("timed out")
-    assert [entry["result"] for entry in sandbox.place_requests()] == ["placed"]
-    assert client.check_statuses([reference])[reference].state == CheckState.COMPLETED
-
-
-@pytest.mark.parametrize(("fault", "message"), [("http500", "HTTP 500"), ("drop", "connection failed")])
-def test_a_failure_after_the_request_arrived_is_unknown_and_not_retried(sandbox, client, settings, fault, message):
-    settings.PROVIDER_RETRY_ATTEMPTS = 3
-    sandbox.queue_place_fault(fault)
-    reference = our_reference()
-
-    result = client.place_order(reference, PlaceRequest(product="12"))
-
-    assert result.state == PlaceState.UNKNOWN and result.message.startswith(message)
-    assert len(sandbox.place_requests()) == 1
-    assert sandbox.find_order(reference) is not None
-
-
-def test_a_place_request_that_cannot_connect_is_not_sent(sandbox, settings):
-    settings.PROVIDER_RETRY_ATTEMPTS = 2
-    result = make_client(sandbox, base_url="http://127.0.0.1:9").place_order(our_reference(), PlaceRequest("12"))
-    assert result.state == PlaceState.NOT_SENT and not result.uncertain
-    assert TOKEN not in result.message
-
-
 # -- test connection and the registry ----------------------------------------------------------
 
 
 def test_test_connection_asks_about_an_order_that_cannot_exist(sandbox):
-    check = probe_connection(integration_for(sandbox), max_seconds=5)
+    check = probe_connection(integration_for("internal", sandbox, TOKEN), max_seconds=5)
 
     assert (check.ok, check.summary) == (True, "OK: tenant 127.0.0.1 answered a status check")
     (entry,) = sandbox.request_log
@@ -312,7 +258,7 @@ def test_test_connection_asks_about_an_order_that_cannot_exist(sandbox):
 
 @pytest.mark.parametrize("wrong", ["token", "tenant host"])
 def test_test_connection_reports_a_refusal_without_the_token(sandbox, wrong):
-    integration = integration_for(sandbox, token=WRONG_TOKEN if wrong == "token" else TOKEN)
+    integration = integration_for("internal", sandbox, WRONG_TOKEN if wrong == "token" else TOKEN)
     if wrong == "tenant host":
         sandbox.config.tenant_host = "shop2.example"
 
@@ -326,7 +272,7 @@ def test_test_connection_reports_a_refusal_without_the_token(sandbox, wrong):
 
 def test_test_connection_reports_an_unreadable_answer(sandbox):
     sandbox.queue_fault("malformed")
-    check = probe_connection(integration_for(sandbox), max_seconds=5)
+    check = probe_connection(integration_for("internal", sandbox, TOKEN), max_seconds=5)
     assert not check.ok and check.summary.startswith("failed: malformed answer: not JSON")
 
 

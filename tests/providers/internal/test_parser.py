@@ -17,6 +17,7 @@ from providers.internal.parser import (
     parse_status_answer,
     wire_reference,
 )
+from tests.providers.json_strategies import body, expected_pin, json_values, pins, spellings_of
 
 EXPECTED_STATE = {
     "pending": CheckState.IN_PROGRESS,
@@ -24,10 +25,6 @@ EXPECTED_STATE = {
     "rejected": CheckState.FAILED,
 }
 OURS = uuid.UUID("3f2b8a52-6c1d-4e0f-9a7b-5d4c3b2a1f09")
-
-
-def body(answer):
-    return json.dumps(answer, ensure_ascii=False).encode("utf-8")
 
 
 def one(record, reference=OURS.hex):
@@ -251,11 +248,6 @@ def test_the_message_of_an_error_answer(raw, said):
 # -- properties --------------------------------------------------------------------------------
 
 REFERENCES = [OURS.hex, str(OURS), "70001"]
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
-    max_leaves=20,
-)
 
 
 @settings(max_examples=300)
@@ -279,10 +271,7 @@ def test_the_parsers_never_raise_on_arbitrary_json_in_any_place(data):
         error_message(body(answer))
 
 
-words = st.sampled_from(list(EXPECTED_STATE)).flatmap(
-    lambda word: st.sampled_from([word, word.upper(), word.capitalize(), f" {word} "])
-)
-pins = st.one_of(st.none(), st.just("-"), st.just(""), st.text(min_size=1, max_size=20))
+words = spellings_of(EXPECTED_STATE)
 records = st.fixed_dictionaries(
     {
         "word": words,
@@ -313,7 +302,7 @@ def test_valid_answers_are_classified_correctly_and_only_our_record_counts(recor
 
     state = EXPECTED_STATE[record["word"].strip().lower()]
     assert result.state == state
-    pin = record["pin"].strip() if record["pin"] and record["pin"].strip() not in ("", "-") else None
+    pin = expected_pin(record["pin"])
     assert result.pin == (pin if state == CheckState.COMPLETED else None)
     if record["text"].strip():
         assert result.message == record["text"].strip()
