@@ -36,6 +36,17 @@ def sent_order(integration="x", reference=None, sent_ago=timedelta(minutes=5), *
     return Order(**sent_order_values(integration, reference, sent_ago, **fields))
 
 
+def orders_known_to_sandbox(sandbox, integration, count, **sandbox_options) -> list[Order]:
+    """`count` sent orders, not saved, each known to the znet `sandbox` (added with
+    `sandbox_options`): for bulk_create or the pure planning functions."""
+    orders = []
+    for _ in range(count):
+        reference = uuid.uuid4().hex
+        sandbox.add_order(reference, **sandbox_options)
+        orders.append(sent_order(integration, reference))
+    return orders
+
+
 def create_sent_order(integration="x", reference=None, sent_ago=timedelta(minutes=5), **fields) -> Order:
     """A sent order, saved."""
     return Order.objects.create(**sent_order_values(integration, reference, sent_ago, **fields))

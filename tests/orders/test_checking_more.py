@@ -3,34 +3,16 @@
 import threading
 import time
 import uuid
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from orders.checking import check_orders
-from orders.models import ExternalStatus, Order
+from orders.models import Order
 from providers.base import CheckState
 from providers.models import Integration
-from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
+from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, orders_known_to_sandbox
 
 pytestmark = pytest.mark.django_db
-
-
-def sent(sandbox, integration, count):
-    orders = []
-    for _ in range(count):
-        reference = uuid.uuid4().hex
-        sandbox.add_order(reference, checks_until_final=1)
-        orders.append(
-            Order(
-                external_status=ExternalStatus.SENT,
-                integration_id=str(integration.pk),
-                provider_referans=reference,
-                sent_at=timezone.now() - timedelta(minutes=5),
-            )
-        )
-    return orders
 
 
 def test_more_orders_are_asked_for_while_answers_come_in_until_none_are_left(sandbox, integration):
@@ -38,7 +20,8 @@ def test_more_orders_are_asked_for_while_answers_come_in_until_none_are_left(san
     other = Integration.objects.create(
         name="second", provider="znet", base_url=sandbox.base_url, kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE
     )
-    first, second = sent(sandbox, integration, 6), sent(sandbox, other, 6)
+    first = orders_known_to_sandbox(sandbox, integration, 6, checks_until_final=1)
+    second = orders_known_to_sandbox(sandbox, other, 6, checks_until_final=1)
     unknown = Order(integration_id=str(uuid.uuid4()), provider_referans="x")
     batches = [[*second, unknown], []]
     answers, asked_after = [], []

@@ -3,7 +3,6 @@
 import re
 import signal
 import time
-import uuid
 from collections import Counter
 from datetime import timedelta
 
@@ -12,24 +11,13 @@ from django.utils import timezone
 
 from orders.models import ExternalStatus, Order
 from tests.commands import run_command, start_command
+from tests.factories import orders_known_to_sandbox
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]  # separate processes
 
 
 def sent_orders(integration, sandbox, count, **sandbox_options):
-    orders = []
-    for _ in range(count):
-        reference = uuid.uuid4().hex
-        sandbox.add_order(reference, **sandbox_options)
-        orders.append(
-            Order(
-                external_status=ExternalStatus.SENT,
-                integration_id=str(integration.pk),
-                provider_referans=reference,
-                sent_at=timezone.now() - timedelta(minutes=5),
-            )
-        )
-    return Order.objects.bulk_create(orders)
+    return Order.objects.bulk_create(orders_known_to_sandbox(sandbox, integration, count, **sandbox_options))
 
 
 def summary_counts(stdout):
