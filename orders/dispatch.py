@@ -51,7 +51,7 @@ class DispatchResult:
     message: str
 
 
-def dispatch_order(order_id, request: PlaceRequest, integration_id=None) -> DispatchResult:
+def dispatch_order(order_id: object, request: PlaceRequest, integration_id: object = None) -> DispatchResult:
     """Place `order_id` with its integration's provider (a providers.base.PlaceRequest)."""
     order, integration = _load(order_id, integration_id)
     try:

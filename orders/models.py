@@ -24,7 +24,7 @@ class ExternalStatus(models.TextChoices):
 # The monitor polls orders in these states; any other state is final or not yet sent.
 ACTIVE_STATUSES = (ExternalStatus.PENDING, ExternalStatus.SENT, ExternalStatus.PROCESSING)
 # The order of states an order moves through; the monitor never moves one backwards.
-STATUS_RANK = {
+STATUS_RANK: dict[str, int] = {
     ExternalStatus.NOT_SENT: 0,
     ExternalStatus.PENDING: 1,
     ExternalStatus.SENT: 2,

@@ -9,7 +9,9 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -19,11 +21,16 @@ from orders.checking import check_orders
 from orders.claiming import claim_due_orders, claim_order, lease_end, release_orders
 from orders.database_errors import first_line, is_connection_error
 from orders.filters import NO_FILTER, OrderFilter
-from orders.models import EventSource, MonitorRun
+from orders.models import EventSource, MonitorRun, Order
 from orders.storing import ResultStore, retry_round_seconds, with_reconnect
 from orders.transitions import Outcome
+from providers.base import CheckResult
 
 log = logging.getLogger(__name__)
+
+
+# Called in the main thread after each stored answer: (order as claimed, outcome, result).
+OnChecked = Callable[[Order, Outcome, CheckResult], None]
 
 
 # The summary line's first fields, always shown and in this order: scripts read the line. Every
@@ -95,7 +102,13 @@ class RunReport:
         return line
 
 
-def run_batch(limit=None, max_seconds=None, stop_event=None, on_checked=None, order_filter: OrderFilter = NO_FILTER):
+def run_batch(
+    limit: int | None = None,
+    max_seconds: float | None = None,
+    stop_event: threading.Event | None = None,
+    on_checked: OnChecked | None = None,
+    order_filter: OrderFilter = NO_FILTER,
+) -> RunReport:
     """Claim up to `limit` due orders (only those `order_filter` lets through) and check them
     within `max_seconds`, then record the run (order_monitor_runs). Returns a RunReport."""
     stop_event = stop_event or threading.Event()
@@ -106,8 +119,13 @@ def run_batch(limit=None, max_seconds=None, stop_event=None, on_checked=None, or
 
 
 def check_due_orders(
-    limit=None, max_seconds=None, stop_event=None, on_checked=None, claim_more=False, order_filter=NO_FILTER
-):
+    limit: int | None = None,
+    max_seconds: float | None = None,
+    stop_event: threading.Event | None = None,
+    on_checked: OnChecked | None = None,
+    claim_more: bool = False,
+    order_filter: OrderFilter = NO_FILTER,
+) -> RunReport:
     """One claim -> check cycle: claim up to `limit` due orders (those `order_filter` lets
     through), leased for `max_seconds` plus the margin, and check them within `max_seconds`.
     With `claim_more` (a loop's cycle), while the last checks of a full claim are in flight,
@@ -148,12 +166,14 @@ def _more_claims(limit, lease_until, order_filter=NO_FILTER):
     return more
 
 
-def record_run(report, started_at, stop_event):
+def record_run(report: RunReport, started_at: datetime, stop_event: threading.Event) -> None:
     """The order_monitor_runs row of a run, or of one stretch of a loop, that ends now."""
     _record_run(report, started_at, _give_up_at(time.monotonic(), stop_event))
 
 
-def check_single_order(order_id, source=EventSource.MANUAL, max_seconds=None):
+def check_single_order(
+    order_id: object, source: str = EventSource.MANUAL, max_seconds: float | None = None
+) -> tuple[Order, Outcome | str]:
     """Check one order now, whatever its next_check_at (--order-id, the admin's "check now").
     Returns (order as stored afterwards, outcome: an Outcome, or a text saying why nothing was
     stored). Raises OrderNotCheckable, before any provider call, when the order cannot be checked."""

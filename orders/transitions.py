@@ -13,8 +13,9 @@ completed answer whose PIN does not fit "pinCode" is held for an operator instea
 
 import enum
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -27,7 +28,7 @@ from orders.history import record_status_change
 from orders.models import STATUS_RANK, EventSource, ExternalStatus, Order, PlatformStatus
 from orders.schedule import default_schedule
 from orders.signals import send_order_finalized
-from providers.base import CheckState
+from providers.base import CheckResult, CheckState
 from providers.redaction import mask_pin
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class Transition:
 TIMED_OUT_PREFIX = "timed out"
 
 
-def timeout_message():
+def timeout_message() -> str:
     hours = settings.MONITOR_MAX_AGE_HOURS
     return f"{TIMED_OUT_PREFIX}: not final {hours:g} h after it was sent"
 
@@ -101,7 +102,9 @@ def held_pin_message(pin: str) -> str:
     )
 
 
-def plan_transition(order, result, now, schedule=None):
+def plan_transition(
+    order: Order, result: CheckResult, now: datetime, schedule: Sequence[float] | None = None
+) -> Transition:
     """The outcome of `result` for `order` (as stored now) and the columns to write. `schedule`
     is the check schedule of the order's integration (orders.schedule_book; None: the default
     schedule): when the next check of a still-processing order comes."""
@@ -175,7 +178,14 @@ def _held(result, now):
     return Transition(Outcome.HELD, changes, result.message)
 
 
-def apply_check_result(order, result, now, lease_until=None, source=EventSource.RUN, schedule=None):
+def apply_check_result(
+    order: Order,
+    result: CheckResult,
+    now: datetime,
+    lease_until: datetime | None = None,
+    source: str = EventSource.RUN,
+    schedule: Sequence[float] | None = None,
+) -> Outcome:
     """Store what the check found about the claimed `order`. Returns the Outcome (SKIPPED when
     nothing was written because the order changed; HELD, writing nothing, for an order already
     held for an operator). `schedule`: see plan_transition.

@@ -2,9 +2,14 @@
 The table of provider name -> client class is `providers.registry`."""
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from providers.sessions import build_session
+
+if TYPE_CHECKING:
+    from providers.models import Integration
 
 
 class CheckState(enum.StrEnum):
@@ -129,23 +134,23 @@ class ProviderClient:
 
     batch_size = 1
 
-    def __init__(self, integration, session_pool_size: int = 8):
+    def __init__(self, integration: "Integration", session_pool_size: int = 8):
         self.integration = integration
         self.base_url = (integration.base_url or "").rstrip("/")
         self.session = build_session(session_pool_size)
 
-    def check_statuses(self, references, deadline=None):
+    def check_statuses(self, references: Sequence[str], deadline: float | None = None) -> dict[str, CheckResult]:
         """Return {reference: CheckResult} for every reference asked about."""
         problem = self._configuration_problem()
         if problem:
             return dict.fromkeys(references, configuration_error(problem))
         return self._check_statuses(references, deadline)
 
-    def check_status(self, reference, deadline=None):
+    def check_status(self, reference: str, deadline: float | None = None) -> CheckResult:
         """The CheckResult of one reference."""
         return self.check_statuses([reference], deadline)[reference]
 
-    def check_connection(self, deadline=None) -> ConnectionCheck:
+    def check_connection(self, deadline: float | None = None) -> ConnectionCheck:
         """Make one request that changes nothing at the provider (a catalog, a balance) and
         summarise the answer: are the baseUrl and the credentials right?"""
         problem = self._configuration_problem()
@@ -153,14 +158,14 @@ class ProviderClient:
             return ConnectionCheck(ok=False, summary=f"not configured: {problem}")
         return self._check_connection(deadline)
 
-    def place_order(self, reference, request, deadline=None):
+    def place_order(self, reference: str, request: PlaceRequest, deadline: float | None = None) -> PlaceResult:
         """Place one order under our `reference` (PlaceRequest in, PlaceResult out)."""
         problem = self._configuration_problem()
         if problem:
             return PlaceResult(PlaceState.REFUSED, message=problem)
         return self._place_order(reference, request, deadline)
 
-    def close(self):
+    def close(self) -> None:
         self.session.close()
 
     def _configuration_problem(self) -> str | None:
@@ -170,19 +175,19 @@ class ProviderClient:
             return "integration has no baseUrl"
         return None
 
-    def _check_statuses(self, references, deadline):
+    def _check_statuses(self, references: Sequence[str], deadline: float | None) -> dict[str, CheckResult]:
         """Ask a configured provider about `references`: one request each, unless the family's
         API takes batches (it overrides this)."""
         return {reference: self._check_status(reference, deadline) for reference in references}
 
-    def _check_status(self, reference, deadline) -> CheckResult:
+    def _check_status(self, reference: str, deadline: float | None) -> CheckResult:
         raise NotImplementedError
 
-    def _check_connection(self, deadline) -> ConnectionCheck:
+    def _check_connection(self, deadline: float | None) -> ConnectionCheck:
         raise NotImplementedError
 
-    def _place_order(self, reference, request, deadline) -> PlaceResult:
+    def _place_order(self, reference: str, request: PlaceRequest, deadline: float | None) -> PlaceResult:
         raise NotImplementedError
 
-    def _url(self, path):
+    def _url(self, path: str) -> str:
         return f"{self.base_url}/{path}"
