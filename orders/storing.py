@@ -25,7 +25,7 @@ from functools import partial
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, DataError, IntegrityError, connection
 from django.db.models import F
 from django.utils import timezone
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
@@ -37,6 +37,7 @@ from orders.models import ACTIVE_STATUSES, Order
 from orders.schedule_book import schedule_for
 from orders.signals import send_order_finalized
 from orders.transitions import Outcome, apply_check_result, plan_transition
+from providers.base import CheckResult, CheckState
 from providers.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -105,18 +106,37 @@ def _log_retry(state):
     )
 
 
-def record_store_failure(order: Order, problem: str, now: datetime, lease_until: datetime) -> bool:
+def record_store_failure(
+    order: Order, problem: str, now: datetime, lease_until: datetime, pin: str | None = None
+) -> bool:
     """Note on `order` that its check result could not be stored, in the monitor's own columns
     only (the write that failed may be the live columns' fault): `last_check_error`, one more
     attempt, the next check after the error backoff. So the failing write is not repeated at
-    every run. Only while the order is active and still carries our lease. True when written."""
+    every run. With `pin` (a delivered PIN whose write the database refuses for good), the PIN
+    is kept whole in pin_code_full and the order is held for an operator, like a PIN too long
+    for "pinCode": a PIN in hand is never thrown away. Only while the order is active and still
+    carries our lease. True when written."""
+    error = f"storing the check result failed: {problem}"
+    changes: dict[str, object] = {
+        "last_check_error": error,
+        "check_attempts": F("check_attempts") + 1,
+        "next_check_at": next_check_time(now, order.check_attempts + 1),
+    }
+    if pin:
+        changes["last_check_error"] = f"{error}; the PIN is kept whole in pin_code_full: deliver it by hand"
+        changes["pin_code_full"] = pin
+        changes["next_check_at"] = None
     rows = Order.objects.filter(pk=order.pk, external_status__in=ACTIVE_STATUSES, next_check_at=lease_until)
-    written = rows.update(
-        last_check_error=f"storing the check result failed: {problem}",
-        check_attempts=F("check_attempts") + 1,
-        next_check_at=next_check_time(now, order.check_attempts + 1),
-    )
-    return written == 1
+    return rows.update(**changes) == 1
+
+
+def _pin_to_keep(result: CheckResult, exc: DatabaseError) -> str | None:
+    """The PIN of a completed answer whose write the database refuses for good (a value that
+    does not fit, a constraint): writing it again would fail the same way. None otherwise (a
+    deadlock or a lock timeout: the next check tries again)."""
+    if result.state == CheckState.COMPLETED and result.pin and isinstance(exc, DataError | IntegrityError):
+        return result.pin
+    return None
 
 
 @dataclass
@@ -124,7 +144,7 @@ class _Pending:
     """A check result not stored yet."""
 
     order: Order
-    result: object
+    result: CheckResult
     now: datetime
     connection_lost: bool = False  # a try lost its connection: it may have committed all the same
 
@@ -209,7 +229,7 @@ class ResultStore:
         except DatabaseError as exc:
             if is_connection_error(exc):
                 raise
-            self._record_failure(pending.order, exc)
+            self._record_failure(pending.order, exc, _pin_to_keep(pending.result, exc))
             self._waiting.popleft()
             return
         self._waiting.popleft()
@@ -228,13 +248,13 @@ class ResultStore:
             return _stored_by_a_lost_try(pending, self._source) or outcome
         return outcome
 
-    def _record_failure(self, order, exc):
+    def _record_failure(self, order, exc, pin=None):
         # The first line only: PostgreSQL's DETAIL line can repeat the row, PIN included.
         problem = redact(first_line(exc))
         log.error("order %s: storing the check result failed: %s", order.pk, problem)
         try:
             with_reconnect(
-                lambda: record_store_failure(order, problem, timezone.now(), self._lease_until),
+                lambda: record_store_failure(order, problem, timezone.now(), self._lease_until, pin),
                 self._give_up_at,
             )
         except DatabaseError as second:

@@ -311,13 +311,13 @@ def pin_column_of_10(db):
 
 
 REFUSED = "storing the check result failed: value too long for type character varying(10)"
+PIN_KEPT = "; the PIN is kept whole in pin_code_full: deliver it by hand"
 
 
 @pytest.mark.postgres
-def test_a_write_the_database_refuses_is_recorded_on_that_order(make_order, sandbox, pin_column_of_10):
+def test_a_pin_whose_write_the_database_refuses_is_kept_and_its_order_held(make_order, sandbox, pin_column_of_10):
     refused = make_order(pin="PIN-LONGER-THAN-TEN-0042")
     fine = make_order(pin="PIN-0007")
-    before = timezone.now()
 
     report = run_batch()
 
@@ -327,7 +327,35 @@ def test_a_write_the_database_refuses_is_recorded_on_that_order(make_order, sand
     assert fine.external_status == ExternalStatus.COMPLETED and fine.pin_code == "PIN-0007"
     refused.refresh_from_db()
     assert refused.external_status == ExternalStatus.SENT and refused.pin_code is None
-    assert refused.last_check_error == REFUSED
+    # The PIN in hand is not thrown away: kept whole, the order held for an operator.
+    assert refused.pin_code_full == "PIN-LONGER-THAN-TEN-0042"
+    assert refused.last_check_error == REFUSED + PIN_KEPT
+    assert refused.check_attempts == 1
+
+    again = run_batch()
+
+    # A held order is never due: the failing write is not repeated.
+    assert again.checked == 0 and again.update_failures == 0
+    assert len(sandbox.status_checks(refused.provider_referans)) == 1
+
+
+@pytest.fixture
+def provider_message_column_of_5(db):
+    with connection.cursor() as cursor:
+        cursor.execute('ALTER TABLE product_orders ALTER COLUMN "providerMessage" TYPE varchar(5)')
+
+
+@pytest.mark.postgres
+def test_a_write_the_database_refuses_is_recorded_on_that_order(make_order, sandbox, provider_message_column_of_5):
+    refused = make_order(checks_until_final=5)  # still processing: "İşleminiz devam ediyor"
+    before = timezone.now()
+
+    report = run_batch()
+
+    assert report.checked == 0 and report.update_failures == 1
+    refused.refresh_from_db()
+    assert refused.external_status == ExternalStatus.SENT and refused.pin_code_full is None
+    assert refused.last_check_error == REFUSED.replace("(10)", "(5)")
     assert refused.check_attempts == 1
     # The error backoff (30 s +-10 %), not the lease: no other run retries it at once...
     assert before + timedelta(seconds=26) < refused.next_check_at < timezone.now() + timedelta(seconds=34)
@@ -348,5 +376,5 @@ def test_order_id_says_the_store_failed(make_order, pin_column_of_10):
 
     line = out.getvalue().strip()
     assert line.startswith(f"order {order.pk}: store failed: value too long for type character varying(10) ")
-    assert f"last_check_error={REFUSED}" in line
+    assert f"last_check_error={REFUSED}{PIN_KEPT}" in line
     assert "not checked" not in line and "PIN-LONGER" not in line
