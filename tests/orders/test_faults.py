@@ -126,12 +126,14 @@ def test_unreachable_provider_does_not_stop_other_providers(make_order, sandbox,
 
 
 def fail_updates_of(order):
-    """A real database error on every UPDATE of one row, as a broken trigger or constraint would."""
+    """A real database error (a constraint violation) on every UPDATE that changes one row's
+    status, as a broken trigger or constraint would."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "CREATE FUNCTION refuse_update() RETURNS trigger AS $$ BEGIN "
-                "RAISE EXCEPTION 'row refused'; END $$ LANGUAGE plpgsql"
+                "RAISE EXCEPTION 'row refused' USING ERRCODE = 'integrity_constraint_violation'; END $$ "
+                "LANGUAGE plpgsql"
             )
             cursor.execute(
                 "CREATE TRIGGER refuse BEFORE UPDATE ON product_orders FOR EACH ROW "
@@ -147,17 +149,31 @@ def fail_updates_of(order):
 
 
 def test_database_error_on_one_update_does_not_abort_the_batch(make_order):
-    first, second = make_order(), make_order()
+    first, second = make_order(checks_until_final=3), make_order()
     fail_updates_of(first)
     line = run()
     assert "update_failures=1" in line and "completed=1" in line
     second.refresh_from_db()
     assert second.external_status == ExternalStatus.COMPLETED
     first.refresh_from_db()
-    assert first.external_status == ExternalStatus.SENT and first.pin_code is None
+    assert first.external_status == ExternalStatus.SENT and first.pin_code_full is None
     # Recorded on that order, which waits the error backoff instead of failing at every run.
     assert first.last_check_error == "storing the check result failed: row refused"
     assert first.check_attempts == 1 and first.next_check_at > timezone.now()
+
+
+def test_a_pin_whose_write_is_refused_is_kept_and_the_order_held(make_order, sandbox):
+    order = make_order(pin="PIN-1111-2222-3333")
+    fail_updates_of(order)
+    assert "update_failures=1" in run()
+    order.refresh_from_db()
+    assert order.external_status == ExternalStatus.SENT and order.pin_code is None
+    assert order.pin_code_full == "PIN-1111-2222-3333"
+    assert order.last_check_error == (
+        "storing the check result failed: row refused; the PIN is kept whole in pin_code_full: deliver it by hand"
+    )
+    # Held: the next run neither asks the provider again nor fails the write again.
+    assert "checked=0 " in run() and len(sandbox.status_checks(order.provider_referans)) == 1
 
 
 def test_deadline_releases_unchecked_orders_without_counting_an_attempt(make_order, sandbox, settings):
