@@ -22,8 +22,12 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from django.db import DatabaseError
+
+from orders.database_errors import first_line, is_connection_error
 from orders.ids import integrations_by_id
 from orders.models import Order
+from orders.storing import with_reconnect
 from providers.base import CheckResult, CheckState, ProviderClient, configuration_error, not_mentioned
 from providers.redaction import redact
 from providers.registry import UnknownProvider, client_class_for
@@ -57,7 +61,7 @@ def check_orders(
     `more()`, when given, is called in the calling thread for further orders whenever fewer
     tasks wait than there are workers, until it returns none: the workers then go on with the
     next batch instead of waiting for the slowest answers of this one."""
-    planner = _Planner(per_integration)
+    planner = _Planner(per_integration, deadline)
     tasks, unanswerable = planner.plan(orders)
     yield from unanswerable
     if tasks:
@@ -69,16 +73,29 @@ class _Planner:
     """Orders -> tasks: one client per integration (kept for every batch of the call), one lane
     per integration (the unit of the concurrency cap)."""
 
-    def __init__(self, per_integration: int):
+    def __init__(self, per_integration: int, deadline: float):
         self.per_integration = per_integration
+        self.deadline = deadline
         self.clients: dict[uuid.UUID, ProviderClient] = {}
         self._lanes: dict[uuid.UUID, int] = {}  # integration pk -> lane number
 
-    def plan(self, orders: Sequence[Order]) -> tuple[list["_Task"], list[tuple[Order, CheckResult]]]:
-        """([tasks], [(order, result) for orders no provider can answer])."""
-        integrations = integrations_by_id(order.integration_id for order in orders)
+    def plan(self, orders: Sequence[Order]) -> tuple[list["_Task"], list[tuple[Order, CheckResult | None]]]:
+        """([tasks], [(order, result) for orders no provider can answer]). When the integrations
+        cannot be read (the database connection lost, and not back by the deadline), no task:
+        every order is answered None, so the caller releases it instead of leaving it leased."""
+        try:
+            ids = [order.integration_id for order in orders]
+            integrations = with_reconnect(lambda: integrations_by_id(ids), self.deadline)
+        except DatabaseError as exc:
+            if not is_connection_error(exc):
+                raise
+            log.error("the integrations could not be read (database unavailable: %s)", first_line(exc))
+            return [], [(order, None) for order in orders]
+        return self._tasks(orders, integrations)
+
+    def _tasks(self, orders, integrations):
         by_integration: dict[uuid.UUID, list[Order]] = {}
-        unanswerable: list[tuple[Order, CheckResult]] = []
+        unanswerable: list[tuple[Order, CheckResult | None]] = []
         for order in orders:
             integration = integrations.get(order.integration_id)
             problem = _why_unanswerable(order, integration)

@@ -4,12 +4,8 @@ The table of provider name -> client class is `providers.registry`."""
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from providers.sessions import build_session
-
-if TYPE_CHECKING:
-    from providers.models import Integration
 
 
 class CheckState(enum.StrEnum):
@@ -134,7 +130,8 @@ class ProviderClient:
 
     batch_size = 1
 
-    def __init__(self, integration: "Integration", session_pool_size: int = 8):
+    def __init__(self, integration, session_pool_size: int = 8):
+        # `integration`: a providers.models.Integration (not imported: the models import the registry).
         self.integration = integration
         self.base_url = (integration.base_url or "").rstrip("/")
         self.session = build_session(session_pool_size)

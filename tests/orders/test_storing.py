@@ -21,10 +21,12 @@ from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
+from orders.checking import check_orders
 from orders.models import ExternalStatus, Order
 from orders.monitor import run_batch
 from orders.signals import order_finalized
 from orders.transitions import Outcome
+from providers.base import CheckState
 from tests.commands import database_url, server_connection, start_command
 
 FINAL = (ExternalStatus.COMPLETED, ExternalStatus.FAILED)
@@ -144,6 +146,39 @@ def test_connection_terminated_during_a_run_loses_no_answer(make_order, sandbox,
     assert_every_answer_stored(orders, sandbox, report)
     assert "update_failures" not in report.summary_line()
     assert len([r for r in caplog.records if "database connection lost" in r.getMessage()]) == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_lost_right_after_the_claim_is_opened_again_to_read_the_integrations(
+    make_order, sandbox, settings
+):
+    settings.MONITOR_DB_RETRY_WAIT_SECONDS = 0.05
+    orders = [make_order() for _ in range(3)]
+    assert terminate_connections() == 1  # the test's own, idle between the claim and the checks
+
+    answers = list(check_orders(orders, time.monotonic() + 10, threading.Event(), 4, 4, 1))
+
+    assert sorted(str(result.state) for _, result in answers) == [CheckState.COMPLETED] * 3
+    assert len(sandbox.status_checks()) == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_claimed_orders_whose_integrations_cannot_be_read_are_answered_unchecked(
+    make_order, sandbox, settings, database_outage
+):
+    settings.MONITOR_DB_RETRY_ATTEMPTS = 2
+    settings.MONITOR_DB_RETRY_WAIT_SECONDS = 0.05
+    orders = [make_order() for _ in range(3)]
+    database_outage.start()
+
+    answers = list(check_orders(orders, time.monotonic() + 10, threading.Event(), 4, 4, 1))
+
+    # None: not checked, so the run releases them (once the database is back) instead of
+    # leaving them leased; and no provider was asked.
+    assert answers == [(order, None) for order in orders]
+    assert sandbox.status_checks() == []
 
 
 @pytest.mark.slow
