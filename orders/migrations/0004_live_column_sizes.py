@@ -7,6 +7,8 @@ sometimes uuid for "providerId"), which this migration never touches.
 """
 from django.db import migrations, models
 
+from config import live_schema
+
 LIVE_SIZES = {
     "status": 50,
     "externalStatus": 30,
@@ -18,18 +20,7 @@ LIVE_SIZES = {
 
 
 def narrow_text_columns(apps, schema_editor):
-    connection = schema_editor.connection
-    if connection.vendor != "postgresql":
-        return  # SQLite does not enforce sizes
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = 'product_orders' AND data_type = 'text'"
-        )
-        text_columns = {row[0] for row in cursor.fetchall()}
-    for column, size in LIVE_SIZES.items():
-        if column in text_columns:
-            schema_editor.execute(f'ALTER TABLE product_orders ALTER COLUMN "{column}" TYPE varchar({size})')
+    live_schema.narrow_text_columns(schema_editor, "product_orders", LIVE_SIZES)
 
 
 # The monitor's new columns. sql/upgrade_existing_database.sql may have added them already on a

@@ -8,6 +8,8 @@ migration never touches. The choices live in the model state only (providers.reg
 import providers.models
 from django.db import migrations, models
 
+from config import live_schema
+
 LIVE_SIZES = {
     "name": 120,
     "provider": 20,
@@ -19,18 +21,7 @@ LIVE_SIZES = {
 
 
 def narrow_text_columns(apps, schema_editor):
-    connection = schema_editor.connection
-    if connection.vendor != "postgresql":
-        return  # SQLite does not enforce sizes
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = 'integrations' AND data_type = 'text'"
-        )
-        text_columns = {row[0] for row in cursor.fetchall()}
-    for column, size in LIVE_SIZES.items():
-        if column in text_columns:
-            schema_editor.execute(f'ALTER TABLE integrations ALTER COLUMN "{column}" TYPE varchar({size})')
+    live_schema.narrow_text_columns(schema_editor, "integrations", LIVE_SIZES)
 
 
 class Migration(migrations.Migration):
