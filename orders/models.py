@@ -3,11 +3,16 @@ the record of monitor runs."""
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from django.db import models
 from django.db.models import TextField, Value
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
+
+# The platform's tables a final status changes (customers' balances, the wallet ledger, the
+# exchange rates); importing them here registers them with the app.
+from orders.platform_tables import Currency, Customer, LedgerUser, Tenant, WalletTransaction  # noqa: F401
 
 
 class ExternalStatus(models.TextChoices):
@@ -17,16 +22,32 @@ class ExternalStatus(models.TextChoices):
     PENDING = "pending"
     SENT = "sent"
     PROCESSING = "processing"
+    # Still at the provider: the platform writes "wait" from a provider's answer and "unknown"
+    # after a provider's error line.
+    WAIT = "wait"
+    UNKNOWN = "unknown"
+    # Final. The platform's own status change writes "done" for an approved order; older rows
+    # (and the older monitor) say "completed".
+    DONE = "done"
     COMPLETED = "completed"
     FAILED = "failed"
 
 
-# The monitor polls orders in these states; any other state is final or not yet sent.
-ACTIVE_STATUSES = (ExternalStatus.PENDING, ExternalStatus.SENT, ExternalStatus.PROCESSING)
+# The monitor follows orders in these states (still at the provider); any other state is final,
+# not yet sent (not_sent, queued) or not the monitor's (forwarded, manual_required).
+ACTIVE_STATUSES = (
+    ExternalStatus.PENDING,
+    ExternalStatus.SENT,
+    ExternalStatus.PROCESSING,
+    ExternalStatus.WAIT,
+    ExternalStatus.UNKNOWN,
+)
 # The order of states an order moves through; the monitor never moves one backwards.
 STATUS_RANK: dict[str, int] = {
     ExternalStatus.NOT_SENT: 0,
     ExternalStatus.PENDING: 1,
+    ExternalStatus.UNKNOWN: 1,
+    ExternalStatus.WAIT: 2,
     ExternalStatus.SENT: 2,
     ExternalStatus.PROCESSING: 3,
 }
@@ -75,8 +96,12 @@ class OrderQuerySet(models.QuerySet):
 
     def waiting(self) -> "OrderQuerySet":
         """Active orders sent to a provider that runs check: all but those held for an operator
-        (a PIN kept in pin_code_full)."""
-        return self.active().with_provider().filter(pin_code_full__isnull=True)
+        (hold_reason set)."""
+        return self.active().with_provider().filter(hold_reason__isnull=True)
+
+    def held(self) -> "OrderQuerySet":
+        """Orders held for an operator: the monitor does not touch them until one resolves them."""
+        return self.filter(hold_reason__isnull=False)
 
     def due(self, now):
         """Waiting orders whose next check time has come, the oldest order first (nearest the
@@ -98,6 +123,26 @@ class Order(models.Model):
     # monitor writes must fit them (orders.columns.fit shortens messages; PINs are never cut).
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant_id = models.UUIDField(db_column="tenantId", null=True, blank=True)
+    # The customer who pays: users.id, of the order's tenant (orders.platform_tables.Customer).
+    user_id = models.UUIDField(db_column="userId", null=True, blank=True)
+    quantity = models.IntegerField(default=1, db_default=1)
+    # The total in the customer's currency, fixed when the order was created: what a rejection refunds.
+    sell_price_currency = models.CharField(max_length=10, db_column="sellPriceCurrency", default="USD", db_default="USD")
+    sell_price_amount = models.DecimalField(
+        max_digits=10, decimal_places=2, db_column="sellPriceAmount", default=Decimal(0), db_default=Decimal(0)
+    )
+    # The total in USD.
+    price = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal(0), db_default=Decimal(0))
+    # What the provider charged (znet answers its dealer cost in TRY when the order is placed).
+    cost_currency = models.CharField(max_length=10, db_column="costCurrency", default="USD", db_default="USD")
+    cost_amount = models.DecimalField(
+        max_digits=10, decimal_places=2, db_column="costAmount", default=Decimal(0), db_default=Decimal(0)
+    )
+    # Place requests sent to the provider.
+    attempts = models.IntegerField(default=0, db_default=0)
+    # The platform's notes: a list of {"by", "text", "at"}; notesCount is its length.
+    notes = models.JSONField(default=list, db_default=Value([], output_field=models.JSONField()))
+    notes_count = models.IntegerField(db_column="notesCount", default=0, db_default=0)
     status = models.CharField(max_length=50, choices=PlatformStatus.choices, default=PlatformStatus.PENDING)
     external_status = models.CharField(max_length=30, db_column="externalStatus", default=ExternalStatus.NOT_SENT)
     # Text, not a foreign key: the old application stores the integration id as text (some
@@ -111,15 +156,44 @@ class Order(models.Model):
     last_sync_at = models.DateTimeField(db_column="lastSyncAt", null=True, blank=True)
     completed_at = models.DateTimeField(db_column="completedAt", null=True, blank=True)
     created_at = models.DateTimeField(db_column="createdAt", default=timezone.now)
+    duration_ms = models.IntegerField(db_column="durationMs", null=True, blank=True)
+    # The exchange-rate freeze of an approval, which the platform's reports sum.
+    fx_usd_try_at_approval = models.DecimalField(
+        max_digits=12, decimal_places=6, db_column="fxUsdTryAtApproval", null=True, blank=True
+    )
+    sell_try_at_approval = models.DecimalField(
+        max_digits=12, decimal_places=2, db_column="sellTryAtApproval", null=True, blank=True
+    )
+    cost_try_at_approval = models.DecimalField(
+        max_digits=12, decimal_places=2, db_column="costTryAtApproval", null=True, blank=True
+    )
+    profit_try_at_approval = models.DecimalField(
+        max_digits=12, decimal_places=2, db_column="profitTryAtApproval", null=True, blank=True
+    )
+    profit_usd_at_approval = models.DecimalField(
+        max_digits=12, decimal_places=2, db_column="profitUsdAtApproval", null=True, blank=True
+    )
+    fx_captured_at = models.DateTimeField(db_column="fxCapturedAt", null=True, blank=True)
+    fx_source = models.CharField(max_length=50, db_column="fxSource", null=True, blank=True)
+    fx_locked = models.BooleanField(db_column="fxLocked", null=True, default=False, db_default=False)
+    approved_at = models.DateTimeField(db_column="approvedAt", null=True, blank=True)
+    # The reports count an approval on its Istanbul date (approvedAt + 3 h) and month (YYYY-MM).
+    approved_local_date = models.DateField(db_column="approvedLocalDate", null=True, blank=True)
+    approved_local_month = models.CharField(max_length=7, db_column="approvedLocalMonth", null=True, blank=True)
 
     # Columns the monitor adds. The old application inserts rows without them, so each is
     # nullable or has a database default.
-    provider_referans = models.TextField(null=True, blank=True)
+    # varchar(255) on the live table (the platform's Django side added it first).
+    provider_referans = models.CharField(max_length=255, null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True, help_text="NULL means due now.")
     check_attempts = models.IntegerField(default=0, db_default=0)
     last_check_error = models.TextField(null=True, blank=True)
     # A delivered PIN longer than "pinCode" holds, kept whole; the order waits for an operator.
     pin_code_full = models.TextField(null=True, blank=True)
+    # Why the order waits for an operator (NULL: not held): a PIN too long for "pinCode", a final
+    # answer whose money the monitor cannot move (no "userId", a user of another tenant). The
+    # monitor never claims a held order.
+    hold_reason = models.TextField(null=True, blank=True)
     # When the current run of permanent or configuration errors began (monitor_health).
     permanent_error_since = models.DateTimeField(null=True, blank=True)
 
@@ -141,6 +215,10 @@ class Order(models.Model):
     @property
     def is_active(self):
         return self.external_status in ACTIVE_STATUSES
+
+    @property
+    def is_held(self):
+        return self.hold_reason is not None
 
     @property
     def was_sent(self):
