@@ -127,7 +127,9 @@ class Order(models.Model):
     user_id = models.UUIDField(db_column="userId", null=True, blank=True)
     quantity = models.IntegerField(default=1, db_default=1)
     # The total in the customer's currency, fixed when the order was created: what a rejection refunds.
-    sell_price_currency = models.CharField(max_length=10, db_column="sellPriceCurrency", default="USD", db_default="USD")
+    sell_price_currency = models.CharField(
+        max_length=10, db_column="sellPriceCurrency", default="USD", db_default="USD"
+    )
     sell_price_amount = models.DecimalField(
         max_digits=10, decimal_places=2, db_column="sellPriceAmount", default=Decimal(0), db_default=Decimal(0)
     )

@@ -2,6 +2,7 @@
 The table of provider name -> client class is `providers.registry`."""
 
 import enum
+from decimal import Decimal
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,9 @@ class CheckResult:
     # A failure that retrying soon cannot fix (bad credentials, access off, unknown reference):
     # the order is rescheduled at the maximum backoff instead of being hammered.
     permanent: bool = False
+    # IN_PROGRESS because the provider said a status word the monitor does not know (as said,
+    # e.g. "on_hold"): the order is followed, never failed for it, and monitor_health lists it.
+    unknown_status: str | None = None
 
     @property
     def is_final(self):
@@ -79,6 +83,9 @@ class PlaceResult:
     state: PlaceState
     reference: str | None = None  # what later status checks ask about
     message: str = ""
+    # What the provider charged, when the answer says (znet's pin_ekle answers its dealer cost in TRY).
+    cost_amount: Decimal | None = None
+    cost_currency: str | None = None
 
     @property
     def accepted(self):
