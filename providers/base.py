@@ -2,9 +2,9 @@
 The table of provider name -> client class is `providers.registry`."""
 
 import enum
-from decimal import Decimal
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from providers.sessions import build_session
 
