@@ -126,7 +126,7 @@ def _why_unanswerable(order, integration):
         return "order has no provider reference (provider_referans / externalOrderId)"
     if integration is None:
         return f"integration {order.integration_id!r} not found"
-    if not integration.enabled:
+    if not integration.is_enabled:
         return f"integration {integration.name!r} ({integration.pk}) is disabled"
     return None
 

@@ -86,7 +86,7 @@ def _load(order_id, integration_id):
     integration = Integration.objects.filter(pk=integration_uuid).first() if integration_uuid else None
     if integration is None:
         raise DispatchError(f"order {order_uuid}: integration {integration_id!r} not found")
-    if not integration.enabled:
+    if not integration.is_enabled:
         raise DispatchError(f"integration {integration.name!r} is disabled")
     return order, integration
 

@@ -9,11 +9,15 @@ Both mean cron is not running the monitor, or its runs keep failing. It is degra
     reference, disabled, missing or unknown integration) for longer than
     MONITOR_OVERDUE_MINUTES: runs go on, but retrying will not help and the orders head for the
     24 h failure, or
-  - active orders hold a PIN too long for "pinCode" (kept whole in pin_code_full): they wait
-    for an operator.
+  - orders are held for an operator (hold_reason: a PIN too long for "pinCode", a final answer
+    whose money cannot be moved exactly), or
+  - orders timed out waiting for their provider ("externalStatus" failed, `status` still
+    pending, nothing refunded): an operator decides whether to refund or wait.
+It also lists, per integration, the status words providers answered that the monitor does not
+know (such orders are followed as still in progress): not a problem by itself, but worth a look.
 
 Timeouts in the last 24 h are counted from the history (order_status_events): rows moving an
-order to 'failed' whose message starts with "timed out" (orders.transitions.TIMED_OUT_PREFIX).
+order to 'failed' with the timeout's message (orders.transitions.TIMEOUT_NOTE).
 The history row is written in the same transaction as the change and records when it happened;
 lastSyncAt is not a usable clock for this, because a timeout after a failed check leaves it
 untouched.
@@ -27,9 +31,9 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from orders.ids import uuid_or_none
-from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent, age
+from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent, PlatformStatus, age
 from orders.schedule_book import BOOK, SAMPLE_DAYS, integration_key
-from orders.transitions import TIMED_OUT_PREFIX
+from orders.transitions import TIMEOUT_NOTE, UNKNOWN_STATUS_PREFIX
 from providers.models import Integration
 
 TIMEOUT_WINDOW = timedelta(hours=24)
@@ -78,6 +82,10 @@ class HealthReport:
     last_run_succeeded: bool | None
     failing_integrations: list[FailingIntegration] = field(default_factory=list)
     held_for_operator: int = 0
+    held_orders: list[dict] = field(default_factory=list)  # {"order_id", "integration_id", "reason"}
+    timed_out_waiting: int = 0  # orders timed out, still pending, not refunded
+    timed_out_for_operator: list[dict] = field(default_factory=list)  # the first of them: {"order_id", ...}
+    unknown_status_words: list[dict] = field(default_factory=list)  # {"integration_id", "name", "word", "orders"}
     check_schedules: list[dict] = field(default_factory=list)  # see check_schedules()
     problems: list[str] = field(default_factory=list)
 
@@ -113,6 +121,10 @@ class HealthReport:
             "last_run_succeeded": self.last_run_succeeded,
             "permanent_errors": [row.as_dict(self.now) for row in self.failing_integrations],
             "held_for_operator": self.held_for_operator,
+            "held_orders": self.held_orders,
+            "timed_out_waiting": self.timed_out_waiting,
+            "timed_out_for_operator": self.timed_out_for_operator,
+            "unknown_status_words": self.unknown_status_words,
             "check_schedules": self.check_schedules,
         }
 
@@ -138,6 +150,10 @@ def build_report(now=None):
         last_run_succeeded=last_run.succeeded if last_run else None,
         failing_integrations=failing_integrations(cutoff),
         held_for_operator=held_for_operator().count(),
+        held_orders=held_orders(),
+        timed_out_waiting=timed_out_for_operator_orders().count(),
+        timed_out_for_operator=timed_out_for_operator(),
+        unknown_status_words=unknown_status_words(),
         check_schedules=check_schedules(),
     )
     report.problems = find_problems(report, cutoff)
@@ -217,9 +233,63 @@ def check_schedules() -> list[dict]:
 
 
 def held_for_operator() -> QuerySet:
-    """Active orders whose delivered PIN did not fit "pinCode": kept whole in pin_code_full, they
-    wait for an operator (docs/OPERATIONS.md)."""
-    return Order.objects.active().filter(pin_code_full__isnull=False)
+    """Active orders held for an operator (hold_reason says why; docs/OPERATIONS.md)."""
+    return Order.objects.active().held()
+
+
+# How many orders of each list monitor_health names one by one.
+LISTED_ORDERS = 50
+
+
+def held_orders() -> list[dict]:
+    rows = held_for_operator().order_by(age(), "id").values("id", "integration_id", "hold_reason")
+    return [
+        {"order_id": str(row["id"]), "integration_id": row["integration_id"], "reason": row["hold_reason"]}
+        for row in rows[:LISTED_ORDERS]
+    ]
+
+
+def timed_out_for_operator_orders() -> QuerySet:
+    """Orders stopped by the 24 h rule (the monitor's or the platform's checker): "externalStatus"
+    failed while `status` is still pending, nothing refunded. The provider may still deliver;
+    an operator decides."""
+    return Order.objects.filter(external_status=ExternalStatus.FAILED, status=PlatformStatus.PENDING)
+
+
+def timed_out_for_operator() -> list[dict]:
+    rows = timed_out_for_operator_orders().order_by(age(), "id").values("id", "integration_id", "sent_at")
+    return [
+        {"order_id": str(row["id"]), "integration_id": row["integration_id"], "sent_at": _iso(row["sent_at"])}
+        for row in rows[:LISTED_ORDERS]
+    ]
+
+
+def unknown_status_words() -> list[dict]:
+    """Per integration, the status words its provider answered that the monitor does not know,
+    with how many active orders last heard one."""
+    rows = (
+        Order.objects.active()
+        .filter(last_check_error__startswith=UNKNOWN_STATUS_PREFIX)
+        .values("integration_id", "last_check_error")
+        .annotate(n=Count("pk"))
+        .order_by("integration_id", "last_check_error")
+    )
+    names = integration_names()
+    return [
+        {
+            "integration_id": row["integration_id"],
+            "name": name_of(names, row["integration_id"]),
+            "word": _quoted_word(row["last_check_error"]),
+            "orders": row["n"],
+        }
+        for row in rows
+    ]
+
+
+def _quoted_word(text: str) -> str:
+    """The word between the first pair of double quotes of an unknown-status message."""
+    _, _, rest = text.partition('"')
+    return rest.rpartition('"')[0] or rest
 
 
 def overdue_orders(cutoff):
@@ -229,7 +299,7 @@ def overdue_orders(cutoff):
     return (
         Order.objects.active()
         .with_provider()
-        .filter(pin_code_full__isnull=True)
+        .filter(hold_reason__isnull=True)
         .filter(
             Q(next_check_at__lt=cutoff)
             | Q(next_check_at__isnull=True, sent_at__lt=cutoff)
@@ -249,9 +319,9 @@ def oldest_active_order():
 
 
 def timed_out_since(since):
-    return OrderEvent.objects.filter(
-        to_status=ExternalStatus.FAILED, message__startswith=TIMED_OUT_PREFIX, created_at__gte=since
-    ).count()
+    # "timed out: ..." is how the monitor worded it before it followed the platform's wording.
+    timeout = Q(message__startswith=TIMEOUT_NOTE) | Q(message__startswith="timed out")
+    return OrderEvent.objects.filter(timeout, to_status=ExternalStatus.FAILED, created_at__gte=since).count()
 
 
 def last_success_at():
@@ -281,8 +351,13 @@ def find_problems(report, cutoff):
             )
     if report.held_for_operator:
         problems.append(
-            f'{_orders(report.held_for_operator)} held for an operator: the PIN is too long for "pinCode" '
-            "(docs/OPERATIONS.md says how to resolve)"
+            f"{_orders(report.held_for_operator)} held for an operator, e.g. {_short(report.held_orders[0]['reason'])} "
+            '(docs/OPERATIONS.md, "Orders held for an operator")'
+        )
+    if report.timed_out_waiting:
+        problems.append(
+            f"{_count(report.timed_out_waiting)} timed out after {_max_age()} without a final answer, "
+            'still pending and not refunded: refund or wait (docs/OPERATIONS.md, "Orders that timed out")'
         )
     return problems
 
@@ -307,7 +382,17 @@ def format_text(report):
     for row in report.failing_integrations:
         since = _ago(row.failing_since, _seconds_between(row.failing_since, report.now))
         lines.append(f"  {row.label}: {row.orders} since {since}, e.g. {_short(row.sample_error)}")
-    lines.append(f'held for an operator (PIN too long for "pinCode"): {report.held_for_operator}')
+    lines.append(f"held for an operator: {report.held_for_operator}")
+    for row in report.held_orders:
+        lines.append(f"  {row['order_id']} ({row['integration_id']}): {_short(row['reason'])}")
+    lines.append(f"timed out, waiting for an operator: {report.timed_out_waiting}")
+    for row in report.timed_out_for_operator:
+        lines.append(f"  {row['order_id']} ({row['integration_id']}), sent {row['sent_at']}")
+    if report.unknown_status_words:
+        lines.append("status words the monitor does not know (followed as in progress):")
+    for row in report.unknown_status_words:
+        label = _integration_label(row["name"], row["integration_id"])
+        lines.append(f'  {label}: "{row["word"]}" ({_orders(row["orders"])})')
     lines.append(f"check schedules (completed orders of the last {SAMPLE_DAYS} days):")
     for row in report.check_schedules:
         lines.append(f"  {_integration_label(row['name'], row['integration_id'])}: {_schedule_text(row)}")
@@ -333,6 +418,10 @@ def _seconds(seconds):
 
 def _orders(n):
     return f"{n} active order" if n == 1 else f"{n} active orders"
+
+
+def _count(n):
+    return "1 order" if n == 1 else f"{n} orders"
 
 
 def _integration_label(name, integration_id):

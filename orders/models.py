@@ -33,6 +33,8 @@ class ExternalStatus(models.TextChoices):
     FAILED = "failed"
 
 
+# An order delivered by its provider: "done" as the platform writes it, "completed" in older rows.
+DELIVERED_STATUSES = (ExternalStatus.DONE, ExternalStatus.COMPLETED)
 # The monitor follows orders in these states (still at the provider); any other state is final,
 # not yet sent (not_sent, queued) or not the monitor's (forwarded, manual_required).
 ACTIVE_STATUSES = (
@@ -51,6 +53,10 @@ STATUS_RANK: dict[str, int] = {
     ExternalStatus.SENT: 2,
     ExternalStatus.PROCESSING: 3,
 }
+
+
+# What the platform's checker stores as the PIN of an order still pending at znet (after strip).
+PLACEHOLDER_PINS = frozenset({"", "-"})
 
 
 class PlatformStatus(models.TextChoices):
@@ -217,6 +223,11 @@ class Order(models.Model):
     @property
     def is_active(self):
         return self.external_status in ACTIVE_STATUSES
+
+    @property
+    def has_pin(self):
+        """A PIN is stored: the placeholders the platform's checker leaves (' ', '-', ' - ') are none."""
+        return (self.pin_code or "").strip() not in PLACEHOLDER_PINS
 
     @property
     def is_held(self):

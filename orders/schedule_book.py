@@ -29,7 +29,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from orders.database_errors import first_line
-from orders.models import ExternalStatus, Order
+from orders.models import DELIVERED_STATUSES, Order
 from orders.schedule import MIN_SAMPLES, default_schedule, learn_schedule, next_check_offset
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ def completion_samples(now: datetime) -> dict[str, list[float]]:
     "providerId" is compared as text (some copies declare it uuid) and only partitioned by as is."""
     durations = (
         Order.objects.with_provider()
-        .filter(external_status=ExternalStatus.COMPLETED, sent_at__isnull=False, completed_at__gte=now - _window())
+        .filter(external_status__in=DELIVERED_STATUSES, sent_at__isnull=False, completed_at__gte=now - _window())
         .annotate(
             took=ExpressionWrapper(F("completed_at") - F("sent_at"), output_field=DurationField()),
             # "id" breaks ties: rows completing at the same instant would otherwise be peers, which

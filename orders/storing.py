@@ -125,6 +125,7 @@ def record_store_failure(
     if pin:
         changes["last_check_error"] = f"{error}; the PIN is kept whole in pin_code_full: deliver it by hand"
         changes["pin_code_full"] = pin
+        changes["hold_reason"] = changes["last_check_error"]
         changes["next_check_at"] = None
     rows = Order.objects.filter(pk=order.pk, external_status__in=ACTIVE_STATUSES, next_check_at=lease_until)
     return rows.update(**changes) == 1

@@ -14,7 +14,7 @@ completed answer whose PIN does not fit "pinCode" is held for an operator instea
 import enum
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -26,6 +26,8 @@ from orders.backoff import next_check_time, scheduled_check_time
 from orders.columns import fit, fits, max_length
 from orders.history import record_status_change
 from orders.models import STATUS_RANK, EventSource, ExternalStatus, Order, PlatformStatus
+from orders.notes import with_note
+from orders.platform_effects import MoneyUnsettled, approval_changes, check_refundable, duration_ms, refund
 from orders.schedule import default_schedule
 from orders.signals import send_order_finalized
 from providers.base import CheckResult, CheckState
@@ -53,6 +55,11 @@ class Outcome(enum.StrEnum):
         return self in (Outcome.COMPLETED, Outcome.FAILED, Outcome.TIMED_OUT)
 
     @property
+    def moves_money(self):
+        """A status change with the platform's money effects: decided under the row lock."""
+        return self in (Outcome.COMPLETED, Outcome.FAILED)
+
+    @property
     def keeps_provider_answer(self):
         """Written even after the claim was lost: the provider has finished, and throwing its
         answer (maybe a PIN in hand) away would only delay delivery."""
@@ -71,35 +78,64 @@ class Transition:
     message: str = ""  # for the history row
 
 
-# How the message of an order failed by the 24 h rule begins (monitor_health counts them by it).
-TIMED_OUT_PREFIX = "timed out"
+# What the platform's own checker appends to "lastMessage" of an order 24 h without an answer.
+TIMEOUT_NOTE = "Timeout: No response after 24h"
+# How last_check_error of an order answered with a status word the monitor does not know begins
+# (monitor_health lists these words per integration).
+UNKNOWN_STATUS_PREFIX = "unknown status word"
 
 
-def timeout_message() -> str:
-    hours = settings.MONITOR_MAX_AGE_HOURS
-    return f"{TIMED_OUT_PREFIX}: not final {hours:g} h after it was sent"
+def timeout_last_message(order: Order) -> str:
+    """ "lastMessage" of an order the 24 h rule stops following: the platform's own wording,
+    after what the field said."""
+    said = (order.last_message or "").strip()
+    return fit("last_message", f"{said} | {TIMEOUT_NOTE}" if said else TIMEOUT_NOTE)
+
+
+def unknown_status_message(word: str) -> str:
+    return f'{UNKNOWN_STATUS_PREFIX} "{word}": followed as still in progress'
 
 
 def rejected_changes(last_message: str, provider_message: str | None = None) -> dict:
     """The columns of an order that ends failed ("rejected" for the platform): final, never
-    checked again; `last_message` shortened to fit, `provider_message` (text) kept whole."""
+    checked again; `last_message` shortened to fit, `provider_message` (text, shown to the
+    customer) only the provider's own words, kept whole. The refund is orders.platform_effects'."""
     changes = {
         "external_status": ExternalStatus.FAILED,
         "status": PlatformStatus.REJECTED,
         "last_message": fit("last_message", last_message),
         "next_check_at": None,
     }
-    if provider_message is not None:
+    if provider_message:
         changes["provider_message"] = provider_message
     return changes
 
 
+def final_changes(order: Order, now: datetime, note_text: str) -> dict:
+    """What every final status sets besides its own columns: the times, the duration, one note."""
+    return {
+        "completed_at": now,
+        "last_sync_at": now,
+        "duration_ms": duration_ms(order, now),
+        "last_check_error": None,
+        "permanent_error_since": None,
+    } | with_note(order, note_text, now)
+
+
 def held_pin_message(pin: str) -> str:
-    """last_check_error of an order held because its PIN does not fit "pinCode"."""
+    """hold_reason of an order held because its PIN does not fit "pinCode"."""
     return (
         f'PIN of {len(pin)} characters does not fit "pinCode" ({max_length("pin_code")}): '
         "kept whole in pin_code_full; deliver it by hand"
     )
+
+
+def held_money_message(result: CheckResult, reason: str) -> str:
+    """hold_reason of a final answer whose money the monitor cannot move exactly."""
+    if result.state == CheckState.COMPLETED:
+        kept = "; the PIN is kept in pin_code_full" if result.pin else ""
+        return f"completed at the provider, not approved: {reason}{kept}; settle it on the platform"
+    return f"failed at the provider, not rejected or refunded: {reason}; settle it on the platform"
 
 
 def plan_transition(
@@ -108,48 +144,67 @@ def plan_transition(
     """The outcome of `result` for `order` (as stored now) and the columns to write. `schedule`
     is the check schedule of the order's integration (orders.schedule_book; None: the default
     schedule): when the next check of a still-processing order comes."""
-    if order.pin_code_full:
-        # Held for an operator: no later answer may overwrite the PIN kept, time the order out
-        # or complete it without the operator.
+    if order.is_held:
+        # Held for an operator: no later answer may overwrite what is kept, time the order out
+        # or finalize it without the operator.
         return Transition(Outcome.HELD)
     if result.state == CheckState.COMPLETED:
-        if result.pin and not order.pin_code and not fits("pin_code", result.pin):
-            return _held(result, now)
-        changes = {
-            "external_status": ExternalStatus.COMPLETED,
-            "status": PlatformStatus.APPROVED,
-            "completed_at": now,
-            "last_sync_at": now,
-            "next_check_at": None,
-            "last_check_error": None,
-            "permanent_error_since": None,
-            "last_message": fit("last_message", "completed"),
-        }
-        # A PIN already stored is never replaced, and never by an empty value.
-        if result.pin and not order.pin_code:
-            changes["pin_code"] = result.pin
-        if result.message:
-            changes["provider_message"] = result.message
-        return Transition(Outcome.COMPLETED, changes, result.message)
+        return _completed(order, result, now)
     if result.state == CheckState.FAILED:
-        changes = rejected_changes(f"failed at the provider: {result.message}", result.message)
-        changes.update(last_sync_at=now, last_check_error=None, permanent_error_since=None)
+        reason = result.message or "no reason given"
+        changes = rejected_changes(f"failed at the provider: {reason}", result.message)
+        changes |= final_changes(order, now, f"rejected: the provider failed the order ({reason})")
         return Transition(Outcome.FAILED, changes, result.message)
     if now - order.age_counted_from >= timedelta(hours=settings.MONITOR_MAX_AGE_HOURS):
-        changes = rejected_changes(timeout_message())
-        changes["permanent_error_since"] = None
-        if result.is_error:
-            changes["last_check_error"] = result.describe_error()
-        else:
-            changes["last_sync_at"] = now
-        return Transition(Outcome.TIMED_OUT, changes, timeout_message())
+        return _timed_out(order, result, now)
+    return _still_open(order, result, now, schedule)
+
+
+def _completed(order: Order, result: CheckResult, now: datetime) -> Transition:
+    has_pin = order.has_pin
+    if result.pin and not has_pin and not fits("pin_code", result.pin):
+        return _held(result, now)
+    changes = {
+        "external_status": ExternalStatus.DONE,
+        "status": PlatformStatus.APPROVED,
+        "next_check_at": None,
+        "last_message": fit("last_message", "completed"),
+    } | final_changes(order, now, "approved: the provider delivered the order")
+    # A PIN already stored is never replaced, and never by an empty value; a placeholder the
+    # platform's checker left (' ', ' - ') is not a PIN.
+    if result.pin and not has_pin:
+        changes["pin_code"] = result.pin
+    if result.message:
+        changes["provider_message"] = result.message
+    return Transition(Outcome.COMPLETED, changes, result.message)
+
+
+def _timed_out(order: Order, result: CheckResult, now: datetime) -> Transition:
+    """24 h without a final answer: as the platform's own checker does, "externalStatus" failed
+    and the reason in "lastMessage"; `status` stays, nothing is refunded (the provider may still
+    deliver): monitor_health lists the order for an operator to decide."""
+    changes = {
+        "external_status": ExternalStatus.FAILED,
+        "last_message": timeout_last_message(order),
+        "next_check_at": None,
+        "permanent_error_since": None,
+    }
+    if result.is_error:
+        changes["last_check_error"] = result.describe_error()
+    else:
+        changes["last_sync_at"] = now
+        changes["last_check_error"] = None
+    return Transition(Outcome.TIMED_OUT, changes, TIMEOUT_NOTE)
+
+
+def _still_open(order: Order, result: CheckResult, now: datetime, schedule: Sequence[float] | None) -> Transition:
     attempt = order.check_attempts + 1
-    changes = {"check_attempts": F("check_attempts") + 1}
+    changes: dict = {"check_attempts": F("check_attempts") + 1}
     if result.state == CheckState.IN_PROGRESS:
         schedule = schedule or default_schedule(settings.MONITOR_BACKOFF_CAP_SECONDS)
         changes["next_check_at"] = scheduled_check_time(order.age_counted_from, now, schedule)
         changes["last_sync_at"] = now
-        changes["last_check_error"] = None
+        changes["last_check_error"] = unknown_status_message(result.unknown_status) if result.unknown_status else None
         changes["permanent_error_since"] = None
         if STATUS_RANK.get(order.external_status, 0) < STATUS_RANK[ExternalStatus.PROCESSING]:
             changes["external_status"] = ExternalStatus.PROCESSING
@@ -166,9 +221,10 @@ def plan_transition(
 def _held(result, now):
     """A completed answer whose PIN does not fit "pinCode": keep the PIN whole in the monitor's
     own text column and leave the order active (no final status, no signal, no refund). The due
-    query skips orders with pin_code_full, so it is not checked or timed out again."""
+    query skips held orders, so it is not checked or timed out again."""
     changes = {
         "pin_code_full": result.pin,
+        "hold_reason": held_pin_message(result.pin),
         "last_check_error": held_pin_message(result.pin),
         "last_sync_at": now,
         "next_check_at": None,
@@ -193,7 +249,8 @@ def apply_check_result(
     `lease_until` is the claim token: a non-final change is written only while the order still
     carries it, so a run whose claim expired cannot undo a newer run's work. A final result (and
     a PIN held because it does not fit) is written whenever the order is still active: a PIN in
-    hand is never thrown away.
+    hand is never thrown away. A final status is always decided under the order's row lock, with
+    its money effects in the same transaction (orders.platform_effects).
     """
     with transaction.atomic():
         written = _write_if_unchanged(order, result, now, lease_until, schedule) or _write_locked(
@@ -209,41 +266,85 @@ def apply_check_result(
 
 
 def _write_if_unchanged(claimed, result, now, lease_until, schedule):
-    """The common case in one UPDATE: the row is as claimed (same status, still our lease, same
-    PIN, not held), so the plan made from the claimed copy holds. None when anything changed."""
+    """The common case of a check that changes no status for the platform, in one UPDATE: the
+    row is as claimed (same status, still our lease, not held), so the plan made from the
+    claimed copy holds. None when anything changed, or for a final status (decided locked)."""
     if lease_until is None:
         return None
     transition = plan_transition(claimed, result, now, schedule)
-    if not transition.changes:
-        return None  # nothing to write: decided again under the row lock
+    if not transition.changes or transition.outcome.moves_money:
+        return None
     rows = Order.objects.filter(
-        pk=claimed.pk, external_status=claimed.external_status, next_check_at=lease_until, pin_code_full__isnull=True
+        pk=claimed.pk, external_status=claimed.external_status, next_check_at=lease_until, hold_reason__isnull=True
     )
     if transition.outcome.keeps_provider_answer:
-        rows = rows.filter(pin_code=claimed.pin_code) if claimed.pin_code else rows.filter(pin_code__isnull=True)
+        rows = _same_pin(rows, claimed.pin_code)
     if rows.update(**transition.changes) != 1:
         return None
     return claimed, transition
 
 
 def _write_locked(order, result, now, lease_until, schedule):
-    """The row changed since the claim: decide again from the row as stored, under its lock."""
+    """Decide from the row as stored, under its lock: the row changed since the claim, or the
+    answer is final and moves money."""
     current = Order.objects.select_for_update().filter(pk=order.pk).first()
     if current is None or not current.is_active:
         return None
     transition = plan_transition(current, result, now, schedule)
     if not transition.changes:
         return current, transition  # held for an operator: nothing changes
+    if transition.outcome.moves_money:
+        transition = _with_money(current, result, transition, now)
     # The WHERE clause repeats the checks, so the write is safe even where the row lock is
-    # not real (SQLite) and the old application changed the row meanwhile.
-    rows = Order.objects.filter(pk=current.pk, external_status=current.external_status, pin_code_full__isnull=True)
+    # not real (SQLite) and the platform changed the row meanwhile.
+    rows = Order.objects.filter(
+        pk=current.pk, external_status=current.external_status, status=current.status, hold_reason__isnull=True
+    )
     if transition.outcome.keeps_provider_answer:
-        rows = rows.filter(pin_code=current.pin_code) if current.pin_code else rows.filter(pin_code__isnull=True)
+        rows = _same_pin(rows, current.pin_code)
     elif lease_until is not None:
         rows = rows.filter(next_check_at=lease_until)
     if rows.update(**transition.changes) != 1:
         return None
+    if transition.outcome == Outcome.FAILED and current.status != PlatformStatus.REJECTED:
+        # The status has just moved into "rejected" in this transaction: refund exactly once.
+        refund(current, current.status, now)
     return current, transition
+
+
+def _same_pin(rows, pin_code):
+    return rows.filter(pin_code=pin_code) if pin_code is not None else rows.filter(pin_code__isnull=True)
+
+
+def _with_money(current: Order, result: CheckResult, transition: Transition, now: datetime) -> Transition:
+    """The final transition with its money effects, or a hold when they cannot be made exactly."""
+    try:
+        if transition.outcome == Outcome.COMPLETED:
+            return replace(transition, changes=transition.changes | approval_changes(current, now))
+        if current.status == PlatformStatus.REJECTED:
+            # Already rejected (and refunded) by the platform: the provider agrees; no money
+            # moves again, no status change, so no note.
+            changes = {k: v for k, v in transition.changes.items() if k not in ("notes", "notes_count")}
+            return replace(transition, changes=changes)
+        check_refundable(current)
+    except MoneyUnsettled as exc:
+        return _held_for_money(result, str(exc), now)
+    return transition
+
+
+def _held_for_money(result: CheckResult, reason: str, now: datetime) -> Transition:
+    hold_reason = held_money_message(result, reason)
+    changes: dict = {
+        "hold_reason": hold_reason,
+        "last_check_error": hold_reason,
+        "last_sync_at": now,
+        "next_check_at": None,
+    }
+    if result.state == CheckState.COMPLETED and result.pin:
+        changes["pin_code_full"] = result.pin
+    if result.message:
+        changes["provider_message"] = result.message
+    return Transition(Outcome.HELD, changes, result.message)
 
 
 def _record_change(stored, transition, now, source):
@@ -268,7 +369,7 @@ def _log_outcome(order, outcome, result):
     if outcome == Outcome.COMPLETED:
         log.debug("order %s completed, pin %s", order.pk, mask_pin(result.pin))
     elif outcome == Outcome.HELD:
-        log.warning('order %s held for an operator: its PIN does not fit "pinCode", see pin_code_full', order.pk)
+        log.warning("order %s held for an operator: see its hold_reason", order.pk)
     elif outcome == Outcome.ERROR:
         log.warning("order %s check failed: %s", order.pk, result.describe_error())
     else:

@@ -26,7 +26,7 @@ class Integration(models.Model):
     api_token = models.CharField(max_length=255, db_column="apiToken", null=True, blank=True)
     kod = models.CharField(max_length=64, null=True, blank=True)
     sifre = models.CharField(max_length=128, null=True, blank=True)
-    enabled = models.BooleanField(default=True, db_default=True)
+    enabled = models.BooleanField(null=True, default=True, db_default=True)
     created_at = models.DateTimeField(db_column="createdAt", default=timezone.now, db_default=Now())
 
     class Meta:
@@ -34,3 +34,8 @@ class Integration(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.provider})"
+
+    @property
+    def is_enabled(self) -> bool:
+        """The platform turns an integration off only with false: NULL is enabled."""
+        return self.enabled is not False

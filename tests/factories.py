@@ -3,10 +3,12 @@ what a test module imports comes from here (or tests/commands.py)."""
 
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
 from orders.models import ExternalStatus, Order
+from orders.platform_tables import Customer, LedgerUser, Tenant
 
 # The dealer code and password of the znet sandbox the `sandbox` fixture starts.
 SANDBOX_KOD = "bayi-4821"
@@ -16,6 +18,23 @@ SANDBOX_SIFRE = "s3cr3t-Sifre-9917"
 def _integration_id(integration) -> str:
     """The "providerId" text of an Integration, or the text given."""
     return integration if isinstance(integration, str) else str(integration.pk)
+
+
+def customer_fields(tenant_id=None, balance=Decimal("100.00")) -> dict:
+    """ "tenantId" and "userId" of a customer of `tenant_id` (default: the test shop) who paid for
+    the order: a tenant, its `users` row and the matching `dj_users` account, made once per tenant
+    and test database. What a final status needs to move its money."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first() if tenant_id else Tenant.objects.filter(code="shop").first()
+    if tenant is None:
+        tenant = Tenant.objects.create(name="Test shop", code="shop", **({"id": tenant_id} if tenant_id else {}))
+        if tenant_id:
+            Tenant.objects.filter(pk=tenant.pk).update(code=f"shop-{tenant.pk.hex[:12]}")
+    customer = Customer.objects.filter(tenant_id=tenant.pk).order_by("email").first()
+    if customer is None:
+        email = f"customer-{tenant.pk.hex[:12]}@example.test"
+        customer = Customer.objects.create(tenant_id=tenant.pk, email=email, username=email, balance=balance)
+        LedgerUser.objects.create(tenant_id=tenant.pk, username=email, email=email, balance=balance)
+    return {"tenant_id": tenant.pk, "user_id": customer.pk}
 
 
 def sent_order_values(integration="x", reference=None, sent_ago=timedelta(minutes=5), **fields) -> dict:
@@ -37,18 +56,21 @@ def sent_order(integration="x", reference=None, sent_ago=timedelta(minutes=5), *
 
 
 def orders_known_to_sandbox(sandbox, integration, count, **sandbox_options) -> list[Order]:
-    """`count` sent orders, not saved, each known to the znet `sandbox` (added with
-    `sandbox_options`): for bulk_create or the pure planning functions."""
+    """`count` sent orders of the test customer, not saved, each known to the znet `sandbox`
+    (added with `sandbox_options`): for bulk_create."""
     orders = []
+    payer = customer_fields()
     for _ in range(count):
         reference = uuid.uuid4().hex
         sandbox.add_order(reference, **sandbox_options)
-        orders.append(sent_order(integration, reference))
+        orders.append(sent_order(integration, reference, **payer))
     return orders
 
 
 def create_sent_order(integration="x", reference=None, sent_ago=timedelta(minutes=5), **fields) -> Order:
-    """A sent order, saved."""
+    """A sent order of the test customer (unless `fields` name another "userId"), saved."""
+    if "user_id" not in fields:
+        fields = customer_fields(fields.get("tenant_id")) | fields
     return Order.objects.create(**sent_order_values(integration, reference, sent_ago, **fields))
 
 
@@ -63,7 +85,9 @@ def create_order_at_sandbox(
 
 def create_unsent_order(integration) -> Order:
     """An order not sent yet (externalStatus not_sent), for dispatch."""
-    return Order.objects.create(external_status=ExternalStatus.NOT_SENT, integration_id=_integration_id(integration))
+    return Order.objects.create(
+        external_status=ExternalStatus.NOT_SENT, integration_id=_integration_id(integration), **customer_fields()
+    )
 
 
 # -- rows as the older application writes them (raw SQL into a legacy database) ------------------

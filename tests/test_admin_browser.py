@@ -88,7 +88,7 @@ class Session:
 def test_operator_session_in_chromium(browser, live_server, admin_user, integration, make_order, sandbox):
     admin_user.set_password(PASSWORD)
     admin_user.save()
-    final = make_order(external_status=ExternalStatus.COMPLETED, pin_code=FINAL_PIN)
+    final = make_order(external_status=ExternalStatus.DONE, pin_code=FINAL_PIN)
     active = make_order(outcome="completed", checks_until_final=1, pin=DELIVERED_PIN)
     session = Session(browser, live_server.url)
 

@@ -37,7 +37,7 @@ def test_no_secret_and_no_full_pin_in_logs_output_or_columns(integration, sandbo
     sandbox.config.slow_seconds = 1.5
 
     code, stdout, stderr = run_command("check_pending_orders", "-v", "2", LOG_LEVEL="DEBUG")
-    one_order = Order.objects.filter(external_status=ExternalStatus.COMPLETED).first()
+    one_order = Order.objects.filter(external_status=ExternalStatus.DONE).first()
     code_one, stdout_one, stderr_one = run_command(
         "check_pending_orders",
         "--order-id",

@@ -95,7 +95,7 @@ def test_reports_reach_sentry_scrubbed_with_a_check_in_per_run(fake_sentry, make
     code, stdout, stderr = run_command("check_pending_orders", SENTRY_DSN=fake_sentry.dsn, LOG_LEVEL="DEBUG")
     assert code == 0, stderr
     assert "checked=2 completed=1" in stdout
-    assert Order.objects.get(pk=completed.pk).external_status == ExternalStatus.COMPLETED
+    assert Order.objects.get(pk=completed.pk).external_status == ExternalStatus.DONE
 
     check_ins = fake_sentry.of_type("check_in")
     assert [c["status"] for c in check_ins] == ["in_progress", "ok"]

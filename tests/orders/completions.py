@@ -16,7 +16,7 @@ def completed_orders(integration_id, seconds, completed_at: datetime | None = No
     for number, took in enumerate(seconds):
         done = completed_at - timedelta(seconds=number)
         values = {
-            "external_status": ExternalStatus.COMPLETED,
+            "external_status": ExternalStatus.DONE,
             "status": PlatformStatus.APPROVED,
             "integration_id": None if integration_id is None else str(integration_id),
             "provider_referans": uuid.uuid4().hex,

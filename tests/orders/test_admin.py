@@ -33,7 +33,7 @@ def check_now(client, *orders):
 
 @pytest.fixture
 def completed_order(make_order):
-    return make_order(external_status=ExternalStatus.COMPLETED, pin_code=PIN, provider_message="İşlem başarılı")
+    return make_order(external_status=ExternalStatus.DONE, pin_code=PIN, provider_message="İşlem başarılı")
 
 
 def test_changelist_shows_orders_with_masked_pin(admin_client, completed_order):
@@ -78,11 +78,11 @@ def test_check_now_completes_order_and_history_shows_it(admin_client, make_order
 
     assert response.status_code == 200
     order.refresh_from_db()
-    assert order.external_status == ExternalStatus.COMPLETED
+    assert order.external_status == ExternalStatus.DONE
     assert order.pin_code == PIN
     assert len(sandbox.status_checks(order.provider_referans)) == 1
     event = OrderEvent.objects.get(order=order)
-    assert (event.from_status, event.to_status, event.source) == ("sent", "completed", EventSource.MANUAL)
+    assert (event.from_status, event.to_status, event.source) == ("sent", "done", EventSource.MANUAL)
     html = response.content.decode()
     assert f"Order {order.pk}: completed" in html
     assert PIN not in html
@@ -121,7 +121,7 @@ def test_orders_cannot_be_edited_or_deleted_in_the_admin(admin_client, completed
     response = admin_client.post(change_url(completed_order), {"external_status": "failed"})
 
     assert response.status_code == 403
-    assert Order.objects.get(pk=completed_order.pk).external_status == ExternalStatus.COMPLETED
+    assert Order.objects.get(pk=completed_order.pk).external_status == ExternalStatus.DONE
     assert "delete_selected" not in admin_client.get(changelist()).content.decode()
 
 
@@ -171,7 +171,7 @@ def test_changelist_looks_integrations_up_once_per_page(admin_client, make_order
 def test_changelist_shows_sent_time_with_seconds_age_and_next_check(admin_client, make_order):
     sent = datetime(2026, 11, 26, 6, 21, 5, tzinfo=UTC)
     active = make_order(sent_at=sent, next_check_at=datetime(2026, 11, 26, 7, 9, 40, tzinfo=UTC))
-    final = make_order(sent_at=sent, external_status=ExternalStatus.COMPLETED, pin_code=PIN)
+    final = make_order(sent_at=sent, external_status=ExternalStatus.DONE, pin_code=PIN)
     never_checked = make_order(sent_at=sent - timedelta(days=1, hours=2))
 
     html = admin_client.get(changelist()).content.decode()
@@ -238,7 +238,7 @@ def test_check_now_checks_at_most_the_limit_per_click(admin_client, make_order, 
 
     assert "Checked 2 of 3 selected orders (at most 2 per click, 10 s). 1 not checked: select them again." in html
     assert len(sandbox.status_checks()) == 2
-    assert Order.objects.filter(pk__in=[o.pk for o in orders], external_status="completed").count() == 2
+    assert Order.objects.filter(pk__in=[o.pk for o in orders], external_status="done").count() == 2
 
 
 def test_check_now_stops_at_its_deadline_when_a_provider_hangs(admin_client, make_order, sandbox, settings):

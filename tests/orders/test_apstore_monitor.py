@@ -65,7 +65,7 @@ def test_one_run_stores_every_outcome_from_one_batch_request(apstore, sent_order
 
     assert "checked=12 completed=9 failed=1 processing=1 errors=1" in summary
     completed.refresh_from_db()
-    assert completed.external_status == ExternalStatus.COMPLETED
+    assert completed.external_status == ExternalStatus.DONE
     assert completed.status == PlatformStatus.APPROVED
     assert completed.pin_code == "ZX-4411-ÖĞ"
     assert completed.completed_at is not None
@@ -90,7 +90,7 @@ def test_one_run_stores_every_outcome_from_one_batch_request(apstore, sent_order
 
     for order in more:
         order.refresh_from_db()
-        assert order.external_status == ExternalStatus.COMPLETED and order.pin_code
+        assert order.external_status == ExternalStatus.DONE and order.pin_code
 
     checks = apstore.status_checks()
     assert len(checks) == 1
@@ -108,7 +108,7 @@ def test_orders_known_only_by_the_providers_id_are_asked_without_uuid(apstore, a
 
     ours.refresh_from_db()
     by_provider_id.refresh_from_db()
-    assert ours.external_status == ExternalStatus.COMPLETED
+    assert ours.external_status == ExternalStatus.DONE
     assert by_provider_id.external_status == ExternalStatus.FAILED
     assert by_provider_id.provider_message == "Cancelled by operator"
     assert sorted((r["uuid"], tuple(r["orders"])) for r in apstore.status_checks()) == [
@@ -123,7 +123,7 @@ def test_more_orders_than_one_batch_take_one_request_per_fifty(apstore, sent_ord
     run_monitor()
 
     assert sorted(len(r["orders"]) for r in apstore.status_checks()) == [10, 50]
-    assert Order.objects.filter(pk__in=[o.pk for o in orders], external_status=ExternalStatus.COMPLETED).count() == 60
+    assert Order.objects.filter(pk__in=[o.pk for o in orders], external_status=ExternalStatus.DONE).count() == 60
 
 
 def test_a_wrong_token_leaves_orders_untouched_and_waits_the_longest_backoff(apstore, apstore_integration, sent_order):
@@ -158,7 +158,7 @@ def test_dispatch_places_the_order_and_the_monitor_finds_it_by_our_uuid(apstore,
     run_monitor()
 
     order.refresh_from_db()
-    assert order.external_status == ExternalStatus.COMPLETED
+    assert order.external_status == ExternalStatus.DONE
     assert order.pin_code == placed.pin
     assert apstore.status_checks()[0]["uuid"] is True
 

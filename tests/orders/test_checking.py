@@ -39,7 +39,7 @@ def test_a_hanging_provider_does_not_hold_up_another(sandbox, integration, hangi
     call_command("check_pending_orders", "--max-seconds", "2.5", stdout=io.StringIO())
 
     healthy_rows = Order.objects.filter(pk__in=[o.pk for o in healthy])
-    assert healthy_rows.filter(external_status=ExternalStatus.COMPLETED).count() == 30
+    assert healthy_rows.filter(external_status=ExternalStatus.DONE).count() == 30
     # The hanging provider's orders are recorded as timed-out checks or released; it never had
     # more than its cap (2) of requests at once: each one hangs until the 1 s read timeout.
     stuck_rows = Order.objects.filter(pk__in=[o.pk for o in stuck])

@@ -158,7 +158,7 @@ def test_a_place_answer_lost_to_the_read_timeout_leaves_the_order_pending_then_t
 
     order.refresh_from_db()
     assert "checked=1 completed=1" in out.getvalue()
-    assert (order.external_status, order.status) == (ExternalStatus.COMPLETED, PlatformStatus.APPROVED)
+    assert (order.external_status, order.status) == (ExternalStatus.DONE, PlatformStatus.APPROVED)
     assert order.pin_code
     assert finalized == [(order.pk, "completed")]
     assert len(place_calls(provider.sandbox)) == 1
@@ -189,7 +189,7 @@ def test_a_duplicate_reference_answer_means_the_provider_has_the_order(
     with django_capture_on_commit_callbacks(execute=True):
         checked, outcome = check_single_order(order.pk)
 
-    assert (outcome, checked.external_status) == ("completed", ExternalStatus.COMPLETED)
+    assert (outcome, checked.external_status) == ("completed", ExternalStatus.DONE)
     assert finalized == [(order.pk, "completed")]
 
 

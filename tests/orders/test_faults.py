@@ -40,13 +40,13 @@ def test_mixed_faults_every_order_updated_or_rescheduled(make_order, sandbox, se
     assert int(summary["checked"]) == len(orders)
     assert summary["released"] == "0" and summary["skipped"] == "0"
     rows = Order.objects.filter(pk__in=[o.pk for o in orders])
-    final = rows.filter(external_status__in=[ExternalStatus.COMPLETED, ExternalStatus.FAILED])
+    final = rows.filter(external_status__in=[ExternalStatus.DONE, ExternalStatus.FAILED])
     assert final.filter(next_check_at__isnull=False).count() == 0
     rescheduled = rows.exclude(pk__in=final).filter(next_check_at__gt=before, check_attempts=1)
     assert final.count() + rescheduled.count() == len(orders)  # none skipped silently
     errors = rows.filter(last_check_error__isnull=False)
     assert errors.count() == int(summary["errors"]) > 0
-    assert rows.filter(external_status=ExternalStatus.COMPLETED).count() == int(summary["completed"])
+    assert rows.filter(external_status=ExternalStatus.DONE).count() == int(summary["completed"])
     assert rows.filter(external_status=ExternalStatus.FAILED).count() == int(summary["failed"])
     assert rows.filter(external_status=ExternalStatus.PROCESSING).count() == int(summary["processing"])
     kinds = {error.split(":")[0] for error in errors.values_list("last_check_error", flat=True)}
@@ -59,7 +59,7 @@ def test_transient_http_500_is_retried_within_the_check(make_order, sandbox):
     sandbox.queue_fault("http500", times=2, reference=order.provider_referans)
     run()
     order.refresh_from_db()
-    assert order.external_status == ExternalStatus.COMPLETED
+    assert order.external_status == ExternalStatus.DONE
     assert len(sandbox.status_checks(order.provider_referans)) == 3
 
 
@@ -121,7 +121,7 @@ def test_unreachable_provider_does_not_stop_other_providers(make_order, sandbox,
     assert summary["completed"] == "1" and summary["errors"] == "1"
     stuck.refresh_from_db()
     fine.refresh_from_db()
-    assert fine.external_status == ExternalStatus.COMPLETED
+    assert fine.external_status == ExternalStatus.DONE
     assert stuck.last_check_error.startswith("transport error: connection failed")
 
 
@@ -154,7 +154,7 @@ def test_database_error_on_one_update_does_not_abort_the_batch(make_order):
     line = run()
     assert "update_failures=1" in line and "completed=1" in line
     second.refresh_from_db()
-    assert second.external_status == ExternalStatus.COMPLETED
+    assert second.external_status == ExternalStatus.DONE
     first.refresh_from_db()
     assert first.external_status == ExternalStatus.SENT and first.pin_code_full is None
     # Recorded on that order, which waits the error backoff instead of failing at every run.

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from orders.models import EventSource, ExternalStatus, MonitorRun, Order, OrderEvent
 from orders.schedule import learn_schedule, next_check_offset
-from orders.transitions import timeout_message
+from orders.transitions import TIMEOUT_NOTE
 from providers.models import Integration
 from tests.commands import run_command
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, create_sent_order
@@ -53,7 +53,7 @@ def test_healthy_monitor_exits_0_with_a_readable_summary(db, clock):
     run_finished(ago=timedelta(minutes=3))
     order(next_check_in=timedelta(minutes=2))
     order(status=ExternalStatus.PROCESSING, next_check_in=timedelta(seconds=-30))
-    order(status=ExternalStatus.COMPLETED)
+    order(status=ExternalStatus.DONE)
 
     status, out = health()
 
@@ -120,7 +120,7 @@ def test_json_carries_the_numbers(db, clock):
     order(status=ExternalStatus.PROCESSING, next_check_in=timedelta(minutes=5))
     order(status=ExternalStatus.PENDING, integration_id=None, sent_ago=None)
     timed_out = order(status=ExternalStatus.FAILED)
-    for ago, message in [(2, timeout_message()), (30, timeout_message()), (1, "stok yok")]:
+    for ago, message in [(2, TIMEOUT_NOTE), (30, TIMEOUT_NOTE), (1, "stok yok")]:
         OrderEvent.objects.create(
             order=timed_out,
             from_status="processing",
@@ -135,7 +135,10 @@ def test_json_carries_the_numbers(db, clock):
     assert status == 1
     data = json.loads(out)
     assert data["healthy"] is False
-    assert len(data["problems"]) == 2
+    # overdue, last run too long ago, and the order the 24 h rule stopped (still pending, not refunded)
+    assert len(data["problems"]) == 3
+    assert data["timed_out_waiting"] == 1
+    assert data["timed_out_for_operator"][0]["order_id"] == str(timed_out.pk)
     assert data["checked_at"] == "2025-03-10T12:00:00+00:00"
     assert data["active_total"] == 3
     assert data["active_by_status"] == {"pending": 1, "processing": 1, "sent": 1}
@@ -285,18 +288,23 @@ def test_a_later_successful_check_clears_the_permanent_error(broken_setups, cloc
 
 def test_orders_held_for_an_operator_degrade_health(db, clock):
     run_finished(ago=timedelta(minutes=1))
-    order(next_check_in=timedelta(minutes=5), pin_code_full="P" * 200)
-    order(status=ExternalStatus.COMPLETED, pin_code_full="Q" * 200)  # resolved: final
+    held = order(next_check_in=timedelta(minutes=5), pin_code_full="P" * 200, hold_reason="PIN too long")
+    order(status=ExternalStatus.DONE, pin_code_full="Q" * 200, hold_reason="PIN too long")  # resolved: final
 
     status, out = health()
 
     assert status == 1
     assert (
-        '  problem: 1 active order held for an operator: the PIN is too long for "pinCode" '
-        "(docs/OPERATIONS.md says how to resolve)"
+        "  problem: 1 active order held for an operator, e.g. PIN too long "
+        '(docs/OPERATIONS.md, "Orders held for an operator")'
     ) in out
-    assert 'held for an operator (PIN too long for "pinCode"): 1' in out
-    assert json.loads(health("--json")[1])["held_for_operator"] == 1
+    assert "held for an operator: 1" in out
+    assert f"  {held.pk} ({held.integration_id}): PIN too long" in out
+    data = json.loads(health("--json")[1])
+    assert data["held_for_operator"] == 1
+    assert data["held_orders"] == [
+        {"order_id": str(held.pk), "integration_id": held.integration_id, "reason": "PIN too long"}
+    ]
 
 
 def test_each_integrations_median_completion_and_first_check_are_shown(db, clock):

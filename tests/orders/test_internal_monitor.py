@@ -18,6 +18,7 @@ from providers.base import PlaceRequest
 from providers.models import Integration
 from sandbox.internal import DUPLICATE_UUID_MESSAGE, InternalSandbox, SandboxConfig
 from tests.commands import run_command
+from tests.factories import customer_fields
 
 TOKEN = "tnt-e2e-9d41c6a7f2"
 
@@ -36,7 +37,7 @@ def internal_integration(db, tenant):
 
 def dispatched(integration, tenant, outcome="completed", **place):
     """An order placed with the tenant through dispatch_order, due for its first check now."""
-    order = Order.objects.create(integration_id=str(integration.pk), tenant_id=uuid.uuid4())
+    order = Order.objects.create(integration_id=str(integration.pk), **customer_fields(uuid.uuid4()))
     result = dispatch_order(order.pk, PlaceRequest(product=place.pop("product", "12"), **place))
     placed = tenant.find_order(order.pk.hex)
     if placed is not None:
@@ -66,7 +67,7 @@ def test_dispatched_orders_are_completed_failed_or_followed(tenant, internal_int
 
     assert summary.startswith("checked=3 completed=1 failed=1 processing=1 errors=0 ")
     completed.refresh_from_db()
-    assert (completed.external_status, completed.status) == (ExternalStatus.COMPLETED, PlatformStatus.APPROVED)
+    assert (completed.external_status, completed.status) == (ExternalStatus.DONE, PlatformStatus.APPROVED)
     assert completed.pin_code == placed.pin and completed.completed_at is not None
     failed.refresh_from_db()
     assert (failed.external_status, failed.status) == (ExternalStatus.FAILED, PlatformStatus.REJECTED)
@@ -87,7 +88,7 @@ def test_an_order_approved_at_once_is_sent_and_completed_by_the_first_check(tena
     assert placed.pin not in (order.provider_message or "") + (order.last_message or "") + result.message
     run_monitor()
     order.refresh_from_db()
-    assert (order.external_status, order.pin_code) == (ExternalStatus.COMPLETED, placed.pin)
+    assert (order.external_status, order.pin_code) == (ExternalStatus.DONE, placed.pin)
 
 
 def test_a_lost_place_answer_leaves_the_order_pending_and_the_monitor_finds_it(tenant, internal_integration):
@@ -100,11 +101,11 @@ def test_a_lost_place_answer_leaves_the_order_pending_and_the_monitor_finds_it(t
     assert len(tenant.place_requests()) == 1
     run_monitor()
     order.refresh_from_db()
-    assert (order.external_status, order.pin_code) == (ExternalStatus.COMPLETED, placed.pin)
+    assert (order.external_status, order.pin_code) == (ExternalStatus.DONE, placed.pin)
 
 
 def test_a_repeated_order_uuid_is_followed_never_failed(tenant, internal_integration):
-    order = Order.objects.create(integration_id=str(internal_integration.pk))
+    order = Order.objects.create(integration_id=str(internal_integration.pk), **customer_fields())
     tenant.add_order(str(order.pk), checks_until_final=1)  # the tenant already has it
 
     result = dispatch_order(order.pk, PlaceRequest(product="12"))
@@ -174,7 +175,7 @@ def test_the_token_is_in_no_log_line_output_or_column(tenant, internal_integrati
     code, dispatch_out, dispatch_err = run_command(
         "dispatch_order",
         "--order-id",
-        str(Order.objects.create(integration_id=str(internal_integration.pk)).pk),
+        str(Order.objects.create(integration_id=str(internal_integration.pk), **customer_fields()).pk),
         "--product",
         "12",
         LOG_LEVEL="DEBUG",

@@ -47,8 +47,10 @@ def test_add_up_sums_the_counts_and_keeps_the_flags():
 def test_seconds_until_due_is_read_from_the_waiting_orders_only(make_order):
     assert seconds_until_due() is None
     make_order(next_check_at=timezone.now() + timedelta(seconds=30))
-    make_order(next_check_at=timezone.now() - timedelta(seconds=5), pin_code_full="HELD")  # held: never due
-    make_order(next_check_at=None, external_status=ExternalStatus.COMPLETED)
+    make_order(
+        next_check_at=timezone.now() - timedelta(seconds=5), pin_code_full="HELD", hold_reason="held"
+    )  # held: never due
+    make_order(next_check_at=None, external_status=ExternalStatus.DONE)
     make_order(next_check_at=None, integration_id="")
     assert 25 < seconds_until_due() <= 30
     make_order(next_check_at=None)  # never checked: due since the epoch
@@ -66,7 +68,7 @@ def test_the_loop_runs_cycles_until_its_deadline_and_prints_the_totals(make_orde
     assert output.startswith("checked=4 completed=3 failed=0 processing=1 errors=0 timed_out=0 released=0 skipped=0")
     for order in [*completing, twice]:
         order.refresh_from_db()
-        assert order.external_status == ExternalStatus.COMPLETED
+        assert order.external_status == ExternalStatus.DONE
     (run,) = MonitorRun.objects.all()
     assert (run.succeeded, run.checked, run.completed, run.processing) == (True, 4, 3, 1)
     assert (run.finished_at - run.started_at).total_seconds() >= 2.5

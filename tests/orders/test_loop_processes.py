@@ -26,7 +26,7 @@ def wait_for(condition, timeout=30, what="the loop"):
 
 
 def completed(order):
-    return Order.objects.filter(pk=order.pk, external_status=ExternalStatus.COMPLETED).exists()
+    return Order.objects.filter(pk=order.pk, external_status=ExternalStatus.DONE).exists()
 
 
 def checked_at(sandbox, order):
@@ -122,4 +122,4 @@ def test_a_loop_and_plain_runs_overlapping_check_each_order_once_per_due_time(in
     assert sum(summary_counts(out)["checked"] for out, _ in outputs) == 450
     assert summary_counts(outputs[-1][0])["checked"] > 0  # the loop took part
     ids = [order.pk for order in [*once, *twice]]
-    assert Order.objects.filter(pk__in=ids, external_status=ExternalStatus.COMPLETED).count() == 300
+    assert Order.objects.filter(pk__in=ids, external_status=ExternalStatus.DONE).count() == 300

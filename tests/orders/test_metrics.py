@@ -147,7 +147,10 @@ def test_permanent_errors_per_integration_and_orders_held_for_an_operator(db, cl
     failing_order(str(broken.pk), timedelta(minutes=5))
     failing_order(missing, timedelta(minutes=20))
     Order.objects.create(
-        external_status=ExternalStatus.PROCESSING, integration_id=str(broken.pk), pin_code_full="P" * 200
+        external_status=ExternalStatus.PROCESSING,
+        integration_id=str(broken.pk),
+        pin_code_full="P" * 200,
+        hold_reason="PIN too long",
     )
     Order.objects.create(  # final orders never count
         external_status=ExternalStatus.FAILED,

@@ -41,9 +41,7 @@ def test_four_simultaneous_runs_check_every_order_exactly_once(integration, sand
     assert set(checks.values()) == {1}, "an order was checked more than once"
     assert [summary_counts(out)["checked"] for out, _ in outputs] == [250, 250, 250, 250]
     rows = Order.objects.filter(pk__in=[o.pk for o in orders])
-    assert (
-        rows.filter(external_status=ExternalStatus.COMPLETED, status="approved", pin_code__isnull=False).count() == 1000
-    )
+    assert rows.filter(external_status=ExternalStatus.DONE, status="approved", pin_code__isnull=False).count() == 1000
 
 
 def wait_until_claimed(count, timeout=30):
@@ -75,14 +73,14 @@ def test_sigterm_stops_quickly_releases_unchecked_orders_and_the_next_run_finish
     assert counts["released"] > 0 and counts["checked"] + counts["released"] == 40
 
     rows = Order.objects.filter(pk__in=[o.pk for o in orders])
-    assert rows.filter(external_status=ExternalStatus.COMPLETED).count() == counts["completed"]
+    assert rows.filter(external_status=ExternalStatus.DONE).count() == counts["completed"]
     unchecked = rows.filter(external_status=ExternalStatus.SENT)
     assert all(o.next_check_at <= timezone.now() and o.check_attempts == 0 for o in unchecked)
 
     sandbox.config.latency = 0
     code, stdout, stderr = run_command("check_pending_orders")
     assert code == 0, stderr
-    assert rows.filter(external_status=ExternalStatus.COMPLETED).count() == 40
+    assert rows.filter(external_status=ExternalStatus.DONE).count() == 40
 
 
 def test_kill_9_leaves_orders_leased_then_due_again_and_finished_by_the_next_run(integration, sandbox):
@@ -99,7 +97,7 @@ def test_kill_9_leaves_orders_leased_then_due_again_and_finished_by_the_next_run
     rows = Order.objects.filter(pk__in=[o.pk for o in orders])
     # Every row is either fully updated or untouched and leased: nothing half-written.
     for order in rows:
-        if order.external_status == ExternalStatus.COMPLETED:
+        if order.external_status == ExternalStatus.DONE:
             assert order.pin_code and order.completed_at and order.status == "approved" and order.next_check_at is None
         else:
             assert order.external_status == ExternalStatus.SENT and order.pin_code is None
@@ -121,4 +119,4 @@ def test_kill_9_leaves_orders_leased_then_due_again_and_finished_by_the_next_run
     code, stdout, stderr = run_command("check_pending_orders")
     assert code == 0, stderr
     assert summary_counts(stdout)["checked"] == leased
-    assert rows.filter(external_status=ExternalStatus.COMPLETED).count() == 30
+    assert rows.filter(external_status=ExternalStatus.DONE).count() == 30

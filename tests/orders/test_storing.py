@@ -29,7 +29,7 @@ from orders.transitions import Outcome
 from providers.base import CheckState
 from tests.commands import database_url, server_connection, start_command
 
-FINAL = (ExternalStatus.COMPLETED, ExternalStatus.FAILED)
+FINAL = (ExternalStatus.DONE, ExternalStatus.FAILED)
 
 
 # -- cutting the run's connection ----------------------------------------------------------------
@@ -111,7 +111,7 @@ def assert_every_answer_stored(orders, sandbox, report):
         row = rows[order.pk]
         answer = sandbox.orders[order.provider_referans]
         if answer.checks_until_final == 1:
-            expected = ExternalStatus.COMPLETED if answer.outcome == "completed" else ExternalStatus.FAILED
+            expected = ExternalStatus.DONE if answer.outcome == "completed" else ExternalStatus.FAILED
             assert row.external_status == expected, order.pk
             assert row.pin_code == (answer.pin if answer.outcome == "completed" else None)
             assert row.next_check_at is None
@@ -120,7 +120,7 @@ def assert_every_answer_stored(orders, sandbox, report):
             # The schedule (sent 5 minutes ago: 360 s after sending is next), not the lease.
             assert now < row.next_check_at == row.sent_at + timedelta(seconds=360)
     statuses = [row.external_status for row in rows.values()]
-    assert report.counts[Outcome.COMPLETED] == statuses.count(ExternalStatus.COMPLETED)
+    assert report.counts[Outcome.COMPLETED] == statuses.count(ExternalStatus.DONE)
     assert report.counts[Outcome.FAILED] == statuses.count(ExternalStatus.FAILED)
     assert report.counts[Outcome.PROCESSING] == statuses.count(ExternalStatus.PROCESSING)
     assert report.checked == len(orders) and report.update_failures == 0
@@ -244,7 +244,7 @@ def test_results_not_stored_by_the_end_of_the_run_release_their_orders_when_the_
         assert row.external_status == ExternalStatus.SENT and row.pin_code is None
         assert row.check_attempts == claimed[row.pk].check_attempts
         assert row.next_check_at <= timezone.now()  # released: due again at once, not leased
-    assert Order.objects.filter(pk__in=stored, external_status=ExternalStatus.COMPLETED).count() == 15
+    assert Order.objects.filter(pk__in=stored, external_status=ExternalStatus.DONE).count() == 15
 
 
 @pytest.mark.slow
@@ -286,7 +286,7 @@ def test_command_run_survives_its_connection_being_terminated(integration, sandb
     rows = Order.objects.filter(provider_referans__in=references)
     for row in rows:
         answer = sandbox.orders[row.provider_referans]
-        assert row.external_status == (ExternalStatus.COMPLETED if answer.outcome == "completed" else "failed")
+        assert row.external_status == (ExternalStatus.DONE if answer.outcome == "completed" else "failed")
         assert row.pin_code == (answer.pin if answer.outcome == "completed" else None)
         assert row.next_check_at is None
 
@@ -331,7 +331,7 @@ def test_connection_lost_right_after_commit_still_sends_order_finalized_once(mak
     assert received == [(order.pk, "completed", "PIN-COMMITTED-0042")]
     assert report.counts[Outcome.COMPLETED] == 1 and report.counts[Outcome.SKIPPED] == 0 and report.update_failures == 0
     order.refresh_from_db()
-    assert order.external_status == ExternalStatus.COMPLETED and order.pin_code == "PIN-COMMITTED-0042"
+    assert order.external_status == ExternalStatus.DONE and order.pin_code == "PIN-COMMITTED-0042"
 
 
 # -- any other database error ---------------------------------------------------------------------
@@ -359,7 +359,7 @@ def test_a_pin_whose_write_the_database_refuses_is_kept_and_its_order_held(make_
     assert report.counts[Outcome.COMPLETED] == 1 and report.update_failures == 1
     assert report.summary_line().endswith("update_failures=1")
     fine.refresh_from_db()
-    assert fine.external_status == ExternalStatus.COMPLETED and fine.pin_code == "PIN-0007"
+    assert fine.external_status == ExternalStatus.DONE and fine.pin_code == "PIN-0007"
     refused.refresh_from_db()
     assert refused.external_status == ExternalStatus.SENT and refused.pin_code is None
     # The PIN in hand is not thrown away: kept whole, the order held for an operator.

@@ -35,7 +35,7 @@ LONG_PIN = "P" * 150
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 ABSENT = "(not written)"
 ONE_MORE_ATTEMPT = F("check_attempts") + 1
-TIMEOUT_MESSAGE = "timed out: not final 24 h after it was sent"
+TIMEOUT_MESSAGE = "Timeout: No response after 24h"
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,13 @@ CASES = [
         Outcome.COMPLETED,
         FINAL
         | {
-            "external_status": ExternalStatus.COMPLETED,
+            "external_status": ExternalStatus.DONE,
             "status": PlatformStatus.APPROVED,
             "pin_code": COMPLETED.pin,
             "completed_at": NOW,
+            "last_sync_at": NOW,
+            "duration_ms": 300_000,
+            "notes_count": 1,
             "last_message": "completed",
             "provider_message": "ok",
             "last_check_error": None,
@@ -71,7 +74,7 @@ CASES = [
         {"pin_code": "OLD-APP-PIN"},
         COMPLETED,
         Outcome.COMPLETED,
-        {"external_status": ExternalStatus.COMPLETED, "pin_code": ABSENT},
+        {"external_status": ExternalStatus.DONE, "pin_code": ABSENT},
     ),
     Case(
         "completed without a PIN or a description: neither is emptied",
@@ -96,7 +99,7 @@ CASES = [
     ),
     Case(
         "held for an operator already: nothing is written, not even after 24 h",
-        {"pin_code_full": LONG_PIN, "sent_at": NOW - timedelta(hours=30)},
+        {"pin_code_full": LONG_PIN, "hold_reason": "PIN too long", "sent_at": NOW - timedelta(hours=30)},
         COMPLETED,
         Outcome.HELD,
         {name: ABSENT for name in ("external_status", "status", "pin_code", "pin_code_full", "next_check_at")},
@@ -113,6 +116,9 @@ CASES = [
             "provider_message": "stok yok",
             "last_message": "failed at the provider: stok yok",
             "last_sync_at": NOW,
+            "completed_at": NOW,
+            "duration_ms": 300_000,
+            "notes_count": 1,
             "last_check_error": None,
             "check_attempts": ABSENT,
         },
@@ -165,19 +171,48 @@ CASES = [
         },
     ),
     Case(
-        "not final 24 h after it was sent: timed out, rejected",
+        "not final 24 h after it was sent: no longer followed, as the platform's checker; still pending",
         {"sent_at": NOW - timedelta(hours=24)},
         IN_PROGRESS,
         Outcome.TIMED_OUT,
         FINAL
         | {
             "external_status": ExternalStatus.FAILED,
-            "status": PlatformStatus.REJECTED,
+            "status": ABSENT,
             "last_message": TIMEOUT_MESSAGE,
             "last_sync_at": NOW,
-            "last_check_error": ABSENT,
+            "last_check_error": None,
             "check_attempts": ABSENT,
+            "completed_at": ABSENT,
         },
+    ),
+    Case(
+        "timed out: the platform's wording after what lastMessage said",
+        {"sent_at": NOW - timedelta(hours=25), "last_message": "sync: 1"},
+        IN_PROGRESS,
+        Outcome.TIMED_OUT,
+        {"last_message": "sync: 1 | " + TIMEOUT_MESSAGE},
+    ),
+    Case(
+        "in progress with a status word the monitor does not know: followed, the word noted",
+        {},
+        CheckResult(CheckState.IN_PROGRESS, unknown_status="on_hold"),
+        Outcome.PROCESSING,
+        {"last_check_error": 'unknown status word "on_hold": followed as still in progress', "status": ABSENT},
+    ),
+    Case(
+        "completed over a placeholder PIN the platform's checker left: the PIN replaces it",
+        {"pin_code": " - "},
+        COMPLETED,
+        Outcome.COMPLETED,
+        {"pin_code": COMPLETED.pin},
+    ),
+    Case(
+        "failed without a reason: the monitor's words in lastMessage only, providerMessage untouched",
+        {"provider_message": "earlier"},
+        CheckResult(CheckState.FAILED, message=""),
+        Outcome.FAILED,
+        {"provider_message": ABSENT, "last_message": "failed at the provider: no reason given"},
     ),
     Case(
         "timed out after a failed check: the error kept, not synced",
@@ -285,7 +320,7 @@ def test_one_history_row_per_status_change():
     apply_check_result(order, IN_PROGRESS, timezone.now(), None)  # processing -> processing: no row
     apply_check_result(order, COMPLETED, timezone.now(), None)
     events = list(OrderEvent.objects.filter(order=order).values_list("from_status", "to_status", "source"))
-    assert events == [("sent", "processing", "run"), ("processing", "completed", "run")]
+    assert events == [("sent", "processing", "run"), ("processing", "done", "run")]
 
 
 def test_finalized_signal_is_sent_once_after_commit(django_capture_on_commit_callbacks):
@@ -302,7 +337,7 @@ def test_finalized_signal_is_sent_once_after_commit(django_capture_on_commit_cal
             apply_check_result(order, COMPLETED, timezone.now(), lease)  # already final: nothing
     finally:
         order_finalized.disconnect(receiver)
-    assert received == [(order.pk, "completed", "completed", COMPLETED.pin)]
+    assert received == [(order.pk, "completed", "done", COMPLETED.pin)]
 
 
 def test_finalized_signal_is_not_sent_when_the_change_rolls_back(django_capture_on_commit_callbacks):

@@ -55,6 +55,7 @@ def test_a_pin_too_long_for_pin_code_holds_the_order_instead_of_completing_it():
     assert transition.outcome == Outcome.HELD and not transition.outcome.is_final
     assert transition.changes == {
         "pin_code_full": LONG_PIN,
+        "hold_reason": HELD_MESSAGE,
         "last_check_error": HELD_MESSAGE,
         "last_sync_at": now,
         "next_check_at": None,
@@ -80,7 +81,7 @@ def test_a_stored_pin_wins_over_a_long_one_and_the_order_completes():
     ],
 )
 def test_a_held_order_is_never_changed_by_a_later_answer_nor_timed_out(result):
-    held = sent_order(pin_code_full=LONG_PIN, sent_at=timezone.now() - timedelta(hours=30))
+    held = sent_order(pin_code_full=LONG_PIN, hold_reason=HELD_MESSAGE, sent_at=timezone.now() - timedelta(hours=30))
     transition = plan_transition(held, result, timezone.now())
     assert (transition.outcome, transition.changes) == (Outcome.HELD, {})
 
@@ -138,7 +139,9 @@ def test_a_held_order_keeps_its_pin_whole_stays_active_and_is_never_due_again(
 @pytest.mark.django_db
 def test_a_later_check_of_a_held_order_writes_nothing(finalized, django_capture_on_commit_callbacks):
     order = create_sent_order()
-    Order.objects.filter(pk=order.pk).update(pin_code_full=LONG_PIN, last_check_error=HELD_MESSAGE)
+    Order.objects.filter(pk=order.pk).update(
+        pin_code_full=LONG_PIN, hold_reason=HELD_MESSAGE, last_check_error=HELD_MESSAGE
+    )
     order.refresh_from_db()
     before = Order.objects.values().get(pk=order.pk)
     with django_capture_on_commit_callbacks(execute=True):

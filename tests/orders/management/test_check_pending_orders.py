@@ -3,6 +3,7 @@
 import io
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -10,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from orders.models import ExternalStatus, Order, OrderEvent, PlatformStatus
+from orders.platform_tables import Customer, WalletTransaction
 from tests.commands import run_command
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +27,7 @@ def test_completed_order_gets_its_pin_and_is_approved(make_order):
     order = make_order(outcome="completed", pin="PIN-ÇĞ-1234-5678")
     output = check()
     order.refresh_from_db()
-    assert order.external_status == ExternalStatus.COMPLETED
+    assert order.external_status == ExternalStatus.DONE
     assert order.status == PlatformStatus.APPROVED
     assert order.pin_code == "PIN-ÇĞ-1234-5678"
     assert order.completed_at is not None and order.last_sync_at == order.completed_at
@@ -40,7 +42,7 @@ def test_completed_without_pin_stores_no_pin(make_order, sandbox):
     sandbox.orders[order.provider_referans].pin = None  # account top-up: OK|2|-|
     check()
     order.refresh_from_db()
-    assert order.external_status == ExternalStatus.COMPLETED
+    assert order.external_status == ExternalStatus.DONE
     assert order.pin_code is None
 
 
@@ -99,13 +101,16 @@ def test_checks_follow_the_schedule_from_sent_at_and_a_failed_check_keeps_the_er
     assert order.check_attempts == len(expected)
 
 
-def test_order_older_than_24h_gets_one_last_check_then_times_out(make_order):
+def test_order_older_than_24h_gets_one_last_check_then_times_out_for_an_operator(make_order):
     order = make_order(checks_until_final=10, sent_ago=timedelta(hours=24, minutes=1))
     output = check()
     order.refresh_from_db()
+    # As the platform's own checker: no longer followed, still pending, nothing refunded.
     assert order.external_status == ExternalStatus.FAILED
-    assert order.status == PlatformStatus.REJECTED
-    assert order.last_message.startswith("timed out")
+    assert order.status == PlatformStatus.PENDING
+    assert order.last_message == "Timeout: No response after 24h"
+    assert Customer.objects.get(pk=order.user_id).balance == Decimal("100.00")
+    assert not WalletTransaction.objects.filter(order_id=order.pk).exists()
     assert "timed_out=1" in output
     assert OrderEvent.objects.get(order=order).to_status == ExternalStatus.FAILED
 
@@ -114,7 +119,7 @@ def test_pin_arriving_in_the_last_check_is_kept(make_order):
     order = make_order(checks_until_final=1, pin="LAST-CHANCE-PIN-0001", sent_ago=timedelta(hours=30))
     check()
     order.refresh_from_db()
-    assert order.external_status == ExternalStatus.COMPLETED
+    assert order.external_status == ExternalStatus.DONE
     assert order.pin_code == "LAST-CHANCE-PIN-0001"
 
 
@@ -132,7 +137,7 @@ def test_only_due_orders_are_checked_oldest_due_first(make_order, sandbox):
     older = make_order(next_check_at=now - timedelta(minutes=10))
     newer = make_order(next_check_at=now - timedelta(minutes=1))
     never = make_order(next_check_at=None)
-    make_order(external_status=ExternalStatus.COMPLETED)
+    make_order(external_status=ExternalStatus.DONE)
     make_order(integration_id=None)
     output = check("--limit", "3", "--max-seconds", "30")
     assert "checked=3" in output
@@ -145,7 +150,7 @@ def test_limit_caps_the_batch(make_order):
     for _ in range(5):
         make_order()
     assert "checked=2" in check("--limit", "2")
-    assert Order.objects.filter(external_status=ExternalStatus.COMPLETED).count() == 2
+    assert Order.objects.filter(external_status=ExternalStatus.DONE).count() == 2
 
 
 def test_dry_run_changes_nothing_and_calls_no_provider(make_order, sandbox):
@@ -204,8 +209,8 @@ def test_order_id_checks_that_order_now_whatever_its_next_check(make_order):
     order = make_order(next_check_at=timezone.now() + timedelta(hours=1), pin="MANUAL-PIN-4455")
     output = check("--order-id", str(order.pk))
     order.refresh_from_db()
-    assert order.external_status == ExternalStatus.COMPLETED
-    assert output.startswith(f"order {order.pk}: completed externalStatus=completed")
+    assert order.external_status == ExternalStatus.DONE
+    assert output.startswith(f"order {order.pk}: completed externalStatus=done")
     assert "pin=****4455" in output and "MANUAL-PIN" not in output
     assert OrderEvent.objects.get(order=order).source == "manual"
 
@@ -215,7 +220,7 @@ def test_order_id_checks_that_order_now_whatever_its_next_check(make_order):
     [
         (lambda make_order: "not-a-uuid", "is not an order id"),
         (lambda make_order: str(uuid.uuid4()), "does not exist"),
-        (lambda make_order: str(make_order(external_status=ExternalStatus.COMPLETED).pk), "already final"),
+        (lambda make_order: str(make_order(external_status=ExternalStatus.DONE).pk), "already final"),
         (lambda make_order: str(make_order(external_status=ExternalStatus.NOT_SENT).pk), "never sent"),
         (lambda make_order: str(make_order(integration_id=None).pk), "never sent"),
     ],

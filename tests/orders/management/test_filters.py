@@ -53,7 +53,7 @@ def completed_names(orders):
     names = set()
     for name, order in orders.items():
         order.refresh_from_db()
-        if order.external_status == ExternalStatus.COMPLETED:
+        if order.external_status == ExternalStatus.DONE:
             names.add(name)
         else:
             assert (order.external_status, order.check_attempts, order.next_check_at) == (ExternalStatus.SENT, 0, None)
@@ -178,4 +178,4 @@ def test_a_filtered_run_as_its_own_process(orders, sandbox, second_integration):
     assert stdout.startswith("checked=1 completed=1 ")
     assert asked_about(sandbox) == {orders["t1-second"].provider_referans}
     assert completed_names(orders) == {"t1-second"}
-    assert Order.objects.filter(external_status=ExternalStatus.COMPLETED).count() == 1
+    assert Order.objects.filter(external_status=ExternalStatus.DONE).count() == 1
