@@ -6,15 +6,19 @@ order_finalized is sent once per order, after the transaction that made it final
   order   = the Order as stored
   outcome = "completed", "failed" or "timed_out"
 
+The money has moved by then, in the same transaction as the status (orders.platform_effects):
+a failed order is refunded, a completed one carries its frozen rates. A timed-out order is still
+pending and not refunded: an operator decides. A receiver notifies; it never moves money.
+
 Example receiver (in the host application's AppConfig.ready()):
 
     from django.dispatch import receiver
     from orders.signals import order_finalized
 
     @receiver(order_finalized)
-    def refund_failed_order(sender, order, outcome, **kwargs):
-        if outcome in ("failed", "timed_out"):
-            refunds.schedule(order.id)
+    def tell_the_customer(sender, order, outcome, **kwargs):
+        if outcome == "completed":
+            notifications.pin_ready(order.id)
 """
 
 import logging
