@@ -151,3 +151,26 @@ def test_a_filtered_claim_still_stops_at_the_first_order_not_yet_due(order_filte
 
     assert_scans_the_due_index(claim_query_plan(order_filter=order_filter))
     assert len(claim(100, order_filter)) == claimed
+
+
+@pytest.mark.parametrize("external_status", ["pending", "sent", "processing", "wait", "unknown"])
+def test_orders_still_at_the_provider_are_claimed_whatever_the_platform_wrote(external_status):
+    """The platform writes "wait" from a provider's answer and "unknown" after an error line,
+    while the order is still at the provider."""
+    order = create_sent_order(external_status=external_status)
+    assert [o.pk for o in claim_due_orders(timezone.now(), 10, timezone.now() + timedelta(minutes=5)).orders] == [
+        order.pk
+    ]
+
+
+@pytest.mark.parametrize(
+    "external_status", ["not_sent", "queued", "done", "completed", "failed", "forwarded", "manual_required"]
+)
+def test_orders_not_at_the_provider_or_final_are_never_claimed(external_status):
+    create_sent_order(external_status=external_status)
+    assert claim_due_orders(timezone.now(), 10, timezone.now() + timedelta(minutes=5)).orders == []
+
+
+def test_a_held_order_is_never_claimed():
+    create_sent_order(hold_reason='the order has no "userId"')
+    assert claim_due_orders(timezone.now(), 10, timezone.now() + timedelta(minutes=5)).orders == []

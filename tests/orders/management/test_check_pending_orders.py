@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from orders.models import ExternalStatus, Order, OrderEvent, PlatformStatus
 from orders.platform_tables import Customer, WalletTransaction
+from providers.models import Integration
 from tests.commands import run_command
 
 pytestmark = pytest.mark.django_db
@@ -292,3 +293,12 @@ def test_metrics_file_in_a_missing_directory_is_refused_before_the_run(make_orde
     with pytest.raises(CommandError, match="does not exist"):
         check("--metrics-file", str(tmp_path / "missing" / "x.prom"))
     assert sandbox.status_checks() == []
+
+
+def test_an_integration_whose_enabled_is_null_is_enabled(make_order, integration):
+    """The platform turns an integration off only with false."""
+    Integration.objects.filter(pk=integration.pk).update(enabled=None)
+    order = make_order(pin="NULL-IS-ON-0001")
+    check()
+    order.refresh_from_db()
+    assert (order.external_status, order.pin_code) == (ExternalStatus.DONE, "NULL-IS-ON-0001")
