@@ -2,9 +2,9 @@
 
 The gauges describe the most recent run (a `--loop` rewrites the file at least once a minute
 with its totals so far); alert on `time() - order_monitor_last_success_timestamp_seconds` to
-catch a monitor that stopped, and on `order_monitor_permanent_error_overdue_orders > 0` /
-`order_monitor_held_for_operator_orders > 0` for orders that runs alone will not finish (the
-counts monitor_health reports). Two histograms count the orders the writing command made final
+catch a monitor that stopped, and on `order_monitor_permanent_error_overdue_orders > 0`,
+`order_monitor_held_for_operator_orders > 0` and `order_monitor_timed_out_for_operator_orders > 0`
+for orders that runs alone will not finish (the counts monitor_health reports). Two histograms count the orders the writing command made final
 (FinalOrders): seconds from "sentAt" to completion and status checks per final order. They
 start from zero with each command, which Prometheus' rate() and increase() read as a counter
 reset.
@@ -17,7 +17,13 @@ from django.conf import settings
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, Gauge, Histogram, write_to_textfile
 
-from orders.health import failing_integrations, held_for_operator, integration_names, last_success_at
+from orders.health import (
+    failing_integrations,
+    held_for_operator,
+    integration_names,
+    last_success_at,
+    timed_out_for_operator_orders,
+)
 from orders.transitions import Outcome
 
 # Seconds from "sentAt" to completion (the reference mix of docs/PERFORMANCE.md: most orders
@@ -121,8 +127,13 @@ def _write_stuck_orders(registry):
     _gauge(
         registry,
         "order_monitor_held_for_operator_orders",
-        'Active orders holding a PIN too long for "pinCode", waiting for an operator.',
+        "Active orders held for an operator (hold_reason: a PIN too long, a final answer without its money).",
     ).set(held_for_operator().count())
+    _gauge(
+        registry,
+        "order_monitor_timed_out_for_operator_orders",
+        "Orders failed by the 24 h rule, still pending and not refunded: an operator decides.",
+    ).set(timed_out_for_operator_orders().count())
 
 
 def _gauge(registry, name, documentation):
