@@ -4,10 +4,10 @@ The gauges describe the most recent run (a `--loop` rewrites the file at least o
 with its totals so far); alert on `time() - order_monitor_last_success_timestamp_seconds` to
 catch a monitor that stopped, and on `order_monitor_permanent_error_overdue_orders > 0`,
 `order_monitor_held_for_operator_orders > 0` and `order_monitor_timed_out_for_operator_orders > 0`
-for orders that runs alone will not finish (the counts monitor_health reports). Two histograms count the orders the writing command made final
-(FinalOrders): seconds from "sentAt" to completion and status checks per final order. They
-start from zero with each command, which Prometheus' rate() and increase() read as a counter
-reset.
+for orders that runs alone will not finish (the counts monitor_health reports). Two histograms
+count the orders the writing command made final (FinalOrders): seconds from "sentAt" to
+completion and status checks per final order. They start from zero with each command, which
+Prometheus' rate() and increase() read as a counter reset.
 """
 
 import time

@@ -85,7 +85,7 @@ TIMEOUT_NOTE = "Timeout: No response after 24h"
 UNKNOWN_STATUS_PREFIX = "unknown status word"
 
 
-def timeout_last_message(order: Order) -> str:
+def timeout_last_message(order: Order) -> str | None:
     """ "lastMessage" of an order the 24 h rule stops following: the platform's own wording,
     after what the field said."""
     said = (order.last_message or "").strip()
@@ -183,7 +183,7 @@ def _timed_out(order: Order, result: CheckResult, now: datetime) -> Transition:
     """24 h without a final answer: as the platform's own checker does, "externalStatus" failed
     and the reason in "lastMessage"; `status` stays, nothing is refunded (the provider may still
     deliver): monitor_health lists the order for an operator to decide."""
-    changes = {
+    changes: dict = {
         "external_status": ExternalStatus.FAILED,
         "last_message": timeout_last_message(order),
         "next_check_at": None,
