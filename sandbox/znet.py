@@ -115,6 +115,7 @@ class ZnetSandbox(SandboxServer):
         self.orders: dict[str, SandboxOrder] = {}
         self._random = random.Random(self.config.seed)
         self.faults = FaultPlan(FAULT_KINDS, rates=self.config, rng=self._random)
+        self._duplicates_queued = 0
 
     # -- seeding and inspection (tests) -------------------------------------------------------
     def add_order(
@@ -153,6 +154,12 @@ class ZnetSandbox(SandboxServer):
             if reference is not None and reference not in self.orders:
                 raise KeyError(f"the sandbox has no order {reference!r}")
             self.faults.queue(kind, times, key=reference)
+
+    def queue_place_duplicate(self, times: int = 1) -> None:
+        """The next `times` place requests meet znet's duplicate check, as if their referans had
+        been placed before (its answer lost): znet has the order, and answers `duplicate_answer`."""
+        with self._lock:
+            self._duplicates_queued += times
 
     def _mentions(self, entry, reference):
         return entry["referans"] == reference
@@ -207,6 +214,9 @@ class ZnetSandbox(SandboxServer):
             if refusal:
                 self._log("pin_ekle", referans, f"refused: {refusal}")
                 return 200, refusal, self.config.latency
+            if self._duplicates_queued and referans not in self.orders:
+                self._duplicates_queued -= 1
+                self._new_order(referans)  # placed "before"
             if referans in self.orders:
                 self._log("pin_ekle", referans, "duplicate")
                 return self._duplicate_answer(self.orders[referans])
