@@ -169,7 +169,8 @@ class ApstoreSandbox(ClientApiSandbox):
                 return self._fault_answer(fault) + (delay,)
             data = [self._entry(order) for order in found if order_faults[order.order_id] != "omit"]
             self._log("check", orders=asked, uuid=by_uuid, result=f"{len(data)} entries")
-        return 200, {"data": data} if self.config.omit_top_status else {"status": "OK", "data": data}, delay
+        answer: dict[str, object] = {"data": data} if self.config.omit_top_status else {"status": "OK", "data": data}
+        return 200, answer, delay
 
     def _answer_place(self, product, params):
         qty, order_uuid = params.get("qty", ""), params.get("order_uuid") or None

@@ -48,8 +48,7 @@ _STATES = {
 _STATUS_FIELDS = ("status", "state")
 _PIN_FIELDS = ("pin", "code", "voucher", "serial")
 _REASON_FIELDS = ("replay_api", "note", "message", "desc")
-_ENTRY_ID_FIELDS = ("order_uuid", "order_id", "id")
-_PLACE_ID_FIELDS = ("order_id", "id")
+_ORDER_ID_FIELDS = ("order_id", "id")
 _UUID_TEXT = re.compile(r"[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 NO_REASON_MESSAGE = "rejected by the provider (no reason given)"
@@ -100,7 +99,7 @@ def parse_place_answer(body):
     said = reason_in(data, _REASON_FIELDS) or reason_in(answer, _REASON_FIELDS)
     if word is not None and _STATES.get(word_key(word)) == CheckState.FAILED:
         return _refusal(said or f"{NO_REASON_MESSAGE}: {word}")
-    order_id = next(filter(None, (id_text(data.get(field)) for field in _PLACE_ID_FIELDS)), None)
+    order_id = _order_id_of(data)
     if order_id is None:
         return PlaceResult(PlaceState.UNKNOWN, message="malformed answer: 'OK' without an order_id")
     message = said or f"accepted as order {order_id}" + (f" ({word})" if word else "")
@@ -142,17 +141,22 @@ def _provider_error(answer):
 
 
 def _index_entries(entries):
-    """{match key: entry}; an entry is found by its order_uuid and by its order_id or id. The
+    """{match key: entry}; an entry is found by its order_uuid and by its order id (`order_id`,
+    else `id`: an `id` beside an `order_id` may be a row number, never another order's id). The
     first entry wins when the provider lists one order twice."""
     by_key: dict[tuple[str, str], dict] = {}
     for entry in entries:
         if not isinstance(entry, dict):
             continue
-        for field in _ENTRY_ID_FIELDS:
-            key = _match_key(entry.get(field))
+        for key in (_match_key(entry.get("order_uuid")), _match_key(_order_id_of(entry))):
             if key is not None:
                 by_key.setdefault(key, entry)
     return by_key
+
+
+def _order_id_of(record):
+    """The provider's order id of an entry or place answer: `order_id`, else `id`; None if neither."""
+    return next(filter(None, (id_text(record.get(field)) for field in _ORDER_ID_FIELDS)), None)
 
 
 def _match_key(value):

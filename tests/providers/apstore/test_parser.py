@@ -201,6 +201,14 @@ def test_an_entry_naming_its_order_by_id_is_found():
     assert results["70002"] == CheckResult(CheckState.FAILED, message="x")
 
 
+def test_an_id_beside_an_order_id_never_names_another_order():
+    # `id` names the order only when there is no `order_id`: here it may be a row number.
+    answer = ok({"order_id": 5, "id": 6, "status": "accept", "pin": "PIN-OF-5"})
+    results = parse_batch_status(answer, ["5", "6"])
+    assert results["5"].pin == "PIN-OF-5"
+    assert results["6"].message == NOT_MENTIONED_MESSAGE
+
+
 def test_an_answer_without_a_top_level_status_is_read_from_its_data_list():
     answer = body({"data": [{"order_id": 5, "status": "ok", "voucher": "V-5"}]})
     results = parse_batch_status(answer, ["5", "6"])
