@@ -221,7 +221,7 @@ def _run_tasks(board, tasks, planner, deadline, stop_event, workers, grace_secon
             continue
         del pending[id(task)]
         for order in task.orders:
-            yield order, _answer_for(order, answers)
+            yield order, _answer_for(task.client, order, answers)
     # Whatever is still pending was abandoned (stopping): its orders are released.
     for task in pending.values():
         for order in task.orders:
@@ -231,10 +231,10 @@ def _run_tasks(board, tasks, planner, deadline, stop_event, workers, grace_secon
             client.close()
 
 
-def _answer_for(order, answers):
+def _answer_for(client, order, answers):
     if answers is None:
         return None
-    return answers.get(order.reference) or not_mentioned()
+    return answers.get(client.reference_for(order)) or not_mentioned()
 
 
 def _work(board, done, deadline, stop_event):
@@ -249,7 +249,8 @@ def _work(board, done, deadline, stop_event):
 
 
 def _ask(task, deadline):
-    references = [order.reference for order in task.orders]
+    # Each family's own reading of the order's reference (internal: is it our own order id?).
+    references = [task.client.reference_for(order) for order in task.orders]
     try:
         return task.client.check_statuses(references, deadline)
     except Exception as exc:  # a bug in one client must not stop the run

@@ -2,8 +2,20 @@
 
 An order is placed at most once: it is first taken with a conditional update
 (`"externalStatus"` not_sent -> pending, our reference stored) that only one caller can win,
-and only then is the provider called, with one request (providers.http.http_get_once). What the
-answer means for the order:
+and only then is the provider called, with one request (providers.http.http_get_once).
+
+The reference is the family's (`ProviderClient.place_reference`), stored in provider_referans:
+- znet: digits only, a millisecond timestamp plus random digits, as the platform sends them
+  (znet's document asks for a unique id, `123456`; it may refuse UUIDs). znet's orders have no
+  id of their own, so the referans is also the order's "externalOrderId", as the platform
+  stores it (both platform checkers skip orders without one);
+- apstore / barakat and internal: our order id (32 hex digits), sent as `order_uuid`, which
+  their client API requires to be a UUID and finds orders by (`uuid=1`). "externalOrderId" is
+  the provider's own order id from the place answer, when it names one.
+
+Every place request sent adds one to `attempts` and appends a `notes` entry (orders.notes); a
+price in the answer (znet's dealer cost, in TRY) becomes `"costAmount"` / `"costCurrency"`.
+What the answer means for the order:
 
 - accepted, or "this reference was already used" (the provider has the order): `sent`, checked
   by the monitor from then on, first at its integration's first check time (orders.schedule_book);
@@ -20,9 +32,11 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from orders.backoff import scheduled_check_time
@@ -30,14 +44,18 @@ from orders.columns import fit, fits
 from orders.history import record_status_change
 from orders.ids import NotAnId, parse_uuid, uuid_or_none
 from orders.models import EventSource, ExternalStatus, Order
+from orders.notes import with_note
 from orders.schedule_book import schedule_for
 from orders.signals import send_order_finalized
 from orders.transitions import rejected_changes
-from providers.base import PlaceRequest, PlaceResult, PlaceState
+from providers.base import PlaceRequest, PlaceResult, PlaceState, ProviderClient
 from providers.models import Integration
 from providers.registry import UnknownProvider, client_class_for
 
 log = logging.getLogger(__name__)
+
+# A new reference that another order already holds is drawn again, at most this many times.
+_REFERENCE_DRAWS = 5
 
 
 class DispatchError(Exception):
@@ -58,12 +76,12 @@ def dispatch_order(order_id: object, request: PlaceRequest, integration_id: obje
         client = client_class_for(integration.provider)(integration)
     except UnknownProvider:
         raise DispatchError(f"integration {integration.pk} has unknown provider {integration.provider!r}") from None
-    reference = order.pk.hex
     # Looked up before the provider is called: a refresh of the schedules (a query at most once
     # a minute) then never delays storing the answer.
     schedule = schedule_for(str(integration.pk))
     now = timezone.now()
-    _take_for_dispatch(order, integration, reference, now)
+    reference = _new_reference(client, order)
+    _take_for_dispatch(order, integration, reference, client.reference_is_external_id, now)
     try:
         answer = client.place_order(reference, request)
     finally:
@@ -91,16 +109,28 @@ def _load(order_id, integration_id):
     return order, integration
 
 
-def _take_for_dispatch(order, integration, reference, now):
+def _new_reference(client: ProviderClient, order: Order) -> str:
+    """The family's reference for `order`, held by no other order (znet's are drawn at random)."""
+    for _ in range(_REFERENCE_DRAWS):
+        reference = client.place_reference(order.pk)
+        if not Order.objects.filter(provider_referans=reference).exclude(pk=order.pk).exists():
+            return reference
+    raise DispatchError(f"order {order.pk}: no unused provider reference after {_REFERENCE_DRAWS} tries")
+
+
+def _take_for_dispatch(order, integration, reference, reference_is_external_id, now):
     """not_sent -> pending with our reference; only one caller can win."""
+    changes = {
+        "external_status": ExternalStatus.PENDING,
+        "integration_id": str(integration.pk),
+        "provider_referans": reference,
+        # Not due before the provider has had the order for a while.
+        "next_check_at": now + timedelta(seconds=settings.MONITOR_FIRST_CHECK_DELAY_SECONDS),
+    }
+    if reference_is_external_id:
+        changes["external_order_id"] = reference
     with transaction.atomic():
-        taken = Order.objects.filter(pk=order.pk, external_status=ExternalStatus.NOT_SENT).update(
-            external_status=ExternalStatus.PENDING,
-            integration_id=str(integration.pk),
-            provider_referans=reference,
-            # Not due before the provider has had the order for a while.
-            next_check_at=now + timedelta(seconds=settings.MONITOR_FIRST_CHECK_DELAY_SECONDS),
-        )
+        taken = Order.objects.filter(pk=order.pk, external_status=ExternalStatus.NOT_SENT).update(**changes)
         if taken != 1:
             raise DispatchError(f"order {order.pk} was already dispatched by someone else")
         record_status_change(
@@ -111,11 +141,15 @@ def _take_for_dispatch(order, integration, reference, now):
 def _store_answer(order, answer: PlaceResult, reference, schedule):
     now = timezone.now()
     changes, new_status = _changes_for(answer, reference, now, schedule)
+    changes.update(_cost_changes(order, answer))
     with transaction.atomic():
         # Still ours: pending under our reference (nobody else can have taken it since).
-        stored = Order.objects.filter(
-            pk=order.pk, external_status=ExternalStatus.PENDING, provider_referans=reference
-        ).update(**changes)
+        ours = Order.objects.filter(pk=order.pk, external_status=ExternalStatus.PENDING, provider_referans=reference)
+        current = ours.select_for_update().first()
+        if current is not None and answer.request_sent:
+            changes["attempts"] = F("attempts") + 1
+            changes.update(with_note(current, _note_text(answer, reference), now))
+        stored = ours.update(**changes) if current is not None else 0
         if stored and new_status != ExternalStatus.PENDING:
             record_status_change(
                 order.pk, ExternalStatus.PENDING, new_status, now, EventSource.DISPATCH, answer.message
@@ -170,6 +204,34 @@ def _changes_for(answer, reference, now, schedule):
         }
         return changes, ExternalStatus.NOT_SENT
     return rejected_changes(f"refused by the provider: {answer.message}", answer.message), ExternalStatus.FAILED
+
+
+def _note_text(answer: PlaceResult, reference: str) -> str:
+    """The notes entry of one place request: what it achieved, under which reference."""
+    if answer.state == PlaceState.ACCEPTED:
+        return f"sent to the provider, reference {reference}"
+    if answer.state == PlaceState.DUPLICATE:
+        return f"sent to the provider, which already had reference {reference}; following it"
+    if answer.uncertain:
+        return f"sent to the provider, reference {reference}; its answer was lost: {answer.message}"
+    return f"refused by the provider: {answer.message}"
+
+
+def _cost_changes(order: Order, answer: PlaceResult) -> dict:
+    """What the provider charged, when its answer says and the amount fits "costAmount"; a cost
+    without a currency is in the order's own cost currency. Otherwise nothing changes."""
+    if answer.cost_amount is None:
+        return {}
+    field = Order._meta.get_field("cost_amount")
+    if abs(answer.cost_amount) >= Decimal(10) ** (field.max_digits - field.decimal_places):
+        log.warning(
+            "order %s: the provider's cost %s does not fit costAmount; not stored", order.pk, answer.cost_amount
+        )
+        return {}
+    changes: dict = {"cost_amount": answer.cost_amount}
+    if answer.cost_currency and fits("cost_currency", answer.cost_currency):
+        changes["cost_currency"] = answer.cost_currency
+    return changes
 
 
 def _send_failed(order_id):

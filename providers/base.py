@@ -2,9 +2,11 @@
 The table of provider name -> client class is `providers.registry`."""
 
 import enum
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from providers.sessions import build_session
 
@@ -81,11 +83,20 @@ class PlaceResult:
     """The provider's answer to placing an order."""
 
     state: PlaceState
-    reference: str | None = None  # what later status checks ask about
+    reference: str | None = None  # the order's id at the provider, when the answer names one
     message: str = ""
-    # What the provider charged, when the answer says (znet's pin_ekle answers its dealer cost in TRY).
+    # What the provider charged, when the answer says (znet's pin_ekle answers its dealer cost in
+    # TRY). A cost without a currency is in the currency the order's cost is kept in.
     cost_amount: Decimal | None = None
     cost_currency: str | None = None
+    # False when no request was made at all (the integration is not configured); NOT_SENT says
+    # the same for a request that never left this host.
+    requested: bool = True
+
+    @property
+    def request_sent(self):
+        """A place request may have reached the provider: it counts as an attempt."""
+        return self.requested and self.state != PlaceState.NOT_SENT
 
     @property
     def accepted(self):
@@ -136,12 +147,26 @@ class ProviderClient:
     """
 
     batch_size = 1
+    # Whether our reference is also the order's "externalOrderId": true for a provider that
+    # gives its orders no id of its own (znet is asked by our `referans`); otherwise the
+    # provider's own order id from the place answer goes there.
+    reference_is_external_id = False
 
     def __init__(self, integration, session_pool_size: int = 8):
         # `integration`: a providers.models.Integration (not imported: the models import the registry).
         self.integration = integration
         self.base_url = (integration.base_url or "").rstrip("/")
         self.session = build_session(session_pool_size)
+
+    def place_reference(self, order_id: uuid.UUID) -> str:
+        """The reference a new order of ours is placed under. The client APIs (apstore, internal)
+        take it as `order_uuid`, which must be a UUID: our order id as 32 hex digits."""
+        return order_id.hex
+
+    def reference_for(self, order: Any) -> str | None:
+        """What a status check asks this provider about `order` (an orders.models.Order; not
+        imported: the orders app imports the providers): its reference as stored."""
+        return order.reference
 
     def check_statuses(self, references: Sequence[str], deadline: float | None = None) -> dict[str, CheckResult]:
         """Return {reference: CheckResult} for every reference asked about."""
@@ -166,7 +191,7 @@ class ProviderClient:
         """Place one order under our `reference` (PlaceRequest in, PlaceResult out)."""
         problem = self._configuration_problem()
         if problem:
-            return PlaceResult(PlaceState.REFUSED, message=problem)
+            return PlaceResult(PlaceState.REFUSED, message=problem, requested=False)
         return self._place_order(reference, request, deadline)
 
     def close(self) -> None:

@@ -3,14 +3,18 @@ functions that never raise: what cannot be read comes back as a "malformed answe
 for the parser to turn into its result."""
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from providers.base import CheckResult, CheckState
+from providers.pins import pin_of, pin_of_codes
 
 _MAX_QUOTED = 80
-# A PIN field holding one of these carries no PIN.
-_NO_PIN_VALUES = {"", "-"}
+# Blanks, "_" and "-" inside a status word do not change it: "in progress", "in_progress",
+# "In-Progress" are all "inprogress".
+_WORD_JOINERS = re.compile(r"[\s_-]+")
+_CURRENCY_CODE = re.compile(r"[A-Za-z]{3}")
 
 
 def load_json(body: bytes | str) -> tuple[Any, str | None]:
@@ -45,6 +49,18 @@ def _parse(body):
         return None, text, f"malformed answer: not JSON: {quote(text)}"
 
 
+def error_message(body: bytes) -> str:
+    """What an error answer (HTTP 4xx/5xx) says: its message, note or desc (a NestJS-style
+    list of messages joined), or "" when it says nothing readable."""
+    answer, problem = load_json(body)
+    if problem or not isinstance(answer, dict):
+        return ""
+    listed = answer.get("message")
+    if isinstance(listed, list):
+        return "; ".join(part.strip() for part in listed if isinstance(part, str) and part.strip())
+    return reason_in(answer, ("note", "message", "desc"))
+
+
 def id_text(value: object) -> str | None:
     """An id as text (a JSON number or string, stripped), or None for anything else or blank."""
     if isinstance(value, bool) or not isinstance(value, int | str):
@@ -53,24 +69,56 @@ def id_text(value: object) -> str | None:
     return text or None
 
 
-def first_text(record: dict, fields: Iterable[str]) -> str:
-    """The first of `fields` that holds a non-blank string, stripped; "" when none does."""
+def word_in(record: dict, fields: Iterable[str]) -> str | None:
+    """The status word of the first of `fields` that holds one, as said but trimmed (a number
+    counts as its digits); None when none does."""
     for field in fields:
         value = record.get(field)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def word_key(word: str) -> str:
+    """A status word as the word tables spell it: lower case, without blanks, "_" or "-"."""
+    return _WORD_JOINERS.sub("", word.lower())
+
+
+def reason_in(record: dict, fields: Iterable[str]) -> str:
+    """The provider's text: the first of `fields` that says something. `replay_api` (apstore)
+    is a list of strings, joined with "; "; every other field a string."""
+    for field in fields:
+        value = record.get(field)
+        if field == "replay_api" and isinstance(value, list):
+            parts = [part.strip() for part in value if isinstance(part, str) and part.strip()]
+            value = "; ".join(parts)
         if isinstance(value, str) and value.strip():
             return value.strip()
     return ""
 
 
 def pin_in(record: dict, fields: Iterable[str]) -> str | None:
-    """The PIN in the first of `fields` that holds one (a number counts as its digits); None
-    when no field does ("" and "-" are no PIN)."""
+    """The PIN in the first of `fields` that holds one: a text (several codes one a line are all
+    kept, newline-separated), a number (its digits) or a list of codes; None when no field does
+    ("", "-" and " - " are no PIN)."""
     for field in fields:
         value = record.get(field)
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
-        if isinstance(value, str) and value.strip() not in _NO_PIN_VALUES:
-            return value.strip()
+        pin = pin_of(value) if isinstance(value, str) else pin_of_codes(value) if isinstance(value, list) else None
+        if pin is not None:
+            return pin
+    return None
+
+
+def currency_in(*records: dict) -> str | None:
+    """The currency code (3 letters, upper-cased) under `currency` in the first record that has one."""
+    for record in records:
+        value = record.get("currency")
+        if isinstance(value, str) and _CURRENCY_CODE.fullmatch(value.strip()):
+            return value.strip().upper()
     return None
 
 
@@ -84,9 +132,16 @@ def order_result(state: CheckState, message: str, pin: str | None, no_reason_mes
     return CheckResult(state, message=message)
 
 
-def unknown_status(shown: object) -> CheckResult:
-    """The result of an order whose status word the parser does not know."""
-    return CheckResult(CheckState.MALFORMED, message=f"malformed answer: unknown order status {quote(shown)}")
+def unknown_status(word: str, message: str) -> CheckResult:
+    """The result of an order whose status `word` the parser does not know: still in progress
+    (never final, never an error that times the order out), the word kept as said for
+    monitor_health; `message` is only what the provider said."""
+    return CheckResult(CheckState.IN_PROGRESS, message=message, unknown_status=word)
+
+
+def no_status(shown: object) -> CheckResult:
+    """The result of an order whose entry holds no status word at all (missing, blank, a list)."""
+    return CheckResult(CheckState.MALFORMED, message=f"malformed answer: no order status word: {quote(shown)}")
 
 
 def quote(value: object) -> str:

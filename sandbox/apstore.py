@@ -11,14 +11,25 @@ late), `malformed` (a body that is not the expected JSON) and `omit` (the order 
 the answer). Every request is kept in a log without the token, readable in-process or at
 GET /_sandbox/log.
 
+Entries come in every shape the platform's barakat adapters read, for the whole sandbox (config)
+or one order (`add_order(style={...})`): the word under `status_field` (status, state), the PIN
+under `pin_field` (pin, code, voucher, serial), the text under `reason_field` (replay_api, note,
+message, desc), the order named by `id_field` (order_id, id), the words `wait_word`,
+`done_word`, `fail_word` (any word: `completed`, `ok`, `canceled`, one the monitor does not
+know); `omit_top_status` answers `{"data": [...]}` without a top-level status.
+
 Placing remembers every order_uuid: a repeated newOrder answers that the order_uuid was already
-used. Two ways to lose a place answer while the order IS taken: `first_place_delay` (the answer
-to each order_uuid's first newOrder comes that many seconds late, past a client's read timeout)
-and queued place faults (`http500`; `drop`: the connection closes without an answer).
+used (`duplicate_answer`: a non-OK answer, or HTTP 409). `place_refusal_word` refuses every
+newOrder inside a top-level OK (`{"status": "OK", "data": {"status": "reject", ...}}`); the
+accepted answer carries the price (`price_currency`: with a `currency`). Two ways to lose a
+place answer while the order IS taken: `first_place_delay` (the answer to each order_uuid's
+first newOrder comes that many seconds late, past a client's read timeout) and queued place
+faults (`http500`; `drop`: the connection closes without an answer).
 """
 
 import uuid
 from dataclasses import dataclass
+from functools import partial
 
 from sandbox.client_api import DUPLICATE_UUID_MESSAGE, PLACE_PATH, ClientApiOrder, ClientApiSandbox
 from sandbox.faults import FaultPlan
@@ -37,6 +48,12 @@ MALFORMED_BODIES = (
     "[]",
 )
 PRICE = 2.5
+STATUS_FIELDS = ("status", "state")
+PIN_FIELDS = ("pin", "code", "voucher", "serial")
+REASON_FIELDS = ("replay_api", "note", "message", "desc")
+ID_FIELDS = ("order_id", "id")
+DUPLICATE_STYLES = ("error", "http409")
+REFUSED_IN_OK_MESSAGE = "Insufficient stock for this package"
 
 
 @dataclass
@@ -60,6 +77,19 @@ class SandboxConfig:
         minimum=0,
     )
     balance: float = option(10250.0)
+    status_field: str = option("status", "where an entry's status word is", choices=STATUS_FIELDS)
+    pin_field: str = option("pin", "where a completed entry's PIN is", choices=PIN_FIELDS)
+    reason_field: str = option("note", "where an entry's text is", choices=REASON_FIELDS)
+    id_field: str = option("order_id", "how an entry names its order", choices=ID_FIELDS)
+    wait_word: str = option("wait", "the status word of an order still processing")
+    done_word: str = option("accept", "the status word of a completed order")
+    fail_word: str = option("reject", "the status word of a failed order")
+    omit_top_status: bool = option(False, 'check answers {"data": [...]} without a top-level status')
+    duplicate_answer: str = option("error", "how a repeated order_uuid is answered", choices=DUPLICATE_STYLES)
+    place_refusal_word: str | None = option(
+        None, "newOrder answers a top-level OK with this data.status (e.g. reject) and takes no order"
+    )
+    price_currency: str | None = option(None, "the currency named with the price of a placed order")
     first_order_id: int = 70001
     seed: int | None = option(None, type=int)
 
@@ -72,6 +102,7 @@ class SandboxOrder(ClientApiOrder):
 
 class ApstoreSandbox(ClientApiSandbox):
     order_class = SandboxOrder
+    style_fields = ("status_field", "pin_field", "reason_field", "id_field", "wait_word", "done_word", "fail_word")
 
     def __init__(self, config=None):
         super().__init__(config or SandboxConfig())
@@ -138,29 +169,57 @@ class ApstoreSandbox(ClientApiSandbox):
                 return self._fault_answer(fault) + (delay,)
             data = [self._entry(order) for order in found if order_faults[order.order_id] != "omit"]
             self._log("check", orders=asked, uuid=by_uuid, result=f"{len(data)} entries")
-        return 200, {"status": "OK", "data": data}, delay
+        answer: dict[str, object] = {"data": data} if self.config.omit_top_status else {"status": "OK", "data": data}
+        return 200, answer, delay
 
     def _answer_place(self, product, params):
         qty, order_uuid = params.get("qty", ""), params.get("order_uuid") or None
         refusal = _place_refusal(product, qty, order_uuid)
         with self._lock:
-            if refusal is None and order_uuid and self._find(order_uuid, by_uuid=True):
+            duplicate = refusal is None and bool(order_uuid) and self._find(order_uuid, by_uuid=True) is not None
+            if duplicate:
                 refusal = DUPLICATE_UUID_MESSAGE
+            refused_in_ok = refusal is None and self.config.place_refusal_word is not None
+            if refused_in_ok:
+                refusal = REFUSED_IN_OK_MESSAGE
             order, fault = self._take_order(product, qty, order_uuid, refusal, player_id=params.get("playerId", ""))
             if order is None:
-                return 200, {"status": "ERROR", "message": refusal}, self.config.latency
+                return self._refusal_answer(refusal, duplicate, refused_in_ok)
             self.balance -= PRICE * int(qty)
         data = {"order_id": int(order.order_id), "order_uuid": order_uuid, "status": "wait", "price": PRICE * int(qty)}
+        if self.config.price_currency:
+            data["currency"] = self.config.price_currency
         return self._placed_answer(fault, 200, {"status": "OK", "data": data})
 
+    def _refusal_answer(self, refusal, duplicate, refused_in_ok):
+        latency = self.config.latency
+        if duplicate and self.config.duplicate_answer == "http409":
+            return 409, {"status": "ERROR", "message": refusal}, latency
+        if refused_in_ok:
+            data = {"status": self.config.place_refusal_word, "message": refusal}
+            return 200, {"status": "OK", "data": data}, latency
+        return 200, {"status": "ERROR", "message": refusal}, latency
+
     def _entry(self, order):
+        """The entry of one order in a check answer, in the shape its style (else the config) says."""
         order.checks += 1
-        entry = {"order_id": _json_id(order.order_id), "order_uuid": order.order_uuid, "qty": order.qty}
+        style = partial(self.style_of, order)
+        entry = {style("id_field"): _json_id(order.order_id), "order_uuid": order.order_uuid, "qty": order.qty}
         if order.checks < order.checks_until_final:
-            return {**entry, "status": "wait", "replay_api": [], "note": "Order is being processed"}
-        if order.outcome == "completed":
-            return {**entry, "status": "accept", "pin": order.pin, "replay_api": ["Order completed"]}
-        return {**entry, "status": "reject", "replay_api": [], "note": order.reason}
+            word, reason, pin = style("wait_word"), "Order is being processed", None
+        elif order.outcome == "completed":
+            word, reason, pin = style("done_word"), "Order completed", order.pin
+        else:
+            word, reason, pin = style("fail_word"), order.reason, None
+        entry[style("status_field")] = word
+        if pin is not None:
+            entry[style("pin_field")] = pin
+        reason_field = style("reason_field")
+        # replay_api is a list of strings, the other text fields a string.
+        entry["replay_api"] = [reason] if reason_field == "replay_api" else []
+        if reason_field != "replay_api":
+            entry[reason_field] = reason
+        return entry
 
     def _fault_answer(self, kind):
         if kind == "error_status":

@@ -12,7 +12,7 @@ import re
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.faults import place_fault_answer
@@ -34,12 +34,17 @@ class ClientApiOrder:
     checks: int = 0
     product: str = ""
     qty: int = 1
+    # Overrides of the sandbox config's answer-shape fields for this order only, e.g.
+    # {"pin_field": "voucher", "done_word": "completed"} (the fields each sandbox lists).
+    style: dict[str, Any] = field(default_factory=dict)
 
 
 class ClientApiSandbox(SandboxServer):
     status_endpoint = "check"
     place_endpoint = "newOrder"
     order_class: type[ClientApiOrder] = ClientApiOrder
+    # The config fields an order's `style` may override.
+    style_fields: tuple[str, ...] = ()
 
     def __init__(self, config: Any):
         super().__init__()
@@ -51,7 +56,11 @@ class ClientApiSandbox(SandboxServer):
     # -- seeding and inspection (tests) -------------------------------------------------------
     def add_order(self, order_uuid=None, outcome="completed", pin=None, checks_until_final=None, reason=None, **extra):
         """Make the provider know an order (placed under `order_uuid`, if given); its order id is
-        generated unless `extra` gives an `order_id`."""
+        generated unless `extra` gives an `order_id`; `style` overrides the config's answer shape
+        for this order."""
+        unknown = set(extra.get("style") or {}) - set(self.style_fields)
+        if unknown:
+            raise ValueError(f"unknown style settings {sorted(unknown)}; expected some of {self.style_fields}")
         with self._lock:
             order_id = str(extra.pop("order_id", None) or self._new_order_id())
             fields = order_fields(self.config, outcome, pin, checks_until_final, reason)
@@ -60,6 +69,10 @@ class ClientApiSandbox(SandboxServer):
             if order_uuid:
                 self._by_uuid[uuid.UUID(order_uuid).hex] = order
         return order
+
+    def style_of(self, order: ClientApiOrder, name: str) -> Any:
+        """An answer-shape setting for `order`: its own, else the sandbox config's."""
+        return order.style.get(name, getattr(self.config, name))
 
     def find_order(self, reference: str) -> ClientApiOrder | None:
         """By order_uuid (any UUID spelling) or by the provider's order id; None if unknown."""

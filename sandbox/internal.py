@@ -3,16 +3,23 @@ for tests and the demo (real HTTP on 127.0.0.1).
 
 Orders live in memory, found by the tenant's own order id or, with `uuid=1`, by the order_uuid
 the placing side sent; an order the tenant does not know is an empty list. An order answers
-`pending` to its first status checks and its final state (`approved` with a generated PIN, or
-`rejected` with a reason) from the `checks_until_final`-th check on. Every request needs the
-right `api-token` and `X-Tenant-Host` headers, else HTTP 401. Every request is kept in a log
-without the token, readable in-process or at GET /_sandbox/log.
+"still processing" to its first status checks and its final state (completed with a generated
+PIN, or rejected with a reason) from the `checks_until_final`-th check on, in one of the
+platform's two record shapes (`record_style`, for the sandbox or per order with
+`add_order(style={...})`): `nestjs` ({"id", "order_uuid", "status": wait | accept | reject,
+"quantity", "pin", "note"}) or `django` ({"orderId", "status": pending | approved | rejected,
+"pin", "note", "externalStatus"}); `wait_word`, `done_word`, `fail_word` replace the words
+(`sent`, or one the monitor does not know). Every request needs the right `api-token` and
+`X-Tenant-Host` headers, else HTTP 401. Every request is kept in a log without the token,
+readable in-process or at GET /_sandbox/log.
 
 Placing (POST newOrder) remembers every order_uuid: a repeated one answers HTTP 409
-"order_uuid already used". `approve_at_once`: newOrder answers `approved` with the PIN (products
-delivered at once). Faults, queued: status checks `http500`, `slow` (`slow_seconds` late),
-`malformed`; placing `http500` and `drop` (the order is taken, the answer lost), and
-`first_place_delay` (the answer to each order's first newOrder comes that many seconds late).
+"order_uuid already used". `approve_at_once`: newOrder answers completed with the PIN (products
+delivered at once); `place_refusal_word`: newOrder answers HTTP 201 with that status (`reject`)
+and takes no order; `place_price`: the answer carries a `price`. Faults, queued: status checks
+`http500`, `slow` (`slow_seconds` late), `malformed`; placing `http500` and `drop` (the order is
+taken, the answer lost), and `first_place_delay` (the answer to each order's first newOrder
+comes that many seconds late).
 """
 
 import re
@@ -27,6 +34,12 @@ CHECK_FAULT_KINDS = ("http500", "slow", "malformed")
 
 UNAUTHORIZED_ANSWER = {"statusCode": 401, "message": "Unauthorized"}
 MALFORMED_BODY = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+RECORD_STYLES = ("nestjs", "django")
+# (still processing, completed, failed) in each record shape.
+WORDS = {"nestjs": ("wait", "accept", "reject"), "django": ("pending", "approved", "rejected")}
+# The "externalStatus" a django-shaped record carries at each stage.
+_DJANGO_EXTERNAL = ("sent", "done", "failed")
+REFUSED_MESSAGE = "Yetersiz stok, sipariş reddedildi"
 
 _DASHED_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
@@ -43,7 +56,13 @@ class SandboxConfig:
     checks_until_final: int = option(2, "the N-th status check gives the final state", minimum=1)
     fail_ratio: float = option(0.0, "share of placed orders that end rejected", type=rate)
     approve_at_once: bool = option(False, "newOrder answers approved with the PIN at once")
-    wrap_in_data: bool = False  # status answers as {"data": [...]} instead of a bare list
+    wrap_in_data: bool = option(False, 'status answers are {"data": [...]} instead of a bare list')
+    record_style: str = option("nestjs", "the shape of status records", choices=RECORD_STYLES)
+    wait_word: str | None = option(None, "the status word of an order still processing (default: the shape's)")
+    done_word: str | None = option(None, "the status word of a completed order (default: the shape's)")
+    fail_word: str | None = option(None, "the status word of a rejected order (default: the shape's)")
+    place_refusal_word: str | None = option(None, "newOrder answers HTTP 201 with this status and takes no order")
+    place_price: float | None = option(None, "the price a newOrder answer carries", type=float)
     latency: float = option(0.0, "added to every answer", flag="--latency-ms", scale=1000)  # seconds
     slow_seconds: float = 30.0
     first_place_delay: float = option(
@@ -63,6 +82,7 @@ class SandboxOrder(ClientApiOrder):
 
 class InternalSandbox(ClientApiSandbox):
     order_class = SandboxOrder
+    style_fields = ("record_style", "wait_word", "done_word", "fail_word")
 
     def __init__(self, config=None):
         super().__init__(config or SandboxConfig())
@@ -128,6 +148,11 @@ class InternalSandbox(ClientApiSandbox):
         with self._lock:
             if refusal is None and self._find(order_uuid, by_uuid=True):
                 status, refusal = 409, DUPLICATE_UUID_MESSAGE
+            if refusal is None and self.config.place_refusal_word is not None:
+                # Refused inside a 2xx answer, as the platform's client API does.
+                self._take_order(product, qty, order_uuid, REFUSED_MESSAGE)
+                answer = {"status": self.config.place_refusal_word, "note": REFUSED_MESSAGE, "order_uuid": order_uuid}
+                return 201, answer, self.config.latency
             order, fault = self._take_order(
                 product,
                 qty,
@@ -138,19 +163,39 @@ class InternalSandbox(ClientApiSandbox):
             )
             if order is None:
                 return status, {"statusCode": status, "message": refusal}, self.config.latency
-        answer = {"orderId": order.order_id, "status": "pending", "pin": None, "message": "Order created"}
-        if self.config.approve_at_once and order.outcome == "completed":
-            answer.update(status="approved", pin=order.pin)
+        at_once = self.config.approve_at_once and order.outcome == "completed"
+        words = WORDS[self.config.record_style]
+        if self.config.record_style == "django":
+            answer = {
+                "orderId": order.order_id,
+                "status": words[1] if at_once else words[0],
+                "message": "Order created",
+            }
+        else:
+            answer = {"id": order.order_id, "order_uuid": order.order_uuid, "quantity": order.qty}
+            answer.update(status=words[1] if at_once else words[0], note="Order created")
+        answer["pin"] = order.pin if at_once else None
+        if self.config.place_price is not None:
+            answer["price"] = self.config.place_price
         return self._placed_answer(fault, 201, answer)
 
     def _record(self, order):
+        """The status record of one order, in the shape its style (else the config) says."""
         order.checks += 1
-        record = {"id": order.order_id, "orderUuid": order.order_uuid, "quantity": order.qty}
+        shape = self.style_of(order, "record_style")
         if order.checks < order.checks_until_final and not self.config.approve_at_once:
-            return {**record, "status": "pending", "pinCode": None, "note": "Sipariş işleniyor"}
-        if order.outcome == "completed":
-            return {**record, "status": "approved", "pinCode": order.pin, "note": None}
-        return {**record, "status": "rejected", "pinCode": None, "note": order.reason}
+            stage, pin, note = 0, None, "Sipariş işleniyor"
+        elif order.outcome == "completed":
+            stage, pin, note = 1, order.pin, None
+        else:
+            stage, pin, note = 2, None, order.reason
+        chosen = (self.style_of(order, name) for name in ("wait_word", "done_word", "fail_word"))
+        word = [given or default for given, default in zip(chosen, WORDS[shape], strict=True)][stage]
+        if shape == "django":
+            external = _DJANGO_EXTERNAL[stage]
+            return {"orderId": order.order_id, "status": word, "pin": pin, "note": note, "externalStatus": external}
+        record = {"id": order.order_id, "order_uuid": order.order_uuid, "status": word, "quantity": order.qty}
+        return {**record, "pin": pin, "note": note}
 
     def _new_order_id(self):
         return str(uuid.UUID(int=self._random.getrandbits(128), version=4))

@@ -63,6 +63,19 @@ def rate(text: str) -> float:
     return value
 
 
+def word_list(*choices: str) -> Callable[[str], tuple[str, ...]]:
+    """argparse type: comma-separated words, each one of `choices` ("" is none)."""
+
+    def words(text: str) -> tuple[str, ...]:
+        given = tuple(word.strip() for word in text.split(",") if word.strip())
+        if any(word not in choices for word in given):
+            raise ValueError(text)
+        return given
+
+    words.__name__ = "list of " + "/".join(choices)  # argparse names the type in its error
+    return words
+
+
 def add_config_options(parser: argparse.ArgumentParser, config_class: type) -> None:
     for config_field, spec in _options_of(config_class):
         default = config_field.default

@@ -9,8 +9,17 @@ lines, HTTP 500, slow answers, malformed and empty bodies) or queued, for the ne
 or for one reference. Every request is kept in a log (without credentials), readable in-process
 or at GET /_sandbox/log.
 
-Placing remembers every reference: a repeated pin_ekle.php answers znet's duplicate line. Two
-ways to lose a place answer while the order IS taken: `first_place_delay` (the answer to each
+Status lines come in every shape the field shows (`STATUS_STYLES`, for the whole sandbox with
+`answer_styles` or per order with `add_order(styles=...)`): `lower_ok` (`ok|...`), `bom` (a UTF-8
+byte order mark first), `spaces` (blanks around the fields), `bare` (`OK|1` with nothing after),
+`dash_pin` (` - ` in the PIN field of pending and failed lines). A PIN given with line breaks
+is sent as is (several codes, one a line); `unknown_durum` answers a state znet's document
+does not list.
+
+Placing answers `OK|{place_cost}|{balance}` and remembers every reference: a repeated pin_ekle.php
+answers as `duplicate_answer` says (`DUPLICATE_STYLES`: the older `6|... daha önce ...` line,
+`4|Daha Önce Gönderilmiş (id)`, or HTTP 409). Two ways to lose a place answer while the order IS
+taken: `first_place_delay` (the answer to each
 reference's first pin_ekle comes that many seconds late, past a client's read timeout) and
 queued place faults (`http500`: the order is taken, the answer is HTTP 500; `drop`: the order is
 taken, the connection closes without an answer).
@@ -24,15 +33,18 @@ from typing import Any
 from sandbox.completion_delays import MIXES, draw
 from sandbox.faults import FaultPlan, place_fault_answer
 from sandbox.http import SandboxServer, order_fields
-from sandbox.options import option, rate
+from sandbox.options import option, rate, word_list
 
 WRONG_CREDENTIALS_LINE = "1|Bayi kodu veya şifre hatalı"
 UNKNOWN_REFERENCE_LINE = "5|İşlem bulunamadı"
 TRY_LATER_LINE = "8|Sistem yoğun, lütfen daha sonra tekrar deneyin"
 MISSING_DENOMINATION_LINE = "3|Kupur Bilgisi Bulunamadı"
 DUPLICATE_REFERENCE_LINE = "6|Bu referans ile daha önce işlem yapılmış"
-PLACED_LINE = "OK|97.50|10250.00"
-MALFORMED_BODIES = ("<html><body><h1>502 Bad Gateway</h1></body></html>", "OK|", "OK|9|x", "garbage")
+SENT_BEFORE_LINE = "4|Daha Önce Gönderilmiş ({order_id})"
+MALFORMED_BODIES = ("<html><body><h1>502 Bad Gateway</h1></body></html>", "OK|", "OK|x|y", "garbage")
+
+STATUS_STYLES = ("lower_ok", "bom", "spaces", "bare", "dash_pin")
+DUPLICATE_STYLES = ("referans_line", "sent_before", "http409")
 
 FAULT_KINDS = ("error_line", "http500", "slow", "malformed", "empty")
 
@@ -53,6 +65,12 @@ class SandboxConfig:
     slow_seconds: float = option(30.0)
     malformed_rate: float = option(0.0, type=rate)
     empty_rate: float = option(0.0, type=rate)
+    answer_styles: tuple[str, ...] = option(
+        (), "comma-separated shapes of every status line: " + ", ".join(STATUS_STYLES), type=word_list(*STATUS_STYLES)
+    )
+    place_cost: str = option("97.50", "the dealer cost (TRY) pin_ekle.php answers")
+    balance: str = option("10250.00", "the remaining balance pin_ekle.php answers")
+    duplicate_answer: str = option("referans_line", "how a repeated referans is answered", choices=DUPLICATE_STYLES)
     first_place_delay: float = option(
         0.0,
         "seconds the answer to an order's first place request is late (the order is taken at once)",
@@ -77,6 +95,9 @@ class SandboxOrder:
     checks_until_final: int = 2
     checks: int = 0
     ready_at: float | None = None  # time.time() from which it answers its final state, if set
+    styles: tuple[str, ...] | None = None  # STATUS_STYLES of its lines; None: the sandbox's
+    unknown_durum: str | None = None  # a state znet's document does not list, answered at every check
+    znet_id: int = 0  # znet's own number of the order (in its "sent before" line)
 
     def is_final(self) -> bool:
         if self.ready_at is not None:
@@ -94,6 +115,7 @@ class ZnetSandbox(SandboxServer):
         self.orders: dict[str, SandboxOrder] = {}
         self._random = random.Random(self.config.seed)
         self.faults = FaultPlan(FAULT_KINDS, rates=self.config, rng=self._random)
+        self._duplicates_queued = 0
 
     # -- seeding and inspection (tests) -------------------------------------------------------
     def add_order(
@@ -105,17 +127,24 @@ class ZnetSandbox(SandboxServer):
         reason=None,
         description=None,
         ready_at=None,
+        styles=None,
+        unknown_durum=None,
     ):
         """A placed order. `reason` is the text of a failed order, `description` the one of a
-        completed order; both and `pin` are sent exactly as given (any length). `ready_at`
-        (time.time()): final from then on, whatever the checks (else drawn from
-        `completion_delays` when configured)."""
+        completed order; both and `pin` are sent exactly as given (any length, line breaks
+        included). `ready_at` (time.time()): final from then on, whatever the checks (else
+        drawn from `completion_delays` when configured). `styles`: the STATUS_STYLES of its
+        lines; `unknown_durum`: a state to answer at every check instead of 1, 2 or 3."""
+        unknown = [style for style in styles or () if style not in STATUS_STYLES]
+        if unknown:
+            raise ValueError(f"unknown status line styles {unknown}; expected some of {STATUS_STYLES}")
         with self._lock:
             order = self._new_order(referans, outcome, pin, checks_until_final, reason)
             if description is not None:
                 order.description = description
             if ready_at is not None:
                 order.ready_at = ready_at
+            order.styles, order.unknown_durum = styles, unknown_durum
             return order
 
     def queue_fault(self, kind: str, times: int = 1, reference: str | None = None) -> None:
@@ -125,6 +154,12 @@ class ZnetSandbox(SandboxServer):
             if reference is not None and reference not in self.orders:
                 raise KeyError(f"the sandbox has no order {reference!r}")
             self.faults.queue(kind, times, key=reference)
+
+    def queue_place_duplicate(self, times: int = 1) -> None:
+        """The next `times` place requests meet znet's duplicate check, as if their referans had
+        been placed before (its answer lost): znet has the order, and answers `duplicate_answer`."""
+        with self._lock:
+            self._duplicates_queued += times
 
     def _mentions(self, entry, reference):
         return entry["referans"] == reference
@@ -168,8 +203,8 @@ class ZnetSandbox(SandboxServer):
                 self._log("pin_kontrol", referans, "unknown")
                 return 200, UNKNOWN_REFERENCE_LINE, latency
             order.checks += 1
-            line = _status_line(order)
-            self._log("pin_kontrol", referans, line.split("|")[1])
+            durum, line = _status_line(order, self.config.answer_styles if order.styles is None else order.styles)
+            self._log("pin_kontrol", referans, durum)
         return 200, line, latency
 
     def _answer_place(self, params):
@@ -179,20 +214,32 @@ class ZnetSandbox(SandboxServer):
             if refusal:
                 self._log("pin_ekle", referans, f"refused: {refusal}")
                 return 200, refusal, self.config.latency
+            if self._duplicates_queued and referans not in self.orders:
+                self._duplicates_queued -= 1
+                self._new_order(referans)  # placed "before"
             if referans in self.orders:
                 self._log("pin_ekle", referans, "duplicate")
-                return 200, DUPLICATE_REFERENCE_LINE, self.config.latency
+                return self._duplicate_answer(self.orders[referans])
             fault = self.place_faults.queued()
             self._log("pin_ekle", referans, f"placed, then {fault}" if fault else "placed")
             failed = self._random.random() < self.config.fail_ratio
             self._new_order(referans, outcome="failed" if failed else "completed")
         # The order is taken before the answer leaves (or is lost): a lost answer hides a real order.
         delay = self.config.latency + self.config.first_place_delay
-        return place_fault_answer(fault, delay) or (200, PLACED_LINE, delay)
+        placed = f"OK|{self.config.place_cost}|{self.config.balance}"
+        return place_fault_answer(fault, delay) or (200, placed, delay)
+
+    def _duplicate_answer(self, order):
+        if self.config.duplicate_answer == "http409":
+            return 409, "Conflict", self.config.latency
+        if self.config.duplicate_answer == "sent_before":
+            return 200, SENT_BEFORE_LINE.format(order_id=order.znet_id), self.config.latency
+        return 200, DUPLICATE_REFERENCE_LINE, self.config.latency
 
     def _new_order(self, referans, outcome="completed", pin=None, checks_until_final=None, reason=None):
         """Called with the lock held."""
         order = SandboxOrder(referans=referans, **order_fields(self.config, outcome, pin, checks_until_final, reason))
+        order.znet_id = 166000 + len(self.orders)
         if self.config.completion_delays:
             (delay,) = draw(MIXES[self.config.completion_delays], 1, self._random)
             order.ready_at = time.time() + delay
@@ -211,12 +258,22 @@ def _place_refusal(params):
     return None
 
 
-def _status_line(order):
-    if not order.is_final():
-        return "OK|1||İşleminiz devam ediyor"
-    if order.outcome == "completed":
-        return f"OK|2|{order.pin or '-'}|{order.description}"
-    return f"OK|3||{order.reason}"
+def _status_line(order, styles):
+    """(the state answered, the status line) of a check of `order`, in the `styles` given."""
+    no_pin = " - " if "dash_pin" in styles else ""
+    if order.unknown_durum is not None:
+        fields = [order.unknown_durum, no_pin, "İşlem durumu güncelleniyor"]
+    elif not order.is_final():
+        fields = ["1"] if "bare" in styles else ["1", no_pin, "İşleminiz devam ediyor"]
+    elif order.outcome == "completed":
+        fields = ["2", order.pin or "-", order.description]
+    else:
+        fields = ["3", no_pin, order.reason]
+    head = "ok" if "lower_ok" in styles else "OK"
+    line = (" | " if "spaces" in styles else "|").join([head, *fields])
+    if "spaces" in styles:
+        line = f"  {line} "
+    return fields[0], ("\ufeff" + line if "bom" in styles else line)
 
 
 def _fault_answer(kind, latency, slow_seconds):

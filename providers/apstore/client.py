@@ -16,6 +16,8 @@ from providers.http import (
     http_get_once,
     place_result_of_http_error,
 )
+from providers.json_answers import error_message
+from providers.place_answers import DUPLICATE_HTTP_STATUS, says_used_before
 from providers.redaction import mask_secrets
 
 PROFILE_PATH = "client/api/profile"
@@ -79,6 +81,10 @@ class ApstoreClient(ClientApiClient):
 
 
 def _place_result_of_http_error(exc):
+    said = error_message(exc.body) if exc.body else ""
+    if exc.status_code == DUPLICATE_HTTP_STATUS or (exc.status_code in REFUSED_STATUSES and says_used_before(said)):
+        # The order_uuid was used before: apstore has the order, to be followed, never failed.
+        return PlaceResult(PlaceState.DUPLICATE, message=mask_secrets(f"{exc}: {said}" if said else str(exc)))
     if exc.status_code in REFUSED_STATUSES:
         # Refused before any order was made: a definite no, not an unknown outcome.
         return PlaceResult(PlaceState.REFUSED, message=f"{exc}{PLACE_REFUSED_HINT}")

@@ -18,20 +18,14 @@ from providers.http import (
     http_post_once,
     place_result_of_http_error,
 )
-from providers.internal.parser import (
-    error_message,
-    is_duplicate_order_uuid,
-    is_own_reference,
-    parse_place_answer,
-    parse_status_answer,
-    wire_reference,
-)
+from providers.internal.parser import is_own_reference, parse_place_answer, parse_status_answer, wire_reference
+from providers.json_answers import error_message
+from providers.place_answers import DUPLICATE_HTTP_STATUS, says_used_before
 from providers.redaction import mask_secrets
 
 # HTTP answers to newOrder that say the order was not taken: a bad request, the token, the
-# endpoint or package. 409 (and any error naming the order_uuid as used) is a duplicate instead.
+# endpoint or package. 409 (and any error saying the order_uuid was used) is a duplicate instead.
 _PLACE_REFUSED_STATUSES = (400, 401, 403, 404, 422)
-_PLACE_DUPLICATE_STATUS = 409
 
 
 class InternalClient(ClientApiClient):
@@ -48,15 +42,25 @@ class InternalClient(ClientApiClient):
             return "integration's baseUrl has no host name (expected e.g. http://shop2.example:3000)"
         return super()._configuration_problem()
 
+    def reference_for(self, order):
+        """Our own order id, however stored (the platform's Django side stores it dashed in
+        provider_referans), as 32 hex digits: asked with uuid=1. The tenant's ids are UUIDs too,
+        so only the comparison with the order's id tells a dashed reference of ours from theirs."""
+        reference = super().reference_for(order)
+        if reference and _is_uuid_of(reference, order.pk):
+            return order.pk.hex
+        return reference
+
     def _check_status(self, reference, deadline):
+        by_uuid = is_own_reference(reference)
         params: dict[str, str | int] = {"orders": wire_reference(reference)}
-        if is_own_reference(reference):
+        if by_uuid:
             params["uuid"] = 1
         try:
             answer = http_get(self.session, self._url(CHECK_PATH), params, deadline=deadline)
         except ProviderHTTPError as exc:
             return check_result_of_http_error(exc, WHAT_TO_CHECK)
-        result = parse_status_answer(answer.body, reference)
+        result = parse_status_answer(answer.body, reference, by_uuid)
         # The tenant's texts are stored as said: only our registered secrets are masked in them.
         return replace(result, message=mask_secrets(result.message))
 
@@ -86,7 +90,7 @@ class InternalClient(ClientApiClient):
             )
         except ProviderHTTPError as exc:
             return connection_check_of_http_error(exc, WHAT_TO_CHECK)
-        result = parse_status_answer(answer.body, probe)
+        result = parse_status_answer(answer.body, probe, by_uuid=True)
         if result.state in (CheckState.MALFORMED, CheckState.PROVIDER_ERROR):
             return ConnectionCheck(ok=False, summary=f"failed: {mask_secrets(result.message)}")
         return ConnectionCheck(ok=True, summary=f"OK: tenant {self.tenant_host} answered a status check")
@@ -94,10 +98,17 @@ class InternalClient(ClientApiClient):
 
 def _place_result_of_http_error(exc: ProviderHTTPError) -> PlaceResult:
     said = error_message(exc.body)
-    if exc.status_code == _PLACE_DUPLICATE_STATUS or is_duplicate_order_uuid(said):
+    if exc.status_code == DUPLICATE_HTTP_STATUS or says_used_before(said):
         # The tenant already has an order under our order_uuid: followed, never failed.
         return PlaceResult(PlaceState.DUPLICATE, message=said or str(exc))
     if exc.status_code in _PLACE_REFUSED_STATUSES:
         hint = "" if exc.status_code in (400, 422) else PLACE_REFUSED_HINT
         return PlaceResult(PlaceState.REFUSED, message=f"{exc}: {said}{hint}" if said else f"{exc}{hint}")
     return place_result_of_http_error(exc)
+
+
+def _is_uuid_of(reference: str, order_id: uuid.UUID) -> bool:
+    try:
+        return uuid.UUID(reference.strip()) == order_id
+    except ValueError:
+        return False

@@ -1,9 +1,10 @@
 """znet's HTTP client: one status request per order (pin_kontrol.php), order placing (pin_ekle.php)."""
 
 import logging
+import uuid
 from dataclasses import replace
 
-from providers.base import ProviderClient
+from providers.base import PlaceResult, PlaceState, ProviderClient
 from providers.http import (
     ProviderHTTPError,
     check_result_of_http_error,
@@ -12,8 +13,10 @@ from providers.http import (
     http_get_once,
     place_result_of_http_error,
 )
+from providers.place_answers import DUPLICATE_HTTP_STATUS, says_used_before
 from providers.redaction import mask_secrets, redact, register_secret
 from providers.znet.parser import parse_catalog_answer, parse_place_answer, parse_status_answer
+from providers.znet.referans import new_referans
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +27,9 @@ CATALOG_PATH = "servis/pin_listesi.php"
 
 class ZnetClient(ProviderClient):
     batch_size = 1
+    # znet's orders have no id of their own: the referans is what both platform checkers find
+    # in "externalOrderId" and ask pin_kontrol.php about.
+    reference_is_external_id = True
 
     def __init__(self, integration, session_pool_size=8):
         super().__init__(integration, session_pool_size)
@@ -55,6 +61,10 @@ class ZnetClient(ProviderClient):
         result = parse_catalog_answer(answer.body)
         return replace(result, summary=redact(result.summary))
 
+    def place_reference(self, order_id: uuid.UUID) -> str:
+        """Digits only, as the platform sends them (providers.znet.referans): not our order id."""
+        return new_referans()
+
     def _place_order(self, reference, request, deadline):
         params = self._params(
             oyun=request.product,
@@ -67,9 +77,21 @@ class ZnetClient(ProviderClient):
             # Sent once: a repeated pin_ekle after a lost answer only meets znet's duplicate check.
             answer = http_get_once(self.session, self._url(PLACE_PATH), params, deadline=deadline)
         except ProviderHTTPError as exc:
-            return replace(place_result_of_http_error(exc), reference=reference)
+            return replace(_place_result_of_http_error(exc), reference=reference)
         result = parse_place_answer(answer.body)
         return replace(result, message=mask_secrets(result.message), reference=reference)
 
     def _params(self, **extra):
         return {"kod": self.integration.kod, "sifre": self.integration.sifre, **extra}
+
+
+_MAX_ERROR_BODY = 200
+
+
+def _place_result_of_http_error(exc: ProviderHTTPError) -> PlaceResult:
+    said = (exc.body or b"").decode("utf-8", "replace").strip()[:_MAX_ERROR_BODY]
+    refused_as_used = exc.status_code is not None and 400 <= exc.status_code < 500 and says_used_before(said)
+    if exc.status_code == DUPLICATE_HTTP_STATUS or refused_as_used:
+        # The referans was used before: znet has the order (HTTP 409, or a refusal saying so).
+        return PlaceResult(PlaceState.DUPLICATE, message=mask_secrets(f"{exc}: {said}" if said else str(exc)))
+    return place_result_of_http_error(exc)

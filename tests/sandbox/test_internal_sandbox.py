@@ -36,7 +36,7 @@ def test_the_command_serves_a_tenant_until_interrupted():
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=10)
 
-    assert (placed.status_code, placed.json()["status"]) == (201, "approved")
-    assert checked.json()[0]["pinCode"] == placed.json()["pin"]
+    assert (placed.status_code, placed.json()["status"]) == (201, "accept")
+    assert checked.json()[0]["pin"] == placed.json()["pin"]
     assert refused.status_code == 401
     assert TOKEN not in first_line + stdout + stderr

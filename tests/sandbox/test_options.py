@@ -39,6 +39,10 @@ ZNET_OPTIONS = {
     "--sifre": ("sifre", "s-1", "s-1"),
     "--error-line-rate": ("error_line_rate", "0.05", 0.05),
     "--empty-rate": ("empty_rate", "0.01", 0.01),
+    "--answer-styles": ("answer_styles", "lower_ok, bom,dash_pin", ("lower_ok", "bom", "dash_pin")),
+    "--place-cost": ("place_cost", "12.40", "12.40"),
+    "--balance": ("balance", "900.00", "900.00"),
+    "--duplicate-answer": ("duplicate_answer", "http409", "http409"),
 }
 APSTORE_OPTIONS = {
     **SHARED_OPTIONS,
@@ -46,6 +50,17 @@ APSTORE_OPTIONS = {
     "--error-status-rate": ("error_status_rate", "0.05", 0.05),
     "--omit-rate": ("omit_rate", "0.03", 0.03),
     "--balance": ("balance", "99.5", 99.5),
+    "--status-field": ("status_field", "state", "state"),
+    "--pin-field": ("pin_field", "voucher", "voucher"),
+    "--reason-field": ("reason_field", "desc", "desc"),
+    "--id-field": ("id_field", "id", "id"),
+    "--wait-word": ("wait_word", "queued", "queued"),
+    "--done-word": ("done_word", "completed", "completed"),
+    "--fail-word": ("fail_word", "canceled", "canceled"),
+    "--omit-top-status": ("omit_top_status", None, True),
+    "--duplicate-answer": ("duplicate_answer", "http409", "http409"),
+    "--place-refusal-word": ("place_refusal_word", "reject", "reject"),
+    "--price-currency": ("price_currency", "USD", "USD"),
 }
 
 
@@ -54,7 +69,7 @@ APSTORE_OPTIONS = {
     [(znet_sandbox, znet.SandboxConfig, ZNET_OPTIONS), (apstore_sandbox, apstore.SandboxConfig, APSTORE_OPTIONS)],
 )
 def test_every_option_sets_its_config_field(command_module, config_class, options):
-    arguments = [part for flag, (_, text, _) in options.items() for part in (flag, text)]
+    arguments = [part for flag, (_, text, _) in options.items() for part in (flag, text) if part is not None]
     expected = config_class(**{field: value for field, _, value in options.values()})
 
     assert config_of(command_module, config_class, *arguments) == expected
@@ -70,6 +85,8 @@ def test_every_option_sets_its_config_field(command_module, config_class, option
         ("apstore_sandbox", ["--token", ""], "--token must not be empty"),
         ("znet_sandbox", ["--fail-ratio", "1.5"], "argument --fail-ratio: invalid rate value: '1.5'"),
         ("apstore_sandbox", ["--omit-rate", "-0.1"], "argument --omit-rate: invalid rate value: '-0.1'"),
+        ("znet_sandbox", ["--answer-styles", "lower_ok,shouting"], "argument --answer-styles: invalid list of"),
+        ("apstore_sandbox", ["--pin-field", "pincode"], "argument --pin-field: invalid choice: 'pincode'"),
     ],
 )
 def test_a_bad_option_is_one_clear_error(command, arguments, message):

@@ -3,15 +3,17 @@ header, HTTP failures, order placing, and the token kept out of every message an
 
 import logging
 import uuid
+from decimal import Decimal
 
 import pytest
 import requests
 
 from providers.apstore.client import ApstoreClient
-from providers.base import NOT_MENTIONED_MESSAGE, CheckState, PlaceRequest
+from providers.base import NOT_MENTIONED_MESSAGE, CheckResult, CheckState, PlaceRequest, PlaceState
 from providers.http import ProviderHTTPError
 from providers.registry import client_class_for
-from sandbox.apstore import ApstoreSandbox, SandboxConfig
+from sandbox.apstore import REFUSED_IN_OK_MESSAGE, ApstoreSandbox, SandboxConfig
+from sandbox.client_api import DUPLICATE_UUID_MESSAGE
 from tests.providers.client_api import integration_for, our_reference
 
 TOKEN = "apst-7f3e9c1d2b8a4e6f"
@@ -95,6 +97,60 @@ def test_a_batch_of_only_our_uuids_is_one_request(sandbox, client):
     assert {result.state for result in results.values()} == {CheckState.COMPLETED}
     assert len(sandbox.status_checks()) == 1
     assert ApstoreClient.batch_size == 50
+
+
+# -- the shapes barakat answers in ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("done_word", "pin_field"), [("completed", "voucher"), ("ok", "serial"), ("complete", "code"), ("SUCCESS", "pin")]
+)
+def test_a_completed_order_in_barakat_words_carries_its_pin_from_any_pin_field(sandbox, client, done_word, pin_field):
+    reference = our_reference()
+    order = sandbox.add_order(reference, pin="VCH-0001-ÇĞ", style={"done_word": done_word, "pin_field": pin_field})
+
+    result = client.check_statuses([reference])[reference]
+
+    assert result == CheckResult(CheckState.COMPLETED, pin=order.pin, message="Order completed")
+
+
+@pytest.mark.parametrize("fail_word", ["canceled", "rejected", "error", "fail"])
+def test_a_failed_order_keeps_its_reason_under_desc(sandbox, client, fail_word):
+    reference = our_reference()
+    sandbox.add_order(
+        reference, outcome="failed", reason="Oyuncu ID hatalı", style={"fail_word": fail_word, "reason_field": "desc"}
+    )
+
+    assert client.check_statuses([reference])[reference] == CheckResult(CheckState.FAILED, message="Oyuncu ID hatalı")
+
+
+def test_entries_naming_their_order_by_id_under_state_are_found(sandbox, client):
+    style = {"id_field": "id", "status_field": "state", "reason_field": "replay_api"}
+    done = sandbox.add_order(pin="PIN-ID-1", style=style).order_id
+    failed = sandbox.add_order(outcome="failed", reason="İptal", style=style).order_id
+
+    results = client.check_statuses([done, failed])
+
+    assert results[done] == CheckResult(CheckState.COMPLETED, pin="PIN-ID-1", message="Order completed")
+    assert results[failed] == CheckResult(CheckState.FAILED, message="İptal")
+
+
+def test_an_answer_without_a_top_level_status_is_read(sandbox, client):
+    sandbox.config.omit_top_status = True
+    reference = our_reference()
+    order = sandbox.add_order(reference)
+
+    assert client.check_statuses([reference])[reference].pin == order.pin
+
+
+def test_a_word_the_monitor_does_not_know_keeps_the_order_in_progress(sandbox, client):
+    reference = our_reference()
+    sandbox.add_order(reference, style={"done_word": "on_hold"})
+
+    result = client.check_statuses([reference])[reference]
+
+    assert (result.state, result.unknown_status, result.pin) == (CheckState.IN_PROGRESS, "on_hold", None)
+    assert not result.is_error
 
 
 # -- the token ---------------------------------------------------------------------------------
@@ -235,6 +291,37 @@ def test_placing_an_order_returns_the_providers_order_id(sandbox, client):
     # Status checks by our reference find the placed order.
     checked = client.check_statuses([reference])[reference]
     assert (checked.state, checked.pin) == (CheckState.COMPLETED, order.pin)
+
+
+def test_a_placed_order_carries_its_price_and_currency(sandbox, client):
+    sandbox.config.price_currency = "USD"
+
+    result = client.place_order(our_reference(), PlaceRequest(product="12", quantity=3))
+
+    assert (result.state, result.cost_amount, result.cost_currency) == (PlaceState.ACCEPTED, Decimal("7.50"), "USD")
+
+
+@pytest.mark.parametrize("word", ["reject", "failed"])
+def test_a_refusal_inside_a_top_level_ok_is_refused(sandbox, client, word):
+    sandbox.config.place_refusal_word = word
+
+    result = client.place_order(our_reference(), PlaceRequest(product="12"))
+
+    assert (result.state, result.message) == (PlaceState.REFUSED, REFUSED_IN_OK_MESSAGE)
+    assert sandbox.orders == {}
+
+
+@pytest.mark.parametrize("duplicate_answer", ["error", "http409"])
+def test_a_repeated_order_uuid_means_apstore_has_the_order(sandbox, client, duplicate_answer):
+    sandbox.config.duplicate_answer = duplicate_answer
+    reference = our_reference()
+    client.place_order(reference, PlaceRequest(product="12"))
+
+    again = client.place_order(reference, PlaceRequest(product="12"))
+
+    assert again.state == PlaceState.DUPLICATE and again.provider_has_order
+    assert DUPLICATE_UUID_MESSAGE in again.message
+    assert len(sandbox.orders) == 1
 
 
 def test_a_refused_order_is_certainly_not_placed(sandbox, client):

@@ -4,16 +4,20 @@ at most once (POST), "test connection", and the token kept out of every message 
 
 import logging
 import uuid
+from decimal import Decimal
 
 import pytest
 import requests
 
-from providers.base import CheckState, PlaceRequest, PlaceState
+from orders.models import ExternalStatus, Order, PlatformStatus
+from orders.monitor import check_single_order
+from providers.base import CheckResult, CheckState, PlaceRequest, PlaceState
 from providers.connection import probe_connection
 from providers.internal.client import InternalClient
 from providers.internal.parser import NOT_LISTED_MESSAGE
+from providers.models import Integration
 from providers.registry import client_class_for
-from sandbox.internal import InternalSandbox, SandboxConfig
+from sandbox.internal import REFUSED_MESSAGE, InternalSandbox, SandboxConfig
 from tests.providers.client_api import integration_for, our_reference
 
 TOKEN = "tnt-4b7e91c03d5f2a68"
@@ -75,6 +79,74 @@ def test_answers_wrapped_in_data_read_the_same(sandbox, client):
     result = client.check_statuses([reference])[reference]
 
     assert (result.state, result.pin) == (CheckState.COMPLETED, order.pin)
+
+
+@pytest.mark.parametrize("record_style", ["nestjs", "django"])
+def test_both_record_shapes_of_the_platform_are_read(sandbox, client, record_style):
+    sandbox.config.record_style = record_style
+    done, rejected, waiting = (our_reference() for _ in range(3))
+    placed = sandbox.add_order(str(uuid.UUID(done)), pin="PIN-1\nPIN-2", qty=2)
+    sandbox.add_order(str(uuid.UUID(rejected)), outcome="failed", reason="Oyuncu bulunamadı")
+    sandbox.add_order(str(uuid.UUID(waiting)), checks_until_final=3)
+
+    results = client.check_statuses([done, rejected, waiting])
+
+    assert results[done] == CheckResult(CheckState.COMPLETED, pin=placed.pin)
+    assert results[rejected] == CheckResult(CheckState.FAILED, message="Oyuncu bulunamadı")
+    assert results[waiting] == CheckResult(CheckState.IN_PROGRESS, message="Sipariş işleniyor")
+
+
+def test_a_django_record_still_sent_is_in_progress(sandbox, client):
+    reference = our_reference()
+    sandbox.add_order(
+        str(uuid.UUID(reference)), checks_until_final=3, style={"record_style": "django", "wait_word": "sent"}
+    )
+    assert client.check_statuses([reference])[reference].state == CheckState.IN_PROGRESS
+
+
+def test_a_word_the_monitor_does_not_know_keeps_the_order_in_progress(sandbox, client):
+    reference = our_reference()
+    sandbox.add_order(str(uuid.UUID(reference)), style={"done_word": "manual_review"})
+
+    result = client.check_statuses([reference])[reference]
+
+    assert (result.state, result.unknown_status, result.pin) == (CheckState.IN_PROGRESS, "manual_review", None)
+
+
+def test_our_own_id_stored_dashed_is_asked_with_uuid_1_and_the_tenants_id_without(sandbox, client):
+    # The platform's Django side stores provider_referans = our own order id, dashed.
+    ours = Order()
+    ours.provider_referans = str(ours.pk)
+    placed = sandbox.add_order(str(ours.pk))
+    theirs_id = sandbox.add_order(outcome="failed", reason="İptal").order_id  # a dashed UUID too
+    theirs = Order(external_order_id=theirs_id)
+
+    references = [client.reference_for(ours), client.reference_for(theirs)]
+    results = client.check_statuses(references)
+
+    assert references == [ours.pk.hex, theirs_id]
+    assert results[ours.pk.hex] == CheckResult(CheckState.COMPLETED, pin=placed.pin)
+    assert results[theirs_id] == CheckResult(CheckState.FAILED, message="İptal")
+    assert [(entry["orders"], entry["uuid"]) for entry in sandbox.status_checks()] == [
+        (str(ours.pk), True),
+        (theirs_id, False),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_platform_order_under_our_dashed_id_is_found_and_completed(sandbox):
+    integration = Integration.objects.create(
+        name="shop2", provider="internal", base_url=sandbox.base_url, api_token=TOKEN
+    )
+    order = Order.objects.create(integration_id=str(integration.pk), external_status=ExternalStatus.SENT)
+    Order.objects.filter(pk=order.pk).update(provider_referans=str(order.pk))
+    placed = sandbox.add_order(str(order.pk), pin="PIN-DASHED-01")
+
+    checked, outcome = check_single_order(order.pk)
+
+    assert outcome == "completed"
+    assert (checked.status, checked.pin_code) == (PlatformStatus.APPROVED, placed.pin)
+    assert [(entry["orders"], entry["uuid"]) for entry in sandbox.status_checks()] == [(str(order.pk), True)]
 
 
 def test_an_http_500_is_retried_and_the_retry_answers(sandbox, client, settings):
@@ -218,6 +290,36 @@ def test_an_order_approved_at_once_is_accepted_without_its_pin_in_the_message(sa
     pin = sandbox.find_order(reference).pin
     assert result.state == PlaceState.ACCEPTED and pin not in result.message
     assert client.check_statuses([reference])[reference].pin == pin
+
+
+@pytest.mark.parametrize("word", ["reject", "rejected"])
+def test_a_refusal_inside_a_2xx_answer_is_refused(sandbox, client, word):
+    sandbox.config.place_refusal_word = word
+
+    result = client.place_order(our_reference(), PlaceRequest(product="12"))
+
+    assert (result.state, result.message) == (PlaceState.REFUSED, REFUSED_MESSAGE)
+    assert sandbox.orders == {}
+
+
+@pytest.mark.parametrize("record_style", ["nestjs", "django"])
+def test_a_place_answer_of_either_shape_is_accepted_with_its_price(sandbox, client, record_style):
+    sandbox.config.record_style, sandbox.config.place_price = record_style, 4.5
+    reference = our_reference()
+
+    result = client.place_order(reference, PlaceRequest(product="12"))
+
+    assert (result.state, result.reference) == (PlaceState.ACCEPTED, sandbox.find_order(reference).order_id)
+    assert (result.cost_amount, result.cost_currency) == (Decimal("4.50"), None)
+
+
+def test_a_repeated_order_uuid_is_a_duplicate(sandbox, client):
+    reference = our_reference()
+    client.place_order(reference, PlaceRequest(product="12"))
+
+    again = client.place_order(reference, PlaceRequest(product="12"))
+
+    assert (again.state, again.message) == (PlaceState.DUPLICATE, "order_uuid already used")
 
 
 @pytest.mark.parametrize(

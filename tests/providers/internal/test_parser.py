@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -11,18 +12,24 @@ from providers.base import CheckResult, CheckState, PlaceState
 from providers.internal.parser import (
     NO_REASON_MESSAGE,
     NOT_LISTED_MESSAGE,
-    error_message,
     is_own_reference,
     parse_place_answer,
     parse_status_answer,
     wire_reference,
 )
-from tests.providers.json_strategies import body, expected_pin, json_values, pins, spellings_of
+from providers.json_answers import error_message
+from tests.providers.json_strategies import body, json_values, pin_values, spellings_of, unknown_words
 
+# The platform's two record shapes: NestJS (accept/reject/wait) and its Django side
+# (approved/rejected/pending/sent).
 EXPECTED_STATE = {
-    "pending": CheckState.IN_PROGRESS,
+    "accept": CheckState.COMPLETED,
+    "reject": CheckState.FAILED,
+    "wait": CheckState.IN_PROGRESS,
     "approved": CheckState.COMPLETED,
     "rejected": CheckState.FAILED,
+    "pending": CheckState.IN_PROGRESS,
+    "sent": CheckState.IN_PROGRESS,
 }
 OURS = uuid.UUID("3f2b8a52-6c1d-4e0f-9a7b-5d4c3b2a1f09")
 
@@ -46,11 +53,43 @@ def test_status_wins_over_external_status():
     assert one({"status": "", "externalStatus": "rejected"}).state == CheckState.FAILED
 
 
-@pytest.mark.parametrize("status", ["completed", "accept", "sent", "", 2, None, ["approved"], {"x": 1}])
-def test_an_unknown_status_is_malformed(status):
+@pytest.mark.parametrize(("status", "said"), [("completed", "completed"), (" On Hold ", "On Hold"), (2, "2")])
+def test_an_unknown_status_word_keeps_the_order_in_progress_and_names_the_word(status, said):
+    result = one({"status": status, "pin": "NOT-YET", "note": "Kontrol ediliyor"})
+    assert result == CheckResult(CheckState.IN_PROGRESS, message="Kontrol ediliyor", unknown_status=said)
+
+
+@pytest.mark.parametrize("status", ["", None, ["approved"], {"x": 1}, False])
+def test_a_record_without_a_status_word_is_malformed(status):
     result = one({"status": status})
     assert result.state == CheckState.MALFORMED
-    assert "unknown order status" in result.message
+    assert "no order status word" in result.message
+
+
+def test_a_nestjs_record_found_by_our_order_uuid():
+    records = [
+        {"id": "a1", "order_uuid": str(uuid.uuid4()), "status": "accept", "quantity": 1, "pin": "NOT-OURS"},
+        {"id": "a2", "order_uuid": str(OURS), "status": "accept", "quantity": 2, "pin": "P-1\nP-2", "note": None},
+    ]
+    assert parse_status_answer(body(records), OURS.hex) == CheckResult(CheckState.COMPLETED, pin="P-1\nP-2")
+    reject = {"id": "a3", "order_uuid": str(OURS), "status": "reject", "pin": None, "note": "Stok yok"}
+    assert parse_status_answer(body({"data": [reject]}), OURS.hex) == CheckResult(CheckState.FAILED, message="Stok yok")
+
+
+def test_a_django_record_is_read_by_its_status_not_its_external_status():
+    record = {"orderId": "77", "status": "sent", "pin": None, "note": "", "externalStatus": "done"}
+    assert parse_status_answer(body([record]), OURS.hex).state == CheckState.IN_PROGRESS
+    approved = {"orderId": "77", "status": "approved", "pin": "P-77", "externalStatus": "done"}
+    assert parse_status_answer(body([approved]), "77") == CheckResult(CheckState.COMPLETED, pin="P-77")
+
+
+def test_a_dashed_reference_asked_with_uuid_1_is_matched_as_our_order_uuid():
+    # The platform's Django side stores our own id dashed: asked with uuid=1, the record naming it
+    # by order_uuid is ours, and a record of another order naming it by id is not.
+    ours = {"order_uuid": str(OURS), "status": "accept", "pin": "OURS"}
+    assert parse_status_answer(body([ours]), str(OURS), by_uuid=True).pin == "OURS"
+    theirs = {"id": str(OURS), "order_uuid": str(uuid.uuid4()), "status": "accept", "pin": "NOT-OURS"}
+    assert parse_status_answer(body([theirs]), str(OURS), by_uuid=True).pin is None
 
 
 def test_a_list_and_a_list_under_data_read_the_same():
@@ -90,6 +129,10 @@ def test_pin_wins_over_pin_code_and_numbers_are_text():
 def test_a_pin_on_a_pending_or_rejected_order_is_not_reported():
     assert one({"status": "pending", "pin": "P-1"}).pin is None
     assert one({"status": "rejected", "pinCode": "P-1"}).pin is None
+
+
+def test_several_codes_one_a_line_are_all_kept():
+    assert one({"status": "accept", "pin": " A-1 \r\n\r\n B-2 "}).pin == "A-1\nB-2"
 
 
 def test_note_then_message_then_desc():
@@ -206,14 +249,37 @@ def test_a_pending_answer_without_an_id_is_accepted():
     assert parse_place_answer(body({"status": "pending"})).state == PlaceState.ACCEPTED
 
 
-def test_a_rejected_order_is_refused_with_the_tenants_reason():
-    result = parse_place_answer(body({"orderId": 9, "status": "rejected", "note": "Yetersiz bakiye"}))
+@pytest.mark.parametrize("word", ["reject", "REJECT", "rejected", " Rejected "])
+def test_a_rejected_order_is_refused_with_the_tenants_reason(word):
+    result = parse_place_answer(body({"orderId": 9, "status": word, "note": "Yetersiz bakiye"}))
     assert (result.state, result.message) == (PlaceState.REFUSED, "Yetersiz bakiye")
-    assert parse_place_answer(body({"status": "rejected"})).message == NO_REASON_MESSAGE
+    assert parse_place_answer(body({"status": word})).message == NO_REASON_MESSAGE
+
+
+@pytest.mark.parametrize("word", ["wait", "accept", "sent", "pending", "approved"])
+def test_a_nestjs_or_django_place_answer_is_accepted(word):
+    theirs = str(uuid.uuid4())
+    for answer in ({"id": theirs, "order_uuid": str(OURS), "status": word}, {"orderId": theirs, "status": word}):
+        result = parse_place_answer(body(answer))
+        assert (result.state, result.reference) == (PlaceState.ACCEPTED, theirs)
+    assert parse_place_answer(body({"status": word})).state == PlaceState.ACCEPTED
+
+
+def test_a_place_answer_carries_its_price():
+    result = parse_place_answer(body({"id": "9", "status": "wait", "price": "12.5", "currency": "try"}))
+    assert (result.cost_amount, result.cost_currency) == (Decimal("12.50"), "TRY")
+    assert parse_place_answer(body({"id": "9", "status": "wait", "price": 3})).cost_currency is None
+    assert parse_place_answer(body({"id": "9", "status": "wait"})).cost_amount is None
 
 
 @pytest.mark.parametrize(
-    "message", ["order_uuid already used", "Duplicate order_uuid", "The order uuid has already been taken."]
+    "message",
+    [
+        "order_uuid already used",
+        "Duplicate order_uuid",
+        "The order uuid has already been taken.",
+        "Bu sipariş DAHA ÖNCE GÖNDERİLMİŞ",
+    ],
 )
 def test_an_already_used_order_uuid_means_the_tenant_has_the_order(message):
     result = parse_place_answer(body({"status": "rejected", "message": message}))
@@ -274,45 +340,59 @@ def test_the_parsers_never_raise_on_arbitrary_json_in_any_place(data):
 words = spellings_of(EXPECTED_STATE)
 records = st.fixed_dictionaries(
     {
-        "word": words,
+        "word": st.one_of(words, unknown_words(EXPECTED_STATE)),
         "status_field": st.sampled_from(["status", "externalStatus"]),
-        "pin": pins,
+        "pin": pin_values,
         "pin_field": st.sampled_from(["pin", "pinCode"]),
         "text": st.text(max_size=20),
         "text_field": st.sampled_from(["note", "message", "desc"]),
+        "uuid_field": st.sampled_from(["order_uuid", "orderUuid"]),
         "wrapped": st.booleans(),
     }
 )
 
 
 @settings(max_examples=300)
-@given(records, st.lists(st.uuids(), max_size=3), st.uuids())
-def test_valid_answers_are_classified_correctly_and_only_our_record_counts(record, others, ours):
+@given(records, st.lists(st.uuids(), max_size=3), st.uuids(), st.booleans())
+def test_valid_answers_are_classified_correctly_and_only_our_record_counts(record, others, ours, dashed):
     ours_record = {
-        "orderUuid": str(ours),
+        record["uuid_field"]: str(ours),
         record["status_field"]: record["word"],
-        record["pin_field"]: record["pin"],
+        record["pin_field"]: record["pin"][0],
         record["text_field"]: record["text"],
     }
-    decoys = [{"orderUuid": str(other), "status": "approved", "pinCode": "DECOY"} for other in others if other != ours]
+    decoys = [{"order_uuid": str(other), "status": "accept", "pin": "DECOY"} for other in others if other != ours]
     listed = [*decoys, ours_record]
     answer = {"data": listed} if record["wrapped"] else listed
+    # Asked by our 32 hex digits, or (the platform's Django side's rows) dashed with uuid=1.
+    reference, by_uuid = (str(ours), True) if dashed else (ours.hex, None)
 
-    result = parse_status_answer(body(answer), ours.hex)
+    result = parse_status_answer(body(answer), reference, by_uuid)
 
-    state = EXPECTED_STATE[record["word"].strip().lower()]
-    assert result.state == state
-    pin = expected_pin(record["pin"])
-    assert result.pin == (pin if state == CheckState.COMPLETED else None)
+    known = EXPECTED_STATE.get(record["word"].strip().lower())
+    assert result.state == (known or CheckState.IN_PROGRESS)
+    assert result.unknown_status == (None if known else record["word"].strip())
+    assert result.pin == (record["pin"][1] if known == CheckState.COMPLETED else None)
     if record["text"].strip():
         assert result.message == record["text"].strip()
-    elif state == CheckState.FAILED:
+    elif known == CheckState.FAILED:
         assert result.message == NO_REASON_MESSAGE
 
 
 @settings(max_examples=200)
-@given(st.uuids(), st.sampled_from(["pending", "approved"]), st.one_of(st.none(), st.text(max_size=20)))
+@given(
+    st.uuids(),
+    spellings_of(("wait", "accept", "pending", "approved", "sent")),
+    st.one_of(st.none(), st.text(max_size=20)),
+)
 def test_a_place_answer_with_an_order_id_is_accepted_and_never_shows_its_pin(order_id, word, pin):
     result = parse_place_answer(body({"orderId": str(order_id), "status": word, "pin": pin}))
     assert (result.state, result.reference) == (PlaceState.ACCEPTED, str(order_id))
-    assert result.message == f"accepted as order {order_id} ({word})"  # never the PIN
+    assert result.message == f"accepted as order {order_id} ({word.strip().lower()})"  # never the PIN
+
+
+@settings(max_examples=200)
+@given(spellings_of(("reject", "rejected")), st.one_of(st.none(), st.uuids()), st.text(max_size=20))
+def test_a_place_answer_saying_reject_is_refused_whatever_else_it_holds(word, order_id, note):
+    answer = {"status": word, "note": note, "orderId": None if order_id is None else str(order_id)}
+    assert parse_place_answer(body(answer)).state in (PlaceState.REFUSED, PlaceState.DUPLICATE)

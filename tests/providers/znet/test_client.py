@@ -3,13 +3,15 @@
 import logging
 import socket
 import time
+import uuid
+from decimal import Decimal
 
 import pytest
 
-from providers.base import CheckState, PlaceRequest, PlaceState
+from providers.base import CheckResult, CheckState, PlaceRequest, PlaceState
 from providers.models import Integration
 from providers.znet.client import ZnetClient
-from sandbox.znet import DUPLICATE_REFERENCE_LINE, SandboxConfig, ZnetSandbox
+from sandbox.znet import DUPLICATE_REFERENCE_LINE, STATUS_STYLES, SandboxConfig, ZnetSandbox
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
 
 PUBG_60 = PlaceRequest(product="101", denomination="60", player_id="5551234567")
@@ -80,7 +82,68 @@ def test_a_description_comes_back_as_said_except_the_integrations_secrets(sandbo
     assert client.check_status("secret-ref").message == "Kod: A|B|C teslim sifre ***"
 
 
+# -- the shapes of status lines, over HTTP -------------------------------------------------------
+
+
+def test_a_lower_case_ok_with_a_two_line_pin_completes_with_both_codes(sandbox):
+    sandbox.add_order("two-codes", pin="AAAA-1111-BBBB\nCCCC-2222-DDDD", checks_until_final=1, styles=("lower_ok",))
+
+    result = client_for(sandbox.base_url).check_status("two-codes")
+
+    assert result == CheckResult(CheckState.COMPLETED, pin="AAAA-1111-BBBB\nCCCC-2222-DDDD", message="İşlem başarılı")
+
+
+@pytest.mark.parametrize("styles", [(style,) for style in STATUS_STYLES] + [STATUS_STYLES])
+def test_every_status_line_style_reads_the_same(sandbox, styles):
+    sandbox.add_order("waiting", checks_until_final=2, styles=styles)
+    sandbox.add_order("failed", outcome="failed", reason="Stok yok", checks_until_final=1, styles=styles)
+    sandbox.add_order("done", pin="PIN-0001", checks_until_final=1, styles=styles)
+    client = client_for(sandbox.base_url)
+
+    assert client.check_status("waiting").state == CheckState.IN_PROGRESS
+    assert client.check_status("failed") == CheckResult(CheckState.FAILED, message="Stok yok")
+    assert client.check_status("done") == CheckResult(CheckState.COMPLETED, pin="PIN-0001", message="İşlem başarılı")
+    assert client.check_status("waiting").state == CheckState.COMPLETED
+
+
+def test_the_sandboxs_answer_styles_apply_to_every_order(db):
+    server = ZnetSandbox(SandboxConfig(kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE, answer_styles=("bom", "dash_pin"))).start()
+    try:
+        server.add_order("r", checks_until_final=2)
+        assert client_for(server.base_url).check_status("r") == CheckResult(
+            CheckState.IN_PROGRESS, message="İşleminiz devam ediyor"
+        )
+    finally:
+        server.stop()
+
+
+def test_a_state_znet_does_not_document_keeps_the_order_in_progress(sandbox):
+    sandbox.add_order("odd", unknown_durum="5")
+
+    result = client_for(sandbox.base_url).check_status("odd")
+
+    assert (result.state, result.unknown_status, result.pin) == (CheckState.IN_PROGRESS, "5", None)
+    assert not result.is_error
+
+
 # -- placing: one request per dispatch -----------------------------------------------------------
+
+
+def test_an_accepted_order_answers_its_dealer_cost_in_try(sandbox):
+    sandbox.config.place_cost = "43.25"
+
+    result = client_for(sandbox.base_url).place_order("cost-ref", PUBG_60)
+
+    assert (result.state, result.cost_amount, result.cost_currency) == (PlaceState.ACCEPTED, Decimal("43.25"), "TRY")
+
+
+def test_a_referans_is_digits_only(sandbox):
+    client = client_for(sandbox.base_url)
+    references = {client.place_reference(uuid.uuid4()) for _ in range(200)}
+    assert len(references) == 200
+    assert all(reference.isdigit() and len(reference) == 19 for reference in references)
+    # The first 13 digits are the time in milliseconds.
+    assert all(abs(int(reference[:13]) - time.time() * 1000) < 60_000 for reference in references)
 
 
 def test_a_place_answer_lost_to_the_read_timeout_is_unknown_and_never_sent_again(sandbox, settings):
@@ -106,6 +169,21 @@ def test_a_repeated_reference_is_answered_duplicate_and_means_znet_has_the_order
     assert again.message == DUPLICATE_REFERENCE_LINE.replace("|", ": ", 1)
     assert [entry["result"] for entry in sandbox.place_requests()] == ["placed", "duplicate"]
     assert list(sandbox.orders) == ["twice-ref"]
+
+
+@pytest.mark.parametrize(
+    ("duplicate_answer", "message"),
+    [("sent_before", "4: Daha Önce Gönderilmiş (166000)"), ("http409", "HTTP 409 from provider: Conflict")],
+)
+def test_a_referans_sent_before_or_http_409_means_znet_has_the_order(sandbox, duplicate_answer, message):
+    sandbox.config.duplicate_answer = duplicate_answer
+    client = client_for(sandbox.base_url)
+    client.place_order("again-ref", PUBG_60)
+
+    again = client.place_order("again-ref", PUBG_60)
+
+    assert (again.state, again.message) == (PlaceState.DUPLICATE, message)
+    assert again.provider_has_order and not again.uncertain
 
 
 @pytest.mark.parametrize(("fault", "message"), [("http500", "HTTP 500"), ("drop", "connection failed")])

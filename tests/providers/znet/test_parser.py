@@ -1,12 +1,15 @@
 """znet's answer shapes -> one result each; the parser never raises."""
 
+from decimal import Decimal
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from providers.base import CheckState, PlaceState
+from providers.base import CheckResult, CheckState, PlaceState
 from providers.znet.parser import (
     EMPTY_ANSWER_MESSAGE,
+    NO_REASON_MESSAGE,
     parse_catalog_answer,
     parse_place_answer,
     parse_status_answer,
@@ -81,10 +84,13 @@ def test_empty_answer_is_a_permanent_configuration_problem(body):
     [
         b"<html><body>502 Bad Gateway</body></html>",
         b"OK",
-        b"OK|",
-        b"OK|7|x|y",
-        b"OK|2|PIN\nsecond line",
+        b"ok|",
+        b"OK|x|y",
+        b"OK|2a|PIN",
+        "OK|\u0662|PIN".encode(),  # an Arabic-Indic digit is not one of znet's states
+        b"OK|1\n<html>",
         b"garbage|text",
+        b"3|first line\nsecond line",
         b"\xff\xfe\x00broken",
     ],
 )
@@ -94,14 +100,70 @@ def test_anything_else_is_malformed(body):
     assert result.message.startswith("malformed answer")
 
 
-def test_a_malformed_completed_line_never_quotes_the_pin():
-    result = parse_status_answer(b"OK|2|SECRET-PIN-0000|done\nmore")
+def test_a_malformed_line_never_quotes_what_may_be_a_pin():
+    result = parse_status_answer(b"OK|SECRET-PIN-0000|done")
     assert result.state == CheckState.MALFORMED
-    assert "SECRET-PIN" not in result.message and result.message.startswith("malformed answer: 'OK|2|...")
+    assert "SECRET-PIN" not in result.message and result.message.startswith("malformed answer: 'OK|...|...")
+
+
+# -- the shapes of the field and of the platform's notes ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"ok|2|AB12-CD34|Teslim edildi", CheckResult(CheckState.COMPLETED, pin="AB12-CD34", message="Teslim edildi")),
+        (b"Ok|1||bekliyor", CheckResult(CheckState.IN_PROGRESS, message="bekliyor")),
+        (b"\xef\xbb\xbfOK|2|AB12|d", CheckResult(CheckState.COMPLETED, pin="AB12", message="d")),
+        (
+            b"  OK | 2 | AB12-CD34 | Teslim edildi  ",
+            CheckResult(CheckState.COMPLETED, pin="AB12-CD34", message="Teslim edildi"),
+        ),
+        (b"\xef\xbb\xbf ok | 3 | - | Stok yok ", CheckResult(CheckState.FAILED, message="Stok yok")),
+        (b"OK|1", CheckResult(CheckState.IN_PROGRESS)),
+        (b"OK|1 ", CheckResult(CheckState.IN_PROGRESS)),
+        ("OK|1| - |Açıklama".encode(), CheckResult(CheckState.IN_PROGRESS, message="Açıklama")),
+        ("OK|3| - |Açıklama".encode(), CheckResult(CheckState.FAILED, message="Açıklama")),
+        (b"OK|3| - |", CheckResult(CheckState.FAILED, message=NO_REASON_MESSAGE)),
+        (b"OK|2| - |Hesaba yuklendi", CheckResult(CheckState.COMPLETED, message="Hesaba yuklendi")),
+    ],
+    ids=[
+        "lower-ok",
+        "capital-ok",
+        "bom",
+        "spaces",
+        "bom-spaces-lower",
+        "bare",
+        "bare-blank",
+        "dash-pending",
+        "dash-failed",
+        "dash-failed-no-reason",
+        "dash-completed",
+    ],
+)
+def test_every_shape_of_a_status_line_is_read(body, expected):
+    assert parse_status_answer(body) == expected
+
+
+@pytest.mark.parametrize(
+    "pin_field",
+    ["AAAA-1111\nBBBB-2222", "AAAA-1111\r\nBBBB-2222", " AAAA-1111 \n\n BBBB-2222 \n", "AAAA-1111\n-\nBBBB-2222"],
+)
+def test_several_codes_one_a_line_are_all_kept_newline_separated(pin_field):
+    result = parse_status_answer(f"OK|2|{pin_field}|2 adet teslim edildi".encode())
+    assert result == CheckResult(CheckState.COMPLETED, pin="AAAA-1111\nBBBB-2222", message="2 adet teslim edildi")
+
+
+@pytest.mark.parametrize("durum", ["0", "4", "9", "12"])
+def test_a_state_znet_does_not_document_keeps_the_order_in_progress_and_is_named(durum):
+    result = parse_status_answer(f"OK|{durum}| - |Beklemede".encode())
+    assert result == CheckResult(CheckState.IN_PROGRESS, message="Beklemede", unknown_status=durum)
+    assert not result.is_final and not result.is_error
 
 
 def test_place_answers():
-    assert parse_place_answer(b"OK|97.50|10250.00").accepted
+    accepted = parse_place_answer(b"OK|97.50|10250.00")
+    assert accepted.accepted and (accepted.cost_amount, accepted.cost_currency) == (Decimal("97.50"), "TRY")
     refused = parse_place_answer("3|Kupur Bilgisi Bulunamadı".encode())
     assert not refused.accepted and not refused.uncertain
     assert refused.message == "3: Kupur Bilgisi Bulunamadı"
@@ -110,12 +172,40 @@ def test_place_answers():
 
 
 @pytest.mark.parametrize(
+    ("body", "cost"),
+    [
+        (b"OK|97.50|10250.00", Decimal("97.50")),
+        (b"ok|12|88", Decimal("12.00")),
+        (b"\xef\xbb\xbf OK | 97,505 | 10250,00 ", Decimal("97.51")),  # rounded half-up to kurus
+        (b"OK|0|10250.00", Decimal("0.00")),
+    ],
+)
+def test_the_dealer_cost_of_an_accepted_order_is_read_in_try(body, cost):
+    result = parse_place_answer(body)
+    assert (result.state, result.cost_amount, result.cost_currency) == (PlaceState.ACCEPTED, cost, "TRY")
+
+
+@pytest.mark.parametrize(
+    "body", [b"OK", b"OK|", b"OK|-|10250.00", b"OK|abc|1", b"OK|-5|1", b"OK|NaN|1", b"OK|1e999999|1"]
+)
+def test_an_accepted_order_without_a_readable_cost_has_none(body):
+    result = parse_place_answer(body)
+    assert (result.state, result.cost_amount, result.cost_currency) == (PlaceState.ACCEPTED, None, None)
+
+
+@pytest.mark.parametrize(
     "line",
     [
+        "4|Daha Önce Gönderilmiş (166189)",
+        "4|DAHA ÖNCE GÖNDERİLMİŞ (166189)",
+        "4|daha önce gönderilmiş",
+        "3|Daha once gonderilmis",
         "6|Bu referans ile daha önce işlem yapılmış",
         "6|BU REFERANS İLE DAHA ÖNCE İŞLEM YAPILMIŞ",
         "6|Bu referans ile daha once islem yapilmis",
         "12|Bu referans ile daha önce işlem yapılmış",  # another code, same words
+        "7|Bu kupur daha önce iptal edilmiş",  # "before": znet has something under it; never refunded
+        "5|Reference already used",
     ],
 )
 def test_a_repeated_reference_means_znet_has_the_order(line):
@@ -125,7 +215,9 @@ def test_a_repeated_reference_means_znet_has_the_order(line):
     assert result.message == line.replace("|", ": ", 1)
 
 
-@pytest.mark.parametrize("line", ["6|Bakiye yetersiz", "7|Bu kupur daha önce iptal edilmiş", "3|Eksik parametre"])
+@pytest.mark.parametrize(
+    "line", ["6|Bakiye yetersiz", "3|Kupur Bilgisi Bulunamadı", "3|Eksik parametre", "4|Önce giriş yapın"]
+)
 def test_other_error_lines_are_refusals(line):
     result = parse_place_answer(line.encode())
     assert result.state == PlaceState.REFUSED and not result.provider_has_order
@@ -139,16 +231,69 @@ def test_parser_never_raises_on_arbitrary_bytes(body):
 
 
 _field = st.text(alphabet=st.characters(blacklist_characters="|\r\n", blacklist_categories=("Cs",)), max_size=20)
+# A code of a PIN: no separator, no line break, not blank.
+_code = st.text(
+    alphabet=st.characters(blacklist_characters="|\r\n", blacklist_categories=("Cs", "Zs", "Cc")),
+    min_size=1,
+    max_size=16,
+).filter(lambda code: code.strip() and code.strip() != "-")
+# The PIN field: codes one a line (\n or \r\n), maybe with placeholders and padding among them.
+_pin_fields = st.tuples(
+    st.lists(_code, max_size=3),
+    st.sampled_from(["\n", "\r\n"]),
+    st.sampled_from(["", " ", " - ", "-"]),
+).map(lambda parts: (parts[1].join(parts[0]) if parts[0] else parts[2], parts[0]))
+_heads = st.sampled_from(["OK", "ok", "Ok", "oK"])
+_pads = st.sampled_from(["", " ", "  "])
 
 
-@given(durum=st.sampled_from(["1", "2", "3"]), pin=_field, description=_field)
-def test_valid_lines_are_classified_by_durum(durum, pin, description):
-    result = parse_status_answer(f"OK|{durum}|{pin}|{description}".encode())
-    expected = {"1": CheckState.IN_PROGRESS, "2": CheckState.COMPLETED, "3": CheckState.FAILED}[durum]
-    assert result.state == expected
-    if durum == "2":
-        stripped = pin.strip()
-        assert result.pin == (None if stripped in ("", "-") else stripped)
+@given(
+    head=_heads,
+    bom=st.booleans(),
+    pad=_pads,
+    durum=st.sampled_from(["1", "2", "3", "4", "7", "15"]),
+    pin=_pin_fields,
+    description=_field,
+)
+def test_every_shape_of_a_status_line_is_classified_by_its_state(head, bom, pad, durum, pin, description):
+    pin_field, codes = pin
+    line = pad.join(["", head, "|", durum, "|", pin_field, "|", description, ""])
+    result = parse_status_answer((("\ufeff" if bom else "") + line).encode())
+
+    expected = {"1": CheckState.IN_PROGRESS, "2": CheckState.COMPLETED, "3": CheckState.FAILED}
+    assert result.state == expected.get(durum, CheckState.IN_PROGRESS)
+    assert result.unknown_status == (None if durum in expected else durum)
+    assert result.pin == ("\n".join(code.strip() for code in codes) or None if durum == "2" else None)
+    if description.strip():
+        assert result.message == description.strip()
+
+
+@given(head=_heads, pad=_pads, durum=st.sampled_from(["1", "3"]), placeholder=st.sampled_from(["", " ", " - ", "-"]))
+def test_pending_and_failed_lines_never_carry_a_pin(head, pad, durum, placeholder):
+    result = parse_status_answer(f"{pad}{head}{pad}|{durum}|{placeholder}|{pad}Açıklama".encode())
+    assert result.pin is None and not result.is_error
+
+
+@given(
+    cost=st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False, allow_infinity=False),
+    balance=st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False, allow_infinity=False),
+    head=_heads,
+    pad=_pads,
+)
+def test_an_accepted_place_answer_carries_its_cost_in_try(cost, balance, head, pad):
+    result = parse_place_answer(f"{pad}{head}{pad}|{pad}{cost}{pad}|{balance}{pad}".encode())
+    assert (result.state, result.cost_amount, result.cost_currency) == (PlaceState.ACCEPTED, cost, "TRY")
+
+
+_turkish_spellings = st.sampled_from(
+    ["Daha Önce Gönderilmiş", "DAHA ÖNCE GÖNDERİLMİŞ", "daha önce", "DAHA ONCE", "daha once"]
+)
+
+
+@given(code=st.integers(min_value=0, max_value=99), words=_turkish_spellings, before=_field, after=_field)
+def test_a_place_refusal_saying_before_in_any_case_means_znet_has_the_order(code, words, before, after):
+    result = parse_place_answer(f"{code}|{before} {words} {after}".encode())
+    assert result.state == PlaceState.DUPLICATE and result.provider_has_order
 
 
 @given(code=st.integers(min_value=0, max_value=999), message=_field)
