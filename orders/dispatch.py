@@ -43,8 +43,9 @@ from orders.backoff import scheduled_check_time
 from orders.columns import fit, fits
 from orders.history import record_status_change
 from orders.ids import NotAnId, parse_uuid, uuid_or_none
-from orders.models import EventSource, ExternalStatus, Order
+from orders.models import EventSource, ExternalStatus, Order, PlatformStatus
 from orders.notes import with_note
+from orders.platform_effects import MoneyUnsettled, check_refundable, refund
 from orders.schedule_book import schedule_for
 from orders.signals import send_order_finalized
 from orders.transitions import rejected_changes
@@ -149,7 +150,12 @@ def _store_answer(order, answer: PlaceResult, reference, schedule):
         if current is not None and answer.request_sent:
             changes["attempts"] = F("attempts") + 1
             changes.update(with_note(current, _note_text(answer, reference), now))
+        if current is not None and new_status == ExternalStatus.FAILED:
+            changes, new_status = _refusal_with_money(current, answer, changes, now)
         stored = ours.update(**changes) if current is not None else 0
+        if stored and new_status == ExternalStatus.FAILED and current.status != PlatformStatus.REJECTED:
+            # Moved into "rejected" in this transaction: the customer's money back, once.
+            refund(current, current.status, now)
         if stored and new_status != ExternalStatus.PENDING:
             record_status_change(
                 order.pk, ExternalStatus.PENDING, new_status, now, EventSource.DISPATCH, answer.message
@@ -180,7 +186,6 @@ def _changes_for(answer, reference, now, schedule):
             "external_status": ExternalStatus.SENT,
             "sent_at": now,
             "next_check_at": scheduled_check_time(now, now, schedule),
-            "provider_message": answer.message,
             "last_message": fit("last_message", note),
         }
         # The provider's own id, kept only whole (a cut id names nothing); checks ask by ours.
@@ -203,7 +208,27 @@ def _changes_for(answer, reference, now, schedule):
             "last_check_error": fit("last_check_error", f"not sent: {answer.message}"),
         }
         return changes, ExternalStatus.NOT_SENT
-    return rejected_changes(f"refused by the provider: {answer.message}", answer.message), ExternalStatus.FAILED
+    changes = rejected_changes(f"refused by the provider: {answer.message}", answer.provider_text)
+    changes.update(completed_at=now, last_sync_at=now)
+    return changes, ExternalStatus.FAILED
+
+
+def _refusal_with_money(current, answer, changes, now):
+    """A refusal is a rejection: the caller refunds it. When the money cannot be refunded
+    exactly (no "userId", a user of another tenant), the order is held for an operator instead."""
+    try:
+        check_refundable(current)
+    except MoneyUnsettled as exc:
+        reason = (
+            f"refused by the provider when placed ({answer.message}), not rejected or refunded: {exc}; "
+            "settle it on the platform"
+        )
+        held = {key: changes[key] for key in ("attempts", "notes", "notes_count") if key in changes}
+        held.update(hold_reason=reason, last_check_error=fit("last_check_error", reason), next_check_at=None)
+        if answer.provider_text:
+            held["provider_message"] = answer.provider_text
+        return held, ExternalStatus.PENDING
+    return changes, ExternalStatus.FAILED
 
 
 def _note_text(answer: PlaceResult, reference: str) -> str:

@@ -151,7 +151,7 @@ def plan_transition(
     if result.state == CheckState.COMPLETED:
         return _completed(order, result, now)
     if result.state == CheckState.FAILED:
-        reason = result.message or "no reason given"
+        reason = result.message or result.note or "no reason given"
         changes = rejected_changes(f"failed at the provider: {reason}", result.message)
         changes |= final_changes(order, now, f"rejected: the provider failed the order ({reason})")
         return Transition(Outcome.FAILED, changes, result.message)
@@ -204,7 +204,7 @@ def _still_open(order: Order, result: CheckResult, now: datetime, schedule: Sequ
         schedule = schedule or default_schedule(settings.MONITOR_BACKOFF_CAP_SECONDS)
         changes["next_check_at"] = scheduled_check_time(order.age_counted_from, now, schedule)
         changes["last_sync_at"] = now
-        changes["last_check_error"] = unknown_status_message(result.unknown_status) if result.unknown_status else None
+        changes["last_check_error"] = _progress_note(result)
         changes["permanent_error_since"] = None
         if STATUS_RANK.get(order.external_status, 0) < STATUS_RANK[ExternalStatus.PROCESSING]:
             changes["external_status"] = ExternalStatus.PROCESSING
@@ -216,6 +216,13 @@ def _still_open(order: Order, result: CheckResult, now: datetime, schedule: Sequ
     # monitor_health reports orders failing permanently since this time (the earliest kept).
     changes["permanent_error_since"] = Coalesce(F("permanent_error_since"), Value(now)) if result.permanent else None
     return Transition(Outcome.ERROR, changes)
+
+
+def _progress_note(result: CheckResult) -> str | None:
+    """last_check_error of a still-processing answer: what the monitor noticed about it, if anything."""
+    if result.unknown_status:
+        return unknown_status_message(result.unknown_status)
+    return result.note or None
 
 
 def _held(result, now):

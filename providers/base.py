@@ -41,6 +41,10 @@ class CheckResult:
     # IN_PROGRESS because the provider said a status word the monitor does not know (as said,
     # e.g. "on_hold"): the order is followed, never failed for it, and monitor_health lists it.
     unknown_status: str | None = None
+    # The monitor's own words about the answer (e.g. "the tenant does not list this order yet"):
+    # for last_check_error, never "providerMessage", which the customer sees and which holds
+    # only what the provider said (`message`).
+    note: str = ""
 
     @property
     def is_final(self):
@@ -89,6 +93,9 @@ class PlaceResult:
     # TRY). A cost without a currency is in the currency the order's cost is kept in.
     cost_amount: Decimal | None = None
     cost_currency: str | None = None
+    # What the provider itself said (a refusal's reason), for "providerMessage"; `message` may be
+    # the monitor's own summary.
+    provider_text: str = ""
     # False when no request was made at all (the integration is not configured); NOT_SENT says
     # the same for a request that never left this host.
     requested: bool = True

@@ -124,11 +124,12 @@ def currency_in(*records: dict) -> str | None:
 
 def order_result(state: CheckState, message: str, pin: str | None, no_reason_message: str) -> CheckResult:
     """The result of an order the answer gives a known state: a completed order carries its PIN,
-    a failed one a reason (`no_reason_message` when the provider gave none)."""
+    a failed one the provider's reason, if any (`no_reason_message`, the monitor's words, as its
+    note when the provider gave none)."""
     if state == CheckState.COMPLETED:
         return CheckResult(state, pin=pin, message=message)
-    if state == CheckState.FAILED:
-        return CheckResult(state, message=message or no_reason_message)
+    if state == CheckState.FAILED and not message:
+        return CheckResult(state, note=no_reason_message)
     return CheckResult(state, message=message)
 
 

@@ -98,7 +98,7 @@ def parse_place_answer(body):
     word = word_in(data, _STATUS_FIELDS)
     said = reason_in(data, _REASON_FIELDS) or reason_in(answer, _REASON_FIELDS)
     if word is not None and _STATES.get(word_key(word)) == CheckState.FAILED:
-        return _refusal(said or f"{NO_REASON_MESSAGE}: {word}")
+        return _refusal(said or f"{NO_REASON_MESSAGE}: {word}", said)
     order_id = _order_id_of(data)
     if order_id is None:
         return PlaceResult(PlaceState.UNKNOWN, message="malformed answer: 'OK' without an order_id")
@@ -110,9 +110,10 @@ def parse_place_answer(body):
     )
 
 
-def _refusal(message):
+def _refusal(message, said=None):
+    """`said`: the provider's own words, when `message` is not only them."""
     state = PlaceState.DUPLICATE if says_used_before(message) else PlaceState.REFUSED
-    return PlaceResult(state, message=message)
+    return PlaceResult(state, message=message, provider_text=message if said is None else said)
 
 
 def parse_balance(body):

@@ -84,7 +84,7 @@ def parse_status_answer(body: bytes, reference: str, by_uuid: bool | None = None
             return CheckResult(CheckState.PROVIDER_ERROR, message=said)
         return CheckResult(CheckState.MALFORMED, message=f"malformed answer: no list of orders: {quote(answer)}")
     if not records:
-        return CheckResult(CheckState.IN_PROGRESS, message=NOT_LISTED_MESSAGE)
+        return CheckResult(CheckState.IN_PROGRESS, note=NOT_LISTED_MESSAGE)
     record = _record_for(records, reference, is_own_reference(reference) if by_uuid is None else by_uuid)
     if record is None:
         return CheckResult(
@@ -108,7 +108,7 @@ def parse_place_answer(body: bytes) -> PlaceResult:
     word = word_in(answer, _STATUS_FIELDS)
     state = _STATES.get(word_key(word)) if word else None
     if state == CheckState.FAILED:
-        return PlaceResult(PlaceState.REFUSED, message=said or NO_REASON_MESSAGE)
+        return PlaceResult(PlaceState.REFUSED, message=said or NO_REASON_MESSAGE, provider_text=said)
     order_id = _first_id(answer, _PLACE_ID_FIELDS)
     if order_id is None and state is None:
         return PlaceResult(PlaceState.UNKNOWN, message=f"malformed answer: no order id and no status: {quote(answer)}")

@@ -65,7 +65,7 @@ def _parse_ok_fields(fields, text):
     if durum == "2":
         return CheckResult(CheckState.COMPLETED, pin=pin_of(pin), message=description)
     if durum == "3":
-        return CheckResult(CheckState.FAILED, message=description or NO_REASON_MESSAGE)
+        return CheckResult(CheckState.FAILED, message=description, note="" if description else NO_REASON_MESSAGE)
     if durum == "1":
         return CheckResult(CheckState.IN_PROGRESS, message=description)
     # A state the monitor does not know: never final, never an error that times the order out.
@@ -98,9 +98,10 @@ def parse_place_answer(body: bytes | str) -> PlaceResult:
             cost_currency=COST_CURRENCY if cost is not None else None,
         )
     if _is_number(head) and len(fields) >= 2:
-        message = f"{head}: {'|'.join(fields[1:])}"
+        said = "|".join(fields[1:])
+        message = f"{head}: {said}"
         state = PlaceState.DUPLICATE if says_used_before(message) else PlaceState.REFUSED
-        return PlaceResult(state, message=message)
+        return PlaceResult(state, message=message, provider_text=said)
     return PlaceResult(PlaceState.UNKNOWN, message=_malformed(text).message)
 
 

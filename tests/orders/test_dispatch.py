@@ -18,6 +18,7 @@ from django.utils import timezone
 from orders.dispatch import DispatchError, dispatch_order
 from orders.models import ExternalStatus, Order, OrderEvent, PlatformStatus
 from orders.monitor import check_single_order
+from orders.platform_tables import Customer, WalletTransaction
 from orders.schedule import next_check_offset
 from orders.schedule_book import BOOK
 from providers.base import PlaceRequest
@@ -151,7 +152,9 @@ def test_refused_order_is_failed_with_the_providers_message(
     assert finalized == [(order.pk, "failed")]
     assert result.external_status == order.external_status == ExternalStatus.FAILED
     assert order.status == "rejected"
-    assert order.provider_message == "3: Kupur Bilgisi Bulunamadı"
+    # "providerMessage" (shown to the customer) holds the provider's own words, no more.
+    assert order.provider_message == "Kupur Bilgisi Bulunamadı"
+    assert order.last_message == "refused by the provider: 3: Kupur Bilgisi Bulunamadı"
     assert order.next_check_at is None
 
 
@@ -214,8 +217,9 @@ def test_a_duplicate_reference_answer_means_the_provider_has_the_order(
     order.refresh_from_db()
     assert result.external_status == order.external_status == ExternalStatus.SENT
     assert order.status == PlatformStatus.PENDING
-    assert order.provider_message == provider.duplicate_message
+    assert order.provider_message is None  # nothing for the customer to read yet
     assert order.last_message.startswith("the provider already had this order")
+    assert order.notes[-1]["text"].startswith("sent to the provider, which already had reference")
     assert (order.next_check_at - order.sent_at).total_seconds() == 10  # the first check of the schedule
     events = list(OrderEvent.objects.filter(order=order).values_list("from_status", "to_status"))
     assert events == [("not_sent", "pending"), ("pending", "sent")]
@@ -483,11 +487,8 @@ def test_every_znet_answer_saying_the_referans_was_used_means_znet_has_the_order
     dispatch_order(order.pk, PUBG_60)
 
     order.refresh_from_db()
-    assert (order.external_status, order.status, order.provider_message) == (
-        ExternalStatus.SENT,
-        PlatformStatus.PENDING,
-        message,
-    )
+    assert (order.external_status, order.status) == (ExternalStatus.SENT, PlatformStatus.PENDING)
+    assert order.events.get(to_status=ExternalStatus.SENT).message == message
     assert finalized == []
 
 
@@ -550,3 +551,32 @@ def test_on_postgresql_the_notes_are_a_jsonb_array_the_platform_counts(integrati
             [order.pk],
         )
         assert cursor.fetchone() == (1, 1, "system", 1, "TRY", True)
+
+
+@pytest.mark.django_db
+def test_a_refused_placement_refunds_the_customer_once(integration, sandbox):
+    order = create_unsent_order(integration)
+    Order.objects.filter(pk=order.pk).update(sell_price_amount=Decimal("12.50"))
+    payer = Customer.objects.get(pk=order.user_id)
+
+    dispatch_order(order.pk, PlaceRequest(product="101", denomination=""))
+
+    order.refresh_from_db()
+    assert (order.status, order.external_status) == (PlatformStatus.REJECTED, ExternalStatus.FAILED)
+    assert Customer.objects.get(pk=payer.pk).balance == payer.balance + Decimal("12.50")
+    refund = WalletTransaction.objects.get(order_id=order.pk, transaction_type="rejected")
+    assert refund.amount == Decimal("12.50")
+
+
+@pytest.mark.django_db
+def test_a_refused_placement_without_a_payer_is_held_not_rejected(integration, sandbox, finalized):
+    order = create_unsent_order(integration)
+    Order.objects.filter(pk=order.pk).update(user_id=None)
+
+    dispatch_order(order.pk, PlaceRequest(product="101", denomination=""))
+
+    order.refresh_from_db()
+    assert (order.status, order.external_status) == (PlatformStatus.PENDING, ExternalStatus.PENDING)
+    assert 'no "userId"' in order.hold_reason and order.attempts == 1
+    assert finalized == []
+    assert not Order.objects.due(timezone.now() + timedelta(days=1)).filter(pk=order.pk).exists()

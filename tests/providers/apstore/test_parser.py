@@ -163,7 +163,7 @@ def test_a_single_replay_api_string_is_taken_as_is():
 
 
 def test_a_rejection_without_a_reason_still_says_what_happened():
-    assert one({"status": "cancelled"}) == CheckResult(CheckState.FAILED, message=NO_REASON_MESSAGE)
+    assert one({"status": "cancelled"}) == CheckResult(CheckState.FAILED, note=NO_REASON_MESSAGE)
 
 
 # -- matching entries to references ------------------------------------------------------------

@@ -18,6 +18,7 @@ from providers.internal.parser import NOT_LISTED_MESSAGE
 from providers.models import Integration
 from providers.registry import client_class_for
 from sandbox.internal import REFUSED_MESSAGE, InternalSandbox, SandboxConfig
+from tests.factories import customer_fields
 from tests.providers.client_api import integration_for, our_reference
 
 TOKEN = "tnt-4b7e91c03d5f2a68"
@@ -57,7 +58,7 @@ def test_each_order_is_one_request_by_our_uuid_in_its_dashed_form(sandbox, clien
     assert (results[rejected].state, results[rejected].message) == (CheckState.FAILED, "Oyuncu bulunamadı")
     assert (results[waiting].state, results[waiting].message) == (CheckState.IN_PROGRESS, "Sipariş işleniyor")
     # The tenant does not list an order it does not know (yet): still processing, not an error.
-    assert (results[unknown].state, results[unknown].message) == (CheckState.IN_PROGRESS, NOT_LISTED_MESSAGE)
+    assert (results[unknown].state, results[unknown].note) == (CheckState.IN_PROGRESS, NOT_LISTED_MESSAGE)
     asked = [(entry["orders"], entry["uuid"]) for entry in sandbox.status_checks()]
     assert asked == [(str(uuid.UUID(reference)), True) for reference in (done, rejected, waiting, unknown)]
 
@@ -138,7 +139,9 @@ def test_a_platform_order_under_our_dashed_id_is_found_and_completed(sandbox):
     integration = Integration.objects.create(
         name="shop2", provider="internal", base_url=sandbox.base_url, api_token=TOKEN
     )
-    order = Order.objects.create(integration_id=str(integration.pk), external_status=ExternalStatus.SENT)
+    order = Order.objects.create(
+        integration_id=str(integration.pk), external_status=ExternalStatus.SENT, **customer_fields()
+    )
     Order.objects.filter(pk=order.pk).update(provider_referans=str(order.pk))
     placed = sandbox.add_order(str(order.pk), pin="PIN-DASHED-01")
 

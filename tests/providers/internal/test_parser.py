@@ -101,9 +101,7 @@ def test_a_list_and_a_list_under_data_read_the_same():
 
 @pytest.mark.parametrize("answer", [[], {"data": []}])
 def test_an_empty_list_is_still_processing(answer):
-    assert parse_status_answer(body(answer), OURS.hex) == CheckResult(
-        CheckState.IN_PROGRESS, message=NOT_LISTED_MESSAGE
-    )
+    assert parse_status_answer(body(answer), OURS.hex) == CheckResult(CheckState.IN_PROGRESS, note=NOT_LISTED_MESSAGE)
 
 
 # -- PINs and texts ----------------------------------------------------------------------------
@@ -142,7 +140,7 @@ def test_note_then_message_then_desc():
 
 
 def test_a_rejection_without_a_reason_still_says_what_happened():
-    assert one({"status": "rejected"}) == CheckResult(CheckState.FAILED, message=NO_REASON_MESSAGE)
+    assert one({"status": "rejected"}) == CheckResult(CheckState.FAILED, note=NO_REASON_MESSAGE)
 
 
 # -- which record is this order's --------------------------------------------------------------
@@ -376,7 +374,7 @@ def test_valid_answers_are_classified_correctly_and_only_our_record_counts(recor
     if record["text"].strip():
         assert result.message == record["text"].strip()
     elif known == CheckState.FAILED:
-        assert result.message == NO_REASON_MESSAGE
+        assert (result.message, result.note) == ("", NO_REASON_MESSAGE)
 
 
 @settings(max_examples=200)

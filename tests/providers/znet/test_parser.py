@@ -52,10 +52,11 @@ def test_failed_with_reason():
     assert result.message == "Stok yetersiz"
 
 
-def test_failed_with_empty_reason_still_says_something():
+def test_failed_with_empty_reason_says_so_in_the_monitors_words_only():
     result = parse_status_answer(b"OK|3||")
     assert result.state == CheckState.FAILED
-    assert "cancelled" in result.message
+    # "providerMessage" gets only what the provider said; the note goes to "lastMessage".
+    assert (result.message, result.note) == ("", NO_REASON_MESSAGE)
 
 
 def test_error_line_keeps_code_and_message():
@@ -124,7 +125,7 @@ def test_a_malformed_line_never_quotes_what_may_be_a_pin():
         (b"OK|1 ", CheckResult(CheckState.IN_PROGRESS)),
         ("OK|1| - |Açıklama".encode(), CheckResult(CheckState.IN_PROGRESS, message="Açıklama")),
         ("OK|3| - |Açıklama".encode(), CheckResult(CheckState.FAILED, message="Açıklama")),
-        (b"OK|3| - |", CheckResult(CheckState.FAILED, message=NO_REASON_MESSAGE)),
+        (b"OK|3| - |", CheckResult(CheckState.FAILED, note=NO_REASON_MESSAGE)),
         (b"OK|2| - |Hesaba yuklendi", CheckResult(CheckState.COMPLETED, message="Hesaba yuklendi")),
     ],
     ids=[
