@@ -153,7 +153,12 @@ def _store_answer(order, answer: PlaceResult, reference, schedule):
         if current is not None and new_status == ExternalStatus.FAILED:
             changes, new_status = _refusal_with_money(current, answer, changes, now)
         stored = ours.update(**changes) if current is not None else 0
-        if stored and new_status == ExternalStatus.FAILED and current.status != PlatformStatus.REJECTED:
+        if (
+            stored
+            and current is not None
+            and new_status == ExternalStatus.FAILED
+            and current.status != PlatformStatus.REJECTED
+        ):
             # Moved into "rejected" in this transaction: the customer's money back, once.
             refund(current, current.status, now)
         if stored and new_status != ExternalStatus.PENDING:
