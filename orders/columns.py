@@ -7,8 +7,9 @@ order whose PIN does not fit instead of completing it with a cut PIN).
 from django.db.models import Field
 
 from orders.models import Order
+from providers.redaction import ELLIPSIS, excerpt
 
-ELLIPSIS = "…"
+__all__ = ["ELLIPSIS", "fit", "fits", "max_length"]
 
 
 def max_length(field_name: str) -> int | None:
@@ -24,8 +25,9 @@ def fits(field_name: str, value: str | None) -> bool:
 
 
 def fit(field_name: str, value: str | None) -> str | None:
-    """`value` shortened to the size of `field_name`'s column, ending in an ellipsis when cut."""
+    """`value` shortened to the size of `field_name`'s column, ending in an ellipsis when cut; the
+    registered secrets are masked before it is cut (providers.redaction.excerpt)."""
     size = max_length(field_name)
-    if value is None or size is None or len(value) <= size:
+    if value is None or size is None:
         return value
-    return value[: size - len(ELLIPSIS)] + ELLIPSIS
+    return excerpt(value, size, provider_words=True)

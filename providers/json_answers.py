@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from providers.base import CheckResult, CheckState
+from providers.redaction import excerpt
 
 _MAX_QUOTED = 80
 # A PIN field holding one of these carries no PIN.
@@ -90,12 +91,12 @@ def unknown_status(shown: object) -> CheckResult:
 
 
 def quote(value: object) -> str:
-    """A value for a message: short, and never the repr() of a nested value (it may be very deep)."""
+    """A value for a message: short, secrets masked before it is cut, and never the repr() of a
+    nested value (it may be very deep)."""
     if isinstance(value, str):
         text = value
     elif value is None or isinstance(value, int | float):  # bool is an int
         text = repr(value)
     else:
         text = f"<{type(value).__name__}>"
-    quoted = text if len(text) <= _MAX_QUOTED else text[:_MAX_QUOTED] + "..."
-    return repr(quoted)
+    return repr(excerpt(text, _MAX_QUOTED))

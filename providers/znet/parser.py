@@ -11,6 +11,7 @@ Status check answers (pin_kontrol.php):
 import json
 
 from providers.base import CheckResult, CheckState, ConnectionCheck, PlaceResult, PlaceState
+from providers.redaction import excerpt
 
 EMPTY_ANSWER_MESSAGE = (
     "znet sent an empty answer: the dealer code is unknown, API access is not enabled for the "
@@ -108,7 +109,7 @@ def parse_catalog_answer(body):
         noun = "product" if len(products) == 1 else "products"
         return ConnectionCheck(ok=True, summary=f"OK: {len(products)} {noun} in the catalog")
     error = str(answer.get("error") or "success is not true")
-    return ConnectionCheck(ok=False, summary=f"refused: {error[:_MAX_QUOTED]}")
+    return ConnectionCheck(ok=False, summary=f"refused: {excerpt(error, _MAX_QUOTED)}")
 
 
 def _decode(body):
@@ -122,9 +123,10 @@ def _decode(body):
 
 
 def _malformed(text):
-    """The answer quoted for an operator, short, and never with what may be a PIN in it."""
+    """The answer quoted for an operator, short, secrets masked before it is cut, and never with
+    what may be a PIN in it."""
     if text.startswith("OK|"):
-        quoted = "|".join(text.split("|", 2)[:2]) + f"|... ({len(text)} characters)"
+        quoted = excerpt("|".join(text.split("|", 2)[:2]), _MAX_QUOTED) + f"|... ({len(text)} characters)"
     else:
-        quoted = text if len(text) <= _MAX_QUOTED else text[:_MAX_QUOTED] + "..."
+        quoted = excerpt(text, _MAX_QUOTED)
     return CheckResult(CheckState.MALFORMED, message=f"malformed answer: {quoted!r}")
