@@ -58,7 +58,7 @@ class InternalClient(ClientApiClient):
             return check_result_of_http_error(exc, WHAT_TO_CHECK)
         result = parse_status_answer(answer.body, reference)
         # The tenant's texts are stored as said: only our registered secrets are masked in them.
-        return replace(result, message=mask_secrets(result.message))
+        return replace(result, message=mask_secrets(answer.marked(result.message)))
 
     def _place_order(self, reference, request, deadline):
         params: dict[str, str | int] = {"qty": request.quantity}
@@ -74,6 +74,7 @@ class InternalClient(ClientApiClient):
             result = _place_result_of_http_error(exc)
         else:
             result = parse_place_answer(answer.body)
+            result = replace(result, message=answer.marked(result.message))
         return replace(result, message=mask_secrets(result.message))
 
     def _check_connection(self, deadline):
@@ -93,7 +94,8 @@ class InternalClient(ClientApiClient):
 
 
 def _place_result_of_http_error(exc: ProviderHTTPError) -> PlaceResult:
-    said = error_message(exc.body)
+    # Masked before more words are added: a token the tenant cut short must not be followed by them.
+    said = mask_secrets(error_message(exc.body))
     if exc.status_code == _PLACE_DUPLICATE_STATUS or is_duplicate_order_uuid(said):
         # The tenant already has an order under our order_uuid: followed, never failed.
         return PlaceResult(PlaceState.DUPLICATE, message=said or str(exc))
