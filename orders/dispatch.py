@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.backoff import scheduled_check_time
-from orders.columns import fit, fits
+from orders.columns import fit, fits, storable_place_result
 from orders.history import record_status_change
 from orders.ids import NotAnId, parse_uuid, uuid_or_none
 from orders.models import EventSource, ExternalStatus, Order
@@ -71,6 +71,14 @@ def dispatch_order(order_id: object, request: PlaceRequest, integration_id: obje
     return _store_answer(order, answer, reference, schedule)
 
 
+def _with_note(changes: dict, note: str | None) -> dict:
+    """`changes` with `note` (what storable_place_result replaced) added to last_check_error."""
+    if not note:
+        return changes
+    error = changes.get("last_check_error")
+    return changes | {"last_check_error": fit("last_check_error", f"{error}; {note}" if error else note)}
+
+
 def _load(order_id, integration_id):
     try:
         order_uuid = parse_uuid(order_id)
@@ -110,7 +118,9 @@ def _take_for_dispatch(order, integration, reference, now):
 
 def _store_answer(order, answer: PlaceResult, reference, schedule):
     now = timezone.now()
+    answer, note = storable_place_result(answer)
     changes, new_status = _changes_for(answer, reference, now, schedule)
+    changes = _with_note(changes, note)
     with transaction.atomic():
         # Still ours: pending under our reference (nobody else can have taken it since).
         stored = Order.objects.filter(

@@ -200,10 +200,12 @@ def _give_up_at(deadline, stop_event):
 
 def _check_claimed(claim, deadline, stop_event, source, on_checked, more=None):
     report = RunReport(claimed=len(claim.orders))
+    claimed = list(claim.orders)
 
     def claimed_more():
         orders = more()
         report.claimed += len(orders)
+        claimed.extend(orders)
         return orders
 
     def stored(order, outcome, result):
@@ -228,11 +230,20 @@ def _check_claimed(claim, deadline, stop_event, source, on_checked, more=None):
         grace_seconds=settings.MONITOR_SHUTDOWN_GRACE_SECONDS,
         more=claimed_more if more else None,
     )
-    for order, result in answers:
-        if result is None:
-            unchecked.append(order.pk)
-        else:
-            results.store(order, result)
+    try:
+        for order, result in answers:
+            if result is None:
+                unchecked.append(order.pk)
+            else:
+                results.store(order, result)
+    except Exception:
+        # Not one order's doing (those are recorded on their order): the orders not stored yet
+        # are released, not left leased until the lease ends, and the error goes on up.
+        done = report.outcomes.keys() | report.store_failures.keys()
+        left = [order.pk for order in claimed if order.pk not in done]
+        log.error("the run stopped with an unexpected error; %d claimed orders released", len(left))
+        _release(left, claim.lease_until, _give_up_at(deadline, stop_event))
+        raise
     give_up_at = _give_up_at(deadline, stop_event)
     not_stored = results.finish(give_up_at)
     for order in not_stored:
