@@ -13,7 +13,7 @@ is written, and say so in a note for last_check_error; a PIN is never altered.
 
 import dataclasses
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db.models import Field
 
@@ -105,7 +105,8 @@ def storable_place_result(result: PlaceResult) -> tuple[PlaceResult, str | None]
 
 def _storable_texts(result: R, keep: tuple[str, ...] = ()) -> tuple[R, str | None]:
     """`result` with storable() applied to each of its text fields but `keep`, and the note."""
-    changes, kinds = {}, []
+    changes: dict[str, Any] = {}
+    kinds: list[str] = []
     for field in dataclasses.fields(result):
         value = getattr(result, field.name)
         if field.name in keep or not isinstance(value, str):

@@ -32,8 +32,9 @@ or a `LongBody` of many megabytes sent in pieces.
 
 import random
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 # A body a sandbox may answer with: the server reads the request, then closes the connection
 # without a word (a provider that took the request and died, or a reset on the way back).
@@ -98,6 +99,12 @@ def place_fault_answer(fault: str | None, delay: float) -> tuple | None:
 # -- answers that replace a sandbox's own (a provider or a proxy in front of it gone wrong) ------
 
 
+class Headers(Protocol):
+    """A request's headers, looked up by name in any letter case (http.client's message)."""
+
+    def get(self, name: str) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class Echo:
     """A body that repeats the request back, credentials and all, as some providers' error pages
@@ -109,8 +116,8 @@ class Echo:
     headers: tuple[str, ...] = ()
     length: int | None = None
 
-    def text(self, method: str, target: str, request_headers: Mapping[str, str]) -> str:
-        parts = [f"{name}: {request_headers.get(name, '')}" for name in self.headers]
+    def text(self, method: str, target: str, request_headers: "Headers") -> str:
+        parts = [f"{name}: {request_headers.get(name) or ''}" for name in self.headers]
         parts.append(f"{method} {target}")
         text = self.lead + " ".join(parts)
         return text if self.length is None else text[: self.length]
