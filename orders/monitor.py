@@ -237,12 +237,8 @@ def _check_claimed(claim, deadline, stop_event, source, on_checked, more=None):
             else:
                 results.store(order, result)
     except Exception:
-        # Not one order's doing (those are recorded on their order): the orders not stored yet
-        # are released, not left leased until the lease ends, and the error goes on up.
-        done = report.outcomes.keys() | report.store_failures.keys()
-        left = [order.pk for order in claimed if order.pk not in done]
-        log.error("the run stopped with an unexpected error; %d claimed orders released", len(left))
-        _release(left, claim.lease_until, _give_up_at(deadline, stop_event))
+        # Not one order's doing (those are recorded on their order): the error goes on up.
+        _release_not_stored(claimed, report, claim.lease_until, _give_up_at(deadline, stop_event))
         raise
     give_up_at = _give_up_at(deadline, stop_event)
     not_stored = results.finish(give_up_at)
@@ -260,6 +256,21 @@ def _check_claimed(claim, deadline, stop_event, source, on_checked, more=None):
             released,
         )
     return report
+
+
+def _release_not_stored(claimed, report, lease_until, give_up_at):
+    """After an error that stops the run: release the claimed orders whose results were not
+    stored, rather than leave them leased until the lease ends."""
+    done = report.outcomes.keys() | report.store_failures.keys()
+    left = [order.pk for order in claimed if order.pk not in done]
+    try:
+        released = _release(left, lease_until, give_up_at)
+    except Exception as exc:  # the error that stopped the run is the one to report
+        log.error(
+            "the run stopped; its %d claimed orders not stored could not be released: %s", len(left), first_line(exc)
+        )
+        return
+    log.error("the run stopped; %d of its %d claimed orders not stored were released", released, len(left))
 
 
 def _release(order_ids, lease_until, give_up_at):
