@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent
 from providers.models import Integration
+from sandbox.faults import LongBody
 from sandbox.internal import InternalSandbox, SandboxConfig
 from tests.factories import create_sent_order
 
@@ -99,6 +100,24 @@ def test_an_answer_that_is_not_utf_8_is_a_malformed_answer(make_order, sandbox):
     assert (counts["checked"], counts["completed"], counts["errors"]) == ("2", "1", "1")
     order.refresh_from_db()
     assert order.last_check_error == "malformed: malformed answer: not valid UTF-8"
+    assert Order.objects.get(pk=fine.pk).external_status == ExternalStatus.COMPLETED
+
+
+def test_a_20_mb_answer_keeps_at_most_the_limit_in_provider_message(make_order, sandbox, settings):
+    settings.PROVIDER_MAX_ANSWER_BYTES = 65536
+    huge = make_order(checks_until_final=5)
+    fine = make_order()
+    sandbox.queue_answer(
+        200, LongBody(b"OK|1||", 20 * 1024 * 1024, fill=b"still processing "), matching=huge.provider_referans
+    )
+
+    counts = summary_of(check())
+
+    assert (counts["checked"], counts["completed"], counts["processing"]) == ("2", "1", "1")
+    huge.refresh_from_db()
+    assert huge.provider_message.startswith("still processing still processing")
+    assert huge.provider_message.endswith(" [answer cut at 65536 bytes]")
+    assert len(huge.provider_message.encode()) <= 65536 + len(" [answer cut at 65536 bytes]")
     assert Order.objects.get(pk=fine.pk).external_status == ExternalStatus.COMPLETED
 
 
