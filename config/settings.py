@@ -167,6 +167,9 @@ PROVIDER_CONNECT_TIMEOUT_SECONDS = env_float("PROVIDER_CONNECT_TIMEOUT_SECONDS",
 PROVIDER_READ_TIMEOUT_SECONDS = env_float("PROVIDER_READ_TIMEOUT_SECONDS", 20.0, minimum=0.001)
 PROVIDER_RETRY_ATTEMPTS = env_int("PROVIDER_RETRY_ATTEMPTS", 3, minimum=1)
 PROVIDER_RETRY_WAIT_SECONDS = env_float("PROVIDER_RETRY_WAIT_SECONDS", 0.5, minimum=0.0)
+# A provider's answer is read up to this many bytes (the rest is never read); "providerMessage"
+# keeps at most that much, marked as cut.
+PROVIDER_MAX_ANSWER_BYTES = env_int("PROVIDER_MAX_ANSWER_BYTES", 65536, minimum=1024, maximum=16 * 1024 * 1024)
 
 # Logs go to stderr (cron or the service manager routes them); secrets are redacted and
 # PINs never logged unmasked (providers.redaction). LOG_FORMAT=json writes one JSON object a

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from providers.models import Integration
+from providers.redaction import excerpt
 
 EMPTY = "-"
 SHORT_TEXT_LENGTH = 80
@@ -41,7 +42,7 @@ def shorten(text: str | None, length: int = SHORT_TEXT_LENGTH) -> str:
         return EMPTY
     if len(text) <= length:
         return text
-    return format_html('<span title="{}">{}…</span>', text, text[: length - 1])
+    return format_html('<span title="{}">{}</span>', text, excerpt(text, length, provider_words=True))
 
 
 # What integration_link needs of an Integration (orders.ids.integrations_by_id loads no more).

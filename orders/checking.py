@@ -29,7 +29,7 @@ from orders.ids import integrations_by_id
 from orders.models import Order
 from orders.storing import with_reconnect
 from providers.base import CheckResult, CheckState, ProviderClient, configuration_error, not_mentioned
-from providers.redaction import redact
+from providers.redaction import excerpt, redact
 from providers.registry import UnknownProvider, client_class_for
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,9 @@ class _Planner:
                     )
                 except UnknownProvider:
                     problem = f"integration {integration.pk} has unknown provider {integration.provider!r}"
+                except Exception as exc:  # a bad setting of one integration must not stop the others
+                    problem = f"integration {integration.pk}: its client cannot be built: {type(exc).__name__}"
+                    log.error("%s: %s", problem, excerpt(str(exc), 200))
             if problem or integration is None:  # _why_unanswerable names every missing integration
                 unanswerable.append((order, configuration_error(problem or "integration not found")))
                 continue

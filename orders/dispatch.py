@@ -40,7 +40,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from orders.backoff import scheduled_check_time
-from orders.columns import fit, fits
+from orders.columns import fit, fits, storable_place_result
 from orders.history import record_status_change
 from orders.ids import NotAnId, parse_uuid, uuid_or_none
 from orders.models import EventSource, ExternalStatus, Order, PlatformStatus
@@ -88,6 +88,14 @@ def dispatch_order(order_id: object, request: PlaceRequest, integration_id: obje
     finally:
         client.close()
     return _store_answer(order, answer, reference, schedule)
+
+
+def _with_storage_note(changes: dict, note: str | None) -> dict:
+    """`changes` with `note` (what storable_place_result replaced) added to last_check_error."""
+    if not note:
+        return changes
+    error = changes.get("last_check_error")
+    return changes | {"last_check_error": fit("last_check_error", f"{error}; {note}" if error else note)}
 
 
 def _load(order_id, integration_id):
@@ -141,8 +149,10 @@ def _take_for_dispatch(order, integration, reference, reference_is_external_id, 
 
 def _store_answer(order, answer: PlaceResult, reference, schedule):
     now = timezone.now()
+    answer, note = storable_place_result(answer)
     changes, new_status = _changes_for(answer, reference, now, schedule)
     changes.update(_cost_changes(order, answer))
+    changes = _with_storage_note(changes, note)
     with transaction.atomic():
         # Still ours: pending under our reference (nobody else can have taken it since).
         ours = Order.objects.filter(pk=order.pk, external_status=ExternalStatus.PENDING, provider_referans=reference)

@@ -35,6 +35,7 @@ from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent, Platfor
 from orders.schedule_book import BOOK, SAMPLE_DAYS, integration_key
 from orders.transitions import TIMEOUT_NOTE, UNKNOWN_STATUS_PREFIX
 from providers.models import Integration
+from providers.redaction import excerpt
 
 TIMEOUT_WINDOW = timedelta(hours=24)
 
@@ -432,7 +433,7 @@ def _integration_label(name, integration_id):
 
 def _short(text, limit=120):
     text = text or "no error text"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return excerpt(text, limit, provider_words=True)
 
 
 def _max_age():

@@ -200,10 +200,12 @@ def _give_up_at(deadline, stop_event):
 
 def _check_claimed(claim, deadline, stop_event, source, on_checked, more=None):
     report = RunReport(claimed=len(claim.orders))
+    claimed = list(claim.orders)
 
     def claimed_more():
         orders = more()
         report.claimed += len(orders)
+        claimed.extend(orders)
         return orders
 
     def stored(order, outcome, result):
@@ -228,11 +230,16 @@ def _check_claimed(claim, deadline, stop_event, source, on_checked, more=None):
         grace_seconds=settings.MONITOR_SHUTDOWN_GRACE_SECONDS,
         more=claimed_more if more else None,
     )
-    for order, result in answers:
-        if result is None:
-            unchecked.append(order.pk)
-        else:
-            results.store(order, result)
+    try:
+        for order, result in answers:
+            if result is None:
+                unchecked.append(order.pk)
+            else:
+                results.store(order, result)
+    except Exception:
+        # Not one order's doing (those are recorded on their order): the error goes on up.
+        _release_not_stored(claimed, report, claim.lease_until, _give_up_at(deadline, stop_event))
+        raise
     give_up_at = _give_up_at(deadline, stop_event)
     not_stored = results.finish(give_up_at)
     for order in not_stored:
@@ -249,6 +256,21 @@ def _check_claimed(claim, deadline, stop_event, source, on_checked, more=None):
             released,
         )
     return report
+
+
+def _release_not_stored(claimed, report, lease_until, give_up_at):
+    """After an error that stops the run: release the claimed orders whose results were not
+    stored, rather than leave them leased until the lease ends."""
+    done = report.outcomes.keys() | report.store_failures.keys()
+    left = [order.pk for order in claimed if order.pk not in done]
+    try:
+        released = _release(left, lease_until, give_up_at)
+    except Exception as exc:  # the error that stopped the run is the one to report
+        log.error(
+            "the run stopped; its %d claimed orders not stored could not be released: %s", len(left), first_line(exc)
+        )
+        return
+    log.error("the run stopped; %d of its %d claimed orders not stored were released", released, len(left))
 
 
 def _release(order_ids, lease_until, give_up_at):

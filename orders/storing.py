@@ -12,25 +12,32 @@ reads the row again first, so the same write can safely be tried again.
   stored the result all the same: its history row tells, and its order_finalized is sent then.
 - Any other database error (a value too long for its column, a constraint, a missing column)
   would fail the same way at every check. It is recorded on that order alone, in the monitor's
-  own columns (`record_store_failure`), and the order waits the error backoff.
+  own columns (`record_store_failure`), and the order waits the error backoff. So is any other
+  exception raised while one order's result is stored (a value Python cannot compute, a bug):
+  one answer never stops the run for the orders after it.
+
+Before a result is stored, its texts are made storable (orders.columns.storable_check_result):
+a NUL or a lone surrogate is replaced, and last_check_error says so.
 """
 
 import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import DatabaseError, DataError, IntegrityError, connection
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from orders.backoff import next_check_time
+from orders.columns import fit, storable, storable_check_result
 from orders.database_errors import first_line, is_connection_error
 from orders.history import status_change_recorded
 from orders.models import ACTIVE_STATUSES, Order
@@ -38,13 +45,15 @@ from orders.schedule_book import schedule_for
 from orders.signals import send_order_finalized
 from orders.transitions import Outcome, apply_check_result, plan_transition
 from providers.base import CheckResult, CheckState
-from providers.redaction import redact
+from providers.redaction import excerpt
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 _MAX_WAIT_SECONDS = 10.0
+# The longest error text recorded for a failed write: its first line is enough to act on.
+_MAX_PROBLEM_LENGTH = 200
 
 
 def retry_wait(attempt: int) -> float:
@@ -145,8 +154,9 @@ class _Pending:
     """A check result not stored yet."""
 
     order: Order
-    result: CheckResult
+    result: CheckResult  # made storable
     now: datetime
+    note: str | None = None  # what had to be replaced to make it storable, for last_check_error
     connection_lost: bool = False  # a try lost its connection: it may have committed all the same
 
 
@@ -187,8 +197,9 @@ class ResultStore:
         self._next_try: float | None = None  # while the database is away: when to try again (time.monotonic())
 
     def store(self, order: Order, result) -> None:
+        result, note = storable_check_result(result)
         # The time the answer came in: a result waiting for the database is stored with it.
-        self._waiting.append(_Pending(order, result, timezone.now()))
+        self._waiting.append(_Pending(order, result, timezone.now(), note))
         if self._next_try is None or time.monotonic() >= self._next_try:
             problem = self._store_waiting()
             if problem:
@@ -233,15 +244,26 @@ class ResultStore:
             self._record_failure(pending.order, exc, _pin_to_keep(pending.result, exc))
             self._waiting.popleft()
             return
+        except Exception as exc:  # whatever one answer does, the others are stored
+            self._record_failure(pending.order, exc)
+            self._waiting.popleft()
+            return
         self._waiting.popleft()
-        self._on_stored(pending.order, outcome, pending.result)
+        try:
+            self._on_stored(pending.order, outcome, pending.result)
+        except Exception as exc:  # the result is stored; what follows it must not stop the run
+            log.error("order %s: stored (%s), then reporting it failed: %s", pending.order.pk, outcome, problem_of(exc))
 
     def _write(self, pending):
         try:
             schedule = schedule_for(pending.order.integration_id)
-            outcome = apply_check_result(
-                pending.order, pending.result, pending.now, self._lease_until, self._source, schedule
-            )
+            # With a note, the result and the note are one change.
+            with transaction.atomic() if pending.note else nullcontext():
+                outcome = apply_check_result(
+                    pending.order, pending.result, pending.now, self._lease_until, self._source, schedule
+                )
+                if pending.note:
+                    _note_replaced_characters(pending, outcome)
         except DatabaseError as exc:
             pending.connection_lost = pending.connection_lost or is_connection_error(exc)
             raise
@@ -250,8 +272,7 @@ class ResultStore:
         return outcome
 
     def _record_failure(self, order, exc, pin=None):
-        # The first line only: PostgreSQL's DETAIL line can repeat the row, PIN included.
-        problem = redact(first_line(exc))
+        problem = problem_of(exc)
         log.error("order %s: storing the check result failed: %s", order.pk, problem)
         try:
             with_reconnect(
@@ -262,5 +283,25 @@ class ResultStore:
             if is_connection_error(second):
                 raise
             # The order keeps its lease and is due again when it ends.
-            log.error("order %s: recording that failure failed too: %s", order.pk, redact(first_line(second)))
+            log.error("order %s: recording that failure failed too: %s", order.pk, problem_of(second))
+        except Exception as second:  # as above: the order keeps its lease
+            log.error("order %s: recording that failure failed too: %s", order.pk, problem_of(second))
         self._on_failed(order, problem)
+
+
+def problem_of(exc: BaseException) -> str:
+    """An error as recorded on its order and logged: one line, redacted, storable, short. A
+    database error by its first line (PostgreSQL's DETAIL line can repeat the row, PIN
+    included); any other exception with its type, which says more than its text alone."""
+    text = first_line(exc) if isinstance(exc, DatabaseError) else f"{type(exc).__name__}: {first_line(exc)}"
+    return storable(excerpt(text, _MAX_PROBLEM_LENGTH)) or type(exc).__name__
+
+
+def _note_replaced_characters(pending: _Pending, outcome: Outcome) -> None:
+    """Say in last_check_error that characters of the answer were replaced to store it, in the
+    same transaction as the result (not for a result that was not written, or a held order)."""
+    if outcome in (Outcome.SKIPPED, Outcome.HELD) or not pending.note:
+        return
+    result = pending.result
+    text = f"{result.describe_error()}; {pending.note}" if result.is_error else pending.note
+    Order.objects.filter(pk=pending.order.pk).update(last_check_error=fit("last_check_error", text))

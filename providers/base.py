@@ -8,7 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from providers.redaction import excerpt
 from providers.sessions import build_session
+
+# describe_error's longest text: enough for an operator, far less than an answer may hold.
+DESCRIBED_ERROR_LENGTH = 300
 
 
 class CheckState(enum.StrEnum):
@@ -54,11 +58,13 @@ class CheckResult:
     def is_error(self):
         return self.state in ERROR_STATES
 
-    def describe_error(self):
-        """The operator-readable text stored in last_check_error."""
+    def describe_error(self) -> str:
+        """The operator-readable text stored in last_check_error and logged: short (a provider's
+        error line may be as long as its answer), secrets masked before it is cut."""
         prefix = self.state.value.replace("_", " ")
         code = f" {self.code}" if self.code else ""
-        return f"{prefix}{code}: {self.message}" if self.message else f"{prefix}{code}"
+        text = f"{prefix}{code}: {self.message}" if self.message else f"{prefix}{code}"
+        return excerpt(text, DESCRIBED_ERROR_LENGTH, provider_words=True)
 
 
 @dataclass(frozen=True)

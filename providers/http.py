@@ -1,6 +1,7 @@
-"""HTTP plumbing shared by the provider clients: timeouts, and tenacity retries
-for transient failures that never run past the caller's deadline. Every error text that leaves
-this module is redacted: the URL it came from may carry a password.
+"""HTTP plumbing shared by the provider clients: timeouts, tenacity retries for transient
+failures that never run past the caller's deadline, and answers read up to
+PROVIDER_MAX_ANSWER_BYTES (the body is streamed; what lies past the limit is never read). Every
+error text that leaves this module is redacted: the URL it came from may carry a password.
 
 Two ways to send a request: `http_get` (status checks, balance) retries every transient failure;
 `http_get_once` / `http_post_once` (placing an order) retry only when no connection could be
@@ -18,7 +19,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_rand
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from providers.base import CheckResult, CheckState, ConnectionCheck, PlaceResult, PlaceState
-from providers.redaction import redact
+from providers.redaction import excerpt
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,33 @@ class ProviderHTTPError(Exception):
 
 @dataclass(frozen=True)
 class HttpAnswer:
+    """A 2xx answer. `cut`: the body was longer than PROVIDER_MAX_ANSWER_BYTES and `body` is its
+    start only (whole characters: a UTF-8 sequence the limit ran through is left out)."""
+
     status_code: int
     body: bytes
+    cut: bool = False
+
+    def marked(self, text: str) -> str:
+        """`text` read from this answer, with the marker that the answer was cut if it was."""
+        if not self.cut:
+            return text
+        return text + cut_marker() if text else cut_marker().strip()
+
+
+def cut_marker() -> str:
+    """What ends a text read from an answer that was cut at PROVIDER_MAX_ANSWER_BYTES."""
+    return f" [answer cut at {settings.PROVIDER_MAX_ANSWER_BYTES} bytes]"
+
+
+def within_answer_limit(text: str) -> str:
+    """`text` (a provider's message) at most PROVIDER_MAX_ANSWER_BYTES long in UTF-8, plus the cut
+    marker when it had to be cut; a text already cut and marked is left as it is."""
+    limit = settings.PROVIDER_MAX_ANSWER_BYTES
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= limit + len(cut_marker()):
+        return text
+    return _whole_characters(data, limit).decode("utf-8", "surrogatepass") + cut_marker()
 
 
 def check_result_of_http_error(exc, what_to_check):
@@ -172,17 +198,51 @@ def _stop_at_deadline(deadline):
 def _send_once(method, session, url, params, headers, deadline):
     try:
         response = session.request(
-            method, url, params=params, headers=headers, timeout=timeouts(deadline), allow_redirects=False
+            method, url, params=params, headers=headers, timeout=timeouts(deadline), allow_redirects=False, stream=True
         )
+        body, cut = _read_body(response)
     except requests.RequestException as exc:
         raise _error_of(exc) from None
     status = response.status_code
     if status >= 300:
         transient = status == 429 or status >= 500
-        raise ProviderHTTPError(
-            f"HTTP {status} from provider", transient=transient, status_code=status, body=response.content
-        )
-    return HttpAnswer(status, response.content)
+        raise ProviderHTTPError(f"HTTP {status} from provider", transient=transient, status_code=status, body=body)
+    return HttpAnswer(status, body, cut)
+
+
+# Read at a time; an answer past the limit costs at most this much more memory.
+_READ_CHUNK_BYTES = 16384
+
+
+def _read_body(response):
+    """(body, cut): the answer's body up to PROVIDER_MAX_ANSWER_BYTES. Reading stops as soon as
+    the body is known to be longer, and the connection is then closed, not drained."""
+    limit = settings.PROVIDER_MAX_ANSWER_BYTES
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(chunk_size=_READ_CHUNK_BYTES):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                break
+    finally:
+        response.close()
+    body = b"".join(chunks)
+    if len(body) <= limit:
+        return body, False
+    return _whole_characters(body, limit), True
+
+
+def _whole_characters(data: bytes, limit: int) -> bytes:
+    """The first `limit` bytes of UTF-8 `data`, without the start of a character cut at the
+    limit (so the body still decodes when the whole of it would have)."""
+    data = data[:limit]
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # not a continuation byte: where the last character starts
+            width = 2 if byte >> 5 == 0b110 else 3 if byte >> 4 == 0b1110 else 4 if byte >> 3 == 0b11110 else 1
+            return data[:-back] if width > back else data
+    return data
 
 
 # Raised while the request is being built, before any connection: nothing left this host.
@@ -224,5 +284,4 @@ def _never_connected(exc):
 
 
 def _short(message):
-    message = redact(message)
-    return message if len(message) <= _MAX_ERROR_LENGTH else message[: _MAX_ERROR_LENGTH - 3] + "..."
+    return excerpt(message, _MAX_ERROR_LENGTH)

@@ -9,6 +9,7 @@ from typing import Any
 
 from providers.base import CheckResult, CheckState
 from providers.pins import pin_of, pin_of_codes
+from providers.redaction import excerpt
 
 _MAX_QUOTED = 80
 # Blanks, "_" and "-" inside a status word do not change it: "in progress", "in_progress",
@@ -146,12 +147,12 @@ def no_status(shown: object) -> CheckResult:
 
 
 def quote(value: object) -> str:
-    """A value for a message: short, and never the repr() of a nested value (it may be very deep)."""
+    """A value for a message: short, secrets masked before it is cut, and never the repr() of a
+    nested value (it may be very deep)."""
     if isinstance(value, str):
         text = value
     elif value is None or isinstance(value, int | float):  # bool is an int
         text = repr(value)
     else:
         text = f"<{type(value).__name__}>"
-    quoted = text if len(text) <= _MAX_QUOTED else text[:_MAX_QUOTED] + "..."
-    return repr(quoted)
+    return repr(excerpt(text, _MAX_QUOTED))

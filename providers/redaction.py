@@ -1,14 +1,22 @@
 """Keeping provider secrets and PINs out of logs, messages and stored columns.
 
 znet puts its password (`sifre`) and dealer code (`kod`) in every request URL, and requests and
-urllib3 put URLs into exception texts and debug logs. Two rules:
+urllib3 put URLs into exception texts and debug logs. Three rules:
 
-- `redact` (credential patterns such as `kod=...` / `sifre: ...`, plus the registered secret
-  values) is for texts we build or that carry URLs: exception texts, error lines, log records
-  (the logging filter applies it to every record, so a library's own log line cannot leak).
+- `redact` (credential patterns such as `kod=...` / `sifre: ...` / `api-token: ...`, plus the
+  registered secret values) is for texts we build or that carry URLs: exception texts, error
+  lines, a quoted unreadable answer, log records (the logging filter applies it to every
+  record, so a library's own log line cannot leak).
 - `mask_secrets` (the registered secret values only) is for what a provider said: its messages
   are delivery data and are stored as said. In Turkish "Kod: ..." is a product code, not our
   dealer code, so the patterns must not touch them. PINs are never masked in stored columns.
+- `excerpt` is the one way such a text is cut (a quote, a column, a line of the admin): it masks
+  first and cuts after, so a cut can never keep a part of a secret that masking would have caught.
+
+Masking a value only where it appears whole is not enough: a text that was cut (by us, by the
+provider, by the answer size limit) may end in the first characters of a secret. Those go too:
+a run of 4 or more characters that starts a registered secret is masked where the text ends or
+where an ellipsis ("..." or "…") follows it.
 """
 
 import logging
@@ -18,7 +26,7 @@ from typing import overload
 
 REDACTED = "***"
 
-# key=value pairs in URLs, query strings and headers that carry a credential.
+# key=value pairs in URLs, query strings and headers (`api-token: ...`) that carry a credential.
 _CREDENTIAL_PARAM = re.compile(
     r"(?i)\b(kod|sifre|password|passwd|api[-_]?token|token)(=|:\s*|'\s*:\s*'|\"\s*:\s*\")([^&\s'\"<>,;)}]+)"
 )
@@ -60,8 +68,9 @@ def mask_secrets(text: str) -> str: ...
 @overload
 def mask_secrets(text: None) -> None: ...
 def mask_secrets(text: str | None) -> str | None:
-    """`text` with only the registered secret values replaced by ***; everything else exactly as
-    it was. For provider texts (messages), which are stored as the provider said them."""
+    """`text` with only the registered secret values replaced by ***, and the start of one where
+    the text was cut (see the module's docstring); everything else exactly as it was. For
+    provider texts (messages), which are stored as the provider said them."""
     if not text:
         return text
     text = str(text)
@@ -69,7 +78,54 @@ def mask_secrets(text: str | None) -> str | None:
         secrets = sorted(_known_secrets, key=len, reverse=True)
     for secret in secrets:
         text = text.replace(secret, REDACTED)
+    for secret in secrets:
+        text = _mask_cut_secret(text, secret)
     return text
+
+
+ELLIPSIS = "…"
+# What follows a text that was cut short: ours ("…") or a provider's ("...").
+_CUT_MARKERS = (ELLIPSIS, "...")
+
+
+def _mask_cut_secret(text: str, secret: str) -> str:
+    """`text` with each start of `secret` (at least _MIN_SECRET_LENGTH characters, not all of
+    it) that ends where the text ends or where a cut marker follows masked."""
+    head = secret[:_MIN_SECRET_LENGTH]
+    start = text.find(head)
+    while start != -1:
+        end = start + _common_prefix_length(text, start, secret)
+        if end == len(text) or text.startswith(_CUT_MARKERS, end):
+            text = text[:start] + REDACTED + text[end:]
+            start += len(REDACTED)
+        else:
+            start += 1
+        start = text.find(head, start)
+    return text
+
+
+def _common_prefix_length(text: str, start: int, secret: str) -> int:
+    length = 0
+    while length < len(secret) and start + length < len(text) and text[start + length] == secret[length]:
+        length += 1
+    return length
+
+
+@overload
+def excerpt(text: str, limit: int, *, provider_words: bool = False) -> str: ...
+@overload
+def excerpt(text: None, limit: int, *, provider_words: bool = False) -> None: ...
+def excerpt(text: str | None, limit: int, *, provider_words: bool = False) -> str | None:
+    """`text` safe to show, at most `limit` characters long: the one way a provider's reply, a
+    message or an error text is quoted or cut. Masked before it is cut (`redact`, or only
+    `mask_secrets` for a provider's own words), then cut with "…"; a secret the cut runs
+    through leaves none of its characters."""
+    if not text:
+        return text
+    text = mask_secrets(text) if provider_words else redact(text)
+    if len(text) <= limit:
+        return text
+    return mask_secrets(text[: max(limit - len(ELLIPSIS), 0)] + ELLIPSIS)
 
 
 def mask_pin(pin):

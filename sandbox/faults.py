@@ -23,9 +23,18 @@ Use in a sandbox (hold the sandbox's lock around every call; the plan has no loc
 
 Placing an order loses its answer in the same two ways at every provider (`PLACE_FAULT_KINDS`,
 queued only, by `SandboxServer.queue_place_fault`): `place_fault_answer` gives the answer.
+
+Any sandbox can also be told to answer the next requests (or the next ones whose URL holds some
+text) with a given answer instead of its own (`SandboxServer.queue_answer`): a body with a NUL
+byte, a lone surrogate escape or invalid UTF-8, an `Echo` of the request (credentials and all),
+or a `LongBody` of many megabytes sent in pieces.
 """
 
 import random
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
 
 # A body a sandbox may answer with: the server reads the request, then closes the connection
 # without a word (a provider that took the request and died, or a reset on the way back).
@@ -85,3 +94,83 @@ def place_fault_answer(fault: str | None, delay: float) -> tuple | None:
     if fault == "drop":
         return 200, CLOSE_WITHOUT_ANSWER, delay
     return None
+
+
+# -- answers that replace a sandbox's own (a provider or a proxy in front of it gone wrong) ------
+
+
+class Headers(Protocol):
+    """A request's headers, looked up by name in any letter case (http.client's message)."""
+
+    def get(self, name: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Echo:
+    """A body that repeats the request back, credentials and all, as some providers' error pages
+    and debugging proxies do: `lead`, then each header named in `headers` as `name: value`, then
+    the request line as sent (`GET /servis/pin_kontrol.php?kod=...&sifre=...`), joined by
+    blanks and cut to `length` characters when given (a provider that shortens its echo)."""
+
+    lead: str = "Error in request!: "
+    headers: tuple[str, ...] = ()
+    length: int | None = None
+
+    def text(self, method: str, target: str, request_headers: "Headers") -> str:
+        parts = [f"{name}: {request_headers.get(name) or ''}" for name in self.headers]
+        parts.append(f"{method} {target}")
+        text = self.lead + " ".join(parts)
+        return text if self.length is None else text[: self.length]
+
+
+@dataclass
+class LongBody:
+    """A body of `size` bytes: `head`, then `fill` over and over. It is sent in pieces and never
+    held whole, so a test can measure what the client keeps; `sent` counts the bytes written
+    before the client stopped reading."""
+
+    head: bytes
+    size: int
+    fill: bytes = b"x"
+    sent: int = 0
+
+    def pieces(self, piece_size: int = 65536) -> Iterator[bytes]:
+        yield self.head[: self.size]
+        left = self.size - min(len(self.head), self.size)
+        block = (self.fill * (piece_size // len(self.fill) + 1))[:piece_size]
+        while left > 0:
+            piece = block[: min(left, piece_size)]
+            left -= len(piece)
+            yield piece
+
+
+@dataclass
+class QueuedAnswer:
+    status: int
+    body: object  # text, bytes, JSON-able, an Echo or a LongBody
+    times: int
+    matching: str | None  # answers only requests whose target (path and query as sent) holds this
+
+
+class QueuedAnswers:
+    """Answers queued by a test for the next requests, in place of what the sandbox would say
+    (the sandbox does not see those requests: they are not in its request log)."""
+
+    def __init__(self):
+        self._queued: list[QueuedAnswer] = []
+        self._lock = threading.Lock()
+
+    def queue(self, status: int, body: object, times: int = 1, matching: str | None = None) -> None:
+        with self._lock:
+            self._queued.append(QueuedAnswer(status, body, times, matching))
+
+    def take(self, target: str) -> QueuedAnswer | None:
+        """The first answer queued for a request to `target`, used up once; None if none is."""
+        with self._lock:
+            for answer in self._queued:
+                if answer.matching is None or answer.matching in target:
+                    answer.times -= 1
+                    if answer.times <= 0:
+                        self._queued.remove(answer)
+                    return answer
+        return None

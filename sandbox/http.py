@@ -14,7 +14,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from sandbox.faults import CLOSE_WITHOUT_ANSWER, PLACE_FAULT_KINDS, FaultPlan
+from sandbox.faults import CLOSE_WITHOUT_ANSWER, PLACE_FAULT_KINDS, Echo, FaultPlan, LongBody, QueuedAnswers
 
 
 class _ThreadingServer(ThreadingHTTPServer):
@@ -43,6 +43,7 @@ class SandboxServer:
         self._lock = threading.RLock()
         self._in_flight = _InFlight()
         self.place_faults = FaultPlan(PLACE_FAULT_KINDS)
+        self.queued_answers = QueuedAnswers()
 
     def respond(self, path, params, headers):
         raise NotImplementedError
@@ -60,6 +61,12 @@ class SandboxServer:
         """The next `times` place requests take the order, then answer with this fault."""
         with self._lock:
             self.place_faults.queue(kind, times)
+
+    def queue_answer(self, status: int, body: object, times: int = 1, matching: str | None = None) -> None:
+        """The next `times` requests (with `matching`: whose path and query as sent hold it) get
+        this answer instead of the sandbox's own: `body` is text, bytes (sent as they are),
+        JSON-able, a sandbox.faults.Echo or a sandbox.faults.LongBody."""
+        self.queued_answers.queue(status, body, times, matching)
 
     def status_checks(self, reference: str | None = None) -> list[dict]:
         """The logged status requests; with `reference`, those that asked about it."""
@@ -191,6 +198,12 @@ def _handler_for(sandbox):
             self._answer(sandbox.respond_post)
 
         def _answer(self, respond):
+            queued = sandbox.queued_answers.take(self.path)
+            if queued is not None:
+                body = queued.body
+                if isinstance(body, Echo):
+                    body = body.text(self.command, self.path, self.headers)
+                return self._send(queued.status, body)
             url = urlsplit(self.path)
             params = {key: values[0] for key, values in parse_qs(url.query, keep_blank_values=True).items()}
             # Counted from the request read to just before the answer leaves: within the time
@@ -208,8 +221,13 @@ def _handler_for(sandbox):
             self._send(status, body)
 
         def _send(self, status, body):
-            if isinstance(body, str):
-                data, content_type = body.encode("utf-8"), "text/plain; charset=utf-8"
+            if isinstance(body, LongBody):
+                return self._send_long(status, body)
+            if isinstance(body, bytes):
+                data, content_type = body, "text/plain; charset=utf-8"
+            elif isinstance(body, str):
+                # surrogatepass: a test may send text no UTF-8 encoder accepts, as a broken provider does.
+                data, content_type = body.encode("utf-8", "surrogatepass"), "text/plain; charset=utf-8"
             else:
                 data, content_type = json.dumps(body, ensure_ascii=False).encode("utf-8"), "application/json"
             try:
@@ -220,6 +238,18 @@ def _handler_for(sandbox):
                 self.wfile.write(data)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up waiting (a timeout test)
+
+        def _send_long(self, status, body):
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(body.size))
+                self.end_headers()
+                for piece in body.pieces():
+                    self.wfile.write(piece)
+                    body.sent += len(piece)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client stopped reading
 
         def log_message(self, format, *args):
             pass  # the request line carries credentials; each sandbox keeps its own log

@@ -57,7 +57,9 @@ class ApstoreClient(ClientApiClient):
             return dict.fromkeys(references, check_result_of_http_error(exc, WHAT_TO_CHECK))
         results = parse_batch_status(answer.body, references)
         # Provider texts are stored as said: only our registered secrets are masked in them.
-        return {ref: replace(result, message=mask_secrets(result.message)) for ref, result in results.items()}
+        return {
+            ref: replace(result, message=mask_secrets(answer.marked(result.message))) for ref, result in results.items()
+        }
 
     def _place_order(self, reference, request, deadline):
         params = {"qty": request.quantity, "order_uuid": reference}
@@ -69,7 +71,7 @@ class ApstoreClient(ClientApiClient):
         except ProviderHTTPError as exc:
             return _place_result_of_http_error(exc)
         result = parse_place_answer(answer.body)
-        return replace(result, message=mask_secrets(result.message))
+        return replace(result, message=mask_secrets(answer.marked(result.message)))
 
     def _check_connection(self, deadline):
         """One balance request (client/api/profile): it changes nothing and needs the apiToken."""

@@ -62,7 +62,7 @@ class InternalClient(ClientApiClient):
             return check_result_of_http_error(exc, WHAT_TO_CHECK)
         result = parse_status_answer(answer.body, reference, by_uuid)
         # The tenant's texts are stored as said: only our registered secrets are masked in them.
-        return replace(result, message=mask_secrets(result.message))
+        return replace(result, message=mask_secrets(answer.marked(result.message)))
 
     def _place_order(self, reference, request, deadline):
         params: dict[str, str | int] = {"qty": request.quantity}
@@ -78,6 +78,7 @@ class InternalClient(ClientApiClient):
             result = _place_result_of_http_error(exc)
         else:
             result = parse_place_answer(answer.body)
+            result = replace(result, message=answer.marked(result.message))
         return replace(result, message=mask_secrets(result.message))
 
     def _check_connection(self, deadline):
@@ -97,7 +98,8 @@ class InternalClient(ClientApiClient):
 
 
 def _place_result_of_http_error(exc: ProviderHTTPError) -> PlaceResult:
-    said = error_message(exc.body)
+    # Masked before more words are added: a token the tenant cut short must not be followed by them.
+    said = mask_secrets(error_message(exc.body))
     if exc.status_code == DUPLICATE_HTTP_STATUS or says_used_before(said):
         # The tenant already has an order under our order_uuid: followed, never failed.
         return PlaceResult(PlaceState.DUPLICATE, message=said or str(exc))

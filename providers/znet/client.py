@@ -50,7 +50,7 @@ class ZnetClient(ProviderClient):
         except ProviderHTTPError as exc:
             return check_result_of_http_error(exc, "baseUrl and credentials")
         result = parse_status_answer(answer.body)
-        return replace(result, message=mask_secrets(result.message))
+        return replace(result, message=mask_secrets(answer.marked(result.message)))
 
     def _check_connection(self, deadline):
         """One catalog request (pin_listesi.php): it changes nothing and needs kod and sifre."""
@@ -79,7 +79,7 @@ class ZnetClient(ProviderClient):
         except ProviderHTTPError as exc:
             return replace(_place_result_of_http_error(exc), reference=reference)
         result = parse_place_answer(answer.body)
-        return replace(result, message=mask_secrets(result.message), reference=reference)
+        return replace(result, message=mask_secrets(answer.marked(result.message)), reference=reference)
 
     def _params(self, **extra):
         return {"kod": self.integration.kod, "sifre": self.integration.sifre, **extra}

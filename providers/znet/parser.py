@@ -23,6 +23,7 @@ import json
 from providers.base import CheckResult, CheckState, ConnectionCheck, PlaceResult, PlaceState
 from providers.pins import pin_of
 from providers.place_answers import amount_of, says_used_before
+from providers.redaction import excerpt
 
 EMPTY_ANSWER_MESSAGE = (
     "znet sent an empty answer: the dealer code is unknown, API access is not enabled for the "
@@ -127,7 +128,7 @@ def parse_catalog_answer(body):
         noun = "product" if len(products) == 1 else "products"
         return ConnectionCheck(ok=True, summary=f"OK: {len(products)} {noun} in the catalog")
     error = str(answer.get("error") or "success is not true")
-    return ConnectionCheck(ok=False, summary=f"refused: {error[:_MAX_QUOTED]}")
+    return ConnectionCheck(ok=False, summary=f"refused: {excerpt(error, _MAX_QUOTED)}")
 
 
 def _decode(body):
@@ -142,12 +143,13 @@ def _decode(body):
 
 
 def _malformed(text):
-    """The answer quoted for an operator, short, and never with what may be a PIN in it."""
+    """The answer quoted for an operator, short, secrets masked before it is cut, and never with
+    what may be a PIN in it."""
     if text[:3].upper() == "OK|":
         durum = text.split("|", 2)[1]
         # A state is a digit or two; anything longer may be a PIN sent in the wrong field.
-        shown = durum if len(durum) <= _MAX_DURUM_QUOTED else "..."
+        shown = excerpt(durum, _MAX_DURUM_QUOTED) if len(durum) <= _MAX_DURUM_QUOTED else "..."
         quoted = f"{text[:2]}|{shown}|... ({len(text)} characters)"
     else:
-        quoted = text if len(text) <= _MAX_QUOTED else text[:_MAX_QUOTED] + "..."
+        quoted = excerpt(text, _MAX_QUOTED)
     return CheckResult(CheckState.MALFORMED, message=f"malformed answer: {quoted!r}")

@@ -1,11 +1,17 @@
-"""Provider HTTP: no attempt outlives its caller's deadline by more than a second."""
+"""Provider HTTP: no attempt outlives its caller's deadline by more than a second; no answer is read
+past PROVIDER_MAX_ANSWER_BYTES."""
 
 import time
+import tracemalloc
+
+import pytest
+import requests
 
 from providers.base import CheckState
-from providers.http import timeouts
+from providers.http import ProviderHTTPError, http_get_once, timeouts, within_answer_limit
 from providers.models import Integration
 from providers.znet.client import ZnetClient
+from sandbox.faults import LongBody
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
 
 
@@ -51,3 +57,73 @@ def test_a_slow_answer_in_progress_at_the_deadline_ends_as_a_timeout(sandbox, se
 
     assert result.state == CheckState.TRANSPORT_ERROR and result.message.startswith("timed out")
     assert len(sandbox.status_checks("slow-ref")) == 1
+
+
+# -- answers read up to PROVIDER_MAX_ANSWER_BYTES ------------------------------------------------
+
+TWENTY_MB = 20 * 1024 * 1024
+
+
+def znet_client(sandbox):
+    return ZnetClient(
+        Integration(name="z", provider="znet", base_url=sandbox.base_url, kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE)
+    )
+
+
+def test_a_20_mb_answer_is_read_only_up_to_the_limit_and_never_held_whole(sandbox, settings):
+    settings.PROVIDER_MAX_ANSWER_BYTES = 65536
+    huge = LongBody(b"OK|1||still processing ", TWENTY_MB)
+    sandbox.queue_answer(200, huge)
+    client = znet_client(sandbox)
+
+    tracemalloc.start()
+    try:
+        result = client.check_status("any-ref")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert result.state == CheckState.IN_PROGRESS
+    assert result.message.startswith("still processing xxx")
+    assert result.message.endswith(" [answer cut at 65536 bytes]")
+    assert len(result.message.encode()) <= 65536 + len(" [answer cut at 65536 bytes]")
+    # The client stopped reading and hung up: the sandbox got no further than its socket buffers.
+    assert huge.sent < TWENTY_MB / 2
+    assert peak < 2 * 1024 * 1024  # the sandbox streams its pieces; the client kept the limit's worth
+
+
+def test_an_answer_cut_at_the_limit_keeps_whole_characters(sandbox, settings):
+    settings.PROVIDER_MAX_ANSWER_BYTES = 1025  # "OK|1||" + 2-byte characters: the limit runs through one
+    sandbox.queue_answer(200, LongBody(b"OK|1||", 4096, fill="ş".encode()))
+
+    result = znet_client(sandbox).check_status("any-ref")
+
+    assert result.state == CheckState.IN_PROGRESS  # still valid UTF-8, not "malformed"
+    assert result.message == "ş" * 509 + " [answer cut at 1025 bytes]"
+
+
+def test_an_error_answer_is_read_up_to_the_limit_too(sandbox, settings):
+    settings.PROVIDER_MAX_ANSWER_BYTES = 2048
+    sandbox.queue_answer(500, LongBody(b"<html>", TWENTY_MB))
+    session = requests.Session()
+
+    with pytest.raises(ProviderHTTPError) as raised:
+        http_get_once(session, f"{sandbox.base_url}/servis/pin_kontrol.php")
+
+    assert raised.value.status_code == 500 and len(raised.value.body) == 2048
+
+
+def test_an_answer_within_the_limit_is_whole_and_unmarked(sandbox, settings):
+    settings.PROVIDER_MAX_ANSWER_BYTES = 1024
+    sandbox.queue_answer(200, "OK|1||" + "y" * 1018)  # exactly the limit
+
+    result = znet_client(sandbox).check_status("any-ref")
+
+    assert result.message == "y" * 1018
+
+
+def test_a_message_over_the_limit_is_cut_and_marked_once(settings):
+    settings.PROVIDER_MAX_ANSWER_BYTES = 1024
+    cut = within_answer_limit("z" * 5000)
+    assert cut == "z" * 1024 + " [answer cut at 1024 bytes]"
+    assert within_answer_limit(cut) == cut and within_answer_limit("short") == "short"

@@ -1,6 +1,22 @@
 import logging
+import string
+from contextlib import contextmanager
+from urllib.parse import quote, quote_plus, urlencode
 
-from providers.redaction import RedactSecretsFilter, mask_pin, mask_pins, mask_secrets, redact, register_secret, scrub
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from providers import redaction
+from providers.redaction import (
+    RedactSecretsFilter,
+    excerpt,
+    mask_pin,
+    mask_pins,
+    mask_secrets,
+    redact,
+    register_secret,
+    scrub,
+)
 
 
 def test_credentials_in_urls_are_redacted():
@@ -72,3 +88,91 @@ def test_scrub_walks_nested_data():
         "breadcrumbs": [{"data": {"http.query": "kod=***&sifre=***", "status": 200}}, ["pin=****1234"]],
         "contexts": {"order": {"pin": "****5555", "attempts": 3, "note": "key ***"}},
     }
+
+
+# -- a reply that echoes the request: masked before it is cut, at every offset -------------------
+
+SECRET_CHARACTERS = string.ascii_letters + string.digits + "-_.$@%+!"
+secrets_ = st.text(alphabet=SECRET_CHARACTERS, min_size=4, max_size=24)
+
+
+@contextmanager
+def registered_for_now(*values):
+    """`values` registered as secrets only inside the block: the examples hypothesis makes up
+    must not stay registered and mask ordinary words in later tests."""
+    with redaction._lock:
+        before = set(redaction._known_secrets)
+    for value in values:
+        register_secret(value)
+    try:
+        yield
+    finally:
+        with redaction._lock:
+            redaction._known_secrets.intersection_update(before)
+
+
+def echoed_url(kod, sifre):
+    """What znet's error page repeats: the request line, the query encoded as requests sends it."""
+    query = urlencode({"kod": kod, "sifre": sifre, "tahsilat_api_islem_id": "4f1c"})
+    return f"Error in request!: GET /servis/pin_kontrol.php?{query}"
+
+
+def starts_of(secret):
+    """The first 4 characters of a secret in every spelling it is registered in."""
+    return {form[:4] for form in (secret, quote(secret, safe=""), quote_plus(secret))}
+
+
+def assert_no_start_of(secrets, text):
+    for secret in secrets:
+        for start in starts_of(secret):
+            assert start not in text, (secret, text)
+
+
+@given(kod=secrets_, sifre=secrets_, data=st.data())
+def test_a_reply_cut_anywhere_across_a_secret_keeps_none_of_its_start(kod, sifre, data):
+    """The reply cut at any offset (by the provider, or by the answer size limit), then quoted
+    at any length: neither the quote nor the provider's words as stored keep 4 characters of a
+    registered secret."""
+    reply = echoed_url(kod, sifre)
+    around = reply.replace(quote_plus(kod), "").replace(quote_plus(sifre), "")
+    assume(not any(start in around for secret in (kod, sifre) for start in starts_of(secret)))
+    secret_at = reply.index("sifre=") + len("sifre=")
+    provider_cut = data.draw(st.integers(secret_at, len(reply)), label="reply cut at")
+    said = reply[:provider_cut]
+    quote_length = data.draw(st.integers(1, len(said) + 1), label="quoted up to")
+
+    with registered_for_now(kod, sifre):
+        assert_no_start_of((kod, sifre), excerpt(said, quote_length))
+        assert_no_start_of((kod, sifre), excerpt(said, quote_length, provider_words=True))
+        assert_no_start_of((kod, sifre), mask_secrets(said))
+
+
+@given(token=secrets_, lead=st.integers(0, 90))
+def test_a_token_header_echoed_across_the_cut_keeps_none_of_its_start(token, lead):
+    reply = "x" * lead + f"Error in request!: api-token: {token} GET /client/api/check?orders=[7]"
+    assume(not any(start in reply.replace(token, "") for start in starts_of(token)))
+
+    with registered_for_now(token):
+        for length in range(lead, lead + 60):
+            assert_no_start_of((token,), excerpt(reply, length))
+            assert_no_start_of((token,), excerpt(reply[:length], 80, provider_words=True))
+
+
+def test_a_cut_secret_is_masked_where_the_text_ends_or_an_ellipsis_follows():
+    register_secret("Kesik-Sifre-5521")
+    assert mask_secrets("wrong password Kesik-Sif") == "wrong password ***"
+    assert mask_secrets("wrong password Kesik-Sif... try again") == "wrong password ***... try again"
+    assert mask_secrets("wrong password Kesik-Sif… try again") == "wrong password ***… try again"
+    # Fewer than 4 characters, or followed by more words: a provider's words as said.
+    assert mask_secrets("wrong password Kes") == "wrong password Kes"
+    assert mask_secrets("Kesik-Sifa is a word") == "Kesik-Sifa is a word"
+
+
+def test_excerpt_masks_before_it_cuts():
+    register_secret("Uzun-Sifre-0077")
+    text = "sifre=Uzun-Sifre-0077 and more"
+    assert excerpt(text, 10) == "sifre=***…"  # masked, then cut: not "sifre=Uzu…"
+    assert excerpt(text, 200) == "sifre=*** and more"
+    assert excerpt("Kod: A|B", 200, provider_words=True) == "Kod: A|B"  # a provider's words keep their patterns
+    assert excerpt(None, 10) is None and excerpt("", 10) == ""
+    assert len(excerpt("y" * 500, 80)) == 80
