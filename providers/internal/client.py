@@ -105,7 +105,8 @@ def _place_result_of_http_error(exc: ProviderHTTPError) -> PlaceResult:
         return PlaceResult(PlaceState.DUPLICATE, message=said or str(exc))
     if exc.status_code in _PLACE_REFUSED_STATUSES:
         hint = "" if exc.status_code in (400, 422) else PLACE_REFUSED_HINT
-        return PlaceResult(PlaceState.REFUSED, message=f"{exc}: {said}{hint}" if said else f"{exc}{hint}")
+        message = f"{exc}: {said}{hint}" if said else f"{exc}{hint}"
+        return PlaceResult(PlaceState.REFUSED, message=message, provider_text=said)
     return place_result_of_http_error(exc)
 
 

@@ -62,7 +62,7 @@ def test_an_answer_with_a_nul_byte_is_stored_replaced_and_the_run_goes_on(make_o
     assert MonitorRun.objects.count() == runs + 1 and MonitorRun.objects.latest("started_at").succeeded
     for order in others:
         order.refresh_from_db()
-        assert order.external_status == ExternalStatus.COMPLETED and order.pin_code.startswith("PIN-OTHER-")
+        assert order.external_status == ExternalStatus.DONE and order.pin_code.startswith("PIN-OTHER-")
     poisoned.refresh_from_db()
     assert poisoned.external_status == ExternalStatus.PROCESSING and poisoned.check_attempts == 1
     assert poisoned.provider_message == "still \ufffd processing"
@@ -100,7 +100,7 @@ def test_an_answer_that_is_not_utf_8_is_a_malformed_answer(make_order, sandbox):
     assert (counts["checked"], counts["completed"], counts["errors"]) == ("2", "1", "1")
     order.refresh_from_db()
     assert order.last_check_error == "malformed: malformed answer: not valid UTF-8"
-    assert Order.objects.get(pk=fine.pk).external_status == ExternalStatus.COMPLETED
+    assert Order.objects.get(pk=fine.pk).external_status == ExternalStatus.DONE
 
 
 def test_a_20_mb_answer_keeps_at_most_the_limit_in_provider_message(make_order, sandbox, settings):
@@ -118,7 +118,7 @@ def test_a_20_mb_answer_keeps_at_most_the_limit_in_provider_message(make_order, 
     assert huge.provider_message.startswith("still processing still processing")
     assert huge.provider_message.endswith(" [answer cut at 65536 bytes]")
     assert len(huge.provider_message.encode()) <= 65536 + len(" [answer cut at 65536 bytes]")
-    assert Order.objects.get(pk=fine.pk).external_status == ExternalStatus.COMPLETED
+    assert Order.objects.get(pk=fine.pk).external_status == ExternalStatus.DONE
 
 
 # -- lone surrogates (a JSON escape) -------------------------------------------------------------
@@ -194,7 +194,7 @@ def test_an_exception_while_storing_one_result_is_recorded_on_that_order(make_or
     counts = summary_of(output)
     assert (counts["checked"], counts["completed"], counts["update_failures"]) == ("3", "3", "1")
     assert MonitorRun.objects.latest("started_at").checked == 3
-    assert all(Order.objects.get(pk=o.pk).external_status == ExternalStatus.COMPLETED for o in others)
+    assert all(Order.objects.get(pk=o.pk).external_status == ExternalStatus.DONE for o in others)
     poisoned.refresh_from_db()
     assert poisoned.external_status == ExternalStatus.SENT
     assert poisoned.last_check_error == OVERFLOW and poisoned.check_attempts == 1
@@ -239,7 +239,7 @@ def test_an_integration_whose_client_cannot_be_built_fails_its_orders_only(make_
         f"configuration error: integration {broken.pk}: its client cannot be built: ValueError"
     )
     assert stranded.permanent_error_since is not None
-    assert Order.objects.get(pk=fine.pk).external_status == ExternalStatus.COMPLETED
+    assert Order.objects.get(pk=fine.pk).external_status == ExternalStatus.DONE
 
 
 @pytest.fixture

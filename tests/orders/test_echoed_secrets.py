@@ -30,7 +30,7 @@ def assert_no_part_of(secrets, *texts):
     for text in texts:
         for secret in secrets:
             for start in {secret[:4], quote_plus(secret)[:4]}:
-                assert start not in text, (secret, text)
+                assert start not in (text or ""), (secret, text)
 
 
 def command(name, *args):

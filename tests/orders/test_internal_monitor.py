@@ -112,7 +112,8 @@ def test_a_repeated_order_uuid_is_followed_never_failed(tenant, internal_integra
 
     order.refresh_from_db()
     assert (result.external_status, order.external_status) == (ExternalStatus.SENT, ExternalStatus.SENT)
-    assert order.provider_message == DUPLICATE_UUID_MESSAGE
+    assert order.provider_message is None  # the customer sees nothing yet
+    assert order.events.get(to_status=ExternalStatus.SENT).message == DUPLICATE_UUID_MESSAGE
     assert "already had this order" in order.last_message
 
 
