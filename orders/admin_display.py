@@ -3,6 +3,7 @@ with the integration's name instead of its raw id."""
 
 from datetime import datetime, timedelta
 
+from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -54,5 +55,5 @@ def integration_link(id_text: str | None, integration: Integration | None) -> st
         return EMPTY
     if integration is None:
         return f"{id_text} (no such integration)"
-    url = reverse("admin:providers_integration_change", args=[integration.pk])
+    url = reverse(admin_urlname(Integration._meta, "change"), args=[integration.pk])
     return format_html('<a href="{}" title="{}">{}</a>', url, integration.pk, integration.name)
