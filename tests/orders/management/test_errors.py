@@ -78,7 +78,7 @@ def test_missing_monitor_column_is_a_database_error_with_the_upgrade_hint(args, 
     code, _, stderr = run_command("migrate", DATABASE_URL=url)
     assert code == 0, stderr
     # The monitor's column missing, as on a live database the upgrade script has not reached.
-    execute("DROP INDEX product_orders_due_idx")
+    execute("DROP INDEX product_orders_monitor_due_idx")
     execute("ALTER TABLE product_orders DROP COLUMN next_check_at")
 
     code, stdout, stderr = run_command(*args, DATABASE_URL=url)
