@@ -224,15 +224,17 @@ PREVIOUS_VERSION_ON_THE_PLATFORM = """
 """
 
 
-def test_on_the_platforms_database_only_the_monitors_own_tables_move(legacy_databases):
+@pytest.mark.parametrize("script", [True, False], ids=["script then migrate", "migrate alone"])
+def test_on_the_platforms_database_only_the_monitors_own_tables_move(legacy_databases, script):
     database = legacy_databases.create(platform_django=True)
     cursor = database.connection.cursor()
     cursor.execute(PREVIOUS_VERSION_ON_THE_PLATFORM)
     cursor.execute("SELECT * FROM public.django_migrations ORDER BY id")
     platform_records = cursor.fetchall()
 
-    code, _, stderr = run_upgrade_script(database)
-    assert code == 0, stderr
+    if script:
+        code, _, stderr = run_upgrade_script(database)
+        assert code == 0, stderr
     code, _, stderr = run_command("migrate", "-v", "0", DATABASE_URL=database.url)
     assert code == 0, stderr
 

@@ -22,9 +22,7 @@ COMMANDS = [
 ]
 IDS = ["check_pending_orders", "dispatch_order", "monitor_health"]
 
-UPGRADE_HINT = (
-    "(run sql/upgrade_existing_database.sql, then python manage.py migrate --fake-initial; see docs/UPGRADING.md)"
-)
+UPGRADE_HINT = "(run sql/upgrade_existing_database.sql, then python manage.py migrate; see docs/UPGRADING.md)"
 MIGRATE_HINT = "(run python manage.py migrate; on the platform's existing database see docs/UPGRADING.md first)"
 
 
