@@ -3,7 +3,6 @@ with the integration's name instead of its raw id."""
 
 from datetime import datetime, timedelta
 
-from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -55,5 +54,6 @@ def integration_link(id_text: str | None, integration: Integration | None) -> st
         return EMPTY
     if integration is None:
         return f"{id_text} (no such integration)"
-    url = reverse(admin_urlname(Integration._meta, "change"), args=[integration.pk])
+    opts = Integration._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[integration.pk])
     return format_html('<a href="{}" title="{}">{}</a>', url, integration.pk, integration.name)

@@ -4,7 +4,6 @@ page ever renders them, and a blank field on save keeps the stored value. "Test 
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.validators import URLValidator
@@ -130,7 +129,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, integration):
             raise PermissionDenied
         self._test_one(request, integration, ClickBudget.from_settings())
-        return redirect(reverse(admin_urlname(self.opts, "change"), args=[integration.pk]))
+        return redirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[integration.pk]))
 
     def _test_one(self, request, integration, budget):
         check = probe_connection(integration, max(budget.seconds_left(), 0.0))

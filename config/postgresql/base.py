@@ -25,6 +25,8 @@ SCHEMA_OPTION = "monitor_schema"  # in DATABASES["default"]["OPTIONS"], set by c
 
 
 class DatabaseIntrospection(introspection.DatabaseIntrospection):
+    connection: "DatabaseWrapper"
+
     def get_table_list(self, cursor):
         """The tables of the monitor's schema, and the platform's tables the models use."""
         cursor.execute(
@@ -40,7 +42,7 @@ class DatabaseIntrospection(introspection.DatabaseIntrospection):
             """,
             [self.connection.monitor_schema, PLATFORM_SCHEMA, sorted(PLATFORM_TABLES)],
         )
-        return [introspection.TableInfo(*row) for row in cursor.fetchall()]
+        return [introspection.TableInfo(*row) for row in cursor.fetchall()]  # type: ignore[attr-defined]
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -56,7 +58,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return params
 
     def _configure_connection(self, connection):
-        commit = super()._configure_connection(connection)
+        """Django's hook for each new connection (also run by a connection pool)."""
+        commit = super()._configure_connection(connection)  # type: ignore[misc]  # not in the stubs
         if self.alias == NO_DB_ALIAS:
             return commit  # the server's "postgres" database, to create or drop a test database
         schema = self.ops.quote_name(self.monitor_schema)
