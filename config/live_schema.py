@@ -83,18 +83,22 @@ def ensure_monitor_table(schema_editor, model) -> None:
 
 
 def _ensure_model_table(schema_editor, model) -> None:
-    """SQLite: the model's table as Django creates it, or the fields an existing one lacks."""
-    connection = schema_editor.connection
+    """SQLite: the model's table as Django creates it, or the columns an existing one lacks (an
+    older monitor's database). Added with plain ADD COLUMN, defaults kept: Django's add_field
+    would rebuild the table from a model that already has every field."""
+    connection, table = schema_editor.connection, model._meta.db_table
     with connection.cursor() as cursor:
-        if model._meta.db_table not in connection.introspection.table_names(cursor):
+        if table not in connection.introspection.table_names(cursor):
             schema_editor.create_model(model)
             return
-        existing = {
-            column.name for column in connection.introspection.get_table_description(cursor, model._meta.db_table)
-        }
-    for model_field in model._meta.local_fields:
+        existing = {column.name for column in connection.introspection.get_table_description(cursor, table)}
+    quote = schema_editor.quote_name
+    for model_field in model._meta.local_concrete_fields:
         if model_field.column not in existing:
-            schema_editor.add_field(model, model_field)
+            definition, params = schema_editor.column_sql(model, model_field, include_default=True)
+            schema_editor.execute(
+                f"ALTER TABLE {quote(table)} ADD COLUMN {quote(model_field.column)} {definition}", params
+            )
 
 
 def _platform_columns(connection, table: str) -> set[str]:

@@ -3,6 +3,7 @@ the database (its bookkeeping in public, labels `orders` and `providers`, no `au
 monitor's labels are its own and, on PostgreSQL, its bookkeeping and its own tables live in the
 monitor's schema, while the platform's tables stay in public with their live types."""
 
+import importlib
 import uuid
 
 import pytest
@@ -15,8 +16,10 @@ from config.live_schema import PLATFORM_TABLES
 from orders.models import Order
 from providers.models import Integration
 from tests.commands import admin_session, run_command, served_admin
-from tests.factories import legacy_integration, legacy_sent_order
+from tests.factories import create_sent_order, legacy_integration, legacy_sent_order
 from tests.legacy_db import run_upgrade_script
+
+orders_initial = importlib.import_module("orders.migrations.0001_initial")
 
 MONITOR_SCHEMA = "order_monitor"
 PLATFORM_BOOKKEEPING = ("django_migrations", "django_content_type", "auth_permission", "django_session")
@@ -222,3 +225,19 @@ def test_a_schema_that_is_not_the_monitors_own_stops_every_command(schema):
         f"Configuration error: MONITOR_DB_SCHEMA must be a lower-case name (letters, digits, _) other than public, "
         f"got {schema!r}"
     )
+
+
+@pytest.mark.django_db(transaction=True)  # DDL; the columns are back when the test ends
+def test_a_table_of_an_older_version_gets_the_columns_the_models_use_and_keeps_its_rows():
+    order = create_sent_order()
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for column in ("durationMs", "notesCount"):
+            cursor.execute(f"ALTER TABLE product_orders DROP COLUMN {quote(column)}")
+
+    with connection.schema_editor() as schema_editor:
+        orders_initial.build_platform_tables(apps, schema_editor)
+
+    stored = Order.objects.get(pk=order.pk)
+    assert (stored.duration_ms, stored.notes_count) == (None, 0)  # back, with the live default
+    assert (stored.provider_referans, stored.external_status) == (order.provider_referans, "sent")
