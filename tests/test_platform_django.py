@@ -241,3 +241,12 @@ def test_a_table_of_an_older_version_gets_the_columns_the_models_use_and_keeps_i
     stored = Order.objects.get(pk=order.pk)
     assert (stored.duration_ms, stored.notes_count) == (None, 0)  # back, with the live default
     assert (stored.provider_referans, stored.external_status) == (order.provider_referans, "sent")
+
+
+@pytest.mark.postgres
+@pytest.mark.slow  # psql, through manage.py dbshell
+@pytest.mark.django_db
+def test_dbshell_finds_the_tables_as_the_monitor_does():
+    code, stdout, stderr = run_command("dbshell", "--", "-Atc", "SHOW search_path")
+
+    assert (code, stdout.strip(), stderr) == (0, f"{MONITOR_SCHEMA},public", "")

@@ -16,8 +16,10 @@ the platform does not have. So every connection:
   would then record its migrations in the platform's table.
 """
 
+import os
+
 from django.db.backends.base.base import NO_DB_ALIAS
-from django.db.backends.postgresql import base, introspection
+from django.db.backends.postgresql import base, client, introspection
 
 from config.live_schema import PLATFORM_SCHEMA, PLATFORM_TABLES
 
@@ -45,8 +47,21 @@ class DatabaseIntrospection(introspection.DatabaseIntrospection):
         return [introspection.TableInfo(*row) for row in cursor.fetchall()]  # type: ignore[attr-defined]
 
 
+class DatabaseClient(client.DatabaseClient):
+    """`manage.py dbshell`: psql with the monitor's search path, so that an operator's queries
+    find the monitor's tables as the monitor does."""
+
+    @classmethod
+    def settings_to_cmd_args_env(cls, settings_dict, parameters):
+        args, env = super().settings_to_cmd_args_env(settings_dict, parameters)
+        search_path = f"-c search_path={settings_dict['OPTIONS'][SCHEMA_OPTION]},{PLATFORM_SCHEMA}"
+        env = {**(env or {}), "PGOPTIONS": " ".join(filter(None, [os.environ.get("PGOPTIONS"), search_path]))}
+        return args, env
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     introspection_class = DatabaseIntrospection
+    client_class = DatabaseClient
 
     @property
     def monitor_schema(self) -> str:
