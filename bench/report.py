@@ -3,7 +3,7 @@
 
 import statistics
 
-INDEX = "product_orders_due_idx"
+INDEX = "product_orders_monitor_due_idx"
 SPEEDUP, FLOOR_FACTOR, CLAIM_MS, APPLY_MS, RSS_MB = 8.0, 1.5, 20.0, 2.0, 150.0
 
 

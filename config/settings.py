@@ -1,6 +1,7 @@
 """Settings of the order monitor. Everything that varies between machines is read from the
 environment here and nowhere else (see docs/CONFIGURATION.md)."""
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -91,6 +92,15 @@ def _database_from_url(url):
         raise ImproperlyConfigured("DATABASE_URL is not a database URL (postgres://user@host:5432/name)") from None
 
 
+# The PostgreSQL schema of the monitor's own tables: a plain lower-case name, neither the
+# platform's (public) nor one of PostgreSQL's own (pg_...).
+MONITOR_DB_SCHEMA = env_str("MONITOR_DB_SCHEMA").strip() or "order_monitor"
+_schema_ok = re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", MONITOR_DB_SCHEMA) and not MONITOR_DB_SCHEMA.startswith("pg_")
+if not _schema_ok or MONITOR_DB_SCHEMA == "public":
+    raise ImproperlyConfigured(
+        f"MONITOR_DB_SCHEMA must be a lower-case name (letters, digits, _) other than public, got {MONITOR_DB_SCHEMA!r}"
+    )
+
 DATABASES = {"default": _database_from_url(env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # SQLite has one writer: take the write lock when a transaction starts, and wait for it,
@@ -103,6 +113,11 @@ else:
     # A database host that does not answer would otherwise hold each connection attempt (and a
     # run retrying its writes) for minutes; ?connect_timeout=N in DATABASE_URL overrides this.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
+    # The monitor's own tables and Django's bookkeeping live in this schema, first on the search
+    # path; the platform's tables stay in public (config/postgresql/base.py).
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["ENGINE"] = "config.postgresql"
+        DATABASES["default"]["OPTIONS"]["monitor_schema"] = MONITOR_DB_SCHEMA
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 USE_TZ = True

@@ -55,5 +55,6 @@ def integration_link(id_text: str | None, integration: Integration | None) -> st
         return EMPTY
     if integration is None:
         return f"{id_text} (no such integration)"
-    url = reverse("admin:providers_integration_change", args=[integration.pk])
+    opts = Integration._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[integration.pk])
     return format_html('<a href="{}" title="{}">{}</a>', url, integration.pk, integration.name)

@@ -102,8 +102,8 @@ def _one_step(limit, remaining, stop_event, on_checked, total, stretch, order_fi
 
 def seconds_until_due(order_filter: OrderFilter = NO_FILTER) -> float | None:
     """Seconds until the earliest order waiting for a check is due (0 or less: one is due now);
-    None when no order waits. The minimum of the due expression that product_orders_due_idx is
-    built on, so PostgreSQL reads it from the first index entries."""
+    None when no order waits. The minimum of the due expression that product_orders_monitor_due_idx
+    is built on, so PostgreSQL reads it from the first index entries."""
     waiting = order_filter.apply(Order.objects.waiting())
     earliest = waiting.aggregate(earliest=Min(due_at()))["earliest"]
     return None if earliest is None else (earliest - timezone.now()).total_seconds()

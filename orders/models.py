@@ -68,7 +68,7 @@ class PlatformStatus(models.TextChoices):
 
 
 # An order never checked (next_check_at NULL) is due since the epoch. The due query filters on
-# this one expression, which the partial index product_orders_due_idx is built on, so the index
+# this one expression, which the partial index product_orders_monitor_due_idx is built on, so the index
 # scan stops at the first order not yet due however many orders are active.
 NEVER_CHECKED = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -209,7 +209,7 @@ class Order(models.Model):
 
     class Meta:
         db_table = "product_orders"
-        # The partial index that serves the due query is created in SQL (migration 0002 and
+        # The partial index that serves the due query is created in SQL (migration 0001 and
         # sql/upgrade_existing_database.sql), identical on a fresh and on an existing database.
 
     def __str__(self):

@@ -102,7 +102,7 @@ class IntegrationAdmin(admin.ModelAdmin):
             path(
                 "<path:object_id>/test-connection/",
                 self.admin_site.admin_view(self.test_connection_view),
-                name="providers_integration_test_connection",
+                name=f"{self.opts.app_label}_{self.opts.model_name}_test_connection",
             )
         ]
         return own + super().get_urls()
@@ -129,7 +129,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, integration):
             raise PermissionDenied
         self._test_one(request, integration, ClickBudget.from_settings())
-        return redirect(reverse("admin:providers_integration_change", args=[integration.pk]))
+        return redirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[integration.pk]))
 
     def _test_one(self, request, integration, budget):
         check = probe_connection(integration, max(budget.seconds_left(), 0.0))

@@ -16,8 +16,8 @@ def provider_choices() -> list[tuple[str, str]]:
 
 
 class Integration(models.Model):
-    # The live table's columns with the sizes the older application declared
-    # (tests/fixtures/legacy_schema.sql); the admin's inputs are sized from them.
+    # The live table's columns (tests/fixtures/live_schema.sql). The sizes bound the admin's
+    # inputs; the live "baseUrl", "apiToken", kod and sifre are varchar without a length.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant_id = models.UUIDField(db_column="tenantId", null=True, blank=True)
     name = models.CharField(max_length=120)

@@ -97,8 +97,9 @@ def finalized():
 
 @pytest.fixture
 def legacy_databases(django_db_setup):
-    """Databases with the older application's schema: `legacy_databases.create()`. Named after
-    the test database (test_<name>_legacy_<hex>); all dropped when the test ends, failed or not."""
+    """Copies of the platform's live database: `legacy_databases.create()` (tests/legacy_db.py).
+    Named after the test database (test_<name>_legacy_<hex>); all dropped when the test ends,
+    failed or not."""
     databases = LegacyDatabases(dict(connection.settings_dict))
     yield databases
     databases.drop_all()

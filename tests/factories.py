@@ -90,26 +90,60 @@ def create_unsent_order(integration) -> Order:
     )
 
 
-# -- rows as the older application writes them (raw SQL into a legacy database) ------------------
+# -- rows as the platform writes them (raw SQL into a copy of the live database) -----------------------
 
 
-def legacy_integration(cursor, base_url, name="znet", enabled=True) -> str:
-    """A znet integration with the sandbox's credentials; its id as text."""
+def legacy_tenant(cursor, code="shop") -> str:
+    """The tenant of `code` (created if missing): product_orders."tenantId" is NOT NULL with a
+    foreign key to tenant. Its id as text."""
     cursor.execute(
-        """INSERT INTO integrations (name, provider, "baseUrl", kod, sifre, enabled)
-           VALUES (%s, 'znet', %s, %s, %s, %s) RETURNING id""",
-        (name, base_url, SANDBOX_KOD, SANDBOX_SIFRE, enabled),
+        """INSERT INTO tenant (name, code) VALUES (%s, %s)
+           ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name RETURNING id""",
+        (f"Shop {code}", code),
     )
     return str(cursor.fetchone()[0])
 
 
-def legacy_sent_order(cursor, integration_id, reference="ref", external_status="sent") -> str:
-    """An order as the older application inserts it (it knows none of the monitor's columns),
-    sent 5 minutes ago; `integration_id` None leaves "providerId" NULL. Its id as text."""
+def legacy_customer(cursor, tenant_id) -> str:
+    """The customer (`users`) of the tenant who buys the tenant's test orders (created if missing,
+    balance 100). Its id as text."""
     cursor.execute(
-        """INSERT INTO product_orders ("tenantId", quantity, status, "externalStatus", "providerId",
-               "externalOrderId", "sentAt") VALUES (%s, 1, 'pending', %s, %s, %s, NOW() - INTERVAL '5 minutes')
+        """INSERT INTO users (email, username, balance, "tenantId", role) VALUES (%s, %s, 100, %s, 'user')
+           ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id""",
+        (f"customer-{tenant_id}@example.com", f"customer-{str(tenant_id)[:8]}", tenant_id),
+    )
+    return str(cursor.fetchone()[0])
+
+
+def legacy_integration(cursor, base_url, name="znet", enabled=True, tenant_id=None) -> str:
+    """A znet integration of the tenant (default: `legacy_tenant`'s) with the sandbox's
+    credentials; its id as text."""
+    cursor.execute(
+        """INSERT INTO integrations (name, provider, "baseUrl", kod, sifre, enabled, "tenantId")
+           VALUES (%s, 'znet', %s, %s, %s, %s, %s) RETURNING id""",
+        (name, base_url, SANDBOX_KOD, SANDBOX_SIFRE, enabled, tenant_id or legacy_tenant(cursor)),
+    )
+    return str(cursor.fetchone()[0])
+
+
+def legacy_sent_order(cursor, integration_id, reference="ref", external_status="sent", tenant_id=None) -> str:
+    """An order as the platform inserts and places it (it knows none of the monitor's columns):
+    of a customer of the tenant (default: `legacy_tenant`'s), its price, cost and one place
+    attempt, the provider's reference in "externalOrderId", sent 5 minutes ago. `integration_id`
+    None leaves "providerId" NULL. Its id as text."""
+    tenant_id = tenant_id or legacy_tenant(cursor)
+    cursor.execute(
+        """INSERT INTO product_orders ("tenantId", "userId", quantity, "sellPriceCurrency", "sellPriceAmount",
+               price, "costCurrency", "costAmount", status, "externalStatus", "providerId", "externalOrderId",
+               attempts, "sentAt")
+           VALUES (%s, %s, 1, 'USD', 1.50, 1.50, 'USD', 1.20, 'pending', %s, %s, %s, 1, NOW() - INTERVAL '5 minutes')
            RETURNING id""",
-        (str(uuid.uuid4()), external_status, None if integration_id is None else str(integration_id), reference),
+        (
+            tenant_id,
+            legacy_customer(cursor, tenant_id),
+            external_status,
+            None if integration_id is None else str(integration_id),
+            reference,
+        ),
     )
     return str(cursor.fetchone()[0])

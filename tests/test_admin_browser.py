@@ -7,6 +7,8 @@ import shutil
 import tempfile
 
 import pytest
+from django.contrib.admin.templatetags.admin_urls import admin_urlname
+from django.urls import reverse
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -14,6 +16,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from orders.models import ExternalStatus, Order
+from providers.models import Integration
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -99,14 +102,14 @@ def test_operator_session_in_chromium(browser, live_server, admin_user, integrat
     session.wait_for("#user-tools")
     session.page()
 
-    orders = session.open("/admin/orders/order/")
+    orders = session.open(reverse(admin_urlname(Order._meta, "changelist")))
     assert "znet sandbox" in session.find(f"#result_list a[title='{integration.pk}']").text
     assert "none (final)" in orders
 
-    detail = session.open(f"/admin/orders/order/{final.pk}/change/")
+    detail = session.open(reverse(admin_urlname(Order._meta, "change"), args=[final.pk]))
     assert "****4321" in detail
 
-    session.open(f"/admin/providers/integration/{integration.pk}/change/")
+    session.open(reverse(admin_urlname(Integration._meta, "change"), args=[integration.pk]))
     assert session.find("#id_name").tag_name == "input"
     assert session.find("#id_name").get_attribute("maxlength") == "120"
     assert Select(session.find("#id_provider")).first_selected_option.get_attribute("value") == "znet"
@@ -114,7 +117,7 @@ def test_operator_session_in_chromium(browser, live_server, admin_user, integrat
     assert "OK: 1 product in the catalog" in session.messages()
     session.page()
 
-    session.open("/admin/orders/order/")
+    session.open(reverse(admin_urlname(Order._meta, "changelist")))
     session.find(f"input[name=_selected_action][value='{active.pk}']").click()
     Select(session.find("select[name=action]")).select_by_value("check_now")
     session.find("button[name=index]").click()

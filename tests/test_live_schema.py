@@ -17,16 +17,17 @@ LONG_PIN = ("GIFTCARD-" + "7F3E9C1D5B" * 20)[:150]
 
 @pytest.fixture
 def live_database(legacy_databases):
-    """(cursor, DATABASE_URL) of a database with the older application's tables (live types),
-    upgraded as docs/UPGRADING.md says."""
-    database = legacy_databases.create_upgraded()
+    """(cursor, DATABASE_URL) of a copy of the live database (its tables as the platform's own
+    migrations build them, and the platform's own Django bookkeeping), upgraded as
+    docs/UPGRADING.md says."""
+    database = legacy_databases.create_upgraded(platform_django=True)
     return database.connection.cursor(), database.url
 
 
 def column_type(cursor, column):
     cursor.execute(
         """SELECT data_type, character_maximum_length FROM information_schema.columns
-           WHERE table_name = 'product_orders' AND column_name = %s""",
+           WHERE table_schema = 'public' AND table_name = 'product_orders' AND column_name = %s""",
         (column,),
     )
     return cursor.fetchone()
@@ -49,6 +50,8 @@ def test_the_copy_has_the_live_column_types(live_database):
     assert column_type(cursor, "pinCode") == ("character varying", 120)
     assert column_type(cursor, "providerMessage") == ("text", None)
     assert column_type(cursor, "pin_code_full") == ("text", None)
+    assert column_type(cursor, "provider_referans") == ("character varying", 255)
+    assert column_type(cursor, "status") == column_type(cursor, "externalStatus") == ("character varying", None)
 
 
 @pytest.mark.slow
@@ -79,7 +82,7 @@ def test_a_long_reason_fails_the_order_and_a_long_pin_holds_it_on_the_live_types
     assert held["last_check_error"].startswith('PIN of 150 characters does not fit "pinCode" (120)')
     assert stored(cursor, normal)["pin_code"] == "PIN-0000-1111-2222"
     assert LONG_PIN not in stdout + stderr
-    cursor.execute("SELECT COUNT(*) FROM order_status_events WHERE order_id = %s", (long_pin,))
+    cursor.execute("SELECT COUNT(*) FROM order_monitor.order_status_events WHERE order_id = %s", (long_pin,))
     assert cursor.fetchone()[0] == 0
 
     # Long past the 24 h mark, the held order is still neither checked nor timed out.

@@ -2,33 +2,22 @@
 and monitor_health work on both (nothing compares the column with '' or other non-uuid text)."""
 
 import json
-import re
 import uuid
 
 import pytest
 
 from tests.commands import run_command
-from tests.factories import legacy_integration, legacy_sent_order
-from tests.legacy_db import LEGACY_SCHEMA
+from tests.factories import legacy_integration, legacy_sent_order, legacy_tenant
+from tests.legacy_db import live_schema
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # separate processes
 
 
-def legacy_schema(provider_id_type):
-    """The older application's tables, with "providerId" declared as `provider_id_type`
-    (varchar: the fixture as it is)."""
-    schema = LEGACY_SCHEMA.read_text()
-    if provider_id_type == "uuid":
-        schema, count = re.subn(r'"providerId"\s+[^,\n]+,', '"providerId" uuid,', schema)
-        assert count == 1, 'legacy_schema.sql no longer declares "providerId" on one line'
-    return schema
-
-
 @pytest.fixture(params=["varchar", "uuid"])
 def legacy_database(request, legacy_databases):
-    """(cursor, DATABASE_URL, "providerId" type) of a legacy database upgraded as docs/UPGRADING.md
-    says."""
-    database = legacy_databases.create_upgraded(legacy_schema(request.param))
+    """(cursor, DATABASE_URL, "providerId" type) of a copy of the live database, with the
+    platform's own Django bookkeeping, upgraded as docs/UPGRADING.md says."""
+    database = legacy_databases.create_upgraded(live_schema(request.param), platform_django=True)
     return database.connection.cursor(), database.url, request.param
 
 
@@ -81,13 +70,12 @@ def test_the_provider_and_tenant_filters_work_whatever_the_type_of_provider_id(l
     cursor, url, _ = legacy_database
     first = legacy_integration(cursor, sandbox.base_url, "znet first")
     second = legacy_integration(cursor, sandbox.base_url, "znet second")
+    tenant = legacy_tenant(cursor, "other-shop")
     orders = {}
-    for name, integration in (("first", first), ("second", second)):
+    for name, integration, of_tenant in (("first", first, tenant), ("second", second, None)):
         reference = uuid.uuid4().hex
         sandbox.add_order(reference, checks_until_final=1)
-        orders[name] = legacy_sent_order(cursor, integration, reference)
-    tenant = str(uuid.uuid4())
-    cursor.execute('UPDATE product_orders SET "tenantId" = %s WHERE id = %s', (tenant, orders["first"]))
+        orders[name] = legacy_sent_order(cursor, integration, reference, tenant_id=of_tenant)
     legacy_sent_order(cursor, None)
 
     code, stdout, stderr = run_command("check_pending_orders", "--dry-run", "--provider-id", second, DATABASE_URL=url)
@@ -106,10 +94,10 @@ def test_schedules_are_learned_and_a_loop_runs_whatever_the_type_of_provider_id(
     cursor, url, _ = legacy_database
     znet = legacy_integration(cursor, sandbox.base_url, "znet main")
     cursor.execute(
-        """INSERT INTO product_orders (status, "externalStatus", "providerId", "sentAt", "completedAt")
-           SELECT 'approved', 'completed', %s, NOW() - n * INTERVAL '1 minute' - INTERVAL '20 seconds',
+        """INSERT INTO product_orders ("tenantId", status, "externalStatus", "providerId", "sentAt", "completedAt")
+           SELECT %s, 'approved', 'completed', %s, NOW() - n * INTERVAL '1 minute' - INTERVAL '20 seconds',
                   NOW() - n * INTERVAL '1 minute' FROM generate_series(1, 60) n""",
-        (znet,),
+        (legacy_tenant(cursor), znet),
     )
     reference = uuid.uuid4().hex
     sandbox.add_order(reference, checks_until_final=1)

@@ -5,9 +5,7 @@ from django.conf import settings
 from orders.database_errors import first_line, is_connection_error, sqlstate
 from providers.redaction import REDACTED, redact
 
-_UPGRADE_HINT = (
-    "run sql/upgrade_existing_database.sql, then python manage.py migrate --fake-initial; see docs/UPGRADING.md"
-)
+_UPGRADE_HINT = "run sql/upgrade_existing_database.sql, then python manage.py migrate; see docs/UPGRADING.md"
 _MIGRATE_HINT = "run python manage.py migrate; on the platform's existing database see docs/UPGRADING.md first"
 
 

@@ -4,15 +4,11 @@ styled admin (WhiteNoise) over HTTPS behind a proxy, as docs/OPERATIONS.md runs 
 import re
 import secrets
 import signal
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 import requests
 
-from tests.commands import PROJECT_DIR, command_env, run_command
+from tests.commands import free_port, run_command, start_gunicorn, wait_for_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]  # separate processes
 
@@ -37,34 +33,6 @@ def test_check_deploy_flags_the_public_development_key():
     assert code != 0
     assert "security.W009" in stdout + stderr
     assert "SECRET_KEY" in stdout + stderr
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(port, **env):
-    return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        cwd=PROJECT_DIR,
-        env=command_env(**env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def wait_for_port(port, process, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return True
-        except OSError:
-            time.sleep(0.1)
-    return False
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,11 +17,11 @@ PIN = "ABCD-EFGH-1234-5678"
 
 
 def changelist():
-    return reverse("admin:orders_order_changelist")
+    return reverse(admin_urlname(Order._meta, "changelist"))
 
 
 def change_url(order):
-    return reverse("admin:orders_order_change", args=[order.pk])
+    return reverse(admin_urlname(Order._meta, "change"), args=[order.pk])
 
 
 def check_now(client, *orders):
@@ -126,7 +127,7 @@ def test_orders_cannot_be_edited_or_deleted_in_the_admin(admin_client, completed
 
 
 def integration_url(integration):
-    return reverse("admin:providers_integration_change", args=[integration.pk])
+    return reverse(admin_urlname(Integration._meta, "change"), args=[integration.pk])
 
 
 def row_of(html, order):

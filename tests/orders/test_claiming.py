@@ -116,7 +116,7 @@ def load_orders(final, active, due):
 def assert_scans_the_due_index(plan):
     nodes = list(plan_nodes(plan[0]["Plan"]))
     assert not [n for n in nodes if n["Node Type"] == "Seq Scan"]
-    scans = [n for n in nodes if n.get("Index Name") == "product_orders_due_idx"]
+    scans = [n for n in nodes if n.get("Index Name") == "product_orders_monitor_due_idx"]
     assert scans, json.dumps(plan, indent=1)
     # The due condition bounds the scan inside the index (an Index Cond, not a Filter): the
     # orders due later are never read, however many are active.

@@ -155,7 +155,7 @@ def test_the_sleep_query_reads_one_entry_of_the_due_index():
     plan = plan if isinstance(plan, list) else json.loads(plan)
     nodes = list(plan_nodes(plan[0]["Plan"]))
     assert not [node for node in nodes if node["Node Type"] == "Seq Scan"], json.dumps(plan, indent=1)
-    (scan,) = [node for node in nodes if node.get("Index Name") == "product_orders_due_idx"]
+    (scan,) = [node for node in nodes if node.get("Index Name") == "product_orders_monitor_due_idx"]
     # min() of the index's own expression: the scan stops at the first waiting order.
     assert scan["Actual Rows"] == 1, json.dumps(plan, indent=1)
 

@@ -22,9 +22,7 @@ COMMANDS = [
 ]
 IDS = ["check_pending_orders", "dispatch_order", "monitor_health"]
 
-UPGRADE_HINT = (
-    "(run sql/upgrade_existing_database.sql, then python manage.py migrate --fake-initial; see docs/UPGRADING.md)"
-)
+UPGRADE_HINT = "(run sql/upgrade_existing_database.sql, then python manage.py migrate; see docs/UPGRADING.md)"
 MIGRATE_HINT = "(run python manage.py migrate; on the platform's existing database see docs/UPGRADING.md first)"
 
 
@@ -78,7 +76,7 @@ def test_missing_monitor_column_is_a_database_error_with_the_upgrade_hint(args, 
     code, _, stderr = run_command("migrate", DATABASE_URL=url)
     assert code == 0, stderr
     # The monitor's column missing, as on a live database the upgrade script has not reached.
-    execute("DROP INDEX product_orders_due_idx")
+    execute("DROP INDEX product_orders_monitor_due_idx")
     execute("ALTER TABLE product_orders DROP COLUMN next_check_at")
 
     code, stdout, stderr = run_command(*args, DATABASE_URL=url)
