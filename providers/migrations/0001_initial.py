@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
                         ("api_token", models.CharField(blank=True, db_column="apiToken", max_length=255, null=True)),
                         ("kod", models.CharField(blank=True, max_length=64, null=True)),
                         ("sifre", models.CharField(blank=True, max_length=128, null=True)),
-                        ("enabled", models.BooleanField(db_default=True, default=True)),
+                        ("enabled", models.BooleanField(db_default=True, default=True, null=True)),
                         (
                             "created_at",
                             models.DateTimeField(
