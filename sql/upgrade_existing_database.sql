@@ -37,10 +37,14 @@ DECLARE
         'auth_user', 'auth_user_groups', 'auth_user_user_permissions', 'django_admin_log', 'django_session'];
     tbl text;
 BEGIN
-    IF to_regclass(format('%I.django_migrations', target)) IS NULL
-        AND to_regclass('public.django_migrations') IS NOT NULL
-        AND to_regclass('public.auth_user') IS NOT NULL
-        AND EXISTS (SELECT FROM public.django_migrations WHERE app = 'orders' AND name = '0002_due_index')
+    -- Two steps: PL/pgSQL parses a condition whole, and public.django_migrations may not exist.
+    IF to_regclass(format('%I.django_migrations', target)) IS NOT NULL
+        OR to_regclass('public.django_migrations') IS NULL
+        OR to_regclass('public.auth_user') IS NULL
+    THEN
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT FROM public.django_migrations WHERE app = 'orders' AND name = '0002_due_index')
         AND NOT EXISTS (
             SELECT FROM public.django_migrations
             WHERE app NOT IN ('admin', 'auth', 'contenttypes', 'sessions', 'orders', 'providers'))
