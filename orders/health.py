@@ -10,7 +10,9 @@ Both mean cron is not running the monitor, or its runs keep failing. It is degra
     MONITOR_OVERDUE_MINUTES: runs go on, but retrying will not help and the orders head for the
     24 h failure, or
   - active orders hold a PIN too long for "pinCode" (kept whole in pin_code_full): they wait
-    for an operator.
+    for an operator, or
+  - active orders are stuck (orders.stuck): their next check lies past their 24 h limit or
+    further ahead than any lease or check gap, or they are past their limit and not timed out.
 
 Timeouts in the last 24 h are counted from the history (order_status_events): rows moving an
 order to 'failed' whose message starts with "timed out" (orders.transitions.TIMED_OUT_PREFIX).
@@ -29,6 +31,7 @@ from django.utils import timezone
 from orders.ids import uuid_or_none
 from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent, age
 from orders.schedule_book import BOOK, SAMPLE_DAYS, integration_key
+from orders.stuck import StuckCounts, count_stuck
 from orders.transitions import TIMED_OUT_PREFIX
 from providers.models import Integration
 
@@ -79,6 +82,7 @@ class HealthReport:
     failing_integrations: list[FailingIntegration] = field(default_factory=list)
     held_for_operator: int = 0
     check_schedules: list[dict] = field(default_factory=list)  # see check_schedules()
+    stuck: StuckCounts = StuckCounts(0, 0, 0, 0)  # see stuck_problems()
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -114,6 +118,7 @@ class HealthReport:
             "permanent_errors": [row.as_dict(self.now) for row in self.failing_integrations],
             "held_for_operator": self.held_for_operator,
             "check_schedules": self.check_schedules,
+            "stuck_orders": self.stuck.as_dict(),
         }
 
 
@@ -139,6 +144,7 @@ def build_report(now=None):
         failing_integrations=failing_integrations(cutoff),
         held_for_operator=held_for_operator().count(),
         check_schedules=check_schedules(),
+        stuck=count_stuck(now),
     )
     report.problems = find_problems(report, cutoff)
     return report
@@ -284,6 +290,7 @@ def find_problems(report, cutoff):
             f'{_orders(report.held_for_operator)} held for an operator: the PIN is too long for "pinCode" '
             "(docs/OPERATIONS.md says how to resolve)"
         )
+    problems += stuck_problems(report)
     return problems
 
 
@@ -308,6 +315,7 @@ def format_text(report):
         since = _ago(row.failing_since, _seconds_between(row.failing_since, report.now))
         lines.append(f"  {row.label}: {row.orders} since {since}, e.g. {_short(row.sample_error)}")
     lines.append(f'held for an operator (PIN too long for "pinCode"): {report.held_for_operator}')
+    lines += stuck_lines(report)
     lines.append(f"check schedules (completed orders of the last {SAMPLE_DAYS} days):")
     for row in report.check_schedules:
         lines.append(f"  {_integration_label(row['name'], row['integration_id'])}: {_schedule_text(row)}")
@@ -315,6 +323,42 @@ def format_text(report):
     if report.last_run_at and not report.last_run_succeeded:
         lines.append(f"last run: {_iso(report.last_run_at)} (did not succeed)")
     return "\n".join(lines)
+
+
+# --- Stuck orders (orders.stuck) ---------------------------------------------------------
+
+
+_STUCK_WORDS = {
+    "past_limit": "next check past the {hours} limit plus the longest check gap",
+    "too_far_ahead": "next check further ahead than any lease or check gap",
+    "too_old": "older than the {hours} limit plus {minutes}",
+}
+
+
+def stuck_problems(report: HealthReport) -> list[str]:
+    """The problem line of the stuck orders, if any."""
+    if not report.stuck.total:
+        return []
+    return [
+        f"{_orders(report.stuck.total)} stuck ({_stuck_reasons(report)}): no run will check them in time; "
+        'release_stuck_orders makes them due now (docs/OPERATIONS.md, "Stuck orders")'
+    ]
+
+
+def stuck_lines(report: HealthReport) -> list[str]:
+    """The report's line of stuck orders, by reason."""
+    return [f"stuck: {report.stuck.total}" + (f" ({_stuck_reasons(report)})" if report.stuck.total else "")]
+
+
+def _stuck_reasons(report):
+    words = {"hours": _max_age(), "minutes": f"{report.overdue_minutes:g} minutes"}
+    counts = report.stuck.as_dict()
+    return ", ".join(
+        f"{text.format(**words)}: {counts[reason]}" for reason, text in _STUCK_WORDS.items() if counts[reason]
+    )
+
+
+# ------------------------------------------------------------------------------------------
 
 
 def _schedule_text(row):
