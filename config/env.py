@@ -140,7 +140,7 @@ def env_bool(name: str, default: bool = False) -> bool:
         return True
     if value in ("0", "false", "no", "off"):
         return False
-    raise _refuse(name, "true or false", raw)
+    raise _refuse(name, valid, raw)
 
 
 def env_list(name: str, default: str, valid: str, accept: Callable[[str], bool]) -> list[str]:
