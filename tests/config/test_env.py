@@ -8,10 +8,13 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management import get_commands, load_command_class
+from django.core.management.base import BaseCommand
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config.env import SPECS, Range, shown
+from config.env import SPECS, Range, range_of, show_number, shown
+from orders.management.commands.dispatch_order import QUANTITY
 from orders.models import MonitorRun, Order
 from tests.commands import PROJECT_DIR, run_command
 from tests.factories import create_sent_order
@@ -178,6 +181,54 @@ def test_every_number_of_the_range_is_taken_as_written(number_range, data):
 def test_clamp_always_lands_in_the_range(value):
     clamped = Range(1, 3600).clamp(value)
     assert 1 <= clamped <= 3600
+
+
+# -- docs/CONFIGURATION.md, "Ranges" ---------------------------------------------------------
+
+COMMANDS = ["check_pending_orders", "dispatch_order", "monitor_health", "release_stuck_orders"]
+
+
+def ranges_table():
+    """{first cell without backticks: [default, range without backticks, why]} of the table."""
+    text = (PROJECT_DIR / "docs" / "CONFIGURATION.md").read_text()
+    section = text.split("\n## Ranges\n", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            name, default, valid, why = (cell.strip() for cell in line.strip().strip("|").split(" | "))
+            rows[name.strip("`")] = [default, valid.replace("`", ""), why]
+    return rows
+
+
+def own_options(command):
+    """The long options `command` adds to Django's own."""
+
+    def long_options(parser):
+        return {option for action in parser._actions for option in action.option_strings if option.startswith("--")}
+
+    instance = load_command_class(get_commands()[command], command)
+    return long_options(instance.create_parser("manage.py", command)) - long_options(
+        BaseCommand().create_parser("manage.py", command)
+    )
+
+
+def test_the_ranges_table_has_every_setting_with_the_range_the_code_checks():
+    rows = ranges_table()
+    for name, spec in SPECS.items():
+        default, valid, _ = rows[name]
+        if name != "DATABASE_URL":  # read by the database settings, checked by dj-database-url
+            assert valid == spec.valid, name
+        if spec.range is not None:
+            assert show_number(spec.default) in default, name
+
+
+def test_the_ranges_table_has_every_option_and_names_nothing_else():
+    rows = ranges_table()
+    options = {f"{command} {option}" for command in COMMANDS for option in own_options(command)}
+    assert set(rows) == set(SPECS) | options
+    assert rows["check_pending_orders --limit"][1] == range_of("MONITOR_BATCH_LIMIT").describe()
+    assert rows["check_pending_orders --max-seconds"][1] == range_of("MONITOR_MAX_SECONDS").describe()
+    assert rows["dispatch_order --quantity"][1] == QUANTITY.describe()
 
 
 # -- as the commands meet them: separate processes ------------------------------------------
