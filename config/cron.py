@@ -4,7 +4,7 @@ otherwise find a typo only when the first check-in arrives (and drop the check-i
 # (lowest, highest, names) of minute, hour, day of month, month, day of week (0 and 7: Sunday).
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-_FIELDS = (
+_FIELDS: tuple[tuple[int, int, dict[str, int]], ...] = (
     (0, 59, {}),
     (0, 23, {}),
     (1, 31, {}),

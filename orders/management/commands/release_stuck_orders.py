@@ -52,7 +52,8 @@ class Command(BaseCommand):
 
 def _describe(order: StuckOrder) -> str:
     reasons = ", ".join(_REASON_WORDS[reason] for reason in order.reasons)
-    return f"{order.pk}: next check {_iso(order.next_check_at)} -> now ({reasons}; age counted from {_iso(order.age_from)})"
+    since = _iso(order.age_from)
+    return f"{order.pk}: next check {_iso(order.next_check_at)} -> now ({reasons}; age counted from {since})"
 
 
 def _summary(found, releasable, released, changed, dry_run, now):
