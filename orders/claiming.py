@@ -8,6 +8,7 @@ an order still carrying it has not been touched by anyone else since. A run that
 orders due again when the lease ends.
 """
 
+import math
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -33,10 +34,15 @@ class OrderNotCheckable(Exception):
 
 
 def run_seconds(max_seconds: float) -> float:
-    """How long a run may start checks: `max_seconds` within MONITOR_MAX_SECONDS' range (at most
-    an hour). Settings and options are refused outside it; this bounds callers in code too, so
-    neither a run's deadline nor its lease can be pushed out of reach (the year 5195, inf)."""
-    return range_of("MONITOR_MAX_SECONDS").clamp(max_seconds)
+    """How long a run may start checks: `max_seconds`, at most the top of MONITOR_MAX_SECONDS'
+    range (an hour); NaN, zero or less: the range's bottom. Settings and options are refused
+    outside the range; this bounds callers in code too (the admin's clicks pass what is left of
+    theirs, which may be less than a second), so neither a run's deadline nor its lease can be
+    pushed out of reach (the year 5195, inf)."""
+    allowed = range_of("MONITOR_MAX_SECONDS")
+    if math.isnan(max_seconds) or max_seconds <= 0:
+        return allowed.minimum
+    return min(max_seconds, allowed.maximum)
 
 
 def lease_end(now: datetime, max_seconds: float, margin_seconds: float) -> datetime:
