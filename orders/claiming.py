@@ -8,13 +8,16 @@ an order still carrying it has not been touched by anyone else since. A run that
 orders due again when the lease ends.
 """
 
+import math
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 
+from config.env import range_of
 from orders.filters import NO_FILTER, OrderFilter
 from orders.ids import NotAnId, parse_uuid
 from orders.models import Order
@@ -30,9 +33,34 @@ class OrderNotCheckable(Exception):
     """The order asked for by id cannot be checked; the message says why, in one line."""
 
 
+def run_seconds(max_seconds: float) -> float:
+    """How long a run may start checks: `max_seconds`, at most the top of MONITOR_MAX_SECONDS'
+    range (an hour); NaN, zero or less: the range's bottom. Settings and options are refused
+    outside the range; this bounds callers in code too (the admin's clicks pass what is left of
+    theirs, which may be less than a second), so neither a run's deadline nor its lease can be
+    pushed out of reach (the year 5195, inf)."""
+    allowed = range_of("MONITOR_MAX_SECONDS")
+    if math.isnan(max_seconds) or max_seconds <= 0:
+        return allowed.minimum
+    return min(max_seconds, allowed.maximum)
+
+
 def lease_end(now: datetime, max_seconds: float, margin_seconds: float) -> datetime:
-    # Longer than the run may take, plus room for its last in-flight HTTP call.
-    return now + timedelta(seconds=max_seconds + margin_seconds)
+    """When the lease of a run starting `now` ends: its deadline (`run_seconds`) plus the
+    margin for its last in-flight HTTP call (within MONITOR_LEASE_MARGIN_SECONDS' range).
+    Whatever the inputs, at most 1.5 h after `now`, far inside an order's 24 h."""
+    margin = range_of("MONITOR_LEASE_MARGIN_SECONDS").clamp(margin_seconds)
+    return now + timedelta(seconds=run_seconds(max_seconds) + margin)
+
+
+def settings_lease_seconds() -> float:
+    """The longest lease a run takes with the settings alone: a plain run's
+    (MONITOR_MAX_SECONDS) or a loop cycle's (MONITOR_LOOP_CYCLE_SECONDS), plus the margin.
+    monitor_health and release_stuck_orders take a later next check for no lease of a run."""
+    longest_run = max(settings.MONITOR_MAX_SECONDS, settings.MONITOR_LOOP_CYCLE_SECONDS)
+    return run_seconds(longest_run) + range_of("MONITOR_LEASE_MARGIN_SECONDS").clamp(
+        settings.MONITOR_LEASE_MARGIN_SECONDS
+    )
 
 
 def claim_due_orders(now: datetime, limit: int, lease_until: datetime, order_filter: OrderFilter = NO_FILTER) -> Claim:

@@ -15,6 +15,8 @@ Both mean cron is not running the monitor, or its runs keep failing. It is degra
     pending, nothing refunded): an operator decides whether to refund or wait.
 It also lists, per integration, the status words providers answered that the monitor does not
 know (such orders are followed as still in progress): not a problem by itself, but worth a look.
+  - active orders are stuck (orders.stuck): their next check lies past their 24 h limit or
+    further ahead than any lease or check gap, or they are past their limit and not timed out.
 
 Timeouts in the last 24 h are counted from the history (order_status_events): rows moving an
 order to 'failed' with the timeout's message (orders.transitions.TIMEOUT_NOTE).
@@ -33,6 +35,7 @@ from django.utils import timezone
 from orders.ids import uuid_or_none
 from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent, PlatformStatus, age
 from orders.schedule_book import BOOK, SAMPLE_DAYS, integration_key
+from orders.stuck import StuckCounts, count_stuck
 from orders.transitions import TIMEOUT_NOTE, UNKNOWN_STATUS_PREFIX
 from providers.models import Integration
 from providers.redaction import excerpt
@@ -88,6 +91,7 @@ class HealthReport:
     timed_out_for_operator: list[dict] = field(default_factory=list)  # the first of them: {"order_id", ...}
     unknown_status_words: list[dict] = field(default_factory=list)  # {"integration_id", "name", "word", "orders"}
     check_schedules: list[dict] = field(default_factory=list)  # see check_schedules()
+    stuck: StuckCounts = StuckCounts(0, 0, 0, 0)  # see stuck_problems()
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -127,6 +131,7 @@ class HealthReport:
             "timed_out_for_operator": self.timed_out_for_operator,
             "unknown_status_words": self.unknown_status_words,
             "check_schedules": self.check_schedules,
+            "stuck_orders": self.stuck.as_dict(),
         }
 
 
@@ -156,6 +161,7 @@ def build_report(now=None):
         timed_out_for_operator=timed_out_for_operator(),
         unknown_status_words=unknown_status_words(),
         check_schedules=check_schedules(),
+        stuck=count_stuck(now),
     )
     report.problems = find_problems(report, cutoff)
     return report
@@ -360,6 +366,7 @@ def find_problems(report, cutoff):
             f"{_count(report.timed_out_waiting)} timed out after {_max_age()} without a final answer, "
             'still pending and not refunded: refund or wait (docs/OPERATIONS.md, "Orders that timed out")'
         )
+    problems += stuck_problems(report)
     return problems
 
 
@@ -394,6 +401,7 @@ def format_text(report):
     for row in report.unknown_status_words:
         label = _integration_label(row["name"], row["integration_id"])
         lines.append(f'  {label}: "{row["word"]}" ({_orders(row["orders"])})')
+    lines += stuck_lines(report)
     lines.append(f"check schedules (completed orders of the last {SAMPLE_DAYS} days):")
     for row in report.check_schedules:
         lines.append(f"  {_integration_label(row['name'], row['integration_id'])}: {_schedule_text(row)}")
@@ -401,6 +409,42 @@ def format_text(report):
     if report.last_run_at and not report.last_run_succeeded:
         lines.append(f"last run: {_iso(report.last_run_at)} (did not succeed)")
     return "\n".join(lines)
+
+
+# --- Stuck orders (orders.stuck) ---------------------------------------------------------
+
+
+_STUCK_WORDS = {
+    "past_limit": "next check past the {hours} limit plus the longest check gap",
+    "too_far_ahead": "next check further ahead than any lease or check gap",
+    "too_old": "older than the {hours} limit plus {minutes}",
+}
+
+
+def stuck_problems(report: HealthReport) -> list[str]:
+    """The problem line of the stuck orders, if any."""
+    if not report.stuck.total:
+        return []
+    return [
+        f"{_orders(report.stuck.total)} stuck ({_stuck_reasons(report)}): no run will check them in time; "
+        'release_stuck_orders makes them due now (docs/OPERATIONS.md, "Stuck orders")'
+    ]
+
+
+def stuck_lines(report: HealthReport) -> list[str]:
+    """The report's line of stuck orders, by reason."""
+    return [f"stuck: {report.stuck.total}" + (f" ({_stuck_reasons(report)})" if report.stuck.total else "")]
+
+
+def _stuck_reasons(report):
+    words = {"hours": _max_age(), "minutes": f"{report.overdue_minutes:g} minutes"}
+    counts = report.stuck.as_dict()
+    return ", ".join(
+        f"{text.format(**words)}: {counts[reason]}" for reason, text in _STUCK_WORDS.items() if counts[reason]
+    )
+
+
+# ------------------------------------------------------------------------------------------
 
 
 def _schedule_text(row):

@@ -29,6 +29,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Min
 from django.utils import timezone
 
+from orders.claiming import run_seconds
 from orders.database_errors import first_line, is_connection_error
 from orders.filters import NO_FILTER, OrderFilter
 from orders.models import Order, due_at
@@ -58,7 +59,7 @@ def run_loop(
     `max_seconds` have passed or `stop_event` is set. Returns the totals over all cycles;
     `seconds` is the loop's time."""
     limit = limit or settings.MONITOR_BATCH_LIMIT
-    max_seconds = max_seconds or settings.MONITOR_MAX_SECONDS
+    max_seconds = run_seconds(max_seconds or settings.MONITOR_MAX_SECONDS)
     stop_event = stop_event or threading.Event()
     started = time.monotonic()
     deadline = started + max_seconds

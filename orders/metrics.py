@@ -3,11 +3,11 @@
 The gauges describe the most recent run (a `--loop` rewrites the file at least once a minute
 with its totals so far); alert on `time() - order_monitor_last_success_timestamp_seconds` to
 catch a monitor that stopped, and on `order_monitor_permanent_error_overdue_orders > 0`,
-`order_monitor_held_for_operator_orders > 0` and `order_monitor_timed_out_for_operator_orders > 0`
-for orders that runs alone will not finish (the counts monitor_health reports). Two histograms
-count the orders the writing command made final (FinalOrders): seconds from "sentAt" to
-completion and status checks per final order. They start from zero with each command, which
-Prometheus' rate() and increase() read as a counter reset.
+`order_monitor_held_for_operator_orders > 0`, `order_monitor_timed_out_for_operator_orders > 0`
+and `order_monitor_stuck_orders > 0` for orders that runs alone will not finish (the counts
+monitor_health reports). Two histograms count the orders the writing command made final
+(FinalOrders): seconds from "sentAt" to completion and status checks per final order. They start
+from zero with each command, which Prometheus' rate() and increase() read as a counter reset.
 """
 
 import time
@@ -24,6 +24,7 @@ from orders.health import (
     last_success_at,
     timed_out_for_operator_orders,
 )
+from orders.stuck import REASONS, count_stuck
 from orders.transitions import Outcome
 
 # Seconds from "sentAt" to completion (the reference mix of docs/PERFORMANCE.md: most orders
@@ -90,6 +91,7 @@ def write_run_metrics(path, report, final_orders=None):
         "When the last successful run finished (any host); 0 if none is recorded.",
     ).set(_timestamp(last_success_at()))
     _write_stuck_orders(registry)
+    _write_stuck_counts(registry)
     write_to_textfile(str(path), registry)
 
 
@@ -134,6 +136,25 @@ def _write_stuck_orders(registry):
         "order_monitor_timed_out_for_operator_orders",
         "Orders failed by the 24 h rule, still pending and not refunded: an operator decides.",
     ).set(timed_out_for_operator_orders().count())
+
+
+def _write_stuck_counts(registry):
+    """The stuck orders monitor_health counts (orders.stuck): in all, and by reason (an order
+    may count under several)."""
+    counts = count_stuck(timezone.now())
+    _gauge(
+        registry,
+        "order_monitor_stuck_orders",
+        "Active orders no run will check in time (monitor_health is degraded; release_stuck_orders frees them).",
+    ).set(counts.total)
+    by_reason = Gauge(
+        "order_monitor_stuck_orders_by_reason",
+        "Stuck orders by reason: past_limit, too_far_ahead, too_old.",
+        ["reason"],
+        registry=registry,
+    )
+    for reason in REASONS:
+        by_reason.labels(reason=reason).set(getattr(counts, reason))
 
 
 def _gauge(registry, name, documentation):

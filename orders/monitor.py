@@ -18,7 +18,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from orders.checking import check_orders
-from orders.claiming import claim_due_orders, claim_order, lease_end, release_orders
+from orders.claiming import claim_due_orders, claim_order, lease_end, release_orders, run_seconds
 from orders.database_errors import first_line, is_connection_error
 from orders.filters import NO_FILTER, OrderFilter
 from orders.models import EventSource, MonitorRun, Order
@@ -132,7 +132,9 @@ def check_due_orders(
     claim up to `limit` more under the same lease, as long as each claim comes back full.
     Records nothing. Returns a RunReport."""
     limit = limit or settings.MONITOR_BATCH_LIMIT
-    max_seconds = max_seconds or settings.MONITOR_MAX_SECONDS
+    # The deadline and the lease from the same bounded length: the lease always outlasts the
+    # run's checks by the margin, and nothing else.
+    max_seconds = run_seconds(max_seconds or settings.MONITOR_MAX_SECONDS)
     stop_event = stop_event or threading.Event()
     started = time.monotonic()
     started_at = timezone.now()
@@ -177,7 +179,7 @@ def check_single_order(
     """Check one order now, whatever its next_check_at (--order-id, the admin's "check now").
     Returns (order as stored afterwards, outcome: an Outcome, or a text saying why nothing was
     stored). Raises OrderNotCheckable, before any provider call, when the order cannot be checked."""
-    max_seconds = max_seconds or settings.MONITOR_MAX_SECONDS
+    max_seconds = run_seconds(max_seconds or settings.MONITOR_MAX_SECONDS)
     started = time.monotonic()
     lease_until = lease_end(timezone.now(), max_seconds, settings.MONITOR_LEASE_MARGIN_SECONDS)
     claim = claim_order(order_id, lease_until)

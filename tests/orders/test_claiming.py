@@ -4,14 +4,18 @@ the claim's index scan still stops at the first order not yet due."""
 
 import json
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
-from orders.claiming import claim_due_orders, preview_due_orders
+from orders.claiming import claim_due_orders, lease_end, preview_due_orders, run_seconds
 from orders.filters import NO_FILTER, OrderFilter
+from orders.models import Order
+from orders.monitor import check_due_orders
 from tests.factories import create_sent_order
 
 pytestmark = pytest.mark.django_db
@@ -174,3 +178,47 @@ def test_orders_not_at_the_provider_or_final_are_never_claimed(external_status):
 def test_a_held_order_is_never_claimed():
     create_sent_order(hold_reason='the order has no "userId"')
     assert claim_due_orders(timezone.now(), 10, timezone.now() + timedelta(minutes=5)).orders == []
+
+
+# -- the lease's bound ----------------------------------------------------------------------
+
+LONGEST_RUN = 3600  # MONITOR_MAX_SECONDS' range
+LONGEST_MARGIN = 1800  # MONITOR_LEASE_MARGIN_SECONDS' range
+
+
+@given(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+def test_a_lease_ends_within_the_longest_run_plus_the_margin_whatever_the_inputs(max_seconds, margin):
+    now = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+
+    lease = lease_end(now, max_seconds, margin)
+
+    assert timedelta(0) <= lease - now <= timedelta(seconds=LONGEST_RUN + LONGEST_MARGIN)
+    assert lease - now >= timedelta(seconds=run_seconds(max_seconds))
+    assert 0 < run_seconds(max_seconds) <= LONGEST_RUN
+
+
+@pytest.mark.parametrize("max_seconds", [float("inf"), 1e309, 1e12, 99999999999, float("nan"), -5])
+def test_a_run_given_any_length_leases_no_further_than_its_bounded_deadline_plus_the_margin(
+    make_order, settings, max_seconds
+):
+    settings.MONITOR_LEASE_MARGIN_SECONDS = 120
+    first, second = make_order(), make_order()
+    leases = []
+
+    def lease_of_the_other(order, outcome, result):
+        # The other order is still leased while this answer is stored (one writer, one at a time).
+        leases.extend(
+            Order.objects.exclude(pk=order.pk)
+            .filter(pk__in=[first.pk, second.pk])
+            .values_list("next_check_at", flat=True)
+        )
+
+    started = timezone.now()
+    report = check_due_orders(limit=2, max_seconds=max_seconds, on_checked=lease_of_the_other)
+
+    assert report.checked == 2
+    deadline = started + timedelta(seconds=run_seconds(max_seconds))
+    assert deadline + timedelta(seconds=120) <= leases[0] <= timezone.now() + timedelta(seconds=LONGEST_RUN + 120)

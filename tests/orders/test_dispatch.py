@@ -301,7 +301,7 @@ def test_dispatch_order_command(integration, sandbox):
     assert out.getvalue().startswith(f"order {order.pk}: sent")
     with pytest.raises(CommandError, match="already dispatched"):
         call_command("dispatch_order", "--order-id", str(order.pk), "--product", "101")
-    with pytest.raises(CommandError, match="not an order id"):
+    with pytest.raises(CommandError, match="--order-id must be a UUID"):
         call_command("dispatch_order", "--order-id", "nope", "--product", "101")
 
 

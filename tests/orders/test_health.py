@@ -344,3 +344,113 @@ def test_each_integrations_median_completion_and_first_check_are_shown(db, clock
         "check_offsets_seconds": None,
     }
     assert rows[PROVIDER]["name"] is None and rows[PROVIDER]["samples"] == 10
+
+
+# --- Stuck orders ------------------------------------------------------------------------------
+# With the settings below: the 24 h limit, the longest check gap 660 s (600 s + 10 % jitter), the
+# longest lease 360 s (240 s run + 120 s margin): "too far ahead" is more than 17 min from now.
+
+YEAR_5195 = datetime(5195, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def stuck_settings(settings):
+    settings.MONITOR_MAX_AGE_HOURS = 24
+    settings.MONITOR_BACKOFF_CAP_SECONDS = 600
+    settings.MONITOR_BACKOFF_JITTER = 0.10
+    settings.MONITOR_MAX_SECONDS = 240
+    settings.MONITOR_LOOP_CYCLE_SECONDS = 30
+    settings.MONITOR_LEASE_MARGIN_SECONDS = 120
+    return settings
+
+
+def sent(ago, next_check, **fields):
+    """An active order sent `ago` before NOW, next check at `next_check` (a time, or an offset from NOW)."""
+    next_check_at = NOW + next_check if isinstance(next_check, timedelta) else next_check
+    fields.setdefault("external_status", ExternalStatus.PROCESSING)
+    return create_sent_order(PROVIDER, "ref", ago, next_check_at=next_check_at, **fields)
+
+
+def not_stuck_orders():
+    """Orders whose next check a run or a schedule wrote, near each bound but inside it."""
+    sent(timedelta(minutes=2), timedelta(minutes=6))  # leased by a plain run
+    sent(timedelta(hours=23, minutes=55), timedelta(minutes=10))  # last scheduled check, within the cap
+    sent(timedelta(hours=23, minutes=59), timedelta(minutes=11) - timedelta(seconds=1))  # backoff + jitter
+    sent(timedelta(hours=24, minutes=10), timedelta(seconds=30))  # past its limit, being checked: not yet late
+    sent(timedelta(minutes=5), timedelta(minutes=16))  # within lease + gap
+    sent(timedelta(minutes=5), YEAR_5195, hold_reason="waits for an operator")  # held: the operator's
+    sent(timedelta(minutes=5), YEAR_5195, external_status=ExternalStatus.COMPLETED)  # final
+
+
+def stuck_orders():
+    """One order for each way of being stuck, and one for two; returns them by reason."""
+    return {
+        "leased until 5195": sent(timedelta(minutes=5), YEAR_5195),  # too far ahead and past its limit
+        "past_limit": sent(timedelta(hours=23, minutes=58), timedelta(minutes=15)),  # limit + 13 min
+        "too_far_ahead": sent(timedelta(minutes=5), timedelta(minutes=18)),
+        # Due, never timed out (its next check is past its limit too).
+        "too_old": sent(timedelta(hours=24, minutes=20), timedelta(minutes=-1)),
+    }
+
+
+def test_orders_inside_every_bound_are_not_stuck(db, clock, stuck_settings):
+    run_finished(ago=timedelta(minutes=1))
+    not_stuck_orders()
+
+    status, out = health()
+
+    assert status == 0, out
+    assert "stuck: 0\n" in out
+    assert json.loads(health("--json")[1])["stuck_orders"] == {
+        "total": 0,
+        "past_limit": 0,
+        "too_far_ahead": 0,
+        "too_old": 0,
+    }
+
+
+def test_stuck_orders_degrade_health_by_reason(db, clock, stuck_settings):
+    run_finished(ago=timedelta(minutes=1))
+    not_stuck_orders()
+    stuck_orders()
+
+    status, out = health()
+
+    assert status == 1
+    reasons = (
+        "next check past the 24 h limit plus the longest check gap: 3, "
+        "next check further ahead than any lease or check gap: 2, "
+        "older than the 24 h limit plus 15 minutes: 1"
+    )
+    assert f"  problem: 4 active orders stuck ({reasons}): no run will check them in time; " in out
+    assert 'release_stuck_orders makes them due now (docs/OPERATIONS.md, "Stuck orders")' in out
+    assert f"stuck: 4 ({reasons})" in out
+    data = json.loads(health("--json")[1])
+    assert data["stuck_orders"] == {"total": 4, "past_limit": 3, "too_far_ahead": 2, "too_old": 1}
+    assert len(data["problems"]) == 1
+
+
+@pytest.mark.parametrize("reason", ["leased until 5195", "past_limit", "too_far_ahead", "too_old"])
+def test_each_way_of_being_stuck_alone_degrades_health(db, clock, stuck_settings, reason):
+    run_finished(ago=timedelta(minutes=1))
+    kept = stuck_orders()[reason]
+    Order.objects.exclude(pk=kept.pk).delete()
+
+    status, out = health()
+
+    assert status == 1
+    assert "1 active order stuck" in out
+
+
+def test_the_bounds_follow_the_settings(db, clock, stuck_settings):
+    run_finished(ago=timedelta(minutes=1))
+    sent(timedelta(hours=1, minutes=55), timedelta(minutes=20))  # past a 2 h limit + 11 min; lease + gap: 23 min
+    stuck_settings.MONITOR_MAX_AGE_HOURS = 2
+    stuck_settings.MONITOR_MAX_SECONDS = 600
+
+    assert json.loads(health("--json")[1])["stuck_orders"] == {
+        "total": 1,
+        "past_limit": 1,
+        "too_far_ahead": 0,
+        "too_old": 0,
+    }

@@ -1,5 +1,6 @@
 """write_run_metrics: the last run as a Prometheus text file, replaced atomically."""
 
+import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from io import StringIO
@@ -187,3 +188,39 @@ def test_a_run_against_a_disabled_integration_shows_in_the_metrics_file(db, tmp_
 
     assert "errors=1" in out.getvalue()
     assert read_by_integration(path, "order_monitor_permanent_error_orders") == {"znet off": 1}
+
+
+def test_stuck_orders_carry_the_counts_monitor_health_reports(db, clock, tmp_path, settings):
+    settings.MONITOR_BACKOFF_CAP_SECONDS = 600
+    settings.MONITOR_MAX_SECONDS = 240
+    settings.MONITOR_LEASE_MARGIN_SECONDS = 120
+
+    def active(sent_ago, next_check_at, **fields):
+        create_sent_order(
+            "x", "r", sent_ago, external_status=ExternalStatus.SENT, next_check_at=next_check_at, **fields
+        )
+
+    active(timedelta(minutes=5), datetime(5195, 1, 1, tzinfo=UTC))  # past its limit and too far ahead
+    active(timedelta(hours=24, minutes=30), None)  # never timed out
+    active(timedelta(minutes=5), NOW + timedelta(minutes=6))  # leased by a run: not stuck
+    active(timedelta(minutes=5), datetime(5195, 1, 1, tzinfo=UTC), hold_reason="operator")  # held: not stuck
+    path = tmp_path / "order_monitor.prom"
+
+    write_run_metrics(path, report())
+
+    samples = {
+        (sample.name, sample.labels.get("reason")): sample.value
+        for family in text_string_to_metric_families(path.read_text())
+        for sample in family.samples
+        if sample.name.startswith("order_monitor_stuck_orders")
+    }
+    assert samples == {
+        ("order_monitor_stuck_orders", None): 2,
+        ("order_monitor_stuck_orders_by_reason", "past_limit"): 1,
+        ("order_monitor_stuck_orders_by_reason", "too_far_ahead"): 1,
+        ("order_monitor_stuck_orders_by_reason", "too_old"): 1,
+    }
+    out = StringIO()
+    with pytest.raises(SystemExit):
+        call_command("monitor_health", "--json", stdout=out)
+    assert json.loads(out.getvalue())["stuck_orders"] == {"total": 2, "past_limit": 1, "too_far_ahead": 1, "too_old": 1}

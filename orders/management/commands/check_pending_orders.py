@@ -6,73 +6,50 @@ import sys
 import threading
 from contextlib import contextmanager
 from functools import partial
-from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from django.utils import timezone
 
+from config.env import range_of
 from config.sentry import cron_check_in
 from orders.claiming import OrderNotCheckable, preview_due_orders
 from orders.filters import OrderFilter
-from orders.ids import uuid_or_none
 from orders.loop import run_loop
 from orders.management.errors import database_error_line
+from orders.management.options import USAGE_ERROR, file_in_existing_directory, setting_option, uuid_option
 from orders.metrics import FinalOrders, write_run_metrics
 from orders.monitor import check_single_order, run_batch
 from providers.redaction import mask_pin
 
 
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise CommandError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise CommandError(f"must be at least 1, got {value}")
-    return value
-
-
-def positive_seconds(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise CommandError(f"expected a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise CommandError(f"must be more than 0 seconds, got {text}")
-    return value
-
-
 def order_filter_of(options):
     """--tenant-id / --provider-id as an OrderFilter. A bad id is a usage error (exit code 2),
     found before any other work."""
-
-    def uuid_of(option):
-        text = options[option.removeprefix("--").replace("-", "_")]
-        if text is None:
-            return None
-        value = uuid_or_none(text.strip())
-        if value is None:
-            raise CommandError(f"{option}: expected a UUID, got {text!r}", returncode=2)
-        return value
-
-    return OrderFilter(tenant_id=uuid_of("--tenant-id"), integration_id=uuid_of("--provider-id"))
+    return OrderFilter(
+        tenant_id=uuid_option("--tenant-id", options["tenant_id"]),
+        integration_id=uuid_option("--provider-id", options["provider_id"]),
+    )
 
 
 class Command(BaseCommand):
     help = "Check the status of due orders at their providers and store what they say."
 
     def add_arguments(self, parser):
-        parser.add_argument("--limit", type=str, help="at most this many orders (default MONITOR_BATCH_LIMIT, 100)")
+        parser.add_argument(
+            "--limit",
+            help=f"at most this many orders, {range_of('MONITOR_BATCH_LIMIT').describe()} "
+            "(default MONITOR_BATCH_LIMIT)",
+        )
         parser.add_argument("--order-id", help="check this one order now, whatever its next check time")
         parser.add_argument("--dry-run", action="store_true", help="show what would be checked; change nothing")
         parser.add_argument("--tenant-id", help='only orders of this tenant ("tenantId")')
         parser.add_argument("--provider-id", help='only orders sent to this integration ("providerId")')
         parser.add_argument(
             "--max-seconds",
-            type=str,
-            help="stop starting checks after this long, with --loop the whole loop (default MONITOR_MAX_SECONDS, 240)",
+            help="stop starting checks after this long, with --loop the whole loop; "
+            f"{range_of('MONITOR_MAX_SECONDS').describe()} (default MONITOR_MAX_SECONDS)",
         )
         parser.add_argument(
             "--metrics-file", help="write Prometheus metrics of the run here (node_exporter textfile collector)"
@@ -84,28 +61,28 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        # Every option is read before any work: a bad one claims nothing.
         order_filter = order_filter_of(options)
-        if options["order_id"] is not None and not order_filter.is_empty:
+        order_id = uuid_option("--order-id", options["order_id"])
+        if order_id is not None and not order_filter.is_empty:
             raise CommandError(
                 "--order-id checks one order; --tenant-id and --provider-id select due orders: use one or the other",
-                returncode=2,
+                returncode=USAGE_ERROR,
             )
-        limit = positive_int(options["limit"]) if options["limit"] is not None else settings.MONITOR_BATCH_LIMIT
-        max_seconds = (
-            positive_seconds(options["max_seconds"])
-            if options["max_seconds"] is not None
-            else settings.MONITOR_MAX_SECONDS
+        limit = int(setting_option("--limit", options["limit"], "MONITOR_BATCH_LIMIT", settings.MONITOR_BATCH_LIMIT))
+        max_seconds = setting_option(
+            "--max-seconds", options["max_seconds"], "MONITOR_MAX_SECONDS", settings.MONITOR_MAX_SECONDS
         )
-        if options["dry_run"] and options["order_id"] is not None:
-            raise CommandError("--dry-run and --order-id do not go together: --order-id always checks")
-        if options["loop"] and (options["dry_run"] or options["order_id"] is not None):
-            raise CommandError("--loop does not go with --dry-run or --order-id")
-        metrics_file = options["metrics_file"]
-        if metrics_file and not Path(metrics_file).resolve().parent.is_dir():
-            raise CommandError(f"--metrics-file: directory {Path(metrics_file).resolve().parent} does not exist")
+        if options["dry_run"] and order_id is not None:
+            raise CommandError(
+                "--dry-run and --order-id do not go together: --order-id always checks", returncode=USAGE_ERROR
+            )
+        if options["loop"] and (options["dry_run"] or order_id is not None):
+            raise CommandError("--loop does not go with --dry-run or --order-id", returncode=USAGE_ERROR)
+        metrics_file = file_in_existing_directory("--metrics-file", options["metrics_file"])
         try:
-            if options["order_id"] is not None:
-                self._check_one(options["order_id"], max_seconds)
+            if order_id is not None:
+                self._check_one(order_id, max_seconds)
             elif options["dry_run"]:
                 self._dry_run(limit, order_filter)
             else:
@@ -115,7 +92,7 @@ class Command(BaseCommand):
 
     def _check_one(self, order_id, max_seconds):
         try:
-            order, outcome = check_single_order(order_id.strip(), max_seconds=max_seconds)
+            order, outcome = check_single_order(order_id, max_seconds=max_seconds)
         except OrderNotCheckable as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(_describe_order(order, outcome))

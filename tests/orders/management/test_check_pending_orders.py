@@ -219,7 +219,7 @@ def test_order_id_checks_that_order_now_whatever_its_next_check(make_order):
 @pytest.mark.parametrize(
     "make_id,message",
     [
-        (lambda make_order: "not-a-uuid", "is not an order id"),
+        (lambda make_order: "not-a-uuid", "--order-id must be a UUID"),
         (lambda make_order: str(uuid.uuid4()), "does not exist"),
         (lambda make_order: str(make_order(external_status=ExternalStatus.DONE).pk), "already final"),
         (lambda make_order: str(make_order(external_status=ExternalStatus.NOT_SENT).pk), "never sent"),
@@ -235,11 +235,11 @@ def test_order_id_errors_call_no_provider(make_order, sandbox, make_id, message)
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["--limit", "0"], "at least 1"),
-        (["--limit", "-5"], "at least 1"),
-        (["--limit", "ten"], "whole number"),
-        (["--max-seconds", "0"], "more than 0"),
-        (["--max-seconds", "soon"], "number of seconds"),
+        (["--limit", "0"], "--limit must be a whole number from 1 to 10000, got '0'"),
+        (["--limit", "-5"], "--limit must be a whole number from 1 to 10000"),
+        (["--limit", "ten"], "--limit must be a whole number"),
+        (["--max-seconds", "0"], "--max-seconds must be a number from 1 to 3600, got '0'"),
+        (["--max-seconds", "soon"], "--max-seconds must be a number"),
         (["--dry-run", "--order-id", "3f2b8a52-0000-0000-0000-000000000000"], "do not go together"),
     ],
 )
@@ -253,7 +253,7 @@ def test_bad_options_are_refused(args, message):
 def test_errors_are_one_line_on_stderr_with_non_zero_exit():
     code, stdout, stderr = run_command("check_pending_orders", "--order-id", "12345")
     assert code != 0
-    assert stderr.strip() == "CommandError: '12345' is not an order id (expected a UUID)"
+    assert stderr.strip() == "CommandError: --order-id must be a UUID, got '12345'"
     code, _, stderr = run_command("check_pending_orders", "--limit", "0")
     assert code != 0 and "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
 
@@ -270,7 +270,9 @@ def test_database_unreachable_is_one_line_and_non_zero():
 def test_bad_setting_is_one_line_and_non_zero():
     code, _, stderr = run_command("check_pending_orders", MONITOR_BACKOFF_BASE_SECONDS="fast")
     assert code == 2
-    assert stderr.strip() == "Configuration error: MONITOR_BACKOFF_BASE_SECONDS must be a number, got 'fast'"
+    assert stderr.strip() == (
+        "Configuration error: MONITOR_BACKOFF_BASE_SECONDS must be a number from 0 to 3600, got 'fast'"
+    )
 
 
 def test_metrics_file_is_written_after_the_run(make_order, tmp_path):
@@ -290,7 +292,7 @@ def test_metrics_file_is_written_after_the_run(make_order, tmp_path):
 
 def test_metrics_file_in_a_missing_directory_is_refused_before_the_run(make_order, tmp_path, sandbox):
     make_order()
-    with pytest.raises(CommandError, match="does not exist"):
+    with pytest.raises(CommandError, match="--metrics-file must be a file in an existing directory"):
         check("--metrics-file", str(tmp_path / "missing" / "x.prom"))
     assert sandbox.status_checks() == []
 

@@ -148,16 +148,16 @@ def test_order_id_does_not_go_with_a_filter(orders, sandbox, option):
 @pytest.mark.parametrize(
     ("args", "line"),
     [
-        (["--tenant-id", "tenant-1"], "CommandError: --tenant-id: expected a UUID, got 'tenant-1'"),
-        (["--provider-id", "znet"], "CommandError: --provider-id: expected a UUID, got 'znet'"),
-        (["--provider-id", ""], "CommandError: --provider-id: expected a UUID, got ''"),
+        (["--tenant-id", "tenant-1"], "CommandError: --tenant-id must be a UUID, got 'tenant-1'"),
+        (["--provider-id", "znet"], "CommandError: --provider-id must be a UUID, got 'znet'"),
+        (["--provider-id", ""], "CommandError: --provider-id must be a UUID, got ''"),
         (
             ["--dry-run", "--tenant-id", "5b0c7a52-8f0e"],
-            "CommandError: --tenant-id: expected a UUID, got '5b0c7a52-8f0e'",
+            "CommandError: --tenant-id must be a UUID, got '5b0c7a52-8f0e'",
         ),
-        (["--limit", "5", "--provider-id", "1234"], "CommandError: --provider-id: expected a UUID, got '1234'"),
+        (["--limit", "5", "--provider-id", "1234"], "CommandError: --provider-id must be a UUID, got '1234'"),
         # The bad id is reported even when another filter is right.
-        (["--tenant-id", str(TENANT_1), "--provider-id", "x"], "CommandError: --provider-id: expected a UUID, got 'x'"),
+        (["--tenant-id", str(TENANT_1), "--provider-id", "x"], "CommandError: --provider-id must be a UUID, got 'x'"),
     ],
 )
 def test_a_bad_id_is_one_line_exit_2_and_no_provider_request(orders, sandbox, args, line):

@@ -1,0 +1,66 @@
+"""Reading the commands' options. A value outside what an option takes stops the command before
+it does anything (no claim, no lease, no provider call) with one line naming the option and what
+it takes, and exit code 2, as a bad setting does. Options that stand in for a setting
+(--limit, --max-seconds) take the setting's range (config.env), so neither can reach further.
+"""
+
+import unicodedata
+import uuid
+from pathlib import Path
+
+from django.core.management.base import CommandError
+
+from config.env import Range, range_of, shown
+from orders.ids import uuid_or_none
+
+# The exit code of a usage error (argparse's), and of a bad setting (manage.py).
+USAGE_ERROR = 2
+
+
+def refused(option: str, valid: str, text: str) -> CommandError:
+    """The one-line error of an option whose value is not `valid`."""
+    return CommandError(f"{option} must be {valid}, got {shown(text)}", returncode=USAGE_ERROR)
+
+
+def number_option(option: str, text: str, number_range: Range) -> float:
+    try:
+        return number_range.parse(text)
+    except ValueError:
+        raise refused(option, number_range.describe(), text) from None
+
+
+def setting_option(option: str, text: str | None, setting: str, default: float) -> float:
+    """An option that overrides `setting` for one command: its range; unset means `default`."""
+    return default if text is None else number_option(option, text, range_of(setting))
+
+
+def uuid_option(option: str, text: str | None) -> uuid.UUID | None:
+    """A UUID in any form uuid.UUID reads (braces, upper case, no hyphens); None when unset."""
+    if text is None:
+        return None
+    value = uuid_or_none(text.strip())
+    if value is None:
+        raise refused(option, "a UUID", text)
+    return value
+
+
+def text_option(option: str, text: str, max_length: int, required: bool = False) -> str:
+    """Text sent on to a provider: at most `max_length` characters, no control characters
+    (a line break or NUL is never part of a product or player id)."""
+    valid = f"{'1' if required else '0'} to {max_length} characters without control characters"
+    if len(text) > max_length or (required and not text.strip()) or _has_control_characters(text):
+        raise refused(option, valid, text)
+    return text
+
+
+def file_in_existing_directory(option: str, text: str | None) -> str | None:
+    """A file path whose directory exists (the file itself is written later)."""
+    if text is None:
+        return None
+    if not text.strip() or _has_control_characters(text) or not Path(text).resolve().parent.is_dir():
+        raise refused(option, "a file in an existing directory", text)
+    return text
+
+
+def _has_control_characters(text):
+    return any(unicodedata.category(character) == "Cc" for character in text)
