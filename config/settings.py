@@ -122,12 +122,16 @@ def _database_from_url(url):
 
 # The PostgreSQL schema of the monitor's own tables: a plain lower-case name, neither the
 # platform's (public) nor one of PostgreSQL's own (pg_...).
-MONITOR_DB_SCHEMA = env_str("MONITOR_DB_SCHEMA").strip() or "order_monitor"
-_schema_ok = re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", MONITOR_DB_SCHEMA) and not MONITOR_DB_SCHEMA.startswith("pg_")
-if not _schema_ok or MONITOR_DB_SCHEMA == "public":
-    raise ImproperlyConfigured(
-        f"MONITOR_DB_SCHEMA must be a lower-case name (letters, digits, _) other than public, got {MONITOR_DB_SCHEMA!r}"
-    )
+def _monitor_schema_name(name: str) -> bool:
+    return bool(re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name)) and name != "public" and not name.startswith("pg_")
+
+
+MONITOR_DB_SCHEMA = env_text(
+    "MONITOR_DB_SCHEMA",
+    "order_monitor",
+    "a lower-case PostgreSQL name (letters, digits, _), not public, not starting with pg_",
+    _monitor_schema_name,
+)
 
 DATABASES = {"default": _database_from_url(env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

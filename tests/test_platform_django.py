@@ -222,8 +222,8 @@ def test_a_schema_that_is_not_the_monitors_own_stops_every_command(schema):
 
     assert code == 2
     assert stderr.strip() == (
-        f"Configuration error: MONITOR_DB_SCHEMA must be a lower-case name (letters, digits, _) other than public, "
-        f"got {schema!r}"
+        "Configuration error: MONITOR_DB_SCHEMA must be a lower-case PostgreSQL name (letters, digits, _), "
+        f"not public, not starting with pg_, got {schema!r}"
     )
 
 
