@@ -167,6 +167,9 @@ PROVIDER_CONNECT_TIMEOUT_SECONDS = env_float("PROVIDER_CONNECT_TIMEOUT_SECONDS",
 PROVIDER_READ_TIMEOUT_SECONDS = env_float("PROVIDER_READ_TIMEOUT_SECONDS", 20.0, minimum=0.001)
 PROVIDER_RETRY_ATTEMPTS = env_int("PROVIDER_RETRY_ATTEMPTS", 3, minimum=1)
 PROVIDER_RETRY_WAIT_SECONDS = env_float("PROVIDER_RETRY_WAIT_SECONDS", 0.5, minimum=0.0)
+# Hosts (names or addresses) on the monitor's own network that integrations may point at: none in
+# production; the sandboxes, tests and the demo use 127.0.0.1,localhost (providers/addresses.py).
+MONITOR_ALLOWED_PROVIDER_HOSTS = env_list("MONITOR_ALLOWED_PROVIDER_HOSTS", "")
 
 # Logs go to stderr (cron or the service manager routes them); secrets are redacted and
 # PINs never logged unmasked (providers.redaction). LOG_FORMAT=json writes one JSON object a

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from providers.addresses import base_url_problem
 from providers.sessions import build_session
 
 
@@ -140,7 +141,7 @@ class ProviderClient:
     def __init__(self, integration, session_pool_size: int = 8):
         # `integration`: a providers.models.Integration (not imported: the models import the registry).
         self.integration = integration
-        self.base_url = (integration.base_url or "").rstrip("/")
+        self.base_url = (integration.base_url or "").strip().rstrip("/")
         self.session = build_session(session_pool_size)
 
     def check_statuses(self, references: Sequence[str], deadline: float | None = None) -> dict[str, CheckResult]:
@@ -177,7 +178,8 @@ class ProviderClient:
         Families add their own settings after the baseUrl."""
         if not self.base_url:
             return "integration has no baseUrl"
-        return None
+        problem = base_url_problem(self.base_url)  # a bad scheme, port or host: no request, ever
+        return f"integration not usable: {problem}" if problem else None
 
     def _check_statuses(self, references: Sequence[str], deadline: float | None) -> dict[str, CheckResult]:
         """Ask a configured provider about `references`: one request each, unless the family's
