@@ -14,10 +14,22 @@ import re
 from providers.base import ConnectionCheck
 from providers.znet.parser import EMPTY_ANSWER_MESSAGE
 
-# Our own summaries of an HTTP status (providers.http.connection_check_of_http_error).
-_HTTP_STATUS = re.compile(r"(refused|failed): HTTP \d{3} from provider( \(check the integration's [\w ,/]+\))?")
-_OWN_SUMMARIES = ("not configured: ", "refused: not sent: ", "failed: unexpected client error: ")
-_PROVIDER_ERROR = re.compile(r"\bprovider error (\d{1,6})\b")
+# The monitor's own summaries, matched whole and with the characters they can hold, so that a
+# reply cannot pass for one: an HTTP status (providers.http.connection_check_of_http_error), an
+# address refused (providers.addresses), a client's bug (providers.connection).
+_CHECK_HINT = r"( \(check the integration's [\w ,/]+\))?"
+_HOST = r"[\w.:\[\]%-]+"
+_OWN_SUMMARIES = [
+    re.compile(r"(refused|failed): HTTP \d{3} from provider" + _CHECK_HINT),
+    re.compile(rf"refused: not sent: (baseUrl|the request's URL)'s host {_HOST} is [\w ().,-]+" + _CHECK_HINT),
+    re.compile(rf"refused: not sent: {_HOST} resolves to [\w.:%]+, [\w -]+ \(\w+ does not name it\)" + _CHECK_HINT),
+    re.compile(r"failed: unexpected client error: \w+"),
+]
+# Written before any request (providers.base, providers.connection): never a provider's words.
+_NOT_CONFIGURED = "not configured: "
+# znet's error line "<code>|<message>" (providers.znet.parser): its code, never its message.
+_PROVIDER_ERROR = re.compile(r"provider error (\d{1,6})\b")
+_REFUSED_WITH_CODE = re.compile(r"refused: provider error (\d{1,6})\b")
 # last_check_error texts (CheckResult.describe_error): "<state>[ <code>]: <message>".
 _OWN_CHECK_ERRORS = ("configuration error: ",)
 _TRANSPORT = re.compile(r"transport error: (HTTP \d{3}|timed out|connection failed)")
@@ -30,9 +42,9 @@ def connection_outcome(provider: str, check: ConnectionCheck) -> str:
     if check.ok:
         # The clients' own words around a count or a number (ConnectionCheck.summary).
         return f"reached {provider}: {summary.removeprefix('OK: ')}"
-    if summary.startswith(_OWN_SUMMARIES) or _HTTP_STATUS.fullmatch(summary):
+    if summary.startswith(_NOT_CONFIGURED) or summary == f"refused: {EMPTY_ANSWER_MESSAGE}":
         return summary
-    if summary == f"refused: {EMPTY_ANSWER_MESSAGE}":
+    if any(own.fullmatch(summary) for own in _OWN_SUMMARIES):
         return summary
     return _kind_of_failure(summary)
 
@@ -42,7 +54,7 @@ def _kind_of_failure(summary: str) -> str:
         return "no answer: timed out"
     if "connection failed" in summary:
         return "no answer: connection failed"
-    code = _PROVIDER_ERROR.search(summary)
+    code = _REFUSED_WITH_CODE.match(summary)
     if code:
         return f"refused: provider error {code.group(1)}"
     if "malformed" in summary:
