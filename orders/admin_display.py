@@ -1,5 +1,5 @@
-"""How the order admin shows times, ages, errors and integrations: to the second, short, and
-with the integration's name instead of its raw id."""
+"""How the order admin shows times, ages, errors, provider texts and integrations: to the
+second, short, PINs masked, and with the integration's name instead of its raw id."""
 
 from datetime import datetime, timedelta
 
@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from providers.models import Integration
+from providers.redaction import mask_pin, mask_pins
 
 EMPTY = "-"
 SHORT_TEXT_LENGTH = 80
@@ -44,6 +45,20 @@ def shorten(text: str | None, length: int = SHORT_TEXT_LENGTH) -> str:
     return format_html('<span title="{}">{}…</span>', text, text[: length - 1])
 
 
+# A PIN shorter than this is not searched for in texts: it would mask ordinary words and numbers.
+_MIN_PIN_IN_TEXT = 4
+
+
+def without_pins(text: str | None, *pins: str | None) -> str | None:
+    """`text` (a provider's message, an error that quotes an answer) with the order's own PINs
+    masked wherever they appear, and anything it shows as a PIN (`pin=...`, znet's `OK|2|...`)."""
+    if not text:
+        return text
+    for pin in sorted((p for p in pins if p and len(p) >= _MIN_PIN_IN_TEXT), key=len, reverse=True):
+        text = text.replace(pin, mask_pin(pin))
+    return mask_pins(text)
+
+
 # What integration_link needs of an Integration (orders.ids.integrations_by_id loads no more).
 LINKED_FIELDS = ("id", "name", "provider")
 
@@ -54,5 +69,6 @@ def integration_link(id_text: str | None, integration: Integration | None) -> st
         return EMPTY
     if integration is None:
         return f"{id_text} (no such integration)"
-    url = reverse("admin:providers_integration_change", args=[integration.pk])
+    opts = Integration._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[integration.pk])
     return format_html('<a href="{}" title="{}">{}</a>', url, integration.pk, integration.name)

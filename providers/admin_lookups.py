@@ -51,14 +51,13 @@ class GuardedChangeList(ChangeList):
 class OfferedLookupsOnly:
     """ModelAdmin mixin: only the lookups the list's filters offer, never one on a secret column."""
 
-    list_filter: Iterable = ()
     # Columns no lookup may touch, whatever the filters (PINs, credentials).
     never_looked_up: tuple[str, ...] = ()
 
     def lookup_allowed(self, lookup, value, request=None):
         if lookup.split(LOOKUP_SEP, 1)[0] in self.never_looked_up:
             return False
-        return lookup in offered_lookups(self.list_filter)
+        return lookup in offered_lookups(getattr(self, "list_filter", ()))
 
     def get_changelist(self, request, **kwargs):
         return GuardedChangeList
