@@ -2,6 +2,9 @@
 staff users with exactly the permissions a test names, and the check that a page holds nothing of
 a secret."""
 
+import html as html_module
+import re
+
 from django.contrib.auth.models import Permission, User
 from django.db.models import Model
 from django.urls import reverse
@@ -40,3 +43,8 @@ def assert_nothing_of(text: str, *secrets: str) -> None:
     for secret in secrets:
         leaked = sorted(piece for piece in fragments(secret) if piece in text)
         assert not leaked, f"pieces of a secret in the page: {leaked}"
+
+
+def filter_links(html: str) -> list[str]:
+    """The query strings of a changelist's filter links (`href="?..."`), unescaped."""
+    return sorted({html_module.unescape(link) for link in re.findall(r'href="(\?[^"]*)"', html)})

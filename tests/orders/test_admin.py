@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from orders.models import EventSource, ExternalStatus, Order, OrderEvent
 from providers.models import Integration
-from tests.admin_pages import admin_url, assert_nothing_of, staff_user
+from tests.admin_pages import admin_url, assert_nothing_of, filter_links, staff_user
 
 PIN = "ABCD-EFGH-1234-5678"
 
@@ -430,3 +430,16 @@ def test_check_now_is_not_offered_to_who_may_only_view(make_order, db):
     assert "check_now" not in viewer.get(changelist()).content.decode()
     assert check_now(viewer, order).status_code == 200  # the list again, nothing done
     assert Order.objects.get(pk=order.pk).check_attempts == 0
+
+
+def test_every_link_the_list_offers_is_accepted(admin_client, make_order, integration):
+    make_order(tenant_id="6f1c2b0a-3d4e-4f56-8a9b-0c1d2e3f4a5b", last_check_error="provider error 8: x")
+    make_order(external_status=ExternalStatus.PROCESSING)
+
+    html = admin_client.get(changelist(), {"_facets": "1"}).content.decode()
+    links = filter_links(html)
+
+    assert any("integration=" in link for link in links) and any("tenant_id=" in link for link in links)
+    assert any("check_error=yes" in link for link in links)
+    for link in links:
+        assert admin_client.get(changelist() + link).status_code == 200, link

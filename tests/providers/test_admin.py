@@ -15,7 +15,7 @@ from providers.models import Integration
 from providers.registry import CLIENTS, known_providers
 from providers.znet.client import ZnetClient
 from sandbox.http import SandboxServer
-from tests.admin_pages import admin_url, assert_nothing_of, staff_user
+from tests.admin_pages import admin_url, assert_nothing_of, filter_links, staff_user
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
 
 KOD = "bayi-7734"
@@ -229,6 +229,16 @@ def test_the_filters_and_search_the_list_offers_still_work(anyone, stored, db):
     assert change_url(stored) in by_enabled and change_url(other) in by_enabled
     assert change_url(other) in by_name and change_url(stored) not in by_name
     assert change_url(stored) in by_host and change_url(other) not in by_host
+
+
+def test_every_link_the_list_offers_is_accepted(admin_client, stored):
+    Integration.objects.create(name="apstore main", provider="apstore", base_url="https://ap.example", enabled=False)
+
+    links = filter_links(admin_client.get(changelist(), {"_facets": "1"}).content.decode())
+
+    assert any("provider__exact=apstore" in link for link in links) and any("enabled__exact=0" in link for link in links)
+    for link in links:
+        assert admin_client.get(changelist() + link).status_code == 200, link
 
 
 @pytest.mark.parametrize("term", [KOD, SIFRE[:6], API_TOKEN[-6:], "Basic-Pw", "QueryKod"])
