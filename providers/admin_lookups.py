@@ -5,19 +5,25 @@ shows up or not answers a question about a column the page never shows: `?pin_co
 recovers a PIN one character at a time, `?sifre__regex=` a password. So a list accepts exactly the
 parameters of its `list_filter` (and its search box, `q`, which searches columns that hold no
 secret); anything else is refused for everyone with HTTP 400, the same answer whatever the value,
-and the columns in `never_looked_up` are refused even if a filter on them were added later.
+and the columns in `never_looked_up` are refused even if a filter on them were added later. A
+refusal is one warning in the log (who, which lookup, never the value), not an error report.
 
 A value the database cannot take (a NUL character, text where a number belongs) is the admin's
 "incorrect lookup" answer (a redirect to the plain list), never a server error.
 """
 
+import logging
 from collections.abc import Iterable
 
 from django.contrib.admin import SimpleListFilter
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.db import DatabaseError, router, transaction
 from django.db.models.constants import LOOKUP_SEP
+from django.views.defaults import bad_request
+
+log = logging.getLogger(__name__)
 
 
 def offered_lookups(list_filter: Iterable) -> frozenset[str]:
@@ -61,3 +67,11 @@ class OfferedLookupsOnly:
 
     def get_changelist(self, request, **kwargs):
         return GuardedChangeList
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)  # type: ignore[misc]
+        except DisallowedModelAdminLookup as exc:
+            # Django would log this as an error (one error report per probe): a warning is enough.
+            log.warning("admin list of %s, user %s: %s", self.opts.model_name, request.user.pk, exc)  # type: ignore[attr-defined]
+            return bad_request(request, exc)

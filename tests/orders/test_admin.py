@@ -2,6 +2,7 @@
 lookups cannot tell a PIN apart, a bad filter value is never a server error, "check now" checks
 at the (sandbox) provider."""
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -378,6 +379,16 @@ def test_a_lookup_the_filters_do_not_offer_is_refused_for_any_value(
     assert (hit.status_code, miss.status_code, alone.status_code) == (400, 400, 400)
     assert hit.content == miss.content == alone.content
     assert_nothing_of(hit.content.decode(), PIN, HELD_PIN)
+
+
+def test_a_refused_lookup_is_one_warning_without_its_value(admin_client, admin_user, orders_with_pins, caplog):
+    with caplog.at_level(logging.WARNING):
+        admin_client.get(changelist(), {"pin_code__startswith": PIN[:6]})
+
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no error report per probe
+    ours = [r.getMessage() for r in caplog.records if r.name == "providers.admin_lookups"]
+    assert ours == [f"admin list of order, user {admin_user.pk}: Filtering by pin_code__startswith not allowed"]
+    assert PIN[:6] not in caplog.text
 
 
 def test_search_never_matches_inside_a_pin(anyone, orders_with_pins):
