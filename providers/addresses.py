@@ -245,7 +245,7 @@ class _GuardedConnectionMixin:
     def _new_conn(self) -> socket.socket:
         conn: HTTPConnection = self  # type: ignore[assignment]
         try:
-            found = socket.getaddrinfo(conn._dns_host, conn.port, allowed_gai_family(), socket.SOCK_STREAM)
+            found = socket.getaddrinfo(conn._dns_host.strip("[]"), conn.port, allowed_gai_family(), socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise NameResolutionError(conn.host, conn, exc) from exc
         problem = destination_problem(conn.host, [str(info[4][0]) for info in found])

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orders.health import failing_integrations
-from orders.monitor import check_single_order
+from orders.monitor import check_single_order, run_batch
 from providers.addresses import (
     AddressNotAllowed,
     base_url_problem,
@@ -244,3 +244,23 @@ def test_a_name_resolving_to_an_allowed_address_is_asked(settings, sandbox):
 
     assert check.ok, check.summary
     assert [entry["path"] for entry in sandbox.request_log] == ["pin_listesi"]
+
+
+def test_a_run_refuses_a_name_that_resolves_to_an_internal_address(db, production_hosts, sandbox):
+    name = own_host_name_resolving_to_an_internal_address()
+    integration = Integration.objects.create(
+        name="rebound",
+        provider="znet",
+        base_url=sandbox.base_url.replace("127.0.0.1", name),
+        kod=SANDBOX_KOD,
+        sifre=SANDBOX_SIFRE,
+    )
+    order = create_sent_order(integration)
+
+    report = run_batch(max_seconds=10)
+
+    order.refresh_from_db()
+    assert "errors=1" in report.summary_line()
+    assert order.last_check_error.startswith(f"configuration error: not sent: {name} resolves to")
+    assert order.permanent_error_since is not None
+    assert sandbox.request_log == []

@@ -112,6 +112,14 @@ def test_the_add_page_shows_no_credential(admin_client, stored):
     assert_nothing_of(html, *SECRETS)
 
 
+def test_the_delete_page_and_a_prefilled_add_page_show_no_credential(admin_client, stored):
+    delete = admin_client.get(admin_url(Integration, "delete", stored.pk)).content.decode()
+    prefilled = admin_client.get(admin_url(Integration, "add"), {"kod": KOD, "sifre": SIFRE}).content.decode()
+
+    assert "Are you sure" in delete
+    assert_nothing_of(delete + prefilled, *SECRETS)
+
+
 def test_every_page_says_only_whether_each_credential_is_set(anyone, stored):
     Integration.objects.filter(pk=stored.pk).update(kod="k-12")  # short: not even its end is shown
 

@@ -29,6 +29,21 @@ FIXED_OUTCOMES = {
             "refused: HTTP 401 from provider (check the integration's baseUrl and apiToken)",
         ),
         (False, "failed: HTTP 503 from provider", "failed: HTTP 503 from provider"),
+        (
+            False,
+            "refused: not sent: vm resolves to 127.0.0.1, a loopback address (MONITOR_ALLOWED_PROVIDER_HOSTS does not "
+            "name it) (check the integration's baseUrl and credentials)",
+            "refused: not sent: vm resolves to 127.0.0.1, a loopback address (MONITOR_ALLOWED_PROVIDER_HOSTS does not "
+            "name it) (check the integration's baseUrl and credentials)",
+        ),
+        (
+            False,
+            "refused: not sent: the request's URL's host 10.0.0.1 is a private address (MONITOR_ALLOWED_PROVIDER_HOSTS "
+            "does not name it) (check the integration's baseUrl and apiToken)",
+            "refused: not sent: the request's URL's host 10.0.0.1 is a private address (MONITOR_ALLOWED_PROVIDER_HOSTS "
+            "does not name it) (check the integration's baseUrl and apiToken)",
+        ),
+        (False, "failed: unexpected client error: KeyError", "failed: unexpected client error: KeyError"),
         (False, "refused: provider error 1: Bayi kodu veya şifre hatalı", "refused: provider error 1"),
         (False, f"refused: {EMPTY_ANSWER_MESSAGE}", f"refused: {EMPTY_ANSWER_MESSAGE}"),
         (False, "failed: malformed answer: 'Error in request!: GET /servis?kod=***'", "malformed answer"),
