@@ -87,6 +87,8 @@ def address_kind(address: Address) -> str | None:
         return "a loopback address"
     if address.is_link_local:
         return "a link-local address"
+    if address.is_unspecified:
+        return "an unspecified address"
     if address.is_private:
         return "a private address"
     if address.is_multicast:
