@@ -35,6 +35,7 @@ from urllib3.util.timeout import _DEFAULT_TIMEOUT
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 SETTING = "MONITOR_ALLOWED_PROVIDER_HOSTS"
+_ALLOW_HINT = f" ({SETTING} does not name it)"
 # Cloud metadata services (AWS, GCP, Azure, Alibaba; ECS task metadata; AWS over IPv6).
 _METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a) for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254")
@@ -120,9 +121,6 @@ def host_problem(host: str) -> str | None:
     if not _HOST_NAME.fullmatch(_idna(name)):
         return f"{host} is not a host name"
     return None
-
-
-_ALLOW_HINT = f" ({SETTING} does not name it)"
 
 
 def destination_problem(host: str, resolved: list[str]) -> str | None:
