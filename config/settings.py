@@ -222,6 +222,14 @@ PROVIDER_RETRY_WAIT_SECONDS = env_float("PROVIDER_RETRY_WAIT_SECONDS", 0.5, mini
 # A provider's answer is read up to this many bytes (the rest is never read); "providerMessage"
 # keeps at most that much, marked as cut.
 PROVIDER_MAX_ANSWER_BYTES = env_int("PROVIDER_MAX_ANSWER_BYTES", 65536, minimum=1024, maximum=16 * 1024 * 1024)
+# Hosts (names or addresses) on the monitor's own network that integrations may point at: none in
+# production; the sandboxes, tests and the demo use 127.0.0.1,localhost (providers/addresses.py).
+MONITOR_ALLOWED_PROVIDER_HOSTS = env_list(
+    "MONITOR_ALLOWED_PROVIDER_HOSTS",
+    "",
+    "host names or IP addresses separated by commas (127.0.0.1,localhost)",
+    lambda item: bool(re.fullmatch(r"[A-Za-z0-9.:\[\]_-]{1,253}", item)),
+)
 
 # Logs go to stderr (cron or the service manager routes them); secrets are redacted and
 # PINs never logged unmasked (providers.redaction). LOG_FORMAT=json writes one JSON object a

@@ -3,23 +3,28 @@
 Orders are written by the platform and by the monitor (with a history row per status change),
 so the admin never saves an order: a full-row save from a form would also overwrite whatever
 the monitor stored meanwhile. The one thing it changes is through check_single_order.
+
+PINs appear only masked, for every user, in every column and text (a provider's message or an
+error that quotes an answer included), and no URL lookup touches them: the list accepts only its
+own filters (providers.admin_lookups), so no `?pin_code__startswith=` tells a PIN apart.
 """
 
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_permission_codename
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from orders.admin_display import LINKED_FIELDS, format_age, format_time, integration_link, shorten
+from orders.admin_display import LINKED_FIELDS, format_age, format_time, integration_link, shorten, without_pins
 from orders.claiming import OrderNotCheckable
 from orders.ids import integrations_by_id, uuid_or_none
 from orders.models import EventSource, ExternalStatus, Order, OrderEvent
 from orders.monitor import check_single_order
 from orders.transitions import Outcome
 from providers.admin_budget import ClickBudget
+from providers.admin_lookups import GuardedChangeList, OfferedLookupsOnly
 from providers.models import Integration
+from providers.outcomes import check_error_outcome
 from providers.redaction import mask_pin
 
 
@@ -55,7 +60,7 @@ class CheckErrorFilter(admin.SimpleListFilter):
         return queryset
 
 
-class OrderChangeList(ChangeList):
+class OrderChangeList(GuardedChangeList):
     def get_results(self, request):
         super().get_results(request)
         # One query for the page's integration names instead of one per row.
@@ -67,7 +72,7 @@ class OrderChangeList(ChangeList):
 
 class OrderEventInline(admin.TabularInline):
     model = OrderEvent
-    fields = ("time", "from_status", "to_status", "source", "message")
+    fields = ("time", "from_status", "to_status", "source", "said")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -77,6 +82,14 @@ class OrderEventInline(admin.TabularInline):
     def time(self, event):
         return format_time(event.created_at)
 
+    @admin.display(description="message")
+    def said(self, event):
+        return without_pins(event.message, event.order.pin_code, event.order.pin_code_full) or "-"
+
+    def get_queryset(self, request):
+        # The order's PINs mask its events' messages: one query, not one per event.
+        return super().get_queryset(request).select_related("order")
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -85,7 +98,7 @@ class OrderEventInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(OfferedLookupsOnly, admin.ModelAdmin):
     list_display = (
         "id",
         "external_status",
@@ -99,12 +112,14 @@ class OrderAdmin(admin.ModelAdmin):
         "last_error",
     )
     list_filter = ("external_status", IntegrationFilter, CheckErrorFilter, "tenant_id")
+    never_looked_up = ("pin_code", "pin_code_full")
     search_fields = ("=provider_referans", "=external_order_id")
     search_help_text = "An exact order id, provider reference (provider_referans) or externalOrderId."
     ordering = ("-created_at",)
     # COUNT(*) over the whole table on every page is slow on a large product_orders.
     show_full_result_count = False
-    # pin_code and pin_code_full are deliberately absent: only the masked PIN is shown.
+    # pin_code and pin_code_full are deliberately absent: only the masked PIN is shown, and the
+    # texts a provider wrote are shown with the order's PIN masked in them.
     fields = (
         "id",
         "tenant_id",
@@ -114,9 +129,10 @@ class OrderAdmin(admin.ModelAdmin):
         "provider_referans",
         "external_order_id",
         "pin",
-        "provider_message",
-        "last_message",
-        "last_check_error",
+        "hold",
+        "provider_said",
+        "last_reason",
+        "check_error",
         "check_attempts",
         "next_check",
         "sent",
@@ -138,6 +154,26 @@ class OrderAdmin(admin.ModelAdmin):
             # Held: the PIN did not fit "pinCode" (docs/OPERATIONS.md, "Orders held for an operator").
             return f"{mask_pin(order.pin_code_full)} (held: too long for pinCode, in pin_code_full)"
         return mask_pin(order.pin_code)
+
+    @admin.display(description="held for an operator")
+    def hold(self, order):
+        return self._masked(order, order.hold_reason) or "no"
+
+    @admin.display(description="providerMessage")
+    def provider_said(self, order):
+        return self._masked(order, order.provider_message) or "-"
+
+    @admin.display(description="lastMessage")
+    def last_reason(self, order):
+        return self._masked(order, order.last_message) or "-"
+
+    @admin.display(description="last check error")
+    def check_error(self, order):
+        return self._masked(order, order.last_check_error) or "-"
+
+    @staticmethod
+    def _masked(order, text):
+        return without_pins(text, order.pin_code, order.pin_code_full)
 
     @admin.display(description="integration", ordering="integration_id")
     def integration(self, order):
@@ -172,7 +208,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.display(description="last check error")
     def last_error(self, order):
-        return shorten(order.last_check_error)
+        return shorten(self._masked(order, order.last_check_error))
 
     @admin.display(description="last sync at", ordering="last_sync_at")
     def last_sync(self, order):
@@ -242,6 +278,9 @@ def _describe(order, outcome):
     text = f"Order {order.pk}: {outcome} (externalStatus={order.external_status}"
     if order.pin_code:
         text += f", PIN {mask_pin(order.pin_code)}"
-    if outcome in (Outcome.ERROR, Outcome.HELD) and order.last_check_error:
-        text += f", {order.last_check_error}"
+    # What went wrong in the monitor's words; the order's page has the whole last check error.
+    if outcome == Outcome.ERROR and order.last_check_error:
+        text += f", {check_error_outcome(order.last_check_error)}"
+    if outcome == Outcome.HELD and order.last_check_error:
+        text += f", {without_pins(order.last_check_error, order.pin_code, order.pin_code_full)}"
     return text + ")"

@@ -1,5 +1,5 @@
-"""How the order admin shows times, ages, errors and integrations: to the second, short, and
-with the integration's name instead of its raw id."""
+"""How the order admin shows times, ages, errors, provider texts and integrations: to the
+second, short, PINs masked, and with the integration's name instead of its raw id."""
 
 from datetime import datetime, timedelta
 
@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from providers.models import Integration
 from providers.redaction import excerpt
+from providers.redaction import mask_pin, mask_pins
 
 EMPTY = "-"
 SHORT_TEXT_LENGTH = 80
@@ -43,6 +44,20 @@ def shorten(text: str | None, length: int = SHORT_TEXT_LENGTH) -> str:
     if len(text) <= length:
         return text
     return format_html('<span title="{}">{}</span>', text, excerpt(text, length, provider_words=True))
+
+
+# A PIN shorter than this is not searched for in texts: it would mask ordinary words and numbers.
+_MIN_PIN_IN_TEXT = 4
+
+
+def without_pins(text: str | None, *pins: str | None) -> str | None:
+    """`text` (a provider's message, an error that quotes an answer) with the order's own PINs
+    masked wherever they appear, and anything it shows as a PIN (`pin=...`, znet's `OK|2|...`)."""
+    if not text:
+        return text
+    for pin in sorted((p for p in pins if p and len(p) >= _MIN_PIN_IN_TEXT), key=len, reverse=True):
+        text = text.replace(pin, mask_pin(pin))
+    return mask_pins(text)
 
 
 # What integration_link needs of an Integration (orders.ids.integrations_by_id loads no more).

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from providers.addresses import base_url_problem
 from providers.redaction import excerpt
 from providers.sessions import build_session
 
@@ -168,7 +169,7 @@ class ProviderClient:
     def __init__(self, integration, session_pool_size: int = 8):
         # `integration`: a providers.models.Integration (not imported: the models import the registry).
         self.integration = integration
-        self.base_url = (integration.base_url or "").rstrip("/")
+        self.base_url = (integration.base_url or "").strip().rstrip("/")
         self.session = build_session(session_pool_size)
 
     def place_reference(self, order_id: uuid.UUID) -> str:
@@ -215,7 +216,8 @@ class ProviderClient:
         Families add their own settings after the baseUrl."""
         if not self.base_url:
             return "integration has no baseUrl"
-        return None
+        problem = base_url_problem(self.base_url)  # a bad scheme, port or host: no request, ever
+        return f"integration not usable: {problem}" if problem else None
 
     def _check_statuses(self, references: Sequence[str], deadline: float | None) -> dict[str, CheckResult]:
         """Ask a configured provider about `references`: one request each, unless the family's

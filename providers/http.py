@@ -18,6 +18,7 @@ from django.conf import settings
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
+from providers.addresses import AddressNotAllowed
 from providers.base import CheckResult, CheckState, ConnectionCheck, PlaceResult, PlaceState
 from providers.redaction import excerpt
 
@@ -36,8 +37,9 @@ class ProviderHTTPError(Exception):
     provably never left this host. `body` is the answer's body when the provider answered with
     an HTTP error (it may say why); never part of the message."""
 
-    def __init__(self, message, transient, status_code=None, may_have_arrived=True, body=b""):
+    def __init__(self, message, transient, status_code=None, may_have_arrived=True, body=b"", permanent=False):
         super().__init__(message)
+        self.permanent = permanent  # never sendable as configured (an address providers.addresses refuses)
         self.transient = transient
         self.status_code = status_code
         self.may_have_arrived = may_have_arrived
@@ -78,7 +80,7 @@ def within_answer_limit(text: str) -> str:
 def check_result_of_http_error(exc, what_to_check):
     """The CheckResult of a status request that got no usable answer. A refusal is a permanent
     configuration problem; anything else a transport error worth retrying later."""
-    if exc.status_code in REFUSED_STATUSES:
+    if exc.status_code in REFUSED_STATUSES or exc.permanent:
         return CheckResult(
             CheckState.CONFIGURATION_ERROR, message=f"{exc} (check the integration's {what_to_check})", permanent=True
         )
@@ -95,7 +97,7 @@ def place_result_of_http_error(exc: ProviderHTTPError) -> PlaceResult:
 
 def connection_check_of_http_error(exc, what_to_check):
     """The "test connection" summary of a request that got no usable answer."""
-    if exc.status_code in REFUSED_STATUSES:
+    if exc.status_code in REFUSED_STATUSES or exc.permanent:
         return ConnectionCheck(ok=False, summary=f"refused: {exc} (check the integration's {what_to_check})")
     return ConnectionCheck(ok=False, summary=f"failed: {exc}")
 
@@ -258,6 +260,8 @@ _UNSENDABLE = (
 def _error_of(exc):
     """The ProviderHTTPError (redacted) for a request that raised instead of answering."""
     may_have_arrived = not (_never_connected(exc) or isinstance(exc, _UNSENDABLE))
+    if isinstance(exc, AddressNotAllowed):
+        return ProviderHTTPError(_short(str(exc)), transient=False, may_have_arrived=False, permanent=True)
     if isinstance(exc, requests.Timeout):
         return ProviderHTTPError(_short(f"timed out: {exc}"), transient=True, may_have_arrived=may_have_arrived)
     if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):

@@ -1,7 +1,9 @@
-"""The HTTP session a provider client talks through: keep-alive connections to one integration."""
+"""The HTTP session a provider client talks through: keep-alive connections to one integration,
+only to the addresses providers.addresses allows."""
 
 import requests
-from requests.adapters import HTTPAdapter
+
+from providers.addresses import GuardedAdapter
 
 
 def build_session(pool_size: int) -> requests.Session:
@@ -9,7 +11,7 @@ def build_session(pool_size: int) -> requests.Session:
     to that integration at once (more would be opened and closed again for nothing)."""
     session = requests.Session()
     # Retries are ours (tenacity, providers.http), so urllib3 must not retry behind our back.
-    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1), max_retries=0)
+    adapter = GuardedAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1), max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

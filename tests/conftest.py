@@ -2,6 +2,7 @@
 bound to them, legacy databases. Helpers the test modules import live in tests/factories.py and
 tests/commands.py."""
 
+import os
 from functools import partial
 
 import pytest
@@ -34,13 +35,22 @@ def test_only_settings(tmp_path_factory):
     production hasher spends most of their time hashing. No HTTPS redirect: the test client and
     the live server speak plain HTTP (tests/config/test_deploy.py checks the production values in
     a separate process). An empty STATIC_ROOT: WhiteNoise warns when there is none, and tests do
-    not run collectstatic."""
+    not run collectstatic. The sandboxes listen on 127.0.0.1: MONITOR_ALLOWED_PROVIDER_HOSTS lets
+    integrations point there, in this process and in the commands the tests start."""
+    allowed = "127.0.0.1,localhost"
+    previous = os.environ.get("MONITOR_ALLOWED_PROVIDER_HOSTS")
+    os.environ["MONITOR_ALLOWED_PROVIDER_HOSTS"] = allowed
     with override_settings(
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         SECURE_SSL_REDIRECT=False,
         STATIC_ROOT=str(tmp_path_factory.mktemp("static")),
+        MONITOR_ALLOWED_PROVIDER_HOSTS=allowed.split(","),
     ):
         yield
+    if previous is None:
+        del os.environ["MONITOR_ALLOWED_PROVIDER_HOSTS"]
+    else:
+        os.environ["MONITOR_ALLOWED_PROVIDER_HOSTS"] = previous
 
 
 @pytest.fixture(autouse=True)

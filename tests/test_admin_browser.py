@@ -1,6 +1,8 @@
-"""The admin in a real browser (Debian's headless Chromium driven by Selenium): log in, the order
-list, an order's page, an integration's form with "Test connection", and "Check now" against the
-znet sandbox. No page the browser renders holds a provider secret or an unmasked PIN."""
+"""The admin in a real browser (Debian's headless Chromium driven by Selenium), as staff who may
+change orders and integrations and as staff who may only view them: log in, the order list, an
+order's page, an integration's form with "Test connection", "Check now" against the znet sandbox,
+and URL lookups that try to read a PIN. No page the browser renders holds a provider secret or an
+unmasked PIN, and a prefix that matches a PIN gets the same page as one that does not."""
 
 import os
 import shutil
@@ -17,6 +19,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from orders.models import ExternalStatus, Order
 from providers.models import Integration
+from tests.admin_pages import admin_url, assert_nothing_of, staff_user
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -37,7 +40,7 @@ CHROMIUM_FLAGS = (
 )
 DELIVERED_PIN = "QWER-TYUI-OPAS-7788"
 FINAL_PIN = "ZXCV-BNML-KJHG-4321"
-PASSWORD = "browser-admin-pw-1"
+PASSWORD = "Qz7-pw-Xk9w4"
 
 
 @pytest.fixture
@@ -87,37 +90,46 @@ class Session:
     def messages(self):
         return self.wait_for("ul.messagelist").text
 
+    def log_in(self, user):
+        user.set_password(PASSWORD)
+        user.save()
+        self.open("/admin/login/?next=/admin/")
+        self.find("#id_username").send_keys(user.username)
+        self.find("#id_password").send_keys(PASSWORD)
+        self.find("input[type=submit]").click()
+        self.wait_for("#user-tools")
+        self.page()
 
-def test_operator_session_in_chromium(browser, live_server, admin_user, integration, make_order, sandbox):
-    admin_user.set_password(PASSWORD)
-    admin_user.save()
-    final = make_order(external_status=ExternalStatus.DONE, pin_code=FINAL_PIN)
+    def assert_no_secret_seen(self):
+        for html in self.pages:
+            assert_nothing_of(html, SANDBOX_KOD, SANDBOX_SIFRE, DELIVERED_PIN, FINAL_PIN, PASSWORD)
+
+
+def test_operator_session_in_chromium(browser, live_server, integration, make_order, sandbox):
+    operator = staff_user("operator", {Order: ("view", "change"), Integration: ("view", "change")})
+    final = make_order(external_status=ExternalStatus.COMPLETED, pin_code=FINAL_PIN)
     active = make_order(outcome="completed", checks_until_final=1, pin=DELIVERED_PIN)
     session = Session(browser, live_server.url)
+    session.log_in(operator)
 
-    session.open("/admin/login/?next=/admin/")
-    session.find("#id_username").send_keys(admin_user.username)
-    session.find("#id_password").send_keys(PASSWORD)
-    session.find("input[type=submit]").click()
-    session.wait_for("#user-tools")
-    session.page()
-
-    orders = session.open(reverse(admin_urlname(Order._meta, "changelist")))
+    orders = session.open(admin_url(Order, "changelist"))
     assert "znet sandbox" in session.find(f"#result_list a[title='{integration.pk}']").text
     assert "none (final)" in orders
 
-    detail = session.open(reverse(admin_urlname(Order._meta, "change"), args=[final.pk]))
+    detail = session.open(admin_url(Order, "change", final.pk))
     assert "****4321" in detail
 
-    session.open(reverse(admin_urlname(Integration._meta, "change"), args=[integration.pk]))
+    form = session.open(admin_url(Integration, "change", integration.pk))
+    assert "kod: set, ends in 21; sifre: set, ends in 17; apiToken: not set" in form
     assert session.find("#id_name").tag_name == "input"
     assert session.find("#id_name").get_attribute("maxlength") == "120"
+    assert session.find("#id_kod").get_attribute("value") == ""
     assert Select(session.find("#id_provider")).first_selected_option.get_attribute("value") == "znet"
     session.find("#test-connection").click()
-    assert "OK: 1 product in the catalog" in session.messages()
+    assert "reached znet: 1 product in the catalog" in session.messages()
     session.page()
 
-    session.open(reverse(admin_urlname(Order._meta, "changelist")))
+    session.open(admin_url(Order, "changelist"))
     session.find(f"input[name=_selected_action][value='{active.pk}']").click()
     Select(session.find("select[name=action]")).select_by_value("check_now")
     session.find("button[name=index]").click()
@@ -128,6 +140,32 @@ def test_operator_session_in_chromium(browser, live_server, admin_user, integrat
     assert Order.objects.get(pk=active.pk).pin_code == DELIVERED_PIN
 
     assert len(session.pages) == 8  # login, index, list, order, form, tested, list, checked
-    for html in session.pages:
-        for secret in (SANDBOX_KOD, SANDBOX_SIFRE, DELIVERED_PIN, FINAL_PIN, PASSWORD):
-            assert secret not in html
+    session.assert_no_secret_seen()
+
+
+def test_view_only_session_in_chromium(browser, live_server, integration, make_order):
+    viewer = staff_user("viewer", {Order: ("view",), Integration: ("view",)})
+    final = make_order(external_status=ExternalStatus.COMPLETED, pin_code=FINAL_PIN)
+    session = Session(browser, live_server.url)
+    session.log_in(viewer)
+
+    orders = session.open(admin_url(Order, "changelist"))
+    assert str(final.pk) in orders and "check_now" not in orders
+    assert "****4321" in session.open(admin_url(Order, "change", final.pk))
+
+    page = session.open(admin_url(Integration, "change", integration.pk))
+    assert "kod: set, ends in 21; sifre: set, ends in 17; apiToken: not set" in page
+    assert not browser.find_elements(By.CSS_SELECTOR, "input[name=kod], input[name=sifre], #test-connection")
+    session.open(admin_url(Integration, "changelist"))
+    session.open(admin_url(Integration, "history", integration.pk))
+
+    # The oracle: the order's id and a PIN prefix that matches, then one that does not.
+    orders_url = admin_url(Order, "changelist")
+    matching = session.open(f"{orders_url}?id={final.pk}&pin_code__startswith={FINAL_PIN[:4]}")
+    not_matching = session.open(f"{orders_url}?id={final.pk}&pin_code__startswith=QQQQ")
+    password_probe = session.open(f"{admin_url(Integration, 'changelist')}?sifre__startswith={SANDBOX_SIFRE[:3]}")
+    assert matching == not_matching == password_probe
+    assert "Bad Request (400)" in matching
+
+    assert len(session.pages) == 10  # login, index, list, order, integration, list, history, 3 probes
+    session.assert_no_secret_seen()

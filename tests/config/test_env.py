@@ -45,6 +45,7 @@ HOSTILE_NUMBERS = [
 ]
 # Text settings and values of the wrong form for each.
 HOSTILE_TEXTS = {
+    "MONITOR_ALLOWED_PROVIDER_HOSTS": [",", "http://127.0.0.1", "a host"],
     "MONITOR_DB_SCHEMA": ["public", "Order Monitor", "pg_temp", "drop;table"],
     "DJANGO_DEBUG": ["maybe", "2", "ja"],
     "DJANGO_SECURE_SSL_REDIRECT": ["sometimes"],

@@ -1,5 +1,8 @@
-"""The order admin: pages render, PINs stay masked, "check now" checks at the (sandbox) provider."""
+"""The order admin: pages render, PINs stay masked for every user in every column and text, URL
+lookups cannot tell a PIN apart, a bad filter value is never a server error, "check now" checks
+at the (sandbox) provider."""
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -7,21 +10,49 @@ import pytest
 import time_machine
 from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from orders.models import EventSource, ExternalStatus, Order, OrderEvent
 from providers.models import Integration
+from tests.admin_pages import admin_url, assert_nothing_of, filter_links, staff_user
 
 PIN = "ABCD-EFGH-1234-5678"
 
 
 def changelist():
-    return reverse(admin_urlname(Order._meta, "changelist"))
+    return admin_url(Order, "changelist")
 
 
 def change_url(order):
-    return reverse(admin_urlname(Order._meta, "change"), args=[order.pk])
+    return admin_url(Order, "change", order.pk)
+
+
+def history_url(order):
+    return admin_url(Order, "history", order.pk)
+
+
+def messages_of(html):
+    found = re.search(r'<ul class="messagelist">.*?</ul>', html, flags=re.S)
+    return found.group(0) if found else ""
+
+
+def logged_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture(params=["superuser", "viewer", "checker"])
+def anyone(request, db, admin_user):
+    """A client logged in as a superuser, as staff who may only view orders, and as staff who may
+    also "check now" (the change permission)."""
+    users = {
+        "superuser": lambda: admin_user,
+        "viewer": lambda: staff_user("viewer", {Order: ("view",)}),
+        "checker": lambda: staff_user("checker", {Order: ("view", "change")}),
+    }
+    return logged_in(users[request.param]())
 
 
 def check_now(client, *orders):
@@ -127,7 +158,7 @@ def test_orders_cannot_be_edited_or_deleted_in_the_admin(admin_client, completed
 
 
 def integration_url(integration):
-    return reverse(admin_urlname(Integration._meta, "change"), args=[integration.pk])
+    return admin_url(Integration, "change", integration.pk)
 
 
 def row_of(html, order):
@@ -259,3 +290,168 @@ def test_check_now_stops_at_its_deadline_when_a_provider_hangs(admin_client, mak
     hanging.refresh_from_db()
     assert hanging.last_check_error.startswith("transport error: timed out")
     assert Order.objects.get(pk=waiting.pk).check_attempts == 0
+
+
+# -- PINs only masked, everywhere, for everyone ------------------------------------------------
+
+HELD_PIN = "HELDPIN-" + "7" * 130 + "-4242"
+
+
+@pytest.fixture
+def orders_with_pins(make_order, admin_client):
+    """A completed order whose PIN also stands in its texts, one "checked now" (history with a
+    change message), and one held with its PIN in pin_code_full."""
+    completed = make_order(
+        external_status=ExternalStatus.COMPLETED,
+        pin_code=PIN,
+        provider_message=f"Kodunuz: {PIN} teslim edildi",
+        last_message=f"pin={PIN}",
+        last_check_error=f"malformed: malformed answer: 'OK|2|{PIN}|x\\n'",
+    )
+    OrderEvent.objects.create(
+        order=completed, from_status="sent", to_status="completed", source=EventSource.RUN, message=f"PIN {PIN}"
+    )
+    checked = make_order(outcome="completed", checks_until_final=1, pin="CHCK-NOWW-9911-2468")
+    check_now(admin_client, checked)
+    held = make_order(
+        pin_code_full=HELD_PIN,
+        hold_reason=f"the PIN does not fit pinCode: {HELD_PIN}",
+        last_check_error="the PIN does not fit; kept whole in pin_code_full",
+    )
+    return completed, checked, held
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        lambda orders: changelist(),
+        lambda orders: change_url(orders[0]),
+        lambda orders: change_url(orders[1]),
+        lambda orders: change_url(orders[2]),
+        lambda orders: history_url(orders[1]),
+    ],
+    ids=["list", "completed", "checked", "held", "history"],
+)
+def test_no_page_shows_an_unmasked_pin(anyone, orders_with_pins, page):
+    response = anyone.get(page(orders_with_pins))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert_nothing_of(html, PIN, "CHCK-NOWW-9911-2468", HELD_PIN)
+
+
+def test_texts_show_the_orders_pin_masked(admin_client, orders_with_pins):
+    completed, checked, held = orders_with_pins
+
+    page = admin_client.get(change_url(completed)).content.decode()
+    held_page = admin_client.get(change_url(held)).content.decode()
+    history = admin_client.get(history_url(checked)).content.decode()
+
+    assert "Kodunuz: ****5678 teslim edildi" in page
+    assert "pin=****5678" in page and "OK|2|****5678|" in page and "PIN ****5678" in page
+    assert "the PIN does not fit pinCode: ****4242" in held_page  # hold_reason, read-only
+    assert "Checked now: completed" in history
+
+
+@pytest.mark.parametrize(
+    "lookup,matching,not_matching",
+    [
+        ("pin_code__startswith", PIN[:4], "ZZZZ"),
+        ("pin_code_full__startswith", HELD_PIN[:8], "NOTAPIN-"),
+        ("pin_code", PIN, "other"),
+        ("pin_code__regex", "^ABCD", "["),
+        ("pin_code__isnull", "False", "True"),
+        ("events__message__contains", PIN[:4], "ZZZZ"),
+        ("provider_message__contains", "Kodunuz", "nothing"),
+        ("external_order_id__regex", ".*", "("),
+    ],
+)
+def test_a_lookup_the_filters_do_not_offer_is_refused_for_any_value(
+    anyone, orders_with_pins, lookup, matching, not_matching
+):
+    """The oracle of the issue: with the order's id, a prefix that matches and one that does not
+    must give the same answer."""
+    completed = orders_with_pins[0]
+
+    hit = anyone.get(changelist(), {"id": str(completed.pk), lookup: matching})
+    miss = anyone.get(changelist(), {"id": str(completed.pk), lookup: not_matching})
+    alone = anyone.get(changelist(), {lookup: matching})
+
+    assert (hit.status_code, miss.status_code, alone.status_code) == (400, 400, 400)
+    assert hit.content == miss.content == alone.content
+    assert_nothing_of(hit.content.decode(), PIN, HELD_PIN)
+
+
+def test_a_refused_lookup_is_one_warning_without_its_value(admin_client, admin_user, orders_with_pins, caplog):
+    with caplog.at_level(logging.WARNING):
+        admin_client.get(changelist(), {"pin_code__startswith": PIN[:6]})
+
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no error report per probe
+    ours = [r.getMessage() for r in caplog.records if r.name == "providers.admin_lookups"]
+    assert ours == [f"admin list of order, user {admin_user.pk}: Filtering by pin_code__startswith not allowed"]
+    assert PIN[:6] not in caplog.text
+
+
+def test_search_never_matches_inside_a_pin(anyone, orders_with_pins):
+    completed = orders_with_pins[0]
+
+    for term in (PIN, PIN[:9], HELD_PIN):
+        assert str(completed.pk) not in anyone.get(changelist(), {"q": term}).content.decode()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"integration": "x\x00"},
+        {"external_status": "sent\x00"},
+        {"tenant_id": "not-a-uuid"},
+        {"check_error": "yes\x00"},
+        {"q": "ref\x00"},
+        {"external_status__isnull": "maybe"},
+    ],
+    ids=["integration-nul", "status-nul", "tenant", "check-error", "search", "isnull"],
+)
+def test_a_bad_filter_value_is_the_admins_own_answer_not_a_500(anyone, make_order, params):
+    """On PostgreSQL a NUL character is refused by the driver; the same test runs on both."""
+    make_order()
+
+    response = anyone.get(changelist(), params)
+
+    assert response.status_code in (200, 302)
+    if response.status_code == 302:
+        assert response["Location"].endswith("?e=1")
+    assert anyone.get(changelist()).status_code == 200  # the connection is still usable
+
+
+def test_check_now_says_what_went_wrong_in_the_monitors_words(admin_client, make_order, sandbox):
+    order = make_order()
+    sandbox.queue_fault("error_line", reference=order.provider_referans)
+
+    html = check_now(admin_client, order).content.decode()
+
+    assert f"Order {order.pk}: error (externalStatus=sent, provider error 8)" in messages_of(html)
+    assert "Sistem yoğun" not in messages_of(html)
+    order.refresh_from_db()
+    assert order.last_check_error.startswith("provider error 8: Sistem yoğun")  # the order's page has it
+
+
+def test_check_now_is_not_offered_to_who_may_only_view(make_order, db):
+    order = make_order()
+    viewer = logged_in(staff_user("viewer", {Order: ("view",)}))
+
+    assert "check_now" not in viewer.get(changelist()).content.decode()
+    assert check_now(viewer, order).status_code == 200  # the list again, nothing done
+    assert Order.objects.get(pk=order.pk).check_attempts == 0
+
+
+def test_every_link_the_list_offers_is_accepted(admin_client, make_order, integration):
+    make_order(tenant_id="6f1c2b0a-3d4e-4f56-8a9b-0c1d2e3f4a5b", last_check_error="provider error 8: x")
+    make_order(external_status=ExternalStatus.PROCESSING)
+
+    html = admin_client.get(changelist(), {"_facets": "1"}).content.decode()
+    links = filter_links(html)
+
+    assert any("integration=" in link for link in links) and any("tenant_id=" in link for link in links)
+    assert any("check_error=yes" in link for link in links)
+    for link in links:
+        assert admin_client.get(changelist() + link).status_code == 200, link
