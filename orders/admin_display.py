@@ -8,8 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from providers.models import Integration
-from providers.redaction import excerpt
-from providers.redaction import mask_pin, mask_pins
+from providers.redaction import excerpt, mask_pin, mask_pins
 
 EMPTY = "-"
 SHORT_TEXT_LENGTH = 80

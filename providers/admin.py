@@ -166,7 +166,7 @@ class IntegrationForm(forms.ModelForm):
 class IntegrationAdmin(OfferedLookupsOnly, admin.ModelAdmin):
     form = IntegrationForm
     # Named here: the template's default place depends on the app label.
-    change_form_template = "admin/providers/integration/change_form.html"
+    change_form_template = "admin/monitor_providers/integration/change_form.html"
     list_display = ("name", "provider", "address", "enabled", "tenant_id")
     list_filter = ("provider", "enabled")
     never_looked_up = (*SECRET_FIELDS, "base_url")

@@ -26,12 +26,11 @@ def customer_fields(tenant_id=None, balance=Decimal("100.00")) -> dict:
     and test database. What a final status needs to move its money."""
     tenant = Tenant.objects.filter(pk=tenant_id).first() if tenant_id else Tenant.objects.filter(code="shop").first()
     if tenant is None:
-        tenant = Tenant.objects.create(name="Test shop", code="shop", **({"id": tenant_id} if tenant_id else {}))
-        if tenant_id:
-            Tenant.objects.filter(pk=tenant.pk).update(code=f"shop-{tenant.pk.hex[:12]}")
+        code = f"shop-{uuid.UUID(str(tenant_id)).hex[:12]}" if tenant_id else "shop"
+        tenant = Tenant.objects.create(name="Test shop", code=code, **({"id": tenant_id} if tenant_id else {}))
     customer = Customer.objects.filter(tenant_id=tenant.pk).order_by("email").first()
     if customer is None:
-        email = f"customer-{tenant.pk.hex[:12]}@example.test"
+        email = f"customer-{uuid.UUID(str(tenant.pk)).hex[:12]}@example.test"
         customer = Customer.objects.create(tenant_id=tenant.pk, email=email, username=email, balance=balance)
         LedgerUser.objects.create(tenant_id=tenant.pk, username=email, email=email, balance=balance)
     return {"tenant_id": tenant.pk, "user_id": customer.pk}

@@ -9,8 +9,6 @@ import shutil
 import tempfile
 
 import pytest
-from django.contrib.admin.templatetags.admin_urls import admin_urlname
-from django.urls import reverse
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By

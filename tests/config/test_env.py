@@ -99,7 +99,9 @@ def expected_line(name, value):
 
 
 def read_settings(monkeypatch, **environment):
-    """config/settings.py run afresh with `environment`: {name: value} of its settings."""
+    """config/settings.py run afresh with `environment`: {name: value} of its settings. The test
+    run's own MONITOR_ALLOWED_PROVIDER_HOSTS (tests/conftest.py) is not part of it."""
+    monkeypatch.delenv("MONITOR_ALLOWED_PROVIDER_HOSTS", raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     return {name: value for name, value in runpy.run_path(str(SETTINGS_FILE)).items() if name.isupper()}

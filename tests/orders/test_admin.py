@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.contrib.admin.templatetags.admin_urls import admin_urlname
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
