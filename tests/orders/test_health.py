@@ -10,7 +10,8 @@ from django.core.management import call_command
 
 from orders.models import EventSource, ExternalStatus, MonitorRun, Order, OrderEvent
 from orders.schedule import learn_schedule, next_check_offset
-from orders.transitions import TIMEOUT_NOTE
+from orders.transitions import TIMEOUT_NOTE, plan_transition
+from providers.base import CheckResult, CheckState
 from providers.models import Integration
 from tests.commands import run_command
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, create_sent_order
@@ -458,3 +459,21 @@ def test_the_bounds_follow_the_settings(db, clock, stuck_settings):
         "too_far_ahead": 0,
         "too_old": 0,
     }
+
+
+def test_status_words_the_monitor_does_not_know_are_listed_per_integration(db, clock, sandbox):
+    """An order answered with an unknown word is followed as still processing (never failed for
+    it); monitor_health names the word and the integration so an operator can look."""
+    run_finished(ago=timedelta(minutes=1))
+    integration = Integration.objects.create(name="barakat", provider="barakat", base_url=sandbox.base_url)
+    waiting = create_sent_order(integration, "ref-1", timedelta(minutes=2), next_check_at=NOW + timedelta(minutes=1))
+    plan = plan_transition(waiting, CheckResult(CheckState.IN_PROGRESS, unknown_status="on_hold"), NOW)
+    Order.objects.filter(pk=waiting.pk).update(**plan.changes)
+
+    status, out = health()
+
+    assert status == 0  # worth a look, not a problem by itself
+    assert "status words the monitor does not know (followed as in progress):" in out
+    assert f'  barakat ({integration.pk}): "on_hold" (1 active order)' in out
+    words = json.loads(health("--json")[1])["unknown_status_words"]
+    assert words == [{"integration_id": str(integration.pk), "name": "barakat", "word": "on_hold", "orders": 1}]
