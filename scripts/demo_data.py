@@ -29,8 +29,8 @@ from providers.models import Integration  # noqa: E402
 from providers.redaction import mask_pin  # noqa: E402
 
 OPENING_BALANCE = Decimal("5000.00")
-PRICE_TRY = Decimal("65.00")  # what the customer pays, in TRY
-PRICE_USD = Decimal("2.00")
+PRICE_TRY = Decimal("120.00")  # what the customer pays, in TRY
+PRICE_USD = Decimal("3.70")
 CUSTOMER_EMAIL = "demo.customer@example.com"
 
 
