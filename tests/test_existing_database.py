@@ -185,7 +185,9 @@ def test_a_previous_installation_is_moved_into_the_monitors_schema(legacy_databa
         ("old-ref-sent", None),
     ]
 
-    # The monitor carries on where it was: its sent order completes, the held one is left alone.
+    # The monitor carries on where it was: its sent order is checked again (it names no customer,
+    # so its delivered PIN waits for an operator instead of an approval without its money), the
+    # held one is left alone.
     cursor.execute('UPDATE integrations SET "baseUrl" = %s', (sandbox.base_url,))
     cursor.execute(
         """UPDATE product_orders SET "sentAt" = NOW() - INTERVAL '5 minutes' WHERE "externalStatus" = 'sent'"""
@@ -193,7 +195,9 @@ def test_a_previous_installation_is_moved_into_the_monitors_schema(legacy_databa
     sandbox.add_order("old-ref-sent", pin="PIN-OLD-0001", checks_until_final=1)
     code, stdout, stderr = run_command("check_pending_orders", DATABASE_URL=database.url)
     assert code == 0, stderr
-    assert stdout.startswith("checked=1 completed=1 "), stdout
+    assert stdout.startswith("checked=1 completed=0 ") and "held=1" in stdout, stdout
+    cursor.execute("SELECT hold_reason FROM product_orders WHERE provider_referans = 'old-ref-sent'")
+    assert 'no "userId"' in cursor.fetchone()[0]
     # The old admin users log in, and the operator still sees the orders.
     with served_admin(DATABASE_URL=database.url) as admin:
         admin_session(admin, "oldadmin", "old-admin-pw")

@@ -87,7 +87,7 @@ def test_the_provider_and_tenant_filters_work_whatever_the_type_of_provider_id(l
     assert code == 0, stderr
     assert stdout.startswith("checked=1 completed=1 ")
     cursor.execute('SELECT id::text, "externalStatus" FROM product_orders WHERE "providerId" IS NOT NULL')
-    assert dict(cursor.fetchall()) == {orders["first"]: "completed", orders["second"]: "sent"}
+    assert dict(cursor.fetchall()) == {orders["first"]: "done", orders["second"]: "sent"}
 
 
 def test_schedules_are_learned_and_a_loop_runs_whatever_the_type_of_provider_id(legacy_database, sandbox):
@@ -107,7 +107,7 @@ def test_schedules_are_learned_and_a_loop_runs_whatever_the_type_of_provider_id(
     assert code == 0, stderr
     assert stdout.startswith("checked=1 completed=1"), stdout + stderr
     cursor.execute('SELECT "externalStatus" FROM product_orders WHERE id = %s', (order,))
-    assert cursor.fetchone() == ("completed",)
+    assert cursor.fetchone() == ("done",)
 
     code, stdout, stderr = run_command("monitor_health", "--json", DATABASE_URL=url)
     (schedule,) = [row for row in json.loads(stdout)["check_schedules"] if row["integration_id"] == znet]

@@ -28,6 +28,7 @@ from orders.signals import order_finalized
 from orders.transitions import Outcome
 from providers.base import CheckState
 from tests.commands import database_url, server_connection, start_command
+from tests.factories import customer_fields
 
 FINAL = (ExternalStatus.DONE, ExternalStatus.FAILED)
 
@@ -257,12 +258,14 @@ def test_command_run_survives_its_connection_being_terminated(integration, sandb
         reference = uuid.uuid4().hex
         sandbox.add_order(reference, outcome="failed" if n % 10 == 3 else "completed", checks_until_final=1)
         references.append(reference)
+    payer = customer_fields()
     Order.objects.bulk_create(
         Order(
             external_status=ExternalStatus.SENT,
             integration_id=str(integration.pk),
             provider_referans=reference,
             sent_at=timezone.now() - timedelta(minutes=5),
+            **payer,
         )
         for reference in references
     )
