@@ -29,6 +29,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Min
 from django.utils import timezone
 
+from hooks import wakeup
 from orders.claiming import run_seconds
 from orders.database_errors import first_line, is_connection_error
 from orders.filters import NO_FILTER, OrderFilter
@@ -90,7 +91,8 @@ def _one_step(limit, remaining, stop_event, on_checked, total, stretch, order_fi
     """A cycle if an order is due; else sleep until one is (at most MAX_SLEEP_SECONDS)."""
     wait = seconds_until_due(order_filter)
     if wait is None or wait > 0:
-        stop_event.wait(min(MAX_SLEEP_SECONDS if wait is None else wait, MAX_SLEEP_SECONDS, remaining))
+        # Ends early when a webhook makes an order due (NOTIFY on PostgreSQL: hooks.wakeup).
+        wakeup.wait(min(MAX_SLEEP_SECONDS if wait is None else wait, MAX_SLEEP_SECONDS, remaining), stop_event)
         return
     cycle_seconds = min(remaining, settings.MONITOR_LOOP_CYCLE_SECONDS)
     cycle = check_due_orders(limit, cycle_seconds, stop_event, on_checked, claim_more=True, order_filter=order_filter)
