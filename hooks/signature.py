@@ -25,4 +25,4 @@ def sign(secret: str, method: str, path: str, timestamp: str, nonce: str, body: 
 def signature_matches(secret: str, given: str, method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bool:
     """True when `given` is the signature of this delivery; compared in constant time."""
     expected = sign(secret, method, path, timestamp, nonce, body)
-    return hmac.compare_digest(expected.encode(), given.strip().lower().encode())
+    return hmac.compare_digest(expected.encode(), given.strip().lower().encode("utf-8", "replace"))

@@ -84,7 +84,7 @@ def _verify(request: HttpRequest, setting: WebhookSetting, body: bytes, now: dat
     if abs(now.timestamp() - int(timestamp)) > MAX_SKEW_SECONDS:
         raise Refused(f"timestamp more than {MAX_SKEW_SECONDS} s away")
     nonce = headers.get("X-Webhook-Nonce", "").strip()
-    if not nonce or len(nonce) > NONCE_MAX_LENGTH:
+    if not nonce or len(nonce) > NONCE_MAX_LENGTH or not nonce.isascii() or not nonce.isprintable():
         raise Refused("missing or bad nonce")
     given = headers.get("X-Webhook-Signature", "")
     if not signature_matches(setting.secret, given, request.method or "", request.path, timestamp, nonce, body):
