@@ -7,10 +7,12 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from hooks.models import SeenNonce, WebhookSetting
 from hooks.views import MAX_BODY_BYTES
+from orders.claiming import claim_due_orders, lease_end
 from orders.models import ExternalStatus, Order, PlatformStatus
 from tests.factories import create_sent_order
 from tests.hooks.helpers import SECRET, deliver, event_body, hook_path, internal_with_webhook, signed_headers
@@ -23,12 +25,18 @@ def integration():
     return internal_with_webhook()
 
 
+def scheduled(integration, **columns):
+    """An active order of the integration as its last check left it: checked 10 s ago, next
+    check in 100 s (a gap under the lease margin: surely no run's lease)."""
+    now = timezone.now()
+    return create_sent_order(
+        integration, last_sync_at=now - timedelta(seconds=10), next_check_at=now + timedelta(seconds=100), **columns
+    )
+
+
 @pytest.fixture
 def order(integration):
-    """An active order of the integration, next checked in 5 minutes."""
-    return create_sent_order(
-        integration, external_order_id="tenant-order-77", next_check_at=timezone.now() + timedelta(minutes=5)
-    )
+    return scheduled(integration, external_order_id="tenant-order-77")
 
 
 def snapshot(order):
@@ -38,7 +46,7 @@ def snapshot(order):
 
 
 def test_a_valid_event_makes_its_order_due_now_and_only_that(client, integration, order):
-    other = create_sent_order(integration, next_check_at=order.next_check_at)
+    other = scheduled(integration)
     before = timezone.now()
 
     answer = deliver(client, integration, event_body(order_uuid=order.pk))
@@ -60,7 +68,7 @@ def test_the_other_tenants_order_id_finds_the_order_too(client, integration, ord
 
 
 def test_an_order_of_another_integration_is_not_touched(client, integration):
-    stranger = create_sent_order("another-integration", next_check_at=timezone.now() + timedelta(minutes=5))
+    stranger = scheduled("another-integration")
     assert deliver(client, integration, event_body(order_uuid=stranger.pk)).status_code == 200
     stranger.refresh_from_db()
     assert stranger.next_check_at > timezone.now()
@@ -105,6 +113,42 @@ def test_a_wait_event_is_acknowledged_and_the_schedule_stays(client, integration
     assert deliver(client, integration, event_body(order_uuid=order.pk, status="wait")).status_code == 200
     order.refresh_from_db()
     assert order.next_check_at == planned
+
+
+def test_an_order_a_run_may_have_leased_is_left_to_its_check(client, integration, order, caplog):
+    """Claimed by a run (its lease: the run's length plus the margin), the order keeps its lease:
+    made due now, a second run would check it while the first still does."""
+    now = timezone.now()
+    Order.objects.filter(pk=order.pk).update(next_check_at=now)
+    claim = claim_due_orders(now, 10, lease_end(now, 30, settings.MONITOR_LEASE_MARGIN_SECONDS))
+    assert [claimed.pk for claimed in claim.orders] == [order.pk]
+
+    with caplog.at_level(logging.DEBUG, logger="hooks.views"):
+        assert deliver(client, integration, event_body(order_uuid=order.pk)).status_code == 200
+
+    order.refresh_from_db()
+    assert order.next_check_at == claim.lease_until
+    assert "may be leased" in caplog.text
+
+
+def test_an_order_checked_long_before_its_next_check_is_left_to_it(client, integration):
+    """Next check further from the last one than the lease margin: it could be a lease."""
+    now = timezone.now()
+    far = create_sent_order(
+        integration, last_sync_at=now - timedelta(seconds=30), next_check_at=now + timedelta(seconds=200)
+    )
+    assert deliver(client, integration, event_body(order_uuid=far.pk)).status_code == 200
+    far.refresh_from_db()
+    assert far.next_check_at > now
+
+
+def test_an_order_never_checked_is_made_due_within_its_first_check_gap(client, integration):
+    first = create_sent_order(
+        integration, sent_ago=timedelta(seconds=3), next_check_at=timezone.now() + timedelta(seconds=7)
+    )
+    assert deliver(client, integration, event_body(order_uuid=first.pk)).status_code == 200
+    first.refresh_from_db()
+    assert first.next_check_at <= timezone.now()
 
 
 REFUSALS = {
@@ -153,7 +197,7 @@ def test_a_replayed_nonce_is_refused(client, integration, order):
     headers = signed_headers(hook_path(integration), body)
     path = hook_path(integration)
     assert client.post(path, data=body, content_type="application/json", headers=headers).status_code == 200
-    Order.objects.filter(pk=order.pk).update(next_check_at=timezone.now() + timedelta(minutes=5))
+    Order.objects.filter(pk=order.pk).update(next_check_at=timezone.now() + timedelta(seconds=100))
     before = snapshot(order)
 
     again = client.post(path, data=body, content_type="application/json", headers=headers)

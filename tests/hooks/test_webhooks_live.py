@@ -43,9 +43,10 @@ def pushed(tenant):
     return integration
 
 
-def order_at_tenant(tenant, integration, next_check_in=timedelta(minutes=9)):
-    """An order placed with the tenant under our id, next checked by the schedule in 9 minutes."""
-    order = create_sent_order(integration, next_check_at=timezone.now() + next_check_in)
+def order_at_tenant(tenant, integration, next_check_in=timedelta(seconds=100)):
+    """An order placed with the tenant under our id, checked just now and next in 100 s."""
+    now = timezone.now()
+    order = create_sent_order(integration, last_sync_at=now, next_check_at=now + next_check_in)
     placed = tenant.add_order(str(order.pk), checks_until_final=10**6)
     Order.objects.filter(pk=order.pk).update(provider_referans=order.pk.hex, external_order_id=placed.order_id)
     return order, placed
@@ -70,7 +71,9 @@ def stored_pin(order):
 
 @pytest.mark.slow
 def test_a_replay_is_refused_whichever_of_two_gunicorn_workers_gets_it(pushed):
-    order = create_sent_order(pushed, next_check_at=timezone.now() + timedelta(minutes=9))
+    order = create_sent_order(
+        pushed, last_sync_at=timezone.now(), next_check_at=timezone.now() + timedelta(seconds=100)
+    )
     body = event_body(order_uuid=order.pk)
     headers = {**signed_headers(hook_path(pushed), body), "Content-Type": "application/json", "Connection": "close"}
     answers = []
@@ -143,7 +146,7 @@ def test_notify_wakes_the_sleeping_loop_at_once(tenant, pushed):
         sender = tenant.send_webhooks(f"{base_url}{hook_path(pushed)}", SECRET)
         loop = start_command("check_pending_orders", "--loop", "--max-seconds", "60")
         try:
-            time.sleep(2.0)  # the loop is up and sleeping: nothing is due for 9 minutes
+            time.sleep(2.0)  # the loop is up and sleeping: nothing is due for 100 s
             for order, placed in orders:
                 tenant.finish_in(placed, 0)
                 wait_for(lambda order=order: stored_pin(order) is not None)
