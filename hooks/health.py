@@ -6,12 +6,14 @@ from datetime import datetime
 from django.utils import timezone
 
 from hooks.models import WebhookSetting
+from hooks.schedule import PUSHED, safety_net
 from providers.models import Integration
 
 
 def webhook_rows() -> list[dict]:
-    """{"integration_id", "name", "webhook": "enabled" | "disabled" | "not set", "last_event_at"}
-    of every internal integration, by name."""
+    """{"integration_id", "name", "webhook": "enabled" | "disabled" | "not set", "last_event_at",
+    "schedule": "safety net" (its events arrive: hooks.schedule) | "learned"} of every internal
+    integration, by name."""
     settings = {setting.integration_id: setting for setting in WebhookSetting.objects.all()}
     rows = []
     for integration in Integration.objects.order_by("name", "id").only("id", "name", "provider"):
@@ -26,6 +28,7 @@ def webhook_rows() -> list[dict]:
                 "name": integration.name,
                 "webhook": state,
                 "last_event_at": last.isoformat() if last else None,
+                "schedule": "safety net" if integration.pk in PUSHED and safety_net() else "learned",
             }
         )
     return rows
@@ -39,5 +42,8 @@ def webhook_lines(rows: list[dict]) -> list[str]:
     for row in rows:
         when = row["last_event_at"]
         shown = timezone.localtime(datetime.fromisoformat(when)).isoformat(timespec="seconds") if when else "never"
-        lines.append(f"  {row['name']} ({row['integration_id']}): {row['webhook']}, last event {shown}")
+        lines.append(
+            f"  {row['name']} ({row['integration_id']}): {row['webhook']}, last event {shown}, "
+            f"{row['schedule']} schedule"
+        )
     return lines
