@@ -11,7 +11,8 @@ are in flight, so a busy loop's workers do not wait for the slowest answer of ea
 Between cycles it sleeps until the earliest due time among the orders waiting for a check, at
 most MAX_SLEEP_SECONDS, re-read with one indexed query each time: an idle loop costs about one
 small query a second, and an order that comes due (or is inserted due) while it sleeps is
-claimed within about a second. A stop signal ends the sleep at once.
+claimed within about a second. A stop signal ends the sleep at once, and on PostgreSQL so does
+a webhook that made an order due (hooks.wakeup: LISTEN / NOTIFY).
 
 Every RECORD_SECONDS, and at the end, the stretch since the last record becomes one
 order_monitor_runs row (monitor_health's "last successful run" stays current during a long
