@@ -102,9 +102,11 @@ def test_a_replay_is_refused_whichever_of_two_gunicorn_workers_gets_it(pushed):
 
 
 @pytest.mark.slow
-def test_the_sandboxs_events_over_http_duplicates_and_bad_signatures(tenant, pushed):
+def test_the_sandboxs_events_over_http_duplicates_bad_signatures_and_reordering(tenant, pushed):
     duplicated, _ = order_at_tenant(tenant, pushed)
     forged, _ = order_at_tenant(tenant, pushed)
+    late, _ = order_at_tenant(tenant, pushed)
+    early, _ = order_at_tenant(tenant, pushed)
     with served_admin(workers=2) as base_url:
         sender = tenant.send_webhooks(f"{base_url}{hook_path(pushed)}", SECRET)
         sender.queue("duplicate")
@@ -113,15 +115,24 @@ def test_the_sandboxs_events_over_http_duplicates_and_bad_signatures(tenant, pus
         sender.queue("bad_signature")
         tenant.finish_in(tenant.find_order(str(forged.pk)), 0)
         wait_for(lambda: len(sender.deliveries) == 3, what="the forged event")
+        # A late delivery arrives after a later one (reordered): both are taken, in their order.
+        sender.late_seconds = 0.5
+        sender.queue("late")
+        tenant.finish_in(tenant.find_order(str(late.pk)), 0)
+        tenant.finish_in(tenant.find_order(str(early.pk)), 0.1)
+        wait_for(lambda: len(sender.deliveries) == 5, what="the reordered events")
 
     assert [(d["order_uuid"], d["answer"]) for d in sender.deliveries] == [
         (str(duplicated.pk), 200),
         (str(duplicated.pk), 401),  # the same nonce again: a replay
         (str(forged.pk), 401),
+        (str(early.pk), 200),
+        (str(late.pk), 200),
     ]
-    duplicated.refresh_from_db()
-    forged.refresh_from_db()
+    for order in (duplicated, forged, late, early):
+        order.refresh_from_db()
     assert duplicated.next_check_at <= timezone.now() < forged.next_check_at
+    assert late.next_check_at <= timezone.now() and early.next_check_at <= timezone.now()
 
 
 def test_a_lost_event_leaves_the_order_to_its_schedule(tenant, pushed):
