@@ -34,27 +34,30 @@ def wait(seconds: float, stop_event: threading.Event) -> bool:
         stop_event.wait(seconds)
         return False
     raw = _listening_connection()
-    if _drain(raw):
-        return True
-    deadline = time.monotonic() + seconds
-    while (remaining := deadline - time.monotonic()) > 0 and not stop_event.is_set():
-        readable, _, _ = select.select([raw], [], [], min(remaining, _STOP_POLL_SECONDS))
-        if readable and _drain(raw):
+    # A lost connection surfaces as Django's DatabaseError, which the loop handles (reconnects).
+    with connection.wrap_database_errors:
+        if _drain(raw):
             return True
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0 and not stop_event.is_set():
+            readable, _, _ = select.select([raw], [], [], min(remaining, _STOP_POLL_SECONDS))
+            if readable and _drain(raw):
+                return True
     return False
 
 
-_listening: dict[str, int] = {}
+# The connection that LISTENs, per database alias: a new one (after a reconnect) LISTENs again.
+_listening: dict[str, object] = {}
 
 
 def _listening_connection():
-    """The loop's psycopg2 connection, LISTENing (again after a reconnect)."""
+    """The loop's psycopg2 connection, LISTENing."""
     connection.ensure_connection()
     raw = connection.connection
-    if _listening.get(connection.alias) != id(raw):
+    if _listening.get(connection.alias) is not raw:
         with connection.cursor() as cursor:
             cursor.execute(f"LISTEN {CHANNEL}")
-        _listening[connection.alias] = id(raw)
+        _listening[connection.alias] = raw
     return raw
 
 
