@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from hooks.events import handle_event
 from hooks.models import NONCE_MAX_LENGTH, SeenNonce, WebhookSetting
 from hooks.signature import VERSION, signature_matches
+from providers.redaction import register_secret
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ def _setting(integration_id: uuid.UUID) -> WebhookSetting:
     setting = WebhookSetting.objects.filter(pk=integration_id).first()
     if setting is None or not setting.enabled or not setting.secret:
         raise Refused("no enabled webhook with a secret for this integration")
+    register_secret(setting.secret)  # masked in every log line, like the providers' credentials
     return setting
 
 
