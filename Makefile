@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 LOCK_OPTIONS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: demo test bench bench-latency bench-loop lint lock
+.PHONY: demo test bench bench-latency bench-loop bench-webhooks lint lock
 
 $(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ bench-latency: $(VENV)/.installed
 bench-loop: $(VENV)/.installed
 	$(PY) -u bench/loop_latency.py
 	$(PY) -u bench/loop_throughput.py
+
+# internal orders with webhooks on vs off: event-to-PIN delay and requests per order (2.5 minutes).
+bench-webhooks: $(VENV)/.installed
+	$(PY) -u bench/webhooks.py
 
 # requirements.lock: what production installs; requirements-dev.lock: that plus the test tools.
 lock: $(VENV)/.installed

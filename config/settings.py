@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "providers",
     "orders",
+    "hooks",
     "sandbox",  # fake providers for the demo, tests and benchmarks; not used by the monitor
 ]
 

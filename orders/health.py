@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
+from hooks.health import webhook_lines, webhook_rows
 from orders.ids import uuid_or_none
 from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent, PlatformStatus, age
 from orders.schedule_book import BOOK, SAMPLE_DAYS, integration_key
@@ -92,6 +93,7 @@ class HealthReport:
     unknown_status_words: list[dict] = field(default_factory=list)  # {"integration_id", "name", "word", "orders"}
     check_schedules: list[dict] = field(default_factory=list)  # see check_schedules()
     stuck: StuckCounts = StuckCounts(0, 0, 0, 0)  # see stuck_problems()
+    webhooks: list[dict] = field(default_factory=list)  # hooks.health.webhook_rows()
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -132,6 +134,7 @@ class HealthReport:
             "unknown_status_words": self.unknown_status_words,
             "check_schedules": self.check_schedules,
             "stuck_orders": self.stuck.as_dict(),
+            "webhooks": self.webhooks,
         }
 
 
@@ -162,6 +165,7 @@ def build_report(now=None):
         unknown_status_words=unknown_status_words(),
         check_schedules=check_schedules(),
         stuck=count_stuck(now),
+        webhooks=webhook_rows(),
     )
     report.problems = find_problems(report, cutoff)
     return report
@@ -405,6 +409,7 @@ def format_text(report):
     lines.append(f"check schedules (completed orders of the last {SAMPLE_DAYS} days):")
     for row in report.check_schedules:
         lines.append(f"  {_integration_label(row['name'], row['integration_id'])}: {_schedule_text(row)}")
+    lines += webhook_lines(report.webhooks)
     lines.append(f"last successful run: {_ago(report.last_success_at, report.seconds_since_last_success)}")
     if report.last_run_at and not report.last_run_succeeded:
         lines.append(f"last run: {_iso(report.last_run_at)} (did not succeed)")

@@ -11,7 +11,8 @@ are in flight, so a busy loop's workers do not wait for the slowest answer of ea
 Between cycles it sleeps until the earliest due time among the orders waiting for a check, at
 most MAX_SLEEP_SECONDS, re-read with one indexed query each time: an idle loop costs about one
 small query a second, and an order that comes due (or is inserted due) while it sleeps is
-claimed within about a second. A stop signal ends the sleep at once.
+claimed within about a second. A stop signal ends the sleep at once, and on PostgreSQL so does
+a webhook that made an order due (hooks.wakeup: LISTEN / NOTIFY).
 
 Every RECORD_SECONDS, and at the end, the stretch since the last record becomes one
 order_monitor_runs row (monitor_health's "last successful run" stays current during a long
@@ -29,6 +30,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Min
 from django.utils import timezone
 
+from hooks import wakeup
 from orders.claiming import run_seconds
 from orders.database_errors import first_line, is_connection_error
 from orders.filters import NO_FILTER, OrderFilter
@@ -90,7 +92,8 @@ def _one_step(limit, remaining, stop_event, on_checked, total, stretch, order_fi
     """A cycle if an order is due; else sleep until one is (at most MAX_SLEEP_SECONDS)."""
     wait = seconds_until_due(order_filter)
     if wait is None or wait > 0:
-        stop_event.wait(min(MAX_SLEEP_SECONDS if wait is None else wait, MAX_SLEEP_SECONDS, remaining))
+        # Ends early when a webhook makes an order due (NOTIFY on PostgreSQL: hooks.wakeup).
+        wakeup.wait(min(MAX_SLEEP_SECONDS if wait is None else wait, MAX_SLEEP_SECONDS, remaining), stop_event)
         return
     cycle_seconds = min(remaining, settings.MONITOR_LOOP_CYCLE_SECONDS)
     cycle = check_due_orders(limit, cycle_seconds, stop_event, on_checked, claim_more=True, order_filter=order_filter)

@@ -28,6 +28,7 @@ from django.db.models import DurationField, ExpressionWrapper, F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from hooks.schedule import while_pushed
 from orders.database_errors import first_line
 from orders.models import DELIVERED_STATUSES, Order
 from orders.schedule import MIN_SAMPLES, default_schedule, learn_schedule, next_check_offset
@@ -180,5 +181,6 @@ BOOK = ScheduleBook()
 
 
 def schedule_for(integration_id: str | None) -> tuple[float, ...]:
-    """The check offsets in use for orders of this integration (see ScheduleBook)."""
-    return BOOK.schedule_for(integration_id)
+    """The check offsets in use for orders of this integration (see ScheduleBook); while its
+    webhooks arrive, their safety net (hooks.schedule)."""
+    return while_pushed(integration_id, BOOK.schedule_for(integration_id))

@@ -20,15 +20,26 @@ and takes no order; `place_price`: the answer carries a `price`. Faults, queued:
 `http500`, `slow` (`slow_seconds` late), `malformed`; placing `http500` and `drop` (the order is
 taken, the answer lost), and `first_place_delay` (the answer to each order's first newOrder
 comes that many seconds late).
+
+Webhooks (sandbox.webhooks): with `webhook_url` and `webhook_secret` (or `send_webhooks(url,
+secret)` on a running sandbox), an order whose final state comes at a time (`completion_delays`:
+a delay drawn from that mix for each placed order; `finish_in(order, seconds)` in tests) answers
+its final state from then on, and at that moment the tenant posts its signed `order-status`
+event (with the sender's faults: lost, duplicate, late, bad signature).
 """
 
+import random
 import re
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 
 from sandbox.client_api import DUPLICATE_UUID_MESSAGE, PLACE_PATH, ClientApiOrder, ClientApiSandbox
+from sandbox.completion_delays import MIXES, draw
 from sandbox.faults import FaultPlan
 from sandbox.options import option, rate
+from sandbox.webhooks import WebhookSender
 
 CHECK_FAULT_KINDS = ("http500", "slow", "malformed")
 
@@ -70,6 +81,13 @@ class SandboxConfig:
         "seconds the answer to an order's first place request is late (the order is taken at once)",
         minimum=0,
     )
+    completion_delays: str | None = option(
+        None,
+        "placed orders become final after a delay drawn from this mix (docs/PERFORMANCE.md), not after N checks",
+        choices=tuple(MIXES),
+    )
+    webhook_url: str | None = option(None, "post signed order-status events here when an order becomes final")
+    webhook_secret: str | None = option(None, "the secret the events are signed with (48 hex characters)")
     seed: int | None = option(None, type=int)
 
 
@@ -78,6 +96,8 @@ class SandboxOrder(ClientApiOrder):
     reason: str = "Stok yok, sipariş reddedildi"
     user_identifier: str = ""
     extra_field: str = ""
+    # time.time() from which the order answers its final state (None: after checks_until_final checks).
+    final_at: float | None = None
 
 
 class InternalSandbox(ClientApiSandbox):
@@ -87,6 +107,28 @@ class InternalSandbox(ClientApiSandbox):
     def __init__(self, config=None):
         super().__init__(config or SandboxConfig())
         self.faults = FaultPlan(CHECK_FAULT_KINDS, rng=self._random)
+        self.webhooks: WebhookSender | None = None
+        if self.config.webhook_url and self.config.webhook_secret:
+            self.send_webhooks(self.config.webhook_url, self.config.webhook_secret)
+
+    def send_webhooks(self, url: str, secret: str) -> WebhookSender:
+        """Post signed order-status events to `url` from now on; returns the sender (its faults
+        and its record of deliveries)."""
+        self.webhooks = WebhookSender(url, secret, rng=random.Random(self.config.seed))
+        return self.webhooks
+
+    def finish_in(self, order: SandboxOrder, seconds: float) -> None:
+        """`order` answers its final state `seconds` from now, when its event is posted."""
+        with self._lock:
+            order.final_at = time.time() + seconds
+        timer = threading.Timer(seconds, self._became_final, args=(order,))
+        timer.daemon = True
+        timer.start()
+
+    def _became_final(self, order: SandboxOrder) -> None:
+        if self.webhooks is not None:
+            word = WORDS["nestjs"][1 if order.outcome == "completed" else 2]
+            self.webhooks.send(order.order_id, order.order_uuid, word)
 
     # -- seeding and inspection (tests) -------------------------------------------------------
     def queue_fault(self, kind: str, times: int = 1, reference: str | None = None) -> None:
@@ -163,6 +205,9 @@ class InternalSandbox(ClientApiSandbox):
             )
             if order is None:
                 return status, {"statusCode": status, "message": refusal}, self.config.latency
+        if self.config.completion_delays:
+            (delay,) = draw(MIXES[self.config.completion_delays], 1, self._random)
+            self.finish_in(order, delay)
         at_once = self.config.approve_at_once and order.outcome == "completed"
         words = WORDS[self.config.record_style]
         if self.config.record_style == "django":
@@ -183,7 +228,11 @@ class InternalSandbox(ClientApiSandbox):
         """The status record of one order, in the shape its style (else the config) says."""
         order.checks += 1
         shape = self.style_of(order, "record_style")
-        if order.checks < order.checks_until_final and not self.config.approve_at_once:
+        if order.final_at is not None:
+            still_open = time.time() < order.final_at
+        else:
+            still_open = order.checks < order.checks_until_final and not self.config.approve_at_once
+        if still_open:
             stage, pin, note = 0, None, "Sipariş işleniyor"
         elif order.outcome == "completed":
             stage, pin, note = 1, order.pin, None

@@ -84,9 +84,9 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_gunicorn(port, **env):
+def start_gunicorn(port, workers=1, **env):
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
         cwd=PROJECT_DIR,
         env=command_env(**env),
         stdout=subprocess.PIPE,
@@ -117,11 +117,11 @@ PLAIN_HTTP_ADMIN = {
 
 
 @contextmanager
-def served_admin(**env):
-    """The admin served by gunicorn (as in production) against the test database or
-    DATABASE_URL=... in `env`; yields its base URL."""
+def served_admin(workers=1, **env):
+    """The admin served by gunicorn (as in production, `workers` processes) against the test
+    database or DATABASE_URL=... in `env`; yields its base URL."""
     port = free_port()
-    process = start_gunicorn(port, **{**PLAIN_HTTP_ADMIN, **env})
+    process = start_gunicorn(port, workers, **{**PLAIN_HTTP_ADMIN, **env})
     try:
         assert wait_for_port(port, process), process.communicate(timeout=10)
         yield f"http://127.0.0.1:{port}"

@@ -1,0 +1,49 @@
+"""What monitor_health says about webhooks: per `internal` integration, whether its webhook is
+set up and when its last valid event arrived."""
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from hooks.models import WebhookSetting
+from hooks.schedule import PUSHED, safety_net
+from providers.models import Integration
+
+
+def webhook_rows() -> list[dict]:
+    """{"integration_id", "name", "webhook": "enabled" | "disabled" | "not set", "last_event_at",
+    "schedule": "safety net" (its events arrive: hooks.schedule) | "learned"} of every internal
+    integration, by name."""
+    settings = {setting.integration_id: setting for setting in WebhookSetting.objects.all()}
+    rows = []
+    for integration in Integration.objects.order_by("name", "id").only("id", "name", "provider"):
+        if (integration.provider or "").strip().lower() != "internal":
+            continue
+        setting = settings.get(integration.pk)
+        state = "not set" if setting is None or not setting.secret else ("enabled" if setting.enabled else "disabled")
+        last = setting.last_event_at if setting else None
+        rows.append(
+            {
+                "integration_id": str(integration.pk),
+                "name": integration.name,
+                "webhook": state,
+                "last_event_at": last.isoformat() if last else None,
+                "schedule": "safety net" if integration.pk in PUSHED and safety_net() else "learned",
+            }
+        )
+    return rows
+
+
+def webhook_lines(rows: list[dict]) -> list[str]:
+    """The text of monitor_health's webhook section (nothing without internal integrations)."""
+    if not rows:
+        return []
+    lines = ["webhooks of internal integrations (last valid event):"]
+    for row in rows:
+        when = row["last_event_at"]
+        shown = timezone.localtime(datetime.fromisoformat(when)).isoformat(timespec="seconds") if when else "never"
+        lines.append(
+            f"  {row['name']} ({row['integration_id']}): {row['webhook']}, last event {shown}, "
+            f"{row['schedule']} schedule"
+        )
+    return lines

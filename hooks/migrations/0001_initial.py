@@ -1,0 +1,59 @@
+"""The webhook settings and seen nonces: the monitor's own tables, in the monitor's schema on
+PostgreSQL (config.live_schema.ensure_monitor_table, as orders' 0001 makes its own tables), so
+`migrate` is idempotent on a fresh, the live or an older database alike."""
+
+from django.db import migrations, models
+
+from config import live_schema
+
+MONITOR_TABLES = ("WebhookSetting", "SeenNonce")
+
+
+def build_monitor_tables(apps, schema_editor):
+    for model_name in MONITOR_TABLES:
+        live_schema.ensure_monitor_table(schema_editor, apps.get_model("monitor_hooks", model_name))
+
+
+def drop_monitor_tables(apps, schema_editor):
+    for model_name in MONITOR_TABLES:
+        schema_editor.delete_model(apps.get_model("monitor_hooks", model_name))
+
+
+class Migration(migrations.Migration):
+    initial = True
+
+    dependencies = []
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.CreateModel(
+                    name="WebhookSetting",
+                    fields=[
+                        (
+                            "integration_id",
+                            models.UUIDField(
+                                help_text="The integration (integrations.id).", primary_key=True, serialize=False
+                            ),
+                        ),
+                        ("secret", models.CharField(blank=True, default="", max_length=48)),
+                        ("enabled", models.BooleanField(default=True, help_text="Off: every event is refused (401).")),
+                        (
+                            "last_event_at",
+                            models.DateTimeField(blank=True, help_text="When the last valid event arrived.", null=True),
+                        ),
+                    ],
+                    options={"db_table": "integration_webhooks", "verbose_name": "integration webhook"},
+                ),
+                migrations.CreateModel(
+                    name="SeenNonce",
+                    fields=[
+                        ("nonce", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                        ("seen_at", models.DateTimeField(db_index=True)),
+                    ],
+                    options={"db_table": "webhook_nonces"},
+                ),
+            ],
+        ),
+        migrations.RunPython(build_monitor_tables, drop_monitor_tables),
+    ]
