@@ -194,7 +194,10 @@ class Order(models.Model):
     # varchar(255) on the live table (the platform's Django side added it first).
     provider_referans = models.CharField(max_length=255, null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True, help_text="NULL means due now.")
+    # Every check (the operators' queries read it); consecutive_errors only the failed checks
+    # since the last answer, for the error backoff.
     check_attempts = models.IntegerField(default=0, db_default=0)
+    consecutive_errors = models.IntegerField(default=0, db_default=0)
     last_check_error = models.TextField(null=True, blank=True)
     # A delivered PIN longer than "pinCode" holds, kept whole; the order waits for an operator.
     pin_code_full = models.TextField(null=True, blank=True)

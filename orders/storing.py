@@ -129,7 +129,8 @@ def record_store_failure(
     changes: dict[str, object] = {
         "last_check_error": error,
         "check_attempts": F("check_attempts") + 1,
-        "next_check_at": next_check_time(now, order.check_attempts + 1),
+        "consecutive_errors": F("consecutive_errors") + 1,
+        "next_check_at": next_check_time(now, order.consecutive_errors + 1),
     }
     if pin:
         changes["last_check_error"] = f"{error}; the PIN is kept whole in pin_code_full: deliver it by hand"

@@ -119,6 +119,7 @@ def final_changes(order: Order, now: datetime, note_text: str) -> dict:
         "duration_ms": duration_ms(order, now),
         "last_check_error": None,
         "permanent_error_since": None,
+        "consecutive_errors": 0,
     } | with_note(order, note_text, now)
 
 
@@ -198,9 +199,9 @@ def _timed_out(order: Order, result: CheckResult, now: datetime) -> Transition:
 
 
 def _still_open(order: Order, result: CheckResult, now: datetime, schedule: Sequence[float] | None) -> Transition:
-    attempt = order.check_attempts + 1
     changes: dict = {"check_attempts": F("check_attempts") + 1}
     if result.state == CheckState.IN_PROGRESS:
+        changes["consecutive_errors"] = 0
         schedule = schedule or default_schedule(settings.MONITOR_BACKOFF_CAP_SECONDS)
         changes["next_check_at"] = scheduled_check_time(order.age_counted_from, now, schedule)
         changes["last_sync_at"] = now
@@ -211,7 +212,10 @@ def _still_open(order: Order, result: CheckResult, now: datetime, schedule: Sequ
         if result.message:
             changes["provider_message"] = result.message
         return Transition(Outcome.PROCESSING, changes, result.message)
-    changes["next_check_at"] = next_check_time(now, attempt, permanent=result.permanent)
+    # The backoff counts the failed checks in a row only: "still processing" answers before
+    # them were the schedule's, not errors.
+    changes["consecutive_errors"] = F("consecutive_errors") + 1
+    changes["next_check_at"] = next_check_time(now, order.consecutive_errors + 1, permanent=result.permanent)
     changes["last_check_error"] = result.describe_error()
     # monitor_health reports orders failing permanently since this time (the earliest kept).
     changes["permanent_error_since"] = Coalesce(F("permanent_error_since"), Value(now)) if result.permanent else None
