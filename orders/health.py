@@ -34,9 +34,9 @@ from django.utils import timezone
 
 from orders.ids import uuid_or_none
 from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent, PlatformStatus, age
+from orders.plans import TIMEOUT_NOTE, UNKNOWN_STATUS_PREFIX
 from orders.schedule_book import BOOK, SAMPLE_DAYS, integration_key
 from orders.stuck import StuckCounts, count_stuck
-from orders.transitions import TIMEOUT_NOTE, UNKNOWN_STATUS_PREFIX
 from providers.models import Integration
 from providers.redaction import excerpt
 

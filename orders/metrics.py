@@ -24,8 +24,8 @@ from orders.health import (
     last_success_at,
     timed_out_for_operator_orders,
 )
+from orders.outcomes import Outcome
 from orders.stuck import REASONS, count_stuck
-from orders.transitions import Outcome
 
 # Seconds from "sentAt" to completion (the reference mix of docs/PERFORMANCE.md: most orders
 # within 30 s, a few up to 2 h), and status checks per final order.

@@ -22,8 +22,8 @@ from orders.claiming import claim_due_orders, claim_order, lease_end, release_or
 from orders.database_errors import first_line, is_connection_error
 from orders.filters import NO_FILTER, OrderFilter
 from orders.models import EventSource, MonitorRun, Order
+from orders.outcomes import Outcome
 from orders.storing import ResultStore, retry_round_seconds, with_reconnect
-from orders.transitions import Outcome
 from providers.base import CheckResult
 
 log = logging.getLogger(__name__)

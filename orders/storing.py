@@ -12,7 +12,7 @@ reads the row again first, so the same write can safely be tried again.
   stored the result all the same: its history row tells, and its order_finalized is sent then.
 - Any other database error (a value too long for its column, a constraint, a missing column)
   would fail the same way at every check. It is recorded on that order alone, in the monitor's
-  own columns (`record_store_failure`), and the order waits the error backoff. So is any other
+  own columns (orders.transitions.apply_store_failure), and the order waits the error backoff. So is any other
   exception raised while one order's result is stored (a value Python cannot compute, a bug):
   one answer never stops the run for the orders after it.
 
@@ -32,18 +32,15 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
-from orders.backoff import next_check_time
 from orders.columns import fit, storable, storable_check_result
 from orders.database_errors import first_line, is_connection_error
-from orders.history import status_change_recorded
-from orders.models import ACTIVE_STATUSES, Order
+from orders.models import Order
+from orders.outcomes import Outcome
 from orders.schedule_book import schedule_for
-from orders.signals import send_order_finalized
-from orders.transitions import Outcome, apply_check_result, plan_transition
+from orders.transitions import apply_check_result, apply_store_failure, confirm_lost_commit
 from providers.base import CheckResult, CheckState
 from providers.redaction import excerpt
 
@@ -115,32 +112,6 @@ def _log_retry(state):
     )
 
 
-def record_store_failure(
-    order: Order, problem: str, now: datetime, lease_until: datetime, pin: str | None = None
-) -> bool:
-    """Note on `order` that its check result could not be stored, in the monitor's own columns
-    only (the write that failed may be the live columns' fault): `last_check_error`, one more
-    attempt, the next check after the error backoff. So the failing write is not repeated at
-    every run. With `pin` (a delivered PIN whose write the database refuses for good), the PIN
-    is kept whole in pin_code_full and the order is held for an operator, like a PIN too long
-    for "pinCode": a PIN in hand is never thrown away. Only while the order is active and still
-    carries our lease. True when written."""
-    error = f"storing the check result failed: {problem}"
-    changes: dict[str, object] = {
-        "last_check_error": error,
-        "check_attempts": F("check_attempts") + 1,
-        "consecutive_errors": F("consecutive_errors") + 1,
-        "next_check_at": next_check_time(now, order.consecutive_errors + 1),
-    }
-    if pin:
-        changes["last_check_error"] = f"{error}; the PIN is kept whole in pin_code_full: deliver it by hand"
-        changes["pin_code_full"] = pin
-        changes["hold_reason"] = changes["last_check_error"]
-        changes["next_check_at"] = None
-    rows = Order.objects.filter(pk=order.pk, external_status__in=ACTIVE_STATUSES, next_check_at=lease_until)
-    return rows.update(**changes) == 1
-
-
 def _pin_to_keep(result: CheckResult, exc: DatabaseError) -> str | None:
     """The PIN of a completed answer whose write the database refuses for good (a value that
     does not fit, a constraint): writing it again would fail the same way. None otherwise (a
@@ -159,20 +130,6 @@ class _Pending:
     now: datetime
     note: str | None = None  # what had to be replaced to make it storable, for last_check_error
     connection_lost: bool = False  # a try lost its connection: it may have committed all the same
-
-
-def _stored_by_a_lost_try(pending, source):
-    """A try whose connection was lost while it committed may have stored the result after
-    all; then its history row (this order, this time) is there, and the try again finds
-    nothing to do. That try could not send order_finalized: send it now. The Outcome of that
-    try, or None. (A try that changed no status leaves no row and stays counted as skipped.)"""
-    if not status_change_recorded(pending.order.pk, pending.now, source):
-        return None
-    outcome = plan_transition(pending.order, pending.result, pending.now).outcome
-    log.warning("order %s: stored by a try that lost its connection while committing (%s)", pending.order.pk, outcome)
-    if outcome.is_final:
-        send_order_finalized(Order.objects.get(pk=pending.order.pk), outcome)
-    return outcome
 
 
 class ResultStore:
@@ -269,7 +226,7 @@ class ResultStore:
             pending.connection_lost = pending.connection_lost or is_connection_error(exc)
             raise
         if outcome == Outcome.SKIPPED and pending.connection_lost:
-            return _stored_by_a_lost_try(pending, self._source) or outcome
+            return confirm_lost_commit(pending.order, pending.now, self._source) or outcome
         return outcome
 
     def _record_failure(self, order, exc, pin=None):
@@ -277,7 +234,7 @@ class ResultStore:
         log.error("order %s: storing the check result failed: %s", order.pk, problem)
         try:
             with_reconnect(
-                lambda: record_store_failure(order, problem, timezone.now(), self._lease_until, pin),
+                lambda: apply_store_failure(order, problem, timezone.now(), self._lease_until, pin),
                 self._give_up_at,
             )
         except DatabaseError as second:

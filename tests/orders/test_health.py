@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 
 from orders.models import EventSource, ExternalStatus, MonitorRun, Order, OrderEvent
+from orders.plans import TIMEOUT_NOTE
 from orders.schedule import learn_schedule, next_check_offset
-from orders.transitions import TIMEOUT_NOTE
 from providers.models import Integration
 from tests.commands import run_command
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, create_sent_order

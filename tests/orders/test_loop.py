@@ -18,7 +18,7 @@ from orders import loop
 from orders.loop import add_up, run_loop, seconds_until_due
 from orders.models import ExternalStatus, MonitorRun, Order
 from orders.monitor import RunReport, check_due_orders
-from orders.transitions import Outcome
+from orders.outcomes import Outcome
 from tests.orders.test_claiming import load_orders, plan_nodes
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ from collections import Counter
 
 from orders.models import MonitorRun, Order
 from orders.monitor import RunReport
-from orders.transitions import Outcome
+from orders.outcomes import Outcome
 
 
 def report_of(*outcomes, **values):

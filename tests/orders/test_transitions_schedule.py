@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from orders.models import ExternalStatus, Order
-from orders.plans import Outcome, plan_transition
+from orders.outcomes import Outcome
+from orders.plans import plan_transition
 from orders.schedule import next_check_offset
 from orders.schedule_book import BOOK
 from providers.base import CheckResult, CheckState
