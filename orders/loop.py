@@ -25,12 +25,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.db.models import Min
 from django.utils import timezone
 
 from orders.claiming import run_seconds
-from orders.database_errors import first_line, is_connection_error
+from orders.connection_loss import close_lost_connection, first_line, is_connection_error
 from orders.filters import NO_FILTER, OrderFilter
 from orders.models import Order, due_at
 from orders.monitor import RunReport, check_due_orders, record_run
@@ -72,7 +72,7 @@ def run_loop(
             if not is_connection_error(exc):
                 raise
             log.error("database connection lost (%s); claiming again in %g s", first_line(exc), RECONNECT_WAIT_SECONDS)
-            _close_lost_connection()
+            close_lost_connection()
             stop_event.wait(min(RECONNECT_WAIT_SECONDS, remaining))
         if time.monotonic() - stretch.started >= RECORD_SECONDS and not stop_event.is_set():
             record_run(stretch.report, stretch.started_at, stop_event)
@@ -114,11 +114,3 @@ def add_up(total: RunReport, cycle: RunReport) -> None:
     """Add one cycle's report to a loop's totals (RunReport.merge), without the per-order
     details (outcomes by order id, store failures): a loop checks too many orders to keep them."""
     total.merge(replace(cycle, outcomes={}, store_failures={}))
-
-
-def _close_lost_connection():
-    # Django reuses a broken connection until it is closed; the next query opens a new one.
-    try:
-        connection.close()
-    except DatabaseError:
-        pass

@@ -14,16 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import DatabaseError
 from django.utils import timezone
 
 from orders.checking import check_orders
 from orders.claiming import claim_due_orders, claim_order, lease_end, release_orders, run_seconds
-from orders.database_errors import first_line, is_connection_error
+from orders.connection_loss import first_line, retry_round_seconds, unless_lost
 from orders.filters import NO_FILTER, OrderFilter
 from orders.models import EventSource, MonitorRun, Order
 from orders.outcomes import Outcome
-from orders.storing import ResultStore, retry_round_seconds, with_reconnect
+from orders.storing import ResultStore
 from providers.base import CheckResult
 
 log = logging.getLogger(__name__)
@@ -155,13 +154,15 @@ def _more_claims(limit, lease_until, order_filter=NO_FILTER):
         nonlocal exhausted
         if exhausted:
             return []
-        try:
-            orders = claim_due_orders(timezone.now(), limit, lease_until, order_filter).orders
-        except DatabaseError as exc:
-            if not is_connection_error(exc):
-                raise
-            log.warning("no further claim in this cycle (database unavailable: %s)", first_line(exc))
-            orders = []
+        # One try: the orders already claimed are checked meanwhile.
+        claim: list[Order] = unless_lost(
+            lambda: claim_due_orders(timezone.now(), limit, lease_until, order_filter).orders,
+            time.monotonic(),
+            [],
+            "no further claim in this cycle",
+            attempts=1,
+        )
+        orders = list(claim)
         exhausted = len(orders) < limit
         return orders
 
@@ -280,18 +281,13 @@ def _release(order_ids, lease_until, give_up_at):
     and are due again when it ends."""
     if not order_ids:
         return 0
-    try:
-        return with_reconnect(lambda: release_orders(order_ids, lease_until, timezone.now()), give_up_at)
-    except DatabaseError as exc:
-        if not is_connection_error(exc):
-            raise
-        log.error(
-            "%d orders could not be released (database unavailable: %s); due again at %s",
-            len(order_ids),
-            first_line(exc),
-            lease_until.isoformat(timespec="seconds"),
-        )
-        return 0
+    due_again = lease_until.isoformat(timespec="seconds")
+    return unless_lost(
+        lambda: release_orders(order_ids, lease_until, timezone.now()),
+        give_up_at,
+        0,
+        f"{len(order_ids)} orders could not be released, due again at {due_again}",
+    )
 
 
 def _record_run(report, started_at, give_up_at):
@@ -308,10 +304,5 @@ def _record_run(report, started_at, give_up_at):
             **counts,
         )
 
-    try:
-        with_reconnect(create, give_up_at)
-    except DatabaseError as exc:
-        if not is_connection_error(exc):
-            raise
-        # The summary line still reports the run; monitor_health misses this one run.
-        log.error("the run could not be recorded (database unavailable: %s)", first_line(exc))
+    # The summary line still reports a run that could not be recorded; monitor_health misses it.
+    unless_lost(create, give_up_at, None, "the run could not be recorded")

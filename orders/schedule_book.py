@@ -28,7 +28,7 @@ from django.db.models import DurationField, ExpressionWrapper, F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from orders.database_errors import first_line
+from orders.connection_loss import first_line
 from orders.models import DELIVERED_STATUSES, Order
 from orders.schedule import MIN_SAMPLES, default_schedule, learn_schedule, next_check_offset
 

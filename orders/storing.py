@@ -28,15 +28,12 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TypeVar
 
-from django.conf import settings
-from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
+from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.utils import timezone
-from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from orders.columns import fit, storable, storable_check_result
-from orders.database_errors import first_line, is_connection_error
+from orders.connection_loss import first_line, is_connection_error, retry_wait, with_reconnect
 from orders.models import Order
 from orders.outcomes import Outcome
 from orders.schedule_book import schedule_for
@@ -46,70 +43,8 @@ from providers.redaction import excerpt
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-_MAX_WAIT_SECONDS = 10.0
 # The longest error text recorded for a failed write: its first line is enough to act on.
 _MAX_PROBLEM_LENGTH = 200
-
-
-def retry_wait(attempt: int) -> float:
-    """The wait after the `attempt`-th failed try: the base, doubling, at most 10 s."""
-    return min(settings.MONITOR_DB_RETRY_WAIT_SECONDS * 2 ** min(attempt - 1, 32), _MAX_WAIT_SECONDS)
-
-
-def retry_round_seconds() -> float:
-    """How long one write's full round of tries waits in all."""
-    return sum(retry_wait(attempt) for attempt in range(1, settings.MONITOR_DB_RETRY_ATTEMPTS))
-
-
-def with_reconnect(write: Callable[[], T], give_up_at: float, attempts: int | None = None) -> T:
-    """Run `write()`; when the database connection is lost, close it, wait and run `write()`
-    again on a new connection. At most `attempts` tries (default MONITOR_DB_RETRY_ATTEMPTS),
-    none after `give_up_at` (a time.monotonic() value). Raises the last error.
-
-    Only outside a transaction: inside one, the whole transaction went with the connection and
-    only its owner can start it again."""
-    if connection.in_atomic_block:
-        return write()
-    retrying = Retrying(
-        retry=retry_if_exception(is_connection_error),
-        stop=stop_after_attempt(attempts or settings.MONITOR_DB_RETRY_ATTEMPTS) | _stop_past(give_up_at),
-        wait=lambda state: retry_wait(state.attempt_number),
-        before_sleep=_log_retry,
-        reraise=True,
-    )
-    return retrying(_closing_a_lost_connection, write)
-
-
-def _closing_a_lost_connection(write):
-    try:
-        return write()
-    except DatabaseError as exc:
-        if is_connection_error(exc):
-            # Django reuses a broken connection until it is closed; the next query opens a new one.
-            try:
-                connection.close()
-            except DatabaseError:
-                pass
-        raise
-
-
-def _stop_past(give_up_at):
-    def stop(state):
-        return time.monotonic() + (state.upcoming_sleep or 0) >= give_up_at
-
-    return stop
-
-
-def _log_retry(state):
-    log.warning(
-        "database connection lost (%s); trying again in %.1f s (try %d of %d)",
-        first_line(state.outcome.exception()),
-        state.upcoming_sleep,
-        state.attempt_number + 1,
-        settings.MONITOR_DB_RETRY_ATTEMPTS,
-    )
 
 
 def _pin_to_keep(result: CheckResult, exc: DatabaseError) -> str | None:
