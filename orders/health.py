@@ -32,10 +32,10 @@ from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from orders.ids import uuid_or_none
+from orders.ids import integration_key
 from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent, PlatformStatus, age
 from orders.plans import TIMEOUT_NOTE, UNKNOWN_STATUS_PREFIX
-from orders.schedule_book import BOOK, SAMPLE_DAYS, integration_key
+from orders.schedule_book import BOOK, SAMPLE_DAYS
 from orders.stuck import StuckCounts, count_stuck
 from providers.models import Integration
 from providers.redaction import excerpt
@@ -189,8 +189,7 @@ def integration_names() -> dict[str, str]:
 def name_of(names: dict[str, str], integration_id: str | None) -> str | None:
     """The name of the integration a "providerId" text names, None if none: ids written in
     another form (upper case, braces) are found too, as orders.checking finds them."""
-    value = uuid_or_none(integration_id)
-    return names.get(str(value)) if value is not None else None
+    return names.get(integration_key(integration_id))
 
 
 def failing_integrations(cutoff: datetime) -> list[FailingIntegration]:
@@ -303,16 +302,7 @@ def overdue_orders(cutoff):
     """Active orders a run should have checked before `cutoff`. A claimed order carries its
     lease end (in the future), so orders being checked right now never count; orders held for
     an operator are reported on their own."""
-    return (
-        Order.objects.active()
-        .with_provider()
-        .filter(hold_reason__isnull=True)
-        .filter(
-            Q(next_check_at__lt=cutoff)
-            | Q(next_check_at__isnull=True, sent_at__lt=cutoff)
-            | Q(next_check_at__isnull=True, sent_at__isnull=True, created_at__lt=cutoff)
-        )
-    )
+    return Order.objects.overdue(cutoff)
 
 
 def oldest_active_order():

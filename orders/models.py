@@ -109,6 +109,12 @@ class OrderQuerySet(models.QuerySet):
         """Orders held for an operator: the monitor does not touch them until one resolves them."""
         return self.filter(hold_reason__isnull=False)
 
+    def overdue(self, cutoff: datetime) -> "OrderQuerySet":
+        """Waiting orders that should have been checked before `cutoff`: by their next check
+        time, or by their age when never checked. A claimed order carries its lease end (in the
+        future), so orders being checked right now never count."""
+        return self.waiting().alias(overdue_at=Coalesce("next_check_at", age())).filter(overdue_at__lt=cutoff)
+
     def due(self, now):
         """Waiting orders whose next check time has come, the oldest order first (nearest the
         24 h limit). The index scan on due_at stops at the first order not yet due; only the due
