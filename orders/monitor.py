@@ -39,7 +39,7 @@ SUMMARY_FIELDS = ("checked", "completed", "failed", "processing", "errors", "tim
 
 @dataclass
 class RunReport:
-    """What one run did (or several, added with `+=`): the summary line, the metrics and the
+    """What one run did (or several, added with `merge`): the summary line, the metrics and the
     order_monitor_runs row are all made from it."""
 
     claimed: int = 0
@@ -85,8 +85,6 @@ class RunReport:
         self.outcomes.update(other.outcomes)
         self.store_failures.update(other.store_failures)
         return self
-
-    __iadd__ = merge
 
     def summary_line(self) -> str:
         counts = self.named_counts()
