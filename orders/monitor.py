@@ -13,15 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.conf import settings
 from django.utils import timezone
 
 from orders.checking import check_orders
-from orders.claiming import claim_due_orders, claim_order, lease_end, release_orders, run_seconds
+from orders.claiming import claim_due_orders, claim_order, lease_end, release_orders
 from orders.connection_loss import first_line, retry_round_seconds, unless_lost
 from orders.filters import NO_FILTER, OrderFilter
 from orders.models import EventSource, MonitorRun, Order
 from orders.outcomes import Outcome
+from orders.run_config import RunConfig
 from orders.storing import ResultStore
 from providers.base import CheckResult
 
@@ -105,13 +105,16 @@ def run_batch(
     stop_event: threading.Event | None = None,
     on_checked: OnChecked | None = None,
     order_filter: OrderFilter = NO_FILTER,
+    config: RunConfig | None = None,
 ) -> RunReport:
     """Claim up to `limit` due orders (only those `order_filter` lets through) and check them
-    within `max_seconds`, then record the run (order_monitor_runs). Returns a RunReport."""
+    within `max_seconds`, then record the run (order_monitor_runs). Returns a RunReport.
+    `config`: the run's settings (default: RunConfig.from_settings(limit, max_seconds))."""
+    config = config or RunConfig.from_settings(limit, max_seconds)
     stop_event = stop_event or threading.Event()
     started_at = timezone.now()
-    report = check_due_orders(limit, max_seconds, stop_event, on_checked, order_filter=order_filter)
-    record_run(report, started_at, stop_event)
+    report = check_due_orders(stop_event=stop_event, on_checked=on_checked, order_filter=order_filter, config=config)
+    record_run(report, started_at, stop_event, config.shutdown_grace_seconds)
     return report
 
 
@@ -122,23 +125,24 @@ def check_due_orders(
     on_checked: OnChecked | None = None,
     claim_more: bool = False,
     order_filter: OrderFilter = NO_FILTER,
+    config: RunConfig | None = None,
 ) -> RunReport:
     """One claim -> check cycle: claim up to `limit` due orders (those `order_filter` lets
     through), leased for `max_seconds` plus the margin, and check them within `max_seconds`.
     With `claim_more` (a loop's cycle), while the last checks of a full claim are in flight,
     claim up to `limit` more under the same lease, as long as each claim comes back full.
     Records nothing. Returns a RunReport."""
-    limit = limit or settings.MONITOR_BATCH_LIMIT
-    # The deadline and the lease from the same bounded length: the lease always outlasts the
-    # run's checks by the margin, and nothing else.
-    max_seconds = run_seconds(max_seconds or settings.MONITOR_MAX_SECONDS)
+    config = config or RunConfig.from_settings(limit, max_seconds)
+    limit = config.limit
     stop_event = stop_event or threading.Event()
     started = time.monotonic()
     started_at = timezone.now()
-    lease_until = lease_end(started_at, max_seconds, settings.MONITOR_LEASE_MARGIN_SECONDS)
+    # The deadline and the lease from the same bounded length: the lease always outlasts the
+    # run's checks by the margin, and nothing else.
+    lease_until = lease_end(started_at, config.max_seconds, config.lease_margin_seconds)
     claim = claim_due_orders(started_at, limit, lease_until, order_filter)
     more = _more_claims(limit, lease_until, order_filter) if claim_more and len(claim.orders) == limit else None
-    report = _check_claimed(claim, started + max_seconds, stop_event, EventSource.RUN, on_checked, more)
+    report = _check_claimed(claim, started + config.max_seconds, stop_event, EventSource.RUN, on_checked, config, more)
     report.seconds = time.monotonic() - started
     return report
 
@@ -167,40 +171,44 @@ def _more_claims(limit, lease_until, order_filter=NO_FILTER):
     return more
 
 
-def record_run(report: RunReport, started_at: datetime, stop_event: threading.Event) -> None:
+def record_run(report: RunReport, started_at: datetime, stop_event: threading.Event, grace_seconds: float) -> None:
     """The order_monitor_runs row of a run, or of one stretch of a loop, that ends now."""
-    _record_run(report, started_at, _give_up_at(time.monotonic(), stop_event))
+    _record_run(report, started_at, _give_up_at(time.monotonic(), stop_event, grace_seconds))
 
 
 def check_single_order(
-    order_id: object, source: str = EventSource.MANUAL, max_seconds: float | None = None
+    order_id: object,
+    source: str = EventSource.MANUAL,
+    max_seconds: float | None = None,
+    config: RunConfig | None = None,
 ) -> tuple[Order, Outcome | str]:
     """Check one order now, whatever its next_check_at (--order-id, the admin's "check now").
     Returns (order as stored afterwards, outcome: an Outcome, or a text saying why nothing was
     stored). Raises OrderNotCheckable, before any provider call, when the order cannot be checked."""
-    max_seconds = run_seconds(max_seconds or settings.MONITOR_MAX_SECONDS)
+    config = config or RunConfig.from_settings(max_seconds=max_seconds)
     started = time.monotonic()
-    lease_until = lease_end(timezone.now(), max_seconds, settings.MONITOR_LEASE_MARGIN_SECONDS)
+    lease_until = lease_end(timezone.now(), config.max_seconds, config.lease_margin_seconds)
     claim = claim_order(order_id, lease_until)
-    report = _check_claimed(claim, started + max_seconds, threading.Event(), source, None)
+    report = _check_claimed(claim, started + config.max_seconds, threading.Event(), source, None, config)
     order = claim.orders[0]
     order.refresh_from_db()
     outcome = report.outcomes.get(order.pk) or report.store_failures.get(order.pk) or "not checked (released)"
     return order, outcome
 
 
-def _give_up_at(deadline, stop_event):
+def _give_up_at(deadline, stop_event, grace_seconds):
     """Until when the run's database writes may go on trying to reconnect: one round of tries
     past its deadline (far inside the lease margin: the orders are still ours); once a stop
     signal came, only the shutdown grace, before the process is killed."""
     limit = deadline + retry_round_seconds()
     if stop_event.is_set():
-        limit = min(limit, time.monotonic() + settings.MONITOR_SHUTDOWN_GRACE_SECONDS)
+        limit = min(limit, time.monotonic() + grace_seconds)
     return limit
 
 
-def _check_claimed(claim, deadline, stop_event, source, on_checked, more=None):
+def _check_claimed(claim, deadline, stop_event, source, on_checked, config, more=None):
     report = RunReport(claimed=len(claim.orders))
+    grace = config.shutdown_grace_seconds
     claimed = list(claim.orders)
 
     def claimed_more():
@@ -219,16 +227,16 @@ def _check_claimed(claim, deadline, stop_event, source, on_checked, more=None):
         report.store_failures[order.pk] = f"store failed: {problem}"
 
     results = ResultStore(
-        claim.lease_until, source, _give_up_at(deadline, stop_event), on_stored=stored, on_failed=failed
+        claim.lease_until, source, _give_up_at(deadline, stop_event, grace), on_stored=stored, on_failed=failed
     )
     unchecked = []
     answers = check_orders(
         claim.orders,
         deadline=deadline,
         stop_event=stop_event,
-        workers=settings.MONITOR_WORKERS,
-        per_integration=settings.MONITOR_PER_INTEGRATION_CONCURRENCY,
-        grace_seconds=settings.MONITOR_SHUTDOWN_GRACE_SECONDS,
+        workers=config.workers,
+        per_integration=config.per_integration,
+        grace_seconds=grace,
         more=claimed_more if more else None,
     )
     try:
@@ -239,9 +247,9 @@ def _check_claimed(claim, deadline, stop_event, source, on_checked, more=None):
                 results.store(order, result)
     except Exception:
         # Not one order's doing (those are recorded on their order): the error goes on up.
-        _release_not_stored(claimed, report, claim.lease_until, _give_up_at(deadline, stop_event))
+        _release_not_stored(claimed, report, claim.lease_until, _give_up_at(deadline, stop_event, grace))
         raise
-    give_up_at = _give_up_at(deadline, stop_event)
+    give_up_at = _give_up_at(deadline, stop_event, grace)
     not_stored = results.finish(give_up_at)
     for order in not_stored:
         report.update_failures += 1
