@@ -2,7 +2,9 @@
 
 An order is placed at most once: it is first taken with a conditional update
 (`"externalStatus"` not_sent -> pending, our reference stored) that only one caller can win,
-and only then is the provider called, with one request (providers.http.http_get_once).
+and only then is the provider called, with one request (providers.http's `*_once` sends try
+again only when no connection could be opened). What the answer does to the order is
+orders.place_plans', applied by orders.transitions.apply_place_result.
 
 The reference is the family's (`ProviderClient.place_reference`), stored in provider_referans:
 - znet: digits only, a millisecond timestamp plus random digits, as the platform sends them
@@ -12,20 +14,6 @@ The reference is the family's (`ProviderClient.place_reference`), stored in prov
 - apstore / barakat and internal: our order id (32 hex digits), sent as `order_uuid`, which
   their client API requires to be a UUID and finds orders by (`uuid=1`). "externalOrderId" is
   the provider's own order id from the place answer, when it names one.
-
-Every place request sent adds one to `attempts` and appends a `notes` entry (orders.notes); a
-price in the answer (znet's dealer cost, in TRY) becomes `"costAmount"` / `"costCurrency"`.
-What the answer means for the order:
-
-- accepted, or "this reference was already used" (the provider has the order): `sent`, checked
-  by the monitor from then on, first at its integration's first check time (orders.schedule_book);
-  a duplicate is never a refusal;
-- lost or unreadable (read timeout, connection lost, HTTP 5xx, garbled body): stays `pending`
-  with its reference and is due for a status check MONITOR_FIRST_CHECK_DELAY_SECONDS later;
-  never placed again, no signal;
-- refused: `failed`, and `order_finalized('failed')` after commit;
-- no connection could be opened on any attempt (the request provably never left): back to
-  `not_sent`, DispatchError; it may be dispatched again.
 """
 
 import logging
