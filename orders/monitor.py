@@ -22,7 +22,7 @@ from orders.filters import NO_FILTER, OrderFilter
 from orders.models import EventSource, MonitorRun, Order
 from orders.outcomes import Outcome
 from orders.run_config import RunConfig
-from orders.storing import ResultStore
+from orders.storing import ResultStore, Stored, problem_of
 from providers.base import CheckResult
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,11 @@ class RunReport:
     def count(self, order, outcome: Outcome) -> None:
         self.outcomes[order.pk] = outcome
         self.counts[outcome] += 1
+
+    def store_failed(self, order, problem: str) -> None:
+        """A result that could not be stored: its write failed, or the database stayed away."""
+        self.update_failures += 1
+        self.store_failures[order.pk] = f"store failed: {problem}"
 
     @property
     def checked(self) -> int:
@@ -207,9 +212,11 @@ def _give_up_at(deadline, stop_event, grace_seconds):
 
 
 def _check_claimed(claim, deadline, stop_event, source, on_checked, config, more=None):
+    """Ask about the claimed orders and store each answer as it comes; then store what still
+    waits for the database, release what was not checked or not stored, and report."""
     report = RunReport(claimed=len(claim.orders))
-    grace = config.shutdown_grace_seconds
     claimed = list(claim.orders)
+    grace = config.shutdown_grace_seconds
 
     def claimed_more():
         orders = more()
@@ -217,18 +224,7 @@ def _check_claimed(claim, deadline, stop_event, source, on_checked, config, more
         claimed.extend(orders)
         return orders
 
-    def stored(order, outcome, result):
-        report.count(order, outcome)
-        if on_checked:
-            on_checked(order, outcome, result)
-
-    def failed(order, problem):
-        report.update_failures += 1
-        report.store_failures[order.pk] = f"store failed: {problem}"
-
-    results = ResultStore(
-        claim.lease_until, source, _give_up_at(deadline, stop_event, grace), on_stored=stored, on_failed=failed
-    )
+    results = ResultStore(claim.lease_until, source, _give_up_at(deadline, stop_event, grace))
     unchecked = []
     answers = check_orders(
         claim.orders,
@@ -244,27 +240,49 @@ def _check_claimed(claim, deadline, stop_event, source, on_checked, config, more
             if result is None:
                 unchecked.append(order.pk)
             else:
-                results.store(order, result)
+                _report(report, results.store(order, result), on_checked)
     except Exception:
         # Not one order's doing (those are recorded on their order): the error goes on up.
         _release_not_stored(claimed, report, claim.lease_until, _give_up_at(deadline, stop_event, grace))
         raise
-    give_up_at = _give_up_at(deadline, stop_event, grace)
-    not_stored = results.finish(give_up_at)
-    for order in not_stored:
-        report.update_failures += 1
-        report.store_failures[order.pk] = "store failed: database unavailable"
     report.interrupted = stop_event.is_set()
     report.deadline_reached = bool(unchecked) and not report.interrupted
-    report.released = _release(unchecked, claim.lease_until, give_up_at)
+    _finish(report, results, unchecked, claim.lease_until, _give_up_at(deadline, stop_event, grace), on_checked)
+    return report
+
+
+def _finish(report, results, unchecked, lease_until, give_up_at, on_checked):
+    """The end of a run's checks: the results still waiting for the database stored (or given
+    up on), the orders not checked or not stored released."""
+    stored, not_stored = results.finish(give_up_at)
+    _report(report, stored, on_checked)
+    for order in not_stored:
+        report.store_failed(order, "database unavailable")
+    report.released = _release(unchecked, lease_until, give_up_at)
     if not_stored:
-        released = _release([order.pk for order in not_stored], claim.lease_until, give_up_at)
+        released = _release([order.pk for order in not_stored], lease_until, give_up_at)
         log.error(
             "%d check results could not be stored (database unavailable); %d of their orders released",
             len(not_stored),
             released,
         )
-    return report
+
+
+def _report(report: RunReport, stored: list[Stored], on_checked: OnChecked | None) -> None:
+    """Count what became of each result, and hand each stored one to `on_checked`."""
+    for each in stored:
+        if each.outcome is None:
+            report.store_failed(each.order, each.problem)
+            continue
+        report.count(each.order, each.outcome)
+        if on_checked is None:
+            continue
+        try:
+            on_checked(each.order, each.outcome, each.result)
+        except Exception as exc:  # the result is stored; what follows it must not stop the run
+            log.error(
+                "order %s: stored (%s), then reporting it failed: %s", each.order.pk, each.outcome, problem_of(exc)
+            )
 
 
 def _release_not_stored(claimed, report, lease_until, give_up_at):

@@ -23,7 +23,6 @@ a NUL or a lone surrogate is replaced, and last_check_error says so.
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,29 +66,31 @@ class _Pending:
     connection_lost: bool = False  # a try lost its connection: it may have committed all the same
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What became of one check result: its Outcome, or (outcome None) why its write failed."""
+
+    order: Order  # as claimed
+    result: CheckResult
+    outcome: Outcome | None
+    problem: str = ""  # the error's first line, redacted
+
+
 class ResultStore:
     """Stores one run's check results as they arrive (in the calling thread, which owns the
-    run's database connection). `on_stored(order, outcome, result)` follows each stored result;
-    `on_failed(order, problem)` each result whose write failed for a reason other than the
-    connection (`problem`: the error's first line, redacted)."""
+    run's database connection) and says what became of each: `store` and `finish` return the
+    results dealt with by then, oldest first."""
 
-    def __init__(
-        self,
-        lease_until: datetime,
-        source: str,
-        give_up_at: float,
-        on_stored: Callable,
-        on_failed: Callable,
-    ):
+    def __init__(self, lease_until: datetime, source: str, give_up_at: float):
         self._lease_until = lease_until
         self._source = source
         self._give_up_at = give_up_at
-        self._on_stored = on_stored
-        self._on_failed = on_failed
         self._waiting: deque[_Pending] = deque()  # oldest first
         self._next_try: float | None = None  # while the database is away: when to try again (time.monotonic())
+        self._done: list[Stored] = []
 
-    def store(self, order: Order, result) -> None:
+    def store(self, order: Order, result) -> list[Stored]:
+        """Store `result` (and the results waiting for the database, if it is back)."""
         result, note = storable_check_result(result)
         # The time the answer came in: a result waiting for the database is stored with it.
         self._waiting.append(_Pending(order, result, timezone.now(), note))
@@ -97,10 +98,12 @@ class ResultStore:
             problem = self._store_waiting()
             if problem:
                 log.error("database unavailable, %d results wait to be stored: %s", len(self._waiting), problem)
+        return self._take_done()
 
-    def finish(self, give_up_at: float) -> list[Order]:
+    def finish(self, give_up_at: float) -> tuple[list[Stored], list[Order]]:
         """One last round, until `give_up_at`, for the results still waiting for the database.
-        Returns the orders whose results could not be stored."""
+        Returns (what became of those stored or failed now, the orders whose results could not
+        be stored: the database is still away)."""
         self._give_up_at = give_up_at
         self._next_try = None
         problem = self._store_waiting()
@@ -110,7 +113,11 @@ class ResultStore:
                 len(self._waiting),
                 problem,
             )
-        return [pending.order for pending in self._waiting]
+        return self._take_done(), [pending.order for pending in self._waiting]
+
+    def _take_done(self) -> list[Stored]:
+        done, self._done = self._done, []
+        return done
 
     def _store_waiting(self):
         """Store the waiting results, oldest first. Returns None, or why the database is away."""
@@ -134,18 +141,15 @@ class ResultStore:
         except DatabaseError as exc:
             if is_connection_error(exc):
                 raise
-            self._record_failure(pending.order, exc, _pin_to_keep(pending.result, exc))
+            self._record_failure(pending, exc, _pin_to_keep(pending.result, exc))
             self._waiting.popleft()
             return
         except Exception as exc:  # whatever one answer does, the others are stored
-            self._record_failure(pending.order, exc)
+            self._record_failure(pending, exc)
             self._waiting.popleft()
             return
         self._waiting.popleft()
-        try:
-            self._on_stored(pending.order, outcome, pending.result)
-        except Exception as exc:  # the result is stored; what follows it must not stop the run
-            log.error("order %s: stored (%s), then reporting it failed: %s", pending.order.pk, outcome, problem_of(exc))
+        self._done.append(Stored(pending.order, pending.result, outcome))
 
     def _write(self, pending):
         try:
@@ -164,8 +168,8 @@ class ResultStore:
             return confirm_lost_commit(pending.order, pending.now, self._source) or outcome
         return outcome
 
-    def _record_failure(self, order, exc, pin=None):
-        problem = problem_of(exc)
+    def _record_failure(self, pending, exc, pin=None):
+        order, problem = pending.order, problem_of(exc)
         log.error("order %s: storing the check result failed: %s", order.pk, problem)
         try:
             with_reconnect(
@@ -179,7 +183,7 @@ class ResultStore:
             log.error("order %s: recording that failure failed too: %s", order.pk, problem_of(second))
         except Exception as second:  # as above: the order keeps its lease
             log.error("order %s: recording that failure failed too: %s", order.pk, problem_of(second))
-        self._on_failed(order, problem)
+        self._done.append(Stored(order, pending.result, None, problem))
 
 
 def problem_of(exc: BaseException) -> str:
