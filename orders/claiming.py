@@ -16,8 +16,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from config.env import range_of
+from orders.connection_loss import unless_lost
 from orders.filters import NO_FILTER, OrderFilter
 from orders.ids import NotAnId, parse_uuid
 from orders.models import Order
@@ -105,3 +107,17 @@ def release_orders(order_ids: Collection[uuid.UUID], lease_until: datetime, now:
 def preview_due_orders(now: datetime, limit: int, order_filter: OrderFilter = NO_FILTER) -> list[Order]:
     """The orders a run would claim now, without claiming them (--dry-run)."""
     return list(order_filter.apply(Order.objects.due(now))[:limit])
+
+
+def release_unless_lost(order_ids: list, lease_until: datetime, give_up_at: float) -> int:
+    """release_orders, through a lost connection until `give_up_at`: how many were released.
+    With the database still away they keep their lease and are due again when it ends."""
+    if not order_ids:
+        return 0
+    due_again = lease_until.isoformat(timespec="seconds")
+    return unless_lost(
+        lambda: release_orders(order_ids, lease_until, timezone.now()),
+        give_up_at,
+        0,
+        f"{len(order_ids)} orders could not be released, due again at {due_again}",
+    )

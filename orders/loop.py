@@ -31,7 +31,8 @@ from django.utils import timezone
 from orders.connection_loss import close_lost_connection, first_line, is_connection_error
 from orders.filters import NO_FILTER, OrderFilter
 from orders.models import Order, due_at
-from orders.monitor import RunReport, check_due_orders, record_run
+from orders.monitor import check_due_orders, record_run
+from orders.outcomes import RunReport
 from orders.run_config import RunConfig
 
 log = logging.getLogger(__name__)

@@ -8,19 +8,17 @@ import logging
 import socket
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils import timezone
 
 from orders.checking import check_orders
-from orders.claiming import claim_due_orders, claim_order, lease_end, release_orders
+from orders.claiming import claim_due_orders, claim_order, lease_end, release_unless_lost
 from orders.connection_loss import first_line, retry_round_seconds, unless_lost
 from orders.filters import NO_FILTER, OrderFilter
 from orders.models import EventSource, MonitorRun, Order
-from orders.outcomes import Outcome
+from orders.outcomes import Outcome, RunReport
 from orders.run_config import RunConfig
 from orders.storing import ResultStore, Stored, problem_of
 from providers.base import CheckResult
@@ -30,78 +28,6 @@ log = logging.getLogger(__name__)
 
 # Called in the main thread after each stored answer: (order as claimed, outcome, result).
 OnChecked = Callable[[Order, Outcome, CheckResult], None]
-
-
-# The summary line's first fields, always shown and in this order: scripts read the line. Every
-# other count (held, update_failures, an outcome added later) follows only when it is not zero.
-SUMMARY_FIELDS = ("checked", "completed", "failed", "processing", "errors", "timed_out", "released", "skipped")
-
-
-@dataclass
-class RunReport:
-    """What one run did (or several, added with `merge`): the summary line, the metrics and the
-    order_monitor_runs row are all made from it."""
-
-    claimed: int = 0
-    counts: Counter[Outcome] = field(default_factory=Counter)  # orders checked, by outcome
-    released: int = 0  # claimed but not checked (deadline or stop): due again at once
-    update_failures: int = 0  # results that could not be stored (database error)
-    seconds: float = 0.0
-    interrupted: bool = False
-    deadline_reached: bool = False
-    outcomes: dict = field(default_factory=dict)  # order id -> Outcome
-    store_failures: dict = field(default_factory=dict)  # order id -> why its result was not stored
-
-    def count(self, order, outcome: Outcome) -> None:
-        self.outcomes[order.pk] = outcome
-        self.counts[outcome] += 1
-
-    def store_failed(self, order, problem: str) -> None:
-        """A result that could not be stored: its write failed, or the database stayed away."""
-        self.update_failures += 1
-        self.store_failures[order.pk] = f"store failed: {problem}"
-
-    @property
-    def checked(self) -> int:
-        return self.counts.total()
-
-    @property
-    def succeeded(self) -> bool:
-        """What order_monitor_runs and the metrics record: a run succeeded unless it was stopped."""
-        return not self.interrupted
-
-    def named_counts(self) -> dict[str, int]:
-        """{name: count}: checked, each Outcome (by its count_name), released, update_failures."""
-        counts = {"checked": self.checked}
-        counts.update((outcome.count_name, self.counts[outcome]) for outcome in Outcome)
-        counts.update(released=self.released, update_failures=self.update_failures)
-        return counts
-
-    def merge(self, other: "RunReport") -> "RunReport":
-        """Add `other` (a later run) to this report, in place: the counts and seconds summed, the
-        later outcome of an order kept; interrupted or deadline reached if either was."""
-        self.claimed += other.claimed
-        self.counts.update(other.counts)
-        self.released += other.released
-        self.update_failures += other.update_failures
-        self.seconds += other.seconds
-        self.interrupted = self.interrupted or other.interrupted
-        self.deadline_reached = self.deadline_reached or other.deadline_reached
-        self.outcomes.update(other.outcomes)
-        self.store_failures.update(other.store_failures)
-        return self
-
-    def summary_line(self) -> str:
-        counts = self.named_counts()
-        fields = [f"{name}={counts.pop(name)}" for name in SUMMARY_FIELDS]
-        fields.append(f"seconds={self.seconds:.2f}")
-        fields.extend(f"{name}={count}" for name, count in counts.items() if count)
-        line = " ".join(fields)
-        if self.interrupted:
-            line += " (interrupted)"
-        elif self.deadline_reached:
-            line += " (deadline reached)"
-        return line
 
 
 def run_batch(
@@ -174,11 +100,6 @@ def _more_claims(limit, lease_until, order_filter=NO_FILTER):
         return orders
 
     return more
-
-
-def record_run(report: RunReport, started_at: datetime, stop_event: threading.Event, grace_seconds: float) -> None:
-    """The order_monitor_runs row of a run, or of one stretch of a loop, that ends now."""
-    _record_run(report, started_at, _give_up_at(time.monotonic(), stop_event, grace_seconds))
 
 
 def check_single_order(
@@ -258,9 +179,9 @@ def _finish(report, results, unchecked, lease_until, give_up_at, on_checked):
     _report(report, stored, on_checked)
     for order in not_stored:
         report.store_failed(order, "database unavailable")
-    report.released = _release(unchecked, lease_until, give_up_at)
+    report.released = release_unless_lost(unchecked, lease_until, give_up_at)
     if not_stored:
-        released = _release([order.pk for order in not_stored], lease_until, give_up_at)
+        released = release_unless_lost([order.pk for order in not_stored], lease_until, give_up_at)
         log.error(
             "%d check results could not be stored (database unavailable); %d of their orders released",
             len(not_stored),
@@ -291,7 +212,7 @@ def _release_not_stored(claimed, report, lease_until, give_up_at):
     done = report.outcomes.keys() | report.store_failures.keys()
     left = [order.pk for order in claimed if order.pk not in done]
     try:
-        released = _release(left, lease_until, give_up_at)
+        released = release_unless_lost(left, lease_until, give_up_at)
     except Exception as exc:  # the error that stopped the run is the one to report
         log.error(
             "the run stopped; its %d claimed orders not stored could not be released: %s", len(left), first_line(exc)
@@ -300,21 +221,9 @@ def _release_not_stored(claimed, report, lease_until, give_up_at):
     log.error("the run stopped; %d of its %d claimed orders not stored were released", released, len(left))
 
 
-def _release(order_ids, lease_until, give_up_at):
-    """Release orders (due again at once). With the database still away they keep their lease
-    and are due again when it ends."""
-    if not order_ids:
-        return 0
-    due_again = lease_until.isoformat(timespec="seconds")
-    return unless_lost(
-        lambda: release_orders(order_ids, lease_until, timezone.now()),
-        give_up_at,
-        0,
-        f"{len(order_ids)} orders could not be released, due again at {due_again}",
-    )
-
-
-def _record_run(report, started_at, give_up_at):
+def record_run(report: RunReport, started_at: datetime, stop_event: threading.Event, grace_seconds: float) -> None:
+    """The order_monitor_runs row of a run, or of one stretch of a loop, that ends now."""
+    give_up_at = _give_up_at(time.monotonic(), stop_event, grace_seconds)
     # The counts order_monitor_runs has a column for.
     columns = {column.name for column in MonitorRun._meta.fields}
     counts = {name: count for name, count in report.named_counts().items() if name in columns}

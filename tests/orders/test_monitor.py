@@ -3,8 +3,7 @@
 from collections import Counter
 
 from orders.models import MonitorRun, Order
-from orders.monitor import RunReport
-from orders.outcomes import Outcome
+from orders.outcomes import Outcome, RunReport
 
 
 def report_of(*outcomes, **values):
