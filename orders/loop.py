@@ -28,12 +28,12 @@ from django.db import DatabaseError
 from django.db.models import Min
 from django.utils import timezone
 
+from orders.claiming import RunConfig
 from orders.connection_loss import close_lost_connection, first_line, is_connection_error
 from orders.filters import NO_FILTER, OrderFilter
 from orders.models import Order, due_at
 from orders.monitor import check_due_orders, record_run
 from orders.outcomes import RunReport
-from orders.run_config import RunConfig
 
 log = logging.getLogger(__name__)
 

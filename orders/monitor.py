@@ -14,12 +14,11 @@ from datetime import datetime
 from django.utils import timezone
 
 from orders.checking import check_orders
-from orders.claiming import claim_due_orders, claim_order, lease_end, release_unless_lost
+from orders.claiming import RunConfig, claim_due_orders, claim_order, lease_end, release_unless_lost
 from orders.connection_loss import first_line, retry_round_seconds, unless_lost
 from orders.filters import NO_FILTER, OrderFilter
 from orders.models import EventSource, MonitorRun, Order
 from orders.outcomes import Outcome, RunReport
-from orders.run_config import RunConfig
 from orders.storing import ResultStore, Stored, problem_of
 from providers.base import CheckResult
 

@@ -10,6 +10,7 @@ never thrown away (a final answer, and a hold, are written even after the claim 
 """
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -17,8 +18,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import QuerySet
 
-from orders.history import record_status_change, status_change_recorded
-from orders.models import ACTIVE_STATUSES, EventSource, ExternalStatus, Order, PlatformStatus
+from orders.models import ACTIVE_STATUSES, EventSource, ExternalStatus, Order, OrderEvent, PlatformStatus
 from orders.outcomes import Outcome, Transition
 from orders.place_plans import held_refusal, plan_place
 from orders.plans import held_for_money, plan_store_failure, plan_transition
@@ -201,6 +201,27 @@ def _outcome_of(stored: Order) -> Outcome:
     if stored.external_status == ExternalStatus.FAILED:
         return Outcome.FAILED if stored.status == PlatformStatus.REJECTED else Outcome.TIMED_OUT
     return Outcome.HELD if stored.is_held else Outcome.PROCESSING
+
+
+def record_status_change(
+    order_id: uuid.UUID, from_status: str, to_status: str, when: datetime, source: str, message: str | None = ""
+) -> OrderEvent:
+    """Add the history row (order_status_events) of `order_id`'s change from `from_status` to
+    `to_status`, in the transaction of the change: a rolled-back change leaves none."""
+    return OrderEvent.objects.create(
+        order_id=order_id,
+        from_status=from_status,
+        to_status=to_status,
+        created_at=when,
+        source=source,
+        message=message or "",
+    )
+
+
+def status_change_recorded(order_id: uuid.UUID, when: datetime, source: str) -> bool:
+    """Whether a change of `order_id` at `when` by `source` is in the history: the mark a write
+    leaves when it committed (asked after a connection lost while committing)."""
+    return OrderEvent.objects.filter(order_id=order_id, created_at=when, source=source).exists()
 
 
 # Healthy progress (completed, processing) is DEBUG, shown by -v 2; what an operator may act on

@@ -31,7 +31,7 @@ def number_option(option: str, text: str, number_range: Range) -> float:
 
 def setting_option(option: str, text: str | None, setting: str) -> float | None:
     """An option that overrides `setting` for one command, in the setting's range; None when unset
-    (the setting's value applies: orders.run_config)."""
+    (the setting's value applies: orders.claiming.RunConfig)."""
     return None if text is None else number_option(option, text, range_of(setting))
 
 
