@@ -21,9 +21,8 @@ from django.db.models import F
 from orders.backoff import scheduled_check_time
 from orders.columns import fit, fits
 from orders.models import ExternalStatus, Order
-from orders.notes import with_note
 from orders.outcomes import Outcome, Transition
-from orders.plans import rejected_changes
+from orders.plans import rejected_changes, with_note
 from providers.base import PlaceResult, PlaceState
 
 log = logging.getLogger(__name__)

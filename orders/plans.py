@@ -20,7 +20,6 @@ from django.db.models.functions import Coalesce
 from orders.backoff import next_check_time, scheduled_check_time
 from orders.columns import fit, fits, max_length
 from orders.models import STATUS_RANK, ExternalStatus, Order, PlatformStatus
-from orders.notes import with_note
 from orders.outcomes import Outcome, Transition
 from orders.platform_effects import duration_ms
 from orders.schedule import default_schedule
@@ -31,6 +30,18 @@ TIMEOUT_NOTE = "Timeout: No response after 24h"
 # How last_check_error of an order answered with a status word the monitor does not know begins
 # (monitor_health lists these words per integration).
 UNKNOWN_STATUS_PREFIX = "unknown status word"
+
+
+# The platform's order notes: `notes` is a jsonb list of {"by", "text", "at"} objects and
+# `"notesCount"` its length. Every status change the monitor makes, and every place request,
+# appends one, as the platform's own status change does.
+NOTE_AUTHOR = "system"
+
+
+def with_note(order: Order, text: str, at: datetime) -> dict:
+    """The column changes that append one note to `order` (as read, under its row lock)."""
+    notes = [*(order.notes or []), {"by": NOTE_AUTHOR, "text": text, "at": at.isoformat()}]
+    return {"notes": notes, "notes_count": len(notes)}
 
 
 def rejected_changes(last_message: str, provider_message: str | None = None) -> dict:
