@@ -10,7 +10,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from orders.claiming import claim_due_orders, lease_end
-from orders.transitions import Outcome, apply_check_result
+from orders.outcomes import Outcome
+from orders.transitions import apply_check_result
 from providers.base import CheckResult, CheckState
 
 CLAIMS = 20  # of 100 orders each: 2,000 due orders are claimed

@@ -78,8 +78,7 @@ INSTALLED_APPS = [
     "providers",
     "orders",
     "hooks",
-    "sandbox",  # fake providers for the demo, tests and benchmarks; not used by the monitor
-]
+]  # the fake providers' app ("sandbox") only in config.settings_dev: the demo, tests, benchmarks
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -20,7 +20,7 @@ from orders.claiming import OrderNotCheckable
 from orders.ids import integrations_by_id, uuid_or_none
 from orders.models import EventSource, ExternalStatus, Order, OrderEvent
 from orders.monitor import check_single_order
-from orders.transitions import Outcome
+from orders.outcomes import Outcome
 from providers.admin_budget import ClickBudget
 from providers.admin_lookups import GuardedChangeList, OfferedLookupsOnly
 from providers.models import Integration

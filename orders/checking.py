@@ -22,12 +22,9 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from django.db import DatabaseError
-
-from orders.database_errors import first_line, is_connection_error
+from orders.connection_loss import unless_lost
 from orders.ids import integrations_by_id
 from orders.models import Order
-from orders.storing import with_reconnect
 from providers.base import CheckResult, CheckState, ProviderClient, configuration_error, not_mentioned
 from providers.redaction import excerpt, redact
 from providers.registry import UnknownProvider, client_class_for
@@ -83,13 +80,11 @@ class _Planner:
         """([tasks], [(order, result) for orders no provider can answer]). When the integrations
         cannot be read (the database connection lost, and not back by the deadline), no task:
         every order is answered None, so the caller releases it instead of leaving it leased."""
-        try:
-            ids = [order.integration_id for order in orders]
-            integrations = with_reconnect(lambda: integrations_by_id(ids), self.deadline)
-        except DatabaseError as exc:
-            if not is_connection_error(exc):
-                raise
-            log.error("the integrations could not be read (database unavailable: %s)", first_line(exc))
+        ids = [order.integration_id for order in orders]
+        integrations = unless_lost(
+            lambda: integrations_by_id(ids), self.deadline, None, "the integrations could not be read"
+        )
+        if integrations is None:
             return [], [(order, None) for order in orders]
         return self._tasks(orders, integrations)
 

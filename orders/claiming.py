@@ -5,7 +5,9 @@ A claim is one short transaction: lock the due rows (SKIP LOCKED on PostgreSQL, 
 runs take disjoint sets instead of waiting), move their `next_check_at` to the lease end, commit.
 No transaction stays open across provider calls. The lease end doubles as the claim's token:
 an order still carrying it has not been touched by anyone else since. A run that dies leaves its
-orders due again when the lease ends.
+orders due again when the lease ends. A run's length and lease come from its `RunConfig`: the
+settings of one run, read once (the command's options in place of the settings') and handed
+to the run, its cycles and its fan-out.
 """
 
 import math
@@ -16,8 +18,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from config.env import range_of
+from orders.connection_loss import unless_lost
 from orders.filters import NO_FILTER, OrderFilter
 from orders.ids import NotAnId, parse_uuid
 from orders.models import Order
@@ -105,3 +109,47 @@ def release_orders(order_ids: Collection[uuid.UUID], lease_until: datetime, now:
 def preview_due_orders(now: datetime, limit: int, order_filter: OrderFilter = NO_FILTER) -> list[Order]:
     """The orders a run would claim now, without claiming them (--dry-run)."""
     return list(order_filter.apply(Order.objects.due(now))[:limit])
+
+
+def release_unless_lost(order_ids: list, lease_until: datetime, give_up_at: float) -> int:
+    """release_orders, through a lost connection until `give_up_at`: how many were released.
+    With the database still away they keep their lease and are due again when it ends."""
+    if not order_ids:
+        return 0
+    due_again = lease_until.isoformat(timespec="seconds")
+    return unless_lost(
+        lambda: release_orders(order_ids, lease_until, timezone.now()),
+        give_up_at,
+        0,
+        f"{len(order_ids)} orders could not be released, due again at {due_again}",
+    )
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What a run of check_pending_orders (plain, `--loop` or `--order-id`) goes by."""
+
+    limit: int  # orders per claim
+    max_seconds: float  # the run's length (bounded: orders.claiming.run_seconds)
+    cycle_seconds: float  # a loop cycle's length, and its lease's
+    lease_margin_seconds: float
+    workers: int
+    per_integration: int
+    shutdown_grace_seconds: float
+
+    @classmethod
+    def from_settings(cls, limit: int | None = None, max_seconds: float | None = None) -> "RunConfig":
+        """The settings, with `limit` / `max_seconds` (the command's options) in place of theirs."""
+        return cls(
+            limit=limit or settings.MONITOR_BATCH_LIMIT,
+            max_seconds=run_seconds(max_seconds or settings.MONITOR_MAX_SECONDS),
+            cycle_seconds=settings.MONITOR_LOOP_CYCLE_SECONDS,
+            lease_margin_seconds=settings.MONITOR_LEASE_MARGIN_SECONDS,
+            workers=settings.MONITOR_WORKERS,
+            per_integration=settings.MONITOR_PER_INTEGRATION_CONCURRENCY,
+            shutdown_grace_seconds=settings.MONITOR_SHUTDOWN_GRACE_SECONDS,
+        )
+
+    def for_cycle(self, seconds: float) -> "RunConfig":
+        """The same, for one cycle of `seconds` (a loop's: at most cycle_seconds)."""
+        return RunConfig(**{**self.__dict__, "max_seconds": run_seconds(seconds)})

@@ -2,7 +2,9 @@
 
 An order is placed at most once: it is first taken with a conditional update
 (`"externalStatus"` not_sent -> pending, our reference stored) that only one caller can win,
-and only then is the provider called, with one request (providers.http.http_get_once).
+and only then is the provider called, with one request (providers.http's `*_once` sends try
+again only when no connection could be opened). What the answer does to the order is
+orders.place_plans', applied by orders.transitions.apply_place_result.
 
 The reference is the family's (`ProviderClient.place_reference`), stored in provider_referans:
 - znet: digits only, a millisecond timestamp plus random digits, as the platform sends them
@@ -12,43 +14,22 @@ The reference is the family's (`ProviderClient.place_reference`), stored in prov
 - apstore / barakat and internal: our order id (32 hex digits), sent as `order_uuid`, which
   their client API requires to be a UUID and finds orders by (`uuid=1`). "externalOrderId" is
   the provider's own order id from the place answer, when it names one.
-
-Every place request sent adds one to `attempts` and appends a `notes` entry (orders.notes); a
-price in the answer (znet's dealer cost, in TRY) becomes `"costAmount"` / `"costCurrency"`.
-What the answer means for the order:
-
-- accepted, or "this reference was already used" (the provider has the order): `sent`, checked
-  by the monitor from then on, first at its integration's first check time (orders.schedule_book);
-  a duplicate is never a refusal;
-- lost or unreadable (read timeout, connection lost, HTTP 5xx, garbled body): stays `pending`
-  with its reference and is due for a status check MONITOR_FIRST_CHECK_DELAY_SECONDS later;
-  never placed again, no signal;
-- refused: `failed`, and `order_finalized('failed')` after commit;
-- no connection could be opened on any attempt (the request provably never left): back to
-  `not_sent`, DispatchError; it may be dispatched again.
 """
 
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from orders.backoff import scheduled_check_time
-from orders.columns import fit, fits, storable_place_result
-from orders.history import record_status_change
+from orders.columns import storable_place_result
 from orders.ids import NotAnId, parse_uuid, uuid_or_none
-from orders.models import EventSource, ExternalStatus, Order, PlatformStatus
-from orders.notes import with_note
-from orders.platform_effects import MoneyUnsettled, check_refundable, refund
+from orders.models import EventSource, ExternalStatus, Order
 from orders.schedule_book import schedule_for
-from orders.signals import send_order_finalized
-from orders.transitions import rejected_changes
+from orders.transitions import apply_place_result, record_status_change
 from providers.base import PlaceRequest, PlaceResult, PlaceState, ProviderClient
 from providers.models import Integration
 from providers.registry import UnknownProvider, client_class_for
@@ -88,14 +69,6 @@ def dispatch_order(order_id: object, request: PlaceRequest, integration_id: obje
     finally:
         client.close()
     return _store_answer(order, answer, reference, schedule)
-
-
-def _with_storage_note(changes: dict, note: str | None) -> dict:
-    """`changes` with `note` (what storable_place_result replaced) added to last_check_error."""
-    if not note:
-        return changes
-    error = changes.get("last_check_error")
-    return changes | {"last_check_error": fit("last_check_error", f"{error}; {note}" if error else note)}
 
 
 def _load(order_id, integration_id):
@@ -150,33 +123,7 @@ def _take_for_dispatch(order, integration, reference, reference_is_external_id, 
 def _store_answer(order, answer: PlaceResult, reference, schedule):
     now = timezone.now()
     answer, note = storable_place_result(answer)
-    changes, new_status = _changes_for(answer, reference, now, schedule)
-    changes.update(_cost_changes(order, answer))
-    changes = _with_storage_note(changes, note)
-    with transaction.atomic():
-        # Still ours: pending under our reference (nobody else can have taken it since).
-        ours = Order.objects.filter(pk=order.pk, external_status=ExternalStatus.PENDING, provider_referans=reference)
-        current = ours.select_for_update().first()
-        if current is not None and answer.request_sent:
-            changes["attempts"] = F("attempts") + 1
-            changes.update(with_note(current, _note_text(answer, reference), now))
-        if current is not None and new_status == ExternalStatus.FAILED:
-            changes, new_status = _refusal_with_money(current, answer, changes, now)
-        stored = ours.update(**changes) if current is not None else 0
-        if (
-            stored
-            and current is not None
-            and new_status == ExternalStatus.FAILED
-            and current.status != PlatformStatus.REJECTED
-        ):
-            # Moved into "rejected" in this transaction: the customer's money back, once.
-            refund(current, current.status, now)
-        if stored and new_status != ExternalStatus.PENDING:
-            record_status_change(
-                order.pk, ExternalStatus.PENDING, new_status, now, EventSource.DISPATCH, answer.message
-            )
-        if stored and new_status == ExternalStatus.FAILED:
-            transaction.on_commit(lambda: _send_failed(order.pk))
+    new_status, stored = apply_place_result(order, answer, reference, now, schedule, note)
     if not stored:
         log.warning("order %s changed while being placed; the answer (%s) was not stored", order.pk, answer.state)
     if answer.state == PlaceState.NOT_SENT:
@@ -185,94 +132,3 @@ def _store_answer(order, answer: PlaceResult, reference, schedule):
         log.warning("order %s: the provider's answer was lost, left pending for a status check", order.pk)
     log.info("order %s dispatched: %s (%s)", order.pk, new_status, answer.state)
     return DispatchResult(order.pk, new_status, answer.message)
-
-
-def _changes_for(answer, reference, now, schedule):
-    """(column changes, new externalStatus) for a place answer; every value fits its column.
-    A placed order is first checked at the first offset of its integration's check `schedule`
-    (orders.schedule_book), counted from "sentAt"."""
-    if answer.provider_has_order:
-        note = (
-            "sent to the provider"
-            if answer.accepted
-            else "the provider already had this order (repeated reference); following it"
-        )
-        changes = {
-            "external_status": ExternalStatus.SENT,
-            "sent_at": now,
-            "next_check_at": scheduled_check_time(now, now, schedule),
-            "last_message": fit("last_message", note),
-        }
-        # The provider's own id, kept only whole (a cut id names nothing); checks ask by ours.
-        if answer.reference and answer.reference != reference and fits("external_order_id", answer.reference):
-            changes["external_order_id"] = answer.reference
-        return changes, ExternalStatus.SENT
-    if answer.uncertain:
-        # The provider may have the order: keep it pending so the monitor asks about it soon, but
-        # not before a provider that took it slowly has had time to record it.
-        changes = {
-            "sent_at": now,
-            "next_check_at": now + timedelta(seconds=settings.MONITOR_FIRST_CHECK_DELAY_SECONDS),
-            "last_check_error": fit("last_check_error", f"dispatch answer unknown: {answer.message}"),
-        }
-        return changes, ExternalStatus.PENDING
-    if answer.state == PlaceState.NOT_SENT:
-        changes = {
-            "external_status": ExternalStatus.NOT_SENT,
-            "next_check_at": None,
-            "last_check_error": fit("last_check_error", f"not sent: {answer.message}"),
-        }
-        return changes, ExternalStatus.NOT_SENT
-    changes = rejected_changes(f"refused by the provider: {answer.message}", answer.provider_text)
-    changes.update(completed_at=now, last_sync_at=now)
-    return changes, ExternalStatus.FAILED
-
-
-def _refusal_with_money(current, answer, changes, now):
-    """A refusal is a rejection: the caller refunds it. When the money cannot be refunded
-    exactly (no "userId", a user of another tenant), the order is held for an operator instead."""
-    try:
-        check_refundable(current)
-    except MoneyUnsettled as exc:
-        reason = (
-            f"refused by the provider when placed ({answer.message}), not rejected or refunded: {exc}; "
-            "settle it on the platform"
-        )
-        held = {key: changes[key] for key in ("attempts", "notes", "notes_count") if key in changes}
-        held.update(hold_reason=reason, last_check_error=fit("last_check_error", reason), next_check_at=None)
-        if answer.provider_text:
-            held["provider_message"] = answer.provider_text
-        return held, ExternalStatus.PENDING
-    return changes, ExternalStatus.FAILED
-
-
-def _note_text(answer: PlaceResult, reference: str) -> str:
-    """The notes entry of one place request: what it achieved, under which reference."""
-    if answer.state == PlaceState.ACCEPTED:
-        return f"sent to the provider, reference {reference}"
-    if answer.state == PlaceState.DUPLICATE:
-        return f"sent to the provider, which already had reference {reference}; following it"
-    if answer.uncertain:
-        return f"sent to the provider, reference {reference}; its answer was lost: {answer.message}"
-    return f"refused by the provider: {answer.message}"
-
-
-def _cost_changes(order: Order, answer: PlaceResult) -> dict:
-    """What the provider charged, when its answer says and the amount fits "costAmount"; a cost
-    without a currency is in the order's own cost currency. Otherwise nothing changes."""
-    if answer.cost_amount is None:
-        return {}
-    field = Order._meta.get_field("cost_amount")
-    if abs(answer.cost_amount) >= Decimal(10) ** (field.max_digits - field.decimal_places):
-        log.warning(
-            "order %s: the provider's cost %s does not fit costAmount; not stored", order.pk, answer.cost_amount
-        )
-        return {}
-    changes: dict = {"cost_amount": answer.cost_amount}
-    if answer.cost_currency and fits("cost_currency", answer.cost_currency):
-        changes["cost_currency"] = answer.cost_currency
-    return changes
-
-
-def _send_failed(order_id):
-    send_order_finalized(Order.objects.get(pk=order_id), "failed")

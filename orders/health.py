@@ -32,14 +32,14 @@ from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
-from hooks.health import webhook_lines, webhook_rows
-from orders.ids import uuid_or_none
+from hooks.health import webhook_rows
+from orders.health_text import find_problems, integration_label, iso, seconds_between
+from orders.ids import integration_key
 from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent, PlatformStatus, age
-from orders.schedule_book import BOOK, SAMPLE_DAYS, integration_key
+from orders.plans import TIMEOUT_NOTE, UNKNOWN_STATUS_PREFIX
+from orders.schedule_book import BOOK
 from orders.stuck import StuckCounts, count_stuck
-from orders.transitions import TIMEOUT_NOTE, UNKNOWN_STATUS_PREFIX
 from providers.models import Integration
-from providers.redaction import excerpt
 
 TIMEOUT_WINDOW = timedelta(hours=24)
 
@@ -57,15 +57,15 @@ class FailingIntegration:
 
     @property
     def label(self):
-        return _integration_label(self.name, self.integration_id)
+        return integration_label(self.name, self.integration_id)
 
     def as_dict(self, now):
         return {
             "integration_id": self.integration_id,
             "name": self.name,
             "orders": self.orders,
-            "failing_since": _iso(self.failing_since),
-            "failing_seconds": _seconds_between(self.failing_since, now),
+            "failing_since": iso(self.failing_since),
+            "failing_seconds": seconds_between(self.failing_since, now),
             "failing_too_long": self.failing_too_long,
             "sample_error": self.sample_error,
         }
@@ -106,13 +106,13 @@ class HealthReport:
 
     @property
     def seconds_since_last_success(self):
-        return _seconds_between(self.last_success_at, self.now)
+        return seconds_between(self.last_success_at, self.now)
 
     def as_dict(self):
         return {
             "healthy": self.healthy,
             "problems": self.problems,
-            "checked_at": _iso(self.now),
+            "checked_at": iso(self.now),
             "overdue_minutes": self.overdue_minutes,
             "active_total": self.active_total,
             "active_by_status": self.active_by_status,
@@ -122,9 +122,9 @@ class HealthReport:
             "oldest_active_order_id": self.oldest_active_order_id,
             "oldest_active_age_seconds": self.oldest_active_age_seconds,
             "timed_out_last_24h": self.timed_out_last_24h,
-            "last_success_at": _iso(self.last_success_at),
+            "last_success_at": iso(self.last_success_at),
             "seconds_since_last_success": self.seconds_since_last_success,
-            "last_run_at": _iso(self.last_run_at),
+            "last_run_at": iso(self.last_run_at),
             "last_run_succeeded": self.last_run_succeeded,
             "permanent_errors": [row.as_dict(self.now) for row in self.failing_integrations],
             "held_for_operator": self.held_for_operator,
@@ -152,7 +152,7 @@ def build_report(now=None):
         due_now=Order.objects.due(now).count(),
         overdue=overdue_orders(cutoff).count(),
         oldest_active_order_id=str(oldest.pk) if oldest else None,
-        oldest_active_age_seconds=_seconds_between(oldest.age_counted_from, now) if oldest else None,
+        oldest_active_age_seconds=seconds_between(oldest.age_counted_from, now) if oldest else None,
         timed_out_last_24h=timed_out_since(now - TIMEOUT_WINDOW),
         last_success_at=last_success_at(),
         last_run_at=last_run.finished_at if last_run else None,
@@ -193,8 +193,7 @@ def integration_names() -> dict[str, str]:
 def name_of(names: dict[str, str], integration_id: str | None) -> str | None:
     """The name of the integration a "providerId" text names, None if none: ids written in
     another form (upper case, braces) are found too, as orders.checking finds them."""
-    value = uuid_or_none(integration_id)
-    return names.get(str(value)) if value is not None else None
+    return names.get(integration_key(integration_id))
 
 
 def failing_integrations(cutoff: datetime) -> list[FailingIntegration]:
@@ -270,7 +269,7 @@ def timed_out_for_operator_orders() -> QuerySet:
 def timed_out_for_operator() -> list[dict]:
     rows = timed_out_for_operator_orders().order_by(age(), "id").values("id", "integration_id", "sent_at")
     return [
-        {"order_id": str(row["id"]), "integration_id": row["integration_id"], "sent_at": _iso(row["sent_at"])}
+        {"order_id": str(row["id"]), "integration_id": row["integration_id"], "sent_at": iso(row["sent_at"])}
         for row in rows[:LISTED_ORDERS]
     ]
 
@@ -307,16 +306,7 @@ def overdue_orders(cutoff):
     """Active orders a run should have checked before `cutoff`. A claimed order carries its
     lease end (in the future), so orders being checked right now never count; orders held for
     an operator are reported on their own."""
-    return (
-        Order.objects.active()
-        .with_provider()
-        .filter(hold_reason__isnull=True)
-        .filter(
-            Q(next_check_at__lt=cutoff)
-            | Q(next_check_at__isnull=True, sent_at__lt=cutoff)
-            | Q(next_check_at__isnull=True, sent_at__isnull=True, created_at__lt=cutoff)
-        )
-    )
+    return Order.objects.overdue(cutoff)
 
 
 def oldest_active_order():
@@ -338,174 +328,3 @@ def timed_out_since(since):
 def last_success_at():
     run = MonitorRun.objects.filter(succeeded=True, finished_at__isnull=False).order_by("-finished_at").first()
     return run.finished_at if run else None
-
-
-def find_problems(report, cutoff):
-    problems = []
-    minutes = f"{report.overdue_minutes:g} minutes"
-    if report.overdue:
-        problems.append(
-            f"overdue backlog: {_orders(report.overdue)} overdue by more than {minutes} "
-            "(is cron running check_pending_orders?)"
-        )
-    if report.last_success_at is None:
-        problems.append("no successful check_pending_orders run recorded")
-    elif report.last_success_at < cutoff:
-        last = _iso(report.last_success_at)
-        problems.append(f"no successful check_pending_orders run in the last {minutes} (last at {last})")
-    for row in report.failing_integrations:
-        if row.failing_too_long:
-            problems.append(
-                f"{row.label}: {_orders(row.failing_too_long)} failing with a permanent error for more than "
-                f"{minutes} (e.g. {_short(row.sample_error)}); retrying will not help: fix the integration or "
-                f'the orders before they fail {_max_age()} after sending (docs/OPERATIONS.md, "Permanent errors")'
-            )
-    if report.held_for_operator:
-        problems.append(
-            f"{_orders(report.held_for_operator)} held for an operator, e.g. {_short(report.held_orders[0]['reason'])} "
-            '(docs/OPERATIONS.md, "Orders held for an operator")'
-        )
-    if report.timed_out_waiting:
-        problems.append(
-            f"{_count(report.timed_out_waiting)} timed out after {_max_age()} without a final answer, "
-            'still pending and not refunded: refund or wait (docs/OPERATIONS.md, "Orders that timed out")'
-        )
-    problems += stuck_problems(report)
-    return problems
-
-
-def format_text(report):
-    lines = [f"order monitor: {'healthy' if report.healthy else 'DEGRADED'} at {_iso(report.now)}"]
-    lines += [f"  problem: {problem}" for problem in report.problems]
-    by_status = ", ".join(f"{status} {n}" for status, n in report.active_by_status.items()) or "none"
-    lines.append(f"active orders: {report.active_total} ({by_status})")
-    for row in report.active_by_provider:
-        lines.append(f"  {_integration_label(row['name'], row['provider_id'])}: {row['active']}")
-    lines.append(f"due now: {report.due_now}")
-    lines.append(f"overdue by more than {report.overdue_minutes:g} minutes: {report.overdue}")
-    if report.oldest_active_order_id:
-        how_old = _duration(report.oldest_active_age_seconds)
-        lines.append(f"oldest active order: {report.oldest_active_order_id}, {how_old} old")
-    else:
-        lines.append("oldest active order: none")
-    lines.append(f"timed out in the last 24 h: {report.timed_out_last_24h}")
-    failing = sum(row.orders for row in report.failing_integrations)
-    lines.append(f"failing with permanent errors: {failing}")
-    for row in report.failing_integrations:
-        since = _ago(row.failing_since, _seconds_between(row.failing_since, report.now))
-        lines.append(f"  {row.label}: {row.orders} since {since}, e.g. {_short(row.sample_error)}")
-    lines.append(f"held for an operator: {report.held_for_operator}")
-    for row in report.held_orders:
-        lines.append(f"  {row['order_id']} ({row['integration_id']}): {_short(row['reason'])}")
-    lines.append(f"timed out, waiting for an operator: {report.timed_out_waiting}")
-    for row in report.timed_out_for_operator:
-        lines.append(f"  {row['order_id']} ({row['integration_id']}), sent {row['sent_at']}")
-    if report.unknown_status_words:
-        lines.append("status words the monitor does not know (followed as in progress):")
-    for row in report.unknown_status_words:
-        label = _integration_label(row["name"], row["integration_id"])
-        lines.append(f'  {label}: "{row["word"]}" ({_orders(row["orders"])})')
-    lines += stuck_lines(report)
-    lines.append(f"check schedules (completed orders of the last {SAMPLE_DAYS} days):")
-    for row in report.check_schedules:
-        lines.append(f"  {_integration_label(row['name'], row['integration_id'])}: {_schedule_text(row)}")
-    lines += webhook_lines(report.webhooks)
-    lines.append(f"last successful run: {_ago(report.last_success_at, report.seconds_since_last_success)}")
-    if report.last_run_at and not report.last_run_succeeded:
-        lines.append(f"last run: {_iso(report.last_run_at)} (did not succeed)")
-    return "\n".join(lines)
-
-
-# --- Stuck orders (orders.stuck) ---------------------------------------------------------
-
-
-_STUCK_WORDS = {
-    "past_limit": "next check past the {hours} limit plus the longest check gap",
-    "too_far_ahead": "next check further ahead than any lease or check gap",
-    "too_old": "older than the {hours} limit plus {minutes}",
-}
-
-
-def stuck_problems(report: HealthReport) -> list[str]:
-    """The problem line of the stuck orders, if any."""
-    if not report.stuck.total:
-        return []
-    return [
-        f"{_orders(report.stuck.total)} stuck ({_stuck_reasons(report)}): no run will check them in time; "
-        'release_stuck_orders makes them due now (docs/OPERATIONS.md, "Stuck orders")'
-    ]
-
-
-def stuck_lines(report: HealthReport) -> list[str]:
-    """The report's line of stuck orders, by reason."""
-    return [f"stuck: {report.stuck.total}" + (f" ({_stuck_reasons(report)})" if report.stuck.total else "")]
-
-
-def _stuck_reasons(report):
-    words = {"hours": _max_age(), "minutes": f"{report.overdue_minutes:g} minutes"}
-    counts = report.stuck.as_dict()
-    return ", ".join(
-        f"{text.format(**words)}: {counts[reason]}" for reason, text in _STUCK_WORDS.items() if counts[reason]
-    )
-
-
-# ------------------------------------------------------------------------------------------
-
-
-def _schedule_text(row):
-    first = f"first check {_seconds(row['first_check_seconds'])} after sending"
-    if row["learned"]:
-        return f"median completion {_seconds(row['median_completion_seconds'])} ({row['samples']} orders), {first}"
-    if row["samples"]:
-        median = _seconds(row["median_completion_seconds"])
-        return f"median completion {median} ({row['samples']} orders, too few to learn from), {first} (default)"
-    return f"no completed orders, {first} (default)"
-
-
-def _seconds(seconds):
-    return f"{seconds:g} s" if seconds < 120 else _duration(seconds)
-
-
-def _orders(n):
-    return f"{n} active order" if n == 1 else f"{n} active orders"
-
-
-def _count(n):
-    return "1 order" if n == 1 else f"{n} orders"
-
-
-def _integration_label(name, integration_id):
-    if name:
-        return f"{name} ({integration_id})"
-    return f"{integration_id} (no such integration)" if integration_id else "(no provider)"
-
-
-def _short(text, limit=120):
-    text = text or "no error text"
-    return excerpt(text, limit, provider_words=True)
-
-
-def _max_age():
-    return f"{settings.MONITOR_MAX_AGE_HOURS:g} h"
-
-
-def _seconds_between(earlier, later):
-    return None if earlier is None else round((later - earlier).total_seconds(), 3)
-
-
-def _iso(moment):
-    return moment.isoformat(timespec="seconds") if moment else None
-
-
-def _ago(moment, seconds):
-    return f"{_iso(moment)} ({_duration(seconds)} ago)" if moment else "never"
-
-
-def _duration(seconds):
-    minutes, secs = divmod(int(max(seconds, 0)), 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min {secs} s"
-    return f"{secs} s"

@@ -30,6 +30,13 @@ def parse_uuid(text: object, what: str = "an order id") -> uuid.UUID:
     return value
 
 
+def integration_key(provider_id: object) -> str:
+    """The one key of the integration a "providerId" text names, as the run finds it: the id in
+    its canonical form when it is a UUID in any form, any other text as it is."""
+    value = uuid_or_none(provider_id)
+    return str(value) if value is not None else str(provider_id or "")
+
+
 def integrations_by_id(id_texts: Iterable[str], only: tuple[str, ...] = ()) -> dict[str, Integration]:
     """{"providerId" text: Integration} in one query (loading the fields `only`, default all);
     texts that are not a known integration's id are left out."""

@@ -25,17 +25,17 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.db.models import Min
 from django.utils import timezone
 
 from hooks import wakeup
-from orders.claiming import run_seconds
-from orders.database_errors import first_line, is_connection_error
+from orders.claiming import RunConfig
+from orders.connection_loss import close_lost_connection, first_line, is_connection_error
 from orders.filters import NO_FILTER, OrderFilter
 from orders.models import Order, due_at
-from orders.monitor import RunReport, check_due_orders, record_run
+from orders.monitor import check_due_orders, record_run
+from orders.outcomes import RunReport
 
 log = logging.getLogger(__name__)
 
@@ -55,53 +55,65 @@ class _Stretch:
 
 
 def run_loop(
-    limit=None, max_seconds=None, stop_event=None, on_checked=None, on_progress=None, order_filter=NO_FILTER
+    limit=None,
+    max_seconds=None,
+    stop_event=None,
+    on_checked=None,
+    on_progress=None,
+    order_filter=NO_FILTER,
+    config: RunConfig | None = None,
 ) -> RunReport:
     """Check due orders (those `order_filter` lets through), up to `limit` per claim, until
     `max_seconds` have passed or `stop_event` is set. Returns the totals over all cycles;
     `seconds` is the loop's time."""
-    limit = limit or settings.MONITOR_BATCH_LIMIT
-    max_seconds = run_seconds(max_seconds or settings.MONITOR_MAX_SECONDS)
+    config = config or RunConfig.from_settings(limit, max_seconds)
     stop_event = stop_event or threading.Event()
     started = time.monotonic()
-    deadline = started + max_seconds
+    deadline = started + config.max_seconds
     total = RunReport()
     stretch = _Stretch()
     while not stop_event.is_set() and (remaining := deadline - time.monotonic()) > 0:
         try:
-            _one_step(limit, remaining, stop_event, on_checked, total, stretch, order_filter)
+            _one_step(config, remaining, stop_event, on_checked, total, stretch, order_filter)
         except DatabaseError as exc:
             if not is_connection_error(exc):
                 raise
             log.error("database connection lost (%s); claiming again in %g s", first_line(exc), RECONNECT_WAIT_SECONDS)
-            _close_lost_connection()
+            close_lost_connection()
             stop_event.wait(min(RECONNECT_WAIT_SECONDS, remaining))
         if time.monotonic() - stretch.started >= RECORD_SECONDS and not stop_event.is_set():
-            record_run(stretch.report, stretch.started_at, stop_event)
+            record_run(stretch.report, stretch.started_at, stop_event, config.shutdown_grace_seconds)
             stretch = _Stretch()
             total.seconds = time.monotonic() - started
             if on_progress:
                 on_progress(total)
     stretch.report.interrupted = total.interrupted = stop_event.is_set()
-    record_run(stretch.report, stretch.started_at, stop_event)
+    record_run(stretch.report, stretch.started_at, stop_event, config.shutdown_grace_seconds)
     total.seconds = time.monotonic() - started
     return total
 
 
-def _one_step(limit, remaining, stop_event, on_checked, total, stretch, order_filter):
+def _one_step(config, remaining, stop_event, on_checked, total, stretch, order_filter):
     """A cycle if an order is due; else sleep until one is (at most MAX_SLEEP_SECONDS)."""
     wait = seconds_until_due(order_filter)
     if wait is None or wait > 0:
-        # Ends early when a webhook makes an order due (NOTIFY on PostgreSQL: hooks.wakeup).
-        wakeup.wait(min(MAX_SLEEP_SECONDS if wait is None else wait, MAX_SLEEP_SECONDS, remaining), stop_event)
+        wait_between_cycles(stop_event, min(MAX_SLEEP_SECONDS if wait is None else wait, remaining))
         return
-    cycle_seconds = min(remaining, settings.MONITOR_LOOP_CYCLE_SECONDS)
-    cycle = check_due_orders(limit, cycle_seconds, stop_event, on_checked, claim_more=True, order_filter=order_filter)
+    cycle_config = config.for_cycle(min(remaining, config.cycle_seconds))
+    cycle = check_due_orders(
+        stop_event=stop_event, on_checked=on_checked, claim_more=True, order_filter=order_filter, config=cycle_config
+    )
     add_up(total, cycle)
     add_up(stretch.report, cycle)
     if not cycle.claimed:
         # Due, but locked by another run's claim (SKIP LOCKED): not a reason to spin.
-        stop_event.wait(min(MAX_SLEEP_SECONDS, remaining))
+        wait_between_cycles(stop_event, remaining)
+
+
+def wait_between_cycles(stop_event: threading.Event, seconds: float) -> None:
+    """The loop's one wait between cycles: at most `seconds` and MAX_SLEEP_SECONDS, ended early by
+    the stop signal, and by a webhook making an order due (NOTIFY on PostgreSQL: hooks.wakeup)."""
+    wakeup.wait(min(seconds, MAX_SLEEP_SECONDS), stop_event)
 
 
 def seconds_until_due(order_filter: OrderFilter = NO_FILTER) -> float | None:
@@ -117,11 +129,3 @@ def add_up(total: RunReport, cycle: RunReport) -> None:
     """Add one cycle's report to a loop's totals (RunReport.merge), without the per-order
     details (outcomes by order id, store failures): a loop checks too many orders to keep them."""
     total.merge(replace(cycle, outcomes={}, store_failures={}))
-
-
-def _close_lost_connection():
-    # Django reuses a broken connection until it is closed; the next query opens a new one.
-    try:
-        connection.close()
-    except DatabaseError:
-        pass

@@ -24,8 +24,8 @@ from orders.health import (
     last_success_at,
     timed_out_for_operator_orders,
 )
+from orders.outcomes import Outcome
 from orders.stuck import REASONS, count_stuck
-from orders.transitions import Outcome
 
 # Seconds from "sentAt" to completion (the reference mix of docs/PERFORMANCE.md: most orders
 # within 30 s, a few up to 2 h), and status checks per final order.
@@ -91,6 +91,7 @@ def write_run_metrics(path, report, final_orders=None):
         "When the last successful run finished (any host); 0 if none is recorded.",
     ).set(_timestamp(last_success_at()))
     _write_stuck_orders(registry)
+    _write_operator_orders(registry)
     _write_stuck_counts(registry)
     write_to_textfile(str(path), registry)
 
@@ -126,6 +127,10 @@ def _write_stuck_orders(registry):
         failing.labels(**key).set(row.orders)
         overdue.labels(**key).set(row.failing_too_long)
         since.labels(**key).set(_timestamp(row.failing_since))
+
+
+def _write_operator_orders(registry):
+    """Orders waiting for an operator: held, and failed by the 24 h rule."""
     _gauge(
         registry,
         "order_monitor_held_for_operator_orders",

@@ -109,6 +109,12 @@ class OrderQuerySet(models.QuerySet):
         """Orders held for an operator: the monitor does not touch them until one resolves them."""
         return self.filter(hold_reason__isnull=False)
 
+    def overdue(self, cutoff: datetime) -> "OrderQuerySet":
+        """Waiting orders that should have been checked before `cutoff`: by their next check
+        time, or by their age when never checked. A claimed order carries its lease end (in the
+        future), so orders being checked right now never count."""
+        return self.waiting().alias(overdue_at=Coalesce("next_check_at", age())).filter(overdue_at__lt=cutoff)
+
     def due(self, now):
         """Waiting orders whose next check time has come, the oldest order first (nearest the
         24 h limit). The index scan on due_at stops at the first order not yet due; only the due
@@ -194,7 +200,10 @@ class Order(models.Model):
     # varchar(255) on the live table (the platform's Django side added it first).
     provider_referans = models.CharField(max_length=255, null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True, help_text="NULL means due now.")
+    # Every check (the operators' queries read it); consecutive_errors only the failed checks
+    # since the last answer, for the error backoff.
     check_attempts = models.IntegerField(default=0, db_default=0)
+    consecutive_errors = models.IntegerField(default=0, db_default=0)
     last_check_error = models.TextField(null=True, blank=True)
     # A delivered PIN longer than "pinCode" holds, kept whole; the order waits for an operator.
     pin_code_full = models.TextField(null=True, blank=True)

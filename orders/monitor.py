@@ -8,22 +8,18 @@ import logging
 import socket
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.conf import settings
-from django.db import DatabaseError
 from django.utils import timezone
 
 from orders.checking import check_orders
-from orders.claiming import claim_due_orders, claim_order, lease_end, release_orders, run_seconds
-from orders.database_errors import first_line, is_connection_error
+from orders.claiming import RunConfig, claim_due_orders, claim_order, lease_end, release_unless_lost
+from orders.connection_loss import first_line, retry_round_seconds, unless_lost
 from orders.filters import NO_FILTER, OrderFilter
 from orders.models import EventSource, MonitorRun, Order
-from orders.storing import ResultStore, retry_round_seconds, with_reconnect
-from orders.transitions import Outcome
+from orders.outcomes import Outcome, RunReport
+from orders.storing import ResultStore, Stored, problem_of
 from providers.base import CheckResult
 
 log = logging.getLogger(__name__)
@@ -33,88 +29,22 @@ log = logging.getLogger(__name__)
 OnChecked = Callable[[Order, Outcome, CheckResult], None]
 
 
-# The summary line's first fields, always shown and in this order: scripts read the line. Every
-# other count (held, update_failures, an outcome added later) follows only when it is not zero.
-SUMMARY_FIELDS = ("checked", "completed", "failed", "processing", "errors", "timed_out", "released", "skipped")
-
-
-@dataclass
-class RunReport:
-    """What one run did (or several, added with `+=`): the summary line, the metrics and the
-    order_monitor_runs row are all made from it."""
-
-    claimed: int = 0
-    counts: Counter[Outcome] = field(default_factory=Counter)  # orders checked, by outcome
-    released: int = 0  # claimed but not checked (deadline or stop): due again at once
-    update_failures: int = 0  # results that could not be stored (database error)
-    seconds: float = 0.0
-    interrupted: bool = False
-    deadline_reached: bool = False
-    outcomes: dict = field(default_factory=dict)  # order id -> Outcome
-    store_failures: dict = field(default_factory=dict)  # order id -> why its result was not stored
-
-    def count(self, order, outcome: Outcome) -> None:
-        self.outcomes[order.pk] = outcome
-        self.counts[outcome] += 1
-
-    @property
-    def checked(self) -> int:
-        return self.counts.total()
-
-    @property
-    def succeeded(self) -> bool:
-        """What order_monitor_runs and the metrics record: a run succeeded unless it was stopped."""
-        return not self.interrupted
-
-    def named_counts(self) -> dict[str, int]:
-        """{name: count}: checked, each Outcome (by its count_name), released, update_failures."""
-        counts = {"checked": self.checked}
-        counts.update((outcome.count_name, self.counts[outcome]) for outcome in Outcome)
-        counts.update(released=self.released, update_failures=self.update_failures)
-        return counts
-
-    def merge(self, other: "RunReport") -> "RunReport":
-        """Add `other` (a later run) to this report, in place: the counts and seconds summed, the
-        later outcome of an order kept; interrupted or deadline reached if either was."""
-        self.claimed += other.claimed
-        self.counts.update(other.counts)
-        self.released += other.released
-        self.update_failures += other.update_failures
-        self.seconds += other.seconds
-        self.interrupted = self.interrupted or other.interrupted
-        self.deadline_reached = self.deadline_reached or other.deadline_reached
-        self.outcomes.update(other.outcomes)
-        self.store_failures.update(other.store_failures)
-        return self
-
-    __iadd__ = merge
-
-    def summary_line(self) -> str:
-        counts = self.named_counts()
-        fields = [f"{name}={counts.pop(name)}" for name in SUMMARY_FIELDS]
-        fields.append(f"seconds={self.seconds:.2f}")
-        fields.extend(f"{name}={count}" for name, count in counts.items() if count)
-        line = " ".join(fields)
-        if self.interrupted:
-            line += " (interrupted)"
-        elif self.deadline_reached:
-            line += " (deadline reached)"
-        return line
-
-
 def run_batch(
     limit: int | None = None,
     max_seconds: float | None = None,
     stop_event: threading.Event | None = None,
     on_checked: OnChecked | None = None,
     order_filter: OrderFilter = NO_FILTER,
+    config: RunConfig | None = None,
 ) -> RunReport:
     """Claim up to `limit` due orders (only those `order_filter` lets through) and check them
-    within `max_seconds`, then record the run (order_monitor_runs). Returns a RunReport."""
+    within `max_seconds`, then record the run (order_monitor_runs). Returns a RunReport.
+    `config`: the run's settings (default: RunConfig.from_settings(limit, max_seconds))."""
+    config = config or RunConfig.from_settings(limit, max_seconds)
     stop_event = stop_event or threading.Event()
     started_at = timezone.now()
-    report = check_due_orders(limit, max_seconds, stop_event, on_checked, order_filter=order_filter)
-    record_run(report, started_at, stop_event)
+    report = check_due_orders(stop_event=stop_event, on_checked=on_checked, order_filter=order_filter, config=config)
+    record_run(report, started_at, stop_event, config.shutdown_grace_seconds)
     return report
 
 
@@ -125,23 +55,24 @@ def check_due_orders(
     on_checked: OnChecked | None = None,
     claim_more: bool = False,
     order_filter: OrderFilter = NO_FILTER,
+    config: RunConfig | None = None,
 ) -> RunReport:
     """One claim -> check cycle: claim up to `limit` due orders (those `order_filter` lets
     through), leased for `max_seconds` plus the margin, and check them within `max_seconds`.
     With `claim_more` (a loop's cycle), while the last checks of a full claim are in flight,
     claim up to `limit` more under the same lease, as long as each claim comes back full.
     Records nothing. Returns a RunReport."""
-    limit = limit or settings.MONITOR_BATCH_LIMIT
-    # The deadline and the lease from the same bounded length: the lease always outlasts the
-    # run's checks by the margin, and nothing else.
-    max_seconds = run_seconds(max_seconds or settings.MONITOR_MAX_SECONDS)
+    config = config or RunConfig.from_settings(limit, max_seconds)
+    limit = config.limit
     stop_event = stop_event or threading.Event()
     started = time.monotonic()
     started_at = timezone.now()
-    lease_until = lease_end(started_at, max_seconds, settings.MONITOR_LEASE_MARGIN_SECONDS)
+    # The deadline and the lease from the same bounded length: the lease always outlasts the
+    # run's checks by the margin, and nothing else.
+    lease_until = lease_end(started_at, config.max_seconds, config.lease_margin_seconds)
     claim = claim_due_orders(started_at, limit, lease_until, order_filter)
     more = _more_claims(limit, lease_until, order_filter) if claim_more and len(claim.orders) == limit else None
-    report = _check_claimed(claim, started + max_seconds, stop_event, EventSource.RUN, on_checked, more)
+    report = _check_claimed(claim, started + config.max_seconds, stop_event, EventSource.RUN, on_checked, config, more)
     report.seconds = time.monotonic() - started
     return report
 
@@ -155,54 +86,57 @@ def _more_claims(limit, lease_until, order_filter=NO_FILTER):
         nonlocal exhausted
         if exhausted:
             return []
-        try:
-            orders = claim_due_orders(timezone.now(), limit, lease_until, order_filter).orders
-        except DatabaseError as exc:
-            if not is_connection_error(exc):
-                raise
-            log.warning("no further claim in this cycle (database unavailable: %s)", first_line(exc))
-            orders = []
+        # One try: the orders already claimed are checked meanwhile.
+        claim: list[Order] = unless_lost(
+            lambda: claim_due_orders(timezone.now(), limit, lease_until, order_filter).orders,
+            time.monotonic(),
+            [],
+            "no further claim in this cycle",
+            attempts=1,
+        )
+        orders = list(claim)
         exhausted = len(orders) < limit
         return orders
 
     return more
 
 
-def record_run(report: RunReport, started_at: datetime, stop_event: threading.Event) -> None:
-    """The order_monitor_runs row of a run, or of one stretch of a loop, that ends now."""
-    _record_run(report, started_at, _give_up_at(time.monotonic(), stop_event))
-
-
 def check_single_order(
-    order_id: object, source: str = EventSource.MANUAL, max_seconds: float | None = None
+    order_id: object,
+    source: str = EventSource.MANUAL,
+    max_seconds: float | None = None,
+    config: RunConfig | None = None,
 ) -> tuple[Order, Outcome | str]:
     """Check one order now, whatever its next_check_at (--order-id, the admin's "check now").
     Returns (order as stored afterwards, outcome: an Outcome, or a text saying why nothing was
     stored). Raises OrderNotCheckable, before any provider call, when the order cannot be checked."""
-    max_seconds = run_seconds(max_seconds or settings.MONITOR_MAX_SECONDS)
+    config = config or RunConfig.from_settings(max_seconds=max_seconds)
     started = time.monotonic()
-    lease_until = lease_end(timezone.now(), max_seconds, settings.MONITOR_LEASE_MARGIN_SECONDS)
+    lease_until = lease_end(timezone.now(), config.max_seconds, config.lease_margin_seconds)
     claim = claim_order(order_id, lease_until)
-    report = _check_claimed(claim, started + max_seconds, threading.Event(), source, None)
+    report = _check_claimed(claim, started + config.max_seconds, threading.Event(), source, None, config)
     order = claim.orders[0]
     order.refresh_from_db()
     outcome = report.outcomes.get(order.pk) or report.store_failures.get(order.pk) or "not checked (released)"
     return order, outcome
 
 
-def _give_up_at(deadline, stop_event):
+def _give_up_at(deadline, stop_event, grace_seconds):
     """Until when the run's database writes may go on trying to reconnect: one round of tries
     past its deadline (far inside the lease margin: the orders are still ours); once a stop
     signal came, only the shutdown grace, before the process is killed."""
     limit = deadline + retry_round_seconds()
     if stop_event.is_set():
-        limit = min(limit, time.monotonic() + settings.MONITOR_SHUTDOWN_GRACE_SECONDS)
+        limit = min(limit, time.monotonic() + grace_seconds)
     return limit
 
 
-def _check_claimed(claim, deadline, stop_event, source, on_checked, more=None):
+def _check_claimed(claim, deadline, stop_event, source, on_checked, config, more=None):
+    """Ask about the claimed orders and store each answer as it comes; then store what still
+    waits for the database, release what was not checked or not stored, and report."""
     report = RunReport(claimed=len(claim.orders))
     claimed = list(claim.orders)
+    grace = config.shutdown_grace_seconds
 
     def claimed_more():
         orders = more()
@@ -210,26 +144,15 @@ def _check_claimed(claim, deadline, stop_event, source, on_checked, more=None):
         claimed.extend(orders)
         return orders
 
-    def stored(order, outcome, result):
-        report.count(order, outcome)
-        if on_checked:
-            on_checked(order, outcome, result)
-
-    def failed(order, problem):
-        report.update_failures += 1
-        report.store_failures[order.pk] = f"store failed: {problem}"
-
-    results = ResultStore(
-        claim.lease_until, source, _give_up_at(deadline, stop_event), on_stored=stored, on_failed=failed
-    )
+    results = ResultStore(claim.lease_until, source, _give_up_at(deadline, stop_event, grace))
     unchecked = []
     answers = check_orders(
         claim.orders,
         deadline=deadline,
         stop_event=stop_event,
-        workers=settings.MONITOR_WORKERS,
-        per_integration=settings.MONITOR_PER_INTEGRATION_CONCURRENCY,
-        grace_seconds=settings.MONITOR_SHUTDOWN_GRACE_SECONDS,
+        workers=config.workers,
+        per_integration=config.per_integration,
+        grace_seconds=grace,
         more=claimed_more if more else None,
     )
     try:
@@ -237,27 +160,49 @@ def _check_claimed(claim, deadline, stop_event, source, on_checked, more=None):
             if result is None:
                 unchecked.append(order.pk)
             else:
-                results.store(order, result)
+                _report(report, results.store(order, result), on_checked)
     except Exception:
         # Not one order's doing (those are recorded on their order): the error goes on up.
-        _release_not_stored(claimed, report, claim.lease_until, _give_up_at(deadline, stop_event))
+        _release_not_stored(claimed, report, claim.lease_until, _give_up_at(deadline, stop_event, grace))
         raise
-    give_up_at = _give_up_at(deadline, stop_event)
-    not_stored = results.finish(give_up_at)
-    for order in not_stored:
-        report.update_failures += 1
-        report.store_failures[order.pk] = "store failed: database unavailable"
     report.interrupted = stop_event.is_set()
     report.deadline_reached = bool(unchecked) and not report.interrupted
-    report.released = _release(unchecked, claim.lease_until, give_up_at)
+    _finish(report, results, unchecked, claim.lease_until, _give_up_at(deadline, stop_event, grace), on_checked)
+    return report
+
+
+def _finish(report, results, unchecked, lease_until, give_up_at, on_checked):
+    """The end of a run's checks: the results still waiting for the database stored (or given
+    up on), the orders not checked or not stored released."""
+    stored, not_stored = results.finish(give_up_at)
+    _report(report, stored, on_checked)
+    for order in not_stored:
+        report.store_failed(order, "database unavailable")
+    report.released = release_unless_lost(unchecked, lease_until, give_up_at)
     if not_stored:
-        released = _release([order.pk for order in not_stored], claim.lease_until, give_up_at)
+        released = release_unless_lost([order.pk for order in not_stored], lease_until, give_up_at)
         log.error(
             "%d check results could not be stored (database unavailable); %d of their orders released",
             len(not_stored),
             released,
         )
-    return report
+
+
+def _report(report: RunReport, stored: list[Stored], on_checked: OnChecked | None) -> None:
+    """Count what became of each result, and hand each stored one to `on_checked`."""
+    for each in stored:
+        if each.outcome is None:
+            report.store_failed(each.order, each.problem)
+            continue
+        report.count(each.order, each.outcome)
+        if on_checked is None:
+            continue
+        try:
+            on_checked(each.order, each.outcome, each.result)
+        except Exception as exc:  # the result is stored; what follows it must not stop the run
+            log.error(
+                "order %s: stored (%s), then reporting it failed: %s", each.order.pk, each.outcome, problem_of(exc)
+            )
 
 
 def _release_not_stored(claimed, report, lease_until, give_up_at):
@@ -266,7 +211,7 @@ def _release_not_stored(claimed, report, lease_until, give_up_at):
     done = report.outcomes.keys() | report.store_failures.keys()
     left = [order.pk for order in claimed if order.pk not in done]
     try:
-        released = _release(left, lease_until, give_up_at)
+        released = release_unless_lost(left, lease_until, give_up_at)
     except Exception as exc:  # the error that stopped the run is the one to report
         log.error(
             "the run stopped; its %d claimed orders not stored could not be released: %s", len(left), first_line(exc)
@@ -275,26 +220,9 @@ def _release_not_stored(claimed, report, lease_until, give_up_at):
     log.error("the run stopped; %d of its %d claimed orders not stored were released", released, len(left))
 
 
-def _release(order_ids, lease_until, give_up_at):
-    """Release orders (due again at once). With the database still away they keep their lease
-    and are due again when it ends."""
-    if not order_ids:
-        return 0
-    try:
-        return with_reconnect(lambda: release_orders(order_ids, lease_until, timezone.now()), give_up_at)
-    except DatabaseError as exc:
-        if not is_connection_error(exc):
-            raise
-        log.error(
-            "%d orders could not be released (database unavailable: %s); due again at %s",
-            len(order_ids),
-            first_line(exc),
-            lease_until.isoformat(timespec="seconds"),
-        )
-        return 0
-
-
-def _record_run(report, started_at, give_up_at):
+def record_run(report: RunReport, started_at: datetime, stop_event: threading.Event, grace_seconds: float) -> None:
+    """The order_monitor_runs row of a run, or of one stretch of a loop, that ends now."""
+    give_up_at = _give_up_at(time.monotonic(), stop_event, grace_seconds)
     # The counts order_monitor_runs has a column for.
     columns = {column.name for column in MonitorRun._meta.fields}
     counts = {name: count for name, count in report.named_counts().items() if name in columns}
@@ -308,10 +236,5 @@ def _record_run(report, started_at, give_up_at):
             **counts,
         )
 
-    try:
-        with_reconnect(create, give_up_at)
-    except DatabaseError as exc:
-        if not is_connection_error(exc):
-            raise
-        # The summary line still reports the run; monitor_health misses this one run.
-        log.error("the run could not be recorded (database unavailable: %s)", first_line(exc))
+    # The summary line still reports a run that could not be recorded; monitor_health misses it.
+    unless_lost(create, give_up_at, None, "the run could not be recorded")

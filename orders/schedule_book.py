@@ -17,7 +17,6 @@ never stops a check result from being stored or an order from being placed.
 import logging
 import statistics
 import threading
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +28,8 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from hooks.schedule import while_pushed
-from orders.database_errors import first_line
+from orders.connection_loss import first_line
+from orders.ids import integration_key
 from orders.models import DELIVERED_STATUSES, Order
 from orders.schedule import MIN_SAMPLES, default_schedule, learn_schedule, next_check_offset
 
@@ -145,16 +145,6 @@ def _read(query) -> list:
     # A savepoint inside a caller's transaction: a failing read must not abort the caller's work.
     with transaction.atomic():
         return list(query)
-
-
-def integration_key(integration_id: str | None) -> str:
-    """One key per integration however its id is written ("providerId" is text: upper case or
-    braces name the same integration, as orders.checking finds it)."""
-    text = str(integration_id or "").strip()
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        return text
 
 
 def _window() -> timedelta:

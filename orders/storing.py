@@ -12,7 +12,7 @@ reads the row again first, so the same write can safely be tried again.
   stored the result all the same: its history row tells, and its order_finalized is sent then.
 - Any other database error (a value too long for its column, a constraint, a missing column)
   would fail the same way at every check. It is recorded on that order alone, in the monitor's
-  own columns (`record_store_failure`), and the order waits the error backoff. So is any other
+  own columns (orders.transitions.apply_store_failure), and the order waits the error backoff. So is any other
   exception raised while one order's result is stored (a value Python cannot compute, a bug):
   one answer never stops the run for the orders after it.
 
@@ -23,121 +23,27 @@ a NUL or a lone surrogate is replaced, and last_check_error says so.
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TypeVar
 
-from django.conf import settings
-from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.utils import timezone
-from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
-from orders.backoff import next_check_time
 from orders.columns import fit, storable, storable_check_result
-from orders.database_errors import first_line, is_connection_error
-from orders.history import status_change_recorded
-from orders.models import ACTIVE_STATUSES, Order
+from orders.connection_loss import first_line, is_connection_error, retry_wait, with_reconnect
+from orders.models import Order
+from orders.outcomes import Outcome
 from orders.schedule_book import schedule_for
-from orders.signals import send_order_finalized
-from orders.transitions import Outcome, apply_check_result, plan_transition
+from orders.transitions import apply_check_result, apply_store_failure, confirm_lost_commit
 from providers.base import CheckResult, CheckState
 from providers.redaction import excerpt
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-_MAX_WAIT_SECONDS = 10.0
 # The longest error text recorded for a failed write: its first line is enough to act on.
 _MAX_PROBLEM_LENGTH = 200
-
-
-def retry_wait(attempt: int) -> float:
-    """The wait after the `attempt`-th failed try: the base, doubling, at most 10 s."""
-    return min(settings.MONITOR_DB_RETRY_WAIT_SECONDS * 2 ** min(attempt - 1, 32), _MAX_WAIT_SECONDS)
-
-
-def retry_round_seconds() -> float:
-    """How long one write's full round of tries waits in all."""
-    return sum(retry_wait(attempt) for attempt in range(1, settings.MONITOR_DB_RETRY_ATTEMPTS))
-
-
-def with_reconnect(write: Callable[[], T], give_up_at: float, attempts: int | None = None) -> T:
-    """Run `write()`; when the database connection is lost, close it, wait and run `write()`
-    again on a new connection. At most `attempts` tries (default MONITOR_DB_RETRY_ATTEMPTS),
-    none after `give_up_at` (a time.monotonic() value). Raises the last error.
-
-    Only outside a transaction: inside one, the whole transaction went with the connection and
-    only its owner can start it again."""
-    if connection.in_atomic_block:
-        return write()
-    retrying = Retrying(
-        retry=retry_if_exception(is_connection_error),
-        stop=stop_after_attempt(attempts or settings.MONITOR_DB_RETRY_ATTEMPTS) | _stop_past(give_up_at),
-        wait=lambda state: retry_wait(state.attempt_number),
-        before_sleep=_log_retry,
-        reraise=True,
-    )
-    return retrying(_closing_a_lost_connection, write)
-
-
-def _closing_a_lost_connection(write):
-    try:
-        return write()
-    except DatabaseError as exc:
-        if is_connection_error(exc):
-            # Django reuses a broken connection until it is closed; the next query opens a new one.
-            try:
-                connection.close()
-            except DatabaseError:
-                pass
-        raise
-
-
-def _stop_past(give_up_at):
-    def stop(state):
-        return time.monotonic() + (state.upcoming_sleep or 0) >= give_up_at
-
-    return stop
-
-
-def _log_retry(state):
-    log.warning(
-        "database connection lost (%s); trying again in %.1f s (try %d of %d)",
-        first_line(state.outcome.exception()),
-        state.upcoming_sleep,
-        state.attempt_number + 1,
-        settings.MONITOR_DB_RETRY_ATTEMPTS,
-    )
-
-
-def record_store_failure(
-    order: Order, problem: str, now: datetime, lease_until: datetime, pin: str | None = None
-) -> bool:
-    """Note on `order` that its check result could not be stored, in the monitor's own columns
-    only (the write that failed may be the live columns' fault): `last_check_error`, one more
-    attempt, the next check after the error backoff. So the failing write is not repeated at
-    every run. With `pin` (a delivered PIN whose write the database refuses for good), the PIN
-    is kept whole in pin_code_full and the order is held for an operator, like a PIN too long
-    for "pinCode": a PIN in hand is never thrown away. Only while the order is active and still
-    carries our lease. True when written."""
-    error = f"storing the check result failed: {problem}"
-    changes: dict[str, object] = {
-        "last_check_error": error,
-        "check_attempts": F("check_attempts") + 1,
-        "next_check_at": next_check_time(now, order.check_attempts + 1),
-    }
-    if pin:
-        changes["last_check_error"] = f"{error}; the PIN is kept whole in pin_code_full: deliver it by hand"
-        changes["pin_code_full"] = pin
-        changes["hold_reason"] = changes["last_check_error"]
-        changes["next_check_at"] = None
-    rows = Order.objects.filter(pk=order.pk, external_status__in=ACTIVE_STATUSES, next_check_at=lease_until)
-    return rows.update(**changes) == 1
 
 
 def _pin_to_keep(result: CheckResult, exc: DatabaseError) -> str | None:
@@ -160,43 +66,31 @@ class _Pending:
     connection_lost: bool = False  # a try lost its connection: it may have committed all the same
 
 
-def _stored_by_a_lost_try(pending, source):
-    """A try whose connection was lost while it committed may have stored the result after
-    all; then its history row (this order, this time) is there, and the try again finds
-    nothing to do. That try could not send order_finalized: send it now. The Outcome of that
-    try, or None. (A try that changed no status leaves no row and stays counted as skipped.)"""
-    if not status_change_recorded(pending.order.pk, pending.now, source):
-        return None
-    outcome = plan_transition(pending.order, pending.result, pending.now).outcome
-    log.warning("order %s: stored by a try that lost its connection while committing (%s)", pending.order.pk, outcome)
-    if outcome.is_final:
-        send_order_finalized(Order.objects.get(pk=pending.order.pk), outcome)
-    return outcome
+@dataclass(frozen=True)
+class Stored:
+    """What became of one check result: its Outcome, or (outcome None) why its write failed."""
+
+    order: Order  # as claimed
+    result: CheckResult
+    outcome: Outcome | None
+    problem: str = ""  # the error's first line, redacted
 
 
 class ResultStore:
     """Stores one run's check results as they arrive (in the calling thread, which owns the
-    run's database connection). `on_stored(order, outcome, result)` follows each stored result;
-    `on_failed(order, problem)` each result whose write failed for a reason other than the
-    connection (`problem`: the error's first line, redacted)."""
+    run's database connection) and says what became of each: `store` and `finish` return the
+    results dealt with by then, oldest first."""
 
-    def __init__(
-        self,
-        lease_until: datetime,
-        source: str,
-        give_up_at: float,
-        on_stored: Callable,
-        on_failed: Callable,
-    ):
+    def __init__(self, lease_until: datetime, source: str, give_up_at: float):
         self._lease_until = lease_until
         self._source = source
         self._give_up_at = give_up_at
-        self._on_stored = on_stored
-        self._on_failed = on_failed
         self._waiting: deque[_Pending] = deque()  # oldest first
         self._next_try: float | None = None  # while the database is away: when to try again (time.monotonic())
+        self._done: list[Stored] = []
 
-    def store(self, order: Order, result) -> None:
+    def store(self, order: Order, result) -> list[Stored]:
+        """Store `result` (and the results waiting for the database, if it is back)."""
         result, note = storable_check_result(result)
         # The time the answer came in: a result waiting for the database is stored with it.
         self._waiting.append(_Pending(order, result, timezone.now(), note))
@@ -204,10 +98,12 @@ class ResultStore:
             problem = self._store_waiting()
             if problem:
                 log.error("database unavailable, %d results wait to be stored: %s", len(self._waiting), problem)
+        return self._take_done()
 
-    def finish(self, give_up_at: float) -> list[Order]:
+    def finish(self, give_up_at: float) -> tuple[list[Stored], list[Order]]:
         """One last round, until `give_up_at`, for the results still waiting for the database.
-        Returns the orders whose results could not be stored."""
+        Returns (what became of those stored or failed now, the orders whose results could not
+        be stored: the database is still away)."""
         self._give_up_at = give_up_at
         self._next_try = None
         problem = self._store_waiting()
@@ -217,7 +113,11 @@ class ResultStore:
                 len(self._waiting),
                 problem,
             )
-        return [pending.order for pending in self._waiting]
+        return self._take_done(), [pending.order for pending in self._waiting]
+
+    def _take_done(self) -> list[Stored]:
+        done, self._done = self._done, []
+        return done
 
     def _store_waiting(self):
         """Store the waiting results, oldest first. Returns None, or why the database is away."""
@@ -241,18 +141,15 @@ class ResultStore:
         except DatabaseError as exc:
             if is_connection_error(exc):
                 raise
-            self._record_failure(pending.order, exc, _pin_to_keep(pending.result, exc))
+            self._record_failure(pending, exc, _pin_to_keep(pending.result, exc))
             self._waiting.popleft()
             return
         except Exception as exc:  # whatever one answer does, the others are stored
-            self._record_failure(pending.order, exc)
+            self._record_failure(pending, exc)
             self._waiting.popleft()
             return
         self._waiting.popleft()
-        try:
-            self._on_stored(pending.order, outcome, pending.result)
-        except Exception as exc:  # the result is stored; what follows it must not stop the run
-            log.error("order %s: stored (%s), then reporting it failed: %s", pending.order.pk, outcome, problem_of(exc))
+        self._done.append(Stored(pending.order, pending.result, outcome))
 
     def _write(self, pending):
         try:
@@ -268,15 +165,15 @@ class ResultStore:
             pending.connection_lost = pending.connection_lost or is_connection_error(exc)
             raise
         if outcome == Outcome.SKIPPED and pending.connection_lost:
-            return _stored_by_a_lost_try(pending, self._source) or outcome
+            return confirm_lost_commit(pending.order, pending.now, self._source) or outcome
         return outcome
 
-    def _record_failure(self, order, exc, pin=None):
-        problem = problem_of(exc)
+    def _record_failure(self, pending, exc, pin=None):
+        order, problem = pending.order, problem_of(exc)
         log.error("order %s: storing the check result failed: %s", order.pk, problem)
         try:
             with_reconnect(
-                lambda: record_store_failure(order, problem, timezone.now(), self._lease_until, pin),
+                lambda: apply_store_failure(order, problem, timezone.now(), self._lease_until, pin),
                 self._give_up_at,
             )
         except DatabaseError as second:
@@ -286,7 +183,7 @@ class ResultStore:
             log.error("order %s: recording that failure failed too: %s", order.pk, problem_of(second))
         except Exception as second:  # as above: the order keeps its lease
             log.error("order %s: recording that failure failed too: %s", order.pk, problem_of(second))
-        self._on_failed(order, problem)
+        self._done.append(Stored(order, pending.result, None, problem))
 
 
 def problem_of(exc: BaseException) -> str:

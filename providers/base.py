@@ -26,7 +26,6 @@ class CheckState(enum.StrEnum):
     CONFIGURATION_ERROR = "configuration_error"  # credentials, access, integration setup
 
 
-FINAL_STATES = frozenset({CheckState.COMPLETED, CheckState.FAILED})
 ERROR_STATES = frozenset(
     {CheckState.PROVIDER_ERROR, CheckState.MALFORMED, CheckState.TRANSPORT_ERROR, CheckState.CONFIGURATION_ERROR}
 )
@@ -50,10 +49,6 @@ class CheckResult:
     # for last_check_error, never "providerMessage", which the customer sees and which holds
     # only what the provider said (`message`).
     note: str = ""
-
-    @property
-    def is_final(self):
-        return self.state in FINAL_STATES
 
     @property
     def is_error(self):
@@ -188,10 +183,6 @@ class ProviderClient:
         if problem:
             return dict.fromkeys(references, configuration_error(problem))
         return self._check_statuses(references, deadline)
-
-    def check_status(self, reference: str, deadline: float | None = None) -> CheckResult:
-        """The CheckResult of one reference."""
-        return self.check_statuses([reference], deadline)[reference]
 
     def check_connection(self, deadline: float | None = None) -> ConnectionCheck:
         """Make one request that changes nothing at the provider (a catalog, a balance) and

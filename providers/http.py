@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 import requests
 from django.conf import settings
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import wait_random_exponential
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from providers.addresses import AddressNotAllowed
 from providers.base import CheckResult, CheckState, ConnectionCheck, PlaceResult, PlaceState
 from providers.redaction import excerpt
+from providers.retrying import retrying
 
 log = logging.getLogger(__name__)
 
@@ -125,13 +126,8 @@ def http_get(session, url, params=None, headers=None, deadline=None):
     `deadline` is a time.monotonic() value after which no new attempt starts; an attempt's
     timeouts are cut to the time left before it.
     """
-    retrying = Retrying(
-        stop=stop_after_attempt(settings.PROVIDER_RETRY_ATTEMPTS) | _stop_at_deadline(deadline),
-        wait=wait_random_exponential(multiplier=settings.PROVIDER_RETRY_WAIT_SECONDS, max=10),
-        retry=retry_if_exception(lambda exc: isinstance(exc, ProviderHTTPError) and exc.transient),
-        reraise=True,
-    )
-    return retrying(_send_once, "GET", session, url, params, headers, deadline)
+    tries = _retrying(deadline, lambda exc: isinstance(exc, ProviderHTTPError) and exc.transient)
+    return tries(_send_once, "GET", session, url, params, headers, deadline)
 
 
 def http_get_once(
@@ -164,14 +160,20 @@ def http_post_once(
 
 
 def _send_at_most_once(method, session, url, params, headers, deadline):
-    retrying = Retrying(
-        stop=stop_after_attempt(settings.PROVIDER_RETRY_ATTEMPTS) | _stop_at_deadline(deadline),
+    tries = _retrying(deadline, _unsent_and_transient, before_sleep=_log_unsent_retry)
+    return tries(_send_once, method, session, url, params, headers, deadline)
+
+
+def _retrying(deadline, retry, before_sleep=None):
+    """Tries of one request: PROVIDER_RETRY_ATTEMPTS at most, random exponential waits, none
+    after `deadline`."""
+    return retrying(
+        attempts=settings.PROVIDER_RETRY_ATTEMPTS,
+        deadline=deadline,
+        retry=retry,
         wait=wait_random_exponential(multiplier=settings.PROVIDER_RETRY_WAIT_SECONDS, max=10),
-        retry=retry_if_exception(_unsent_and_transient),
-        before_sleep=_log_unsent_retry,
-        reraise=True,
+        before_sleep=before_sleep,
     )
-    return retrying(_send_once, method, session, url, params, headers, deadline)
 
 
 def _unsent_and_transient(exc):
@@ -185,16 +187,6 @@ def _log_unsent_retry(retry_state):
         settings.PROVIDER_RETRY_ATTEMPTS,
         retry_state.outcome.exception(),
     )
-
-
-def _stop_at_deadline(deadline):
-    def stop(retry_state):
-        if deadline is None:
-            return False
-        upcoming = retry_state.upcoming_sleep or 0
-        return time.monotonic() + upcoming >= deadline
-
-    return stop
 
 
 def _send_once(method, session, url, params, headers, deadline):

@@ -11,6 +11,8 @@ PORT=${DEMO_SANDBOX_PORT:-$("$PY" -c 'import socket; s = socket.socket(); s.bind
 export DATABASE_URL="sqlite:///$PWD/demo.sqlite3"
 export MONITOR_BACKOFF_BASE_SECONDS=0.5 MONITOR_BACKOFF_CAP_SECONDS=1 MONITOR_FIRST_CHECK_DELAY_SECONDS=0
 export LOG_LEVEL=${LOG_LEVEL:-WARNING}
+# Production's settings plus the sandbox app (manage.py znet_sandbox), which production does not ship.
+export DJANGO_SETTINGS_MODULE=config.settings_dev
 # The sandbox listens on 127.0.0.1, an address integrations may not point at unless allowed.
 export MONITOR_ALLOWED_PROVIDER_HOSTS=127.0.0.1,localhost
 rm -f demo.sqlite3

@@ -32,6 +32,7 @@ MONITOR_COLUMNS = (
     "pin_code_full",
     "hold_reason",
     "permanent_error_since",
+    "consecutive_errors",
 )
 DJANGO_BOOKKEEPING = (
     "django_migrations",

@@ -35,6 +35,7 @@ MONITOR_COLUMNS = (
     "pin_code_full",
     "hold_reason",
     "permanent_error_since",
+    "consecutive_errors",
 )
 
 

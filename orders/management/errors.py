@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from orders.database_errors import first_line, is_connection_error, sqlstate
+from orders.connection_loss import first_line, is_connection_error, sqlstate
 from providers.redaction import REDACTED, redact
 
 _UPGRADE_HINT = "run sql/upgrade_existing_database.sql, then python manage.py migrate; see docs/UPGRADING.md"

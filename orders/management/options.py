@@ -29,9 +29,10 @@ def number_option(option: str, text: str, number_range: Range) -> float:
         raise refused(option, number_range.describe(), text) from None
 
 
-def setting_option(option: str, text: str | None, setting: str, default: float) -> float:
-    """An option that overrides `setting` for one command: its range; unset means `default`."""
-    return default if text is None else number_option(option, text, range_of(setting))
+def setting_option(option: str, text: str | None, setting: str) -> float | None:
+    """An option that overrides `setting` for one command, in the setting's range; None when unset
+    (the setting's value applies: orders.claiming.RunConfig)."""
+    return None if text is None else number_option(option, text, range_of(setting))
 
 
 def uuid_option(option: str, text: str | None) -> uuid.UUID | None:

@@ -17,7 +17,19 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "monitor.example.com,127.0.0.1",
     "DJANGO_DEBUG": "",
     "DJANGO_SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto",
+    "DJANGO_SETTINGS_MODULE": "config.settings",
 }
+
+
+def test_the_fake_providers_do_not_ship_in_production():
+    code, stdout, stderr = run_command("help", "--commands", **PRODUCTION)
+    assert code == 0, stderr
+    commands = stdout.split()
+    assert "check_pending_orders" in commands
+    assert not {"znet_sandbox", "apstore_sandbox", "internal_sandbox"} & set(commands)
+
+    code, stdout, stderr = run_command("help", "--commands", DJANGO_SETTINGS_MODULE="config.settings_dev")
+    assert {"znet_sandbox", "apstore_sandbox", "internal_sandbox"} <= set(stdout.split())
 
 
 def test_check_deploy_is_clean_with_production_settings():

@@ -78,6 +78,25 @@ def test_persistent_timeouts_reschedule_with_backoff(make_order, sandbox):
     assert before + timedelta(seconds=27) <= order.next_check_at <= after + timedelta(seconds=33)
 
 
+def test_an_error_after_processing_answers_waits_the_first_backoff_step(make_order, sandbox, settings):
+    """The backoff counts failed checks in a row, not every check: 5 "still processing" answers
+    and then one HTTP 502 wait 30 s (the first step), not the 600 s of a sixth error."""
+    order = make_order(checks_until_final=100)
+    for _ in range(5):
+        Order.objects.filter(pk=order.pk).update(next_check_at=None)  # due again now
+        assert counts(run())["processing"] == "1"
+    sandbox.queue_answer(502, "Bad Gateway", times=settings.PROVIDER_RETRY_ATTEMPTS, matching=order.provider_referans)
+    Order.objects.filter(pk=order.pk).update(next_check_at=None)
+    before = timezone.now()
+    assert counts(run())["errors"] == "1"
+    after = timezone.now()
+
+    order.refresh_from_db()
+    assert order.check_attempts == 6  # every check counts, the operators' queries read it
+    assert order.last_check_error.startswith("transport error")
+    assert before + timedelta(seconds=27) <= order.next_check_at <= after + timedelta(seconds=33)
+
+
 @pytest.mark.parametrize(
     "breakage,expected",
     [

@@ -17,8 +17,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from orders import loop
 from orders.loop import add_up, run_loop, seconds_until_due
 from orders.models import ExternalStatus, MonitorRun, Order
-from orders.monitor import RunReport, check_due_orders
-from orders.transitions import Outcome
+from orders.monitor import check_due_orders
+from orders.outcomes import Outcome, RunReport
 from tests.orders.test_claiming import load_orders, plan_nodes
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from orders.metrics import write_run_metrics
 from orders.models import ExternalStatus, MonitorRun, Order
-from orders.monitor import RunReport
-from orders.transitions import Outcome
+from orders.outcomes import Outcome, RunReport
 from providers.models import Integration
 from tests.factories import create_sent_order
 

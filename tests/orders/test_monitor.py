@@ -3,8 +3,7 @@
 from collections import Counter
 
 from orders.models import MonitorRun, Order
-from orders.monitor import RunReport
-from orders.transitions import Outcome
+from orders.outcomes import Outcome, RunReport
 
 
 def report_of(*outcomes, **values):
@@ -63,8 +62,8 @@ def test_reports_of_several_runs_add_up():
     second = report_of(Outcome.COMPLETED, Outcome.HELD, claimed=2, update_failures=1, seconds=2.0, interrupted=True)
 
     total = RunReport()
-    total += first
-    total += second
+    total.merge(first)
+    total.merge(second)
 
     assert total.counts == Counter({Outcome.COMPLETED: 2, Outcome.PROCESSING: 1, Outcome.HELD: 1})
     assert (total.claimed, total.checked, total.released, total.update_failures) == (5, 4, 1, 1)

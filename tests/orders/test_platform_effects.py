@@ -13,8 +13,9 @@ from django.db import connection, connections
 
 from orders.health import build_report
 from orders.models import ExternalStatus, Order, PlatformStatus
+from orders.outcomes import Outcome
 from orders.platform_tables import Currency, Customer, LedgerUser, Tenant, WalletTransaction
-from orders.transitions import Outcome, apply_check_result
+from orders.transitions import apply_check_result
 from providers.base import CheckResult, CheckState
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -24,8 +24,8 @@ from django.utils import timezone
 from orders.checking import check_orders
 from orders.models import ExternalStatus, Order
 from orders.monitor import run_batch
+from orders.outcomes import Outcome
 from orders.signals import order_finalized
-from orders.transitions import Outcome
 from providers.base import CheckState
 from tests.commands import database_url, server_connection, start_command
 from tests.factories import customer_fields

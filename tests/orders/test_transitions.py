@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from orders.claiming import claim_due_orders
 from orders.models import ExternalStatus, Order, OrderEvent, PlatformStatus
+from orders.outcomes import Outcome
+from orders.plans import plan_transition
 from orders.signals import order_finalized
-from orders.transitions import Outcome, apply_check_result, plan_transition
+from orders.transitions import apply_check_result
 from providers.base import CheckResult, CheckState
 from tests.factories import create_sent_order, sent_order
 

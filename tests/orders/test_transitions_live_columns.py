@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from orders.claiming import claim_due_orders
 from orders.columns import ELLIPSIS, fits, max_length
 from orders.models import ExternalStatus, Order, OrderEvent, PlatformStatus
-from orders.monitor import RunReport
-from orders.transitions import Outcome, apply_check_result, plan_transition
+from orders.outcomes import Outcome, RunReport
+from orders.plans import plan_transition
+from orders.transitions import apply_check_result
 from providers.base import CheckResult, CheckState
 from tests.factories import create_sent_order, sent_order
 

@@ -8,9 +8,10 @@ import pytest
 from django.core.management import call_command
 
 from orders.models import ExternalStatus, Order
+from orders.outcomes import Outcome
+from orders.plans import plan_transition
 from orders.schedule import next_check_offset
 from orders.schedule_book import BOOK
-from orders.transitions import Outcome, plan_transition
 from providers.base import CheckResult, CheckState
 from tests.orders.completions import completed_orders
 
@@ -61,7 +62,7 @@ def test_a_sent_at_in_the_future_never_pushes_the_check_past_the_cap(settings):
 
 def test_a_failed_check_keeps_the_error_backoff(settings):
     settings.MONITOR_BACKOFF_JITTER = 0
-    order = sent(40, check_attempts=2)
+    order = sent(40, check_attempts=2, consecutive_errors=2)  # the third failed check in a row
     error = CheckResult(CheckState.TRANSPORT_ERROR, message="timed out")
     assert plan_transition(order, error, NOW, SCHEDULE).changes["next_check_at"] == NOW + timedelta(seconds=120)
 

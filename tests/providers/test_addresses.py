@@ -25,6 +25,7 @@ from providers.models import Integration
 from providers.sessions import build_session
 from providers.znet.client import ZnetClient
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, create_sent_order
+from tests.providers.checks import check_status
 
 
 @pytest.fixture
@@ -169,7 +170,7 @@ def test_host_key_is_the_host_and_the_port_given():
 
 
 def test_a_refused_base_url_is_a_permanent_configuration_error_without_a_request(production_hosts, sandbox):
-    result = ZnetClient(znet_at(sandbox.base_url)).check_status("ref-1")
+    result = check_status(ZnetClient(znet_at(sandbox.base_url)), "ref-1")
 
     assert result.state == CheckState.CONFIGURATION_ERROR and result.permanent
     assert "127.0.0.1 is a loopback address" in result.message
@@ -224,7 +225,7 @@ def test_a_name_that_resolves_to_an_internal_address_is_refused_when_connecting(
     base_url = sandbox.base_url.replace("127.0.0.1", name)
     assert base_url_problem(base_url) is None  # the text alone cannot tell
 
-    result = ZnetClient(znet_at(base_url)).check_status("ref-1")
+    result = check_status(ZnetClient(znet_at(base_url)), "ref-1")
     check = probe_connection(znet_at(base_url), max_seconds=5)
 
     assert result.state == CheckState.CONFIGURATION_ERROR and result.permanent

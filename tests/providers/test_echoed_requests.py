@@ -17,6 +17,7 @@ from sandbox.faults import Echo
 from sandbox.internal import InternalSandbox
 from sandbox.internal import SandboxConfig as InternalConfig
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
+from tests.providers.checks import check_status
 from tests.providers.client_api import integration_for, our_reference
 
 TOKEN = "Tkn-4e9b1f77c2d0a6"
@@ -58,7 +59,7 @@ def test_a_status_answer_echoing_the_url_cut_at_every_offset_keeps_no_part_of_a_
     for length in [*offsets_across(full, SANDBOX_KOD), *offsets_across(full, SANDBOX_SIFRE), None]:
         sandbox.queue_answer(200, Echo(length=length))
 
-        result = client.check_status(reference)
+        result = check_status(client, reference)
 
         assert result.state == CheckState.MALFORMED
         assert result.message.startswith("malformed answer: 'Error in request!: GET /servis/pin_kontrol.php?kod=")
@@ -71,7 +72,7 @@ def test_our_quote_cut_at_every_offset_across_the_secret_keeps_no_part_of_it(san
     for padding in range(0, 40):
         sandbox.queue_answer(200, Echo(lead="x" * padding + "Error in request!: "))
 
-        result = client.check_status("ref-echo-2")
+        result = check_status(client, "ref-echo-2")
 
         assert len(result.message) <= len("malformed answer: ''") + 80
         assert_no_part_of((SANDBOX_KOD, SANDBOX_SIFRE), result.message)
@@ -84,7 +85,7 @@ def test_an_error_line_echoing_the_url_keeps_the_providers_words_but_no_part_of_
     for length in [*offsets_across(full, SANDBOX_SIFRE), None]:
         sandbox.queue_answer(200, Echo(lead="8|Error in request!: ", length=length))
 
-        result = client.check_status("ref-echo-3")
+        result = check_status(client, "ref-echo-3")
 
         assert result.state == CheckState.PROVIDER_ERROR and result.code == "8"
         assert result.message.startswith("Error in request!: GET /servis/pin_kontrol.php?kod=***&sifre=")
@@ -127,7 +128,7 @@ def test_an_answer_echoing_the_token_header_cut_at_every_offset_keeps_no_part_of
     for length in [*offsets_across(full, TOKEN), None]:
         apstore.queue_answer(200, Echo(headers=("api-token",), length=length))
 
-        result = client.check_status(reference)
+        result = check_status(client, reference)
 
         assert result.state == CheckState.MALFORMED
         assert result.message.startswith("malformed answer: not JSON: 'Error in request!: api-token:")
@@ -153,7 +154,7 @@ def test_a_status_answer_echoing_the_token_header_keeps_no_part_of_it(tenant):
     for length in [*offsets_across(full, TOKEN), None]:
         tenant.queue_answer(200, Echo(headers=("api-token",), length=length))
 
-        result = client.check_status(our_reference())
+        result = check_status(client, our_reference())
 
         assert result.state == CheckState.MALFORMED
         assert_no_part_of((TOKEN,), result.message, result.describe_error())

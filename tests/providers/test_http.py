@@ -13,6 +13,7 @@ from providers.models import Integration
 from providers.znet.client import ZnetClient
 from sandbox.faults import LongBody
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
+from tests.providers.checks import check_status
 
 
 def test_timeouts_are_the_configured_ones_without_a_near_deadline(settings):
@@ -53,7 +54,7 @@ def test_a_slow_answer_in_progress_at_the_deadline_ends_as_a_timeout(sandbox, se
         Integration(name="z", provider="znet", base_url=sandbox.base_url, kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE)
     )
 
-    result = client.check_status("slow-ref", deadline=time.monotonic() + 1)
+    result = check_status(client, "slow-ref", deadline=time.monotonic() + 1)
 
     assert result.state == CheckState.TRANSPORT_ERROR and result.message.startswith("timed out")
     assert len(sandbox.status_checks("slow-ref")) == 1
@@ -78,7 +79,7 @@ def test_a_20_mb_answer_is_read_only_up_to_the_limit_and_never_held_whole(sandbo
 
     tracemalloc.start()
     try:
-        result = client.check_status("any-ref")
+        result = check_status(client, "any-ref")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -96,7 +97,7 @@ def test_an_answer_cut_at_the_limit_keeps_whole_characters(sandbox, settings):
     settings.PROVIDER_MAX_ANSWER_BYTES = 1025  # "OK|1||" + 2-byte characters: the limit runs through one
     sandbox.queue_answer(200, LongBody(b"OK|1||", 4096, fill="ş".encode()))
 
-    result = znet_client(sandbox).check_status("any-ref")
+    result = check_status(znet_client(sandbox), "any-ref")
 
     assert result.state == CheckState.IN_PROGRESS  # still valid UTF-8, not "malformed"
     assert result.message == "ş" * 509 + " [answer cut at 1025 bytes]"
@@ -117,7 +118,7 @@ def test_an_answer_within_the_limit_is_whole_and_unmarked(sandbox, settings):
     settings.PROVIDER_MAX_ANSWER_BYTES = 1024
     sandbox.queue_answer(200, "OK|1||" + "y" * 1018)  # exactly the limit
 
-    result = znet_client(sandbox).check_status("any-ref")
+    result = check_status(znet_client(sandbox), "any-ref")
 
     assert result.message == "y" * 1018
 

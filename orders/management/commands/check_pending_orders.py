@@ -7,14 +7,13 @@ import threading
 from contextlib import contextmanager
 from functools import partial
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from django.utils import timezone
 
 from config.env import range_of
 from config.sentry import cron_check_in
-from orders.claiming import OrderNotCheckable, preview_due_orders
+from orders.claiming import OrderNotCheckable, RunConfig, preview_due_orders
 from orders.filters import OrderFilter
 from orders.loop import run_loop
 from orders.management.errors import database_error_line
@@ -69,10 +68,8 @@ class Command(BaseCommand):
                 "--order-id checks one order; --tenant-id and --provider-id select due orders: use one or the other",
                 returncode=USAGE_ERROR,
             )
-        limit = int(setting_option("--limit", options["limit"], "MONITOR_BATCH_LIMIT", settings.MONITOR_BATCH_LIMIT))
-        max_seconds = setting_option(
-            "--max-seconds", options["max_seconds"], "MONITOR_MAX_SECONDS", settings.MONITOR_MAX_SECONDS
-        )
+        limit = setting_option("--limit", options["limit"], "MONITOR_BATCH_LIMIT")
+        max_seconds = setting_option("--max-seconds", options["max_seconds"], "MONITOR_MAX_SECONDS")
         if options["dry_run"] and order_id is not None:
             raise CommandError(
                 "--dry-run and --order-id do not go together: --order-id always checks", returncode=USAGE_ERROR
@@ -80,19 +77,21 @@ class Command(BaseCommand):
         if options["loop"] and (options["dry_run"] or order_id is not None):
             raise CommandError("--loop does not go with --dry-run or --order-id", returncode=USAGE_ERROR)
         metrics_file = file_in_existing_directory("--metrics-file", options["metrics_file"])
+        # The run's settings, read once, with the options in place of theirs.
+        config = RunConfig.from_settings(None if limit is None else int(limit), max_seconds)
         try:
             if order_id is not None:
-                self._check_one(order_id, max_seconds)
+                self._check_one(order_id, config)
             elif options["dry_run"]:
-                self._dry_run(limit, order_filter)
+                self._dry_run(config.limit, order_filter)
             else:
-                self._run(limit, max_seconds, options["verbosity"], metrics_file, options["loop"], order_filter)
+                self._run(config, options["verbosity"], metrics_file, options["loop"], order_filter)
         except DatabaseError as exc:
             raise CommandError(database_error_line(exc)) from None
 
-    def _check_one(self, order_id, max_seconds):
+    def _check_one(self, order_id, config):
         try:
-            order, outcome = check_single_order(order_id, max_seconds=max_seconds)
+            order, outcome = check_single_order(order_id, config=config)
         except OrderNotCheckable as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(_describe_order(order, outcome))
@@ -107,7 +106,7 @@ class Command(BaseCommand):
         only = f" ({order_filter.describe()})" if not order_filter.is_empty else ""
         self.stdout.write(f"dry run: {len(due)} orders due{only}, nothing changed")
 
-    def _run(self, limit, max_seconds, verbosity, metrics_file, loop, order_filter):
+    def _run(self, config, verbosity, metrics_file, loop, order_filter):
         stop_event = threading.Event()
         final_orders = FinalOrders()
         received = []
@@ -123,11 +122,15 @@ class Command(BaseCommand):
                     # The metrics file is rewritten at least once a minute while the loop runs.
                     progress = partial(self._write_metrics, metrics_file, final_orders=final_orders)
                     report = run_loop(
-                        limit, max_seconds, stop_event, final_orders.observe, progress, order_filter=order_filter
+                        stop_event=stop_event,
+                        on_checked=final_orders.observe,
+                        on_progress=progress,
+                        order_filter=order_filter,
+                        config=config,
                     )
                 else:
                     report = run_batch(
-                        limit, max_seconds, stop_event, on_checked=final_orders.observe, order_filter=order_filter
+                        stop_event=stop_event, on_checked=final_orders.observe, order_filter=order_filter, config=config
                     )
         finally:
             for sig, handler in previous.items():

@@ -9,7 +9,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from orders.health import build_report, format_text
+from orders.health import build_report
+from orders.health_text import format_text
 from orders.management.errors import database_error_line
 
 # Distinct from "degraded": the monitor's state is unknown, not known to be bad.

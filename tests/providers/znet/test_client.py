@@ -13,6 +13,7 @@ from providers.models import Integration
 from providers.znet.client import ZnetClient
 from sandbox.znet import DUPLICATE_REFERENCE_LINE, STATUS_STYLES, SandboxConfig, ZnetSandbox
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE
+from tests.providers.checks import check_status
 
 PUBG_60 = PlaceRequest(product="101", denomination="60", player_id="5551234567")
 
@@ -23,7 +24,7 @@ def client_for(base_url, kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE):
 
 def test_status_request_carries_credentials_and_reference(sandbox):
     sandbox.add_order("ref-1", pin="ABCD-1234-EFGH", checks_until_final=1)
-    result = client_for(sandbox.base_url + "/").check_status("ref-1")
+    result = check_status(client_for(sandbox.base_url + "/"), "ref-1")
     assert result.state == CheckState.COMPLETED and result.pin == "ABCD-1234-EFGH"
     assert sandbox.status_checks("ref-1")[0]["result"] == "2"
 
@@ -31,19 +32,19 @@ def test_status_request_carries_credentials_and_reference(sandbox):
 def test_in_progress_then_final(sandbox):
     sandbox.add_order("ref-2", outcome="failed", checks_until_final=2)
     client = client_for(sandbox.base_url)
-    assert client.check_status("ref-2").state == CheckState.IN_PROGRESS
-    assert client.check_status("ref-2").state == CheckState.FAILED
+    assert check_status(client, "ref-2").state == CheckState.IN_PROGRESS
+    assert check_status(client, "ref-2").state == CheckState.FAILED
 
 
 def test_connection_refused_is_a_redacted_transport_error(db):
-    result = client_for("http://127.0.0.1:9", sifre="Refused-Pw-3141").check_status("r")
+    result = check_status(client_for("http://127.0.0.1:9", sifre="Refused-Pw-3141"), "r")
     assert result.state == CheckState.TRANSPORT_ERROR
     assert result.message.startswith("connection failed")
     assert "Refused-Pw-3141" not in result.message and SANDBOX_KOD not in result.message
 
 
 def test_http_404_means_a_wrong_base_url(sandbox):
-    result = client_for(sandbox.base_url + "/wrong-prefix").check_status("r")
+    result = check_status(client_for(sandbox.base_url + "/wrong-prefix"), "r")
     assert result.state == CheckState.CONFIGURATION_ERROR and result.permanent
 
 
@@ -53,7 +54,7 @@ def test_timeouts_are_retried_then_reported(sandbox, settings):
     sandbox.add_order("slow-ref")
     sandbox.queue_fault("slow", times=2, reference="slow-ref")
     sandbox.config.slow_seconds = 1.5
-    result = client_for(sandbox.base_url).check_status("slow-ref")
+    result = check_status(client_for(sandbox.base_url), "slow-ref")
     assert result.state == CheckState.TRANSPORT_ERROR and result.message.startswith("timed out")
     assert len(sandbox.status_checks("slow-ref")) == 2
 
@@ -61,14 +62,14 @@ def test_timeouts_are_retried_then_reported(sandbox, settings):
 def test_no_retry_starts_after_the_deadline(sandbox):
     sandbox.add_order("dl-ref")
     sandbox.queue_fault("http500", times=3, reference="dl-ref")
-    result = client_for(sandbox.base_url).check_status("dl-ref", deadline=time.monotonic())
+    result = check_status(client_for(sandbox.base_url), "dl-ref", deadline=time.monotonic())
     assert result.state == CheckState.TRANSPORT_ERROR
     assert len(sandbox.status_checks("dl-ref")) == 1
 
 
 @pytest.mark.parametrize("kod,sifre", [("", SANDBOX_SIFRE), (SANDBOX_KOD, None)])
 def test_missing_credentials_make_no_request(sandbox, kod, sifre):
-    result = client_for(sandbox.base_url, kod=kod, sifre=sifre).check_status("x")
+    result = check_status(client_for(sandbox.base_url, kod=kod, sifre=sifre), "x")
     assert result.state == CheckState.CONFIGURATION_ERROR
     assert sandbox.request_log == []
 
@@ -77,9 +78,9 @@ def test_a_description_comes_back_as_said_except_the_integrations_secrets(sandbo
     sandbox.add_order("desc-ref", pin="Kod:9-1234-5678", checks_until_final=1, description="Kod: A|B|C teslim")
     sandbox.add_order("secret-ref", checks_until_final=1, description=f"Kod: A|B|C teslim sifre {SANDBOX_SIFRE}")
     client = client_for(sandbox.base_url)
-    delivered = client.check_status("desc-ref")
+    delivered = check_status(client, "desc-ref")
     assert (delivered.pin, delivered.message) == ("Kod:9-1234-5678", "Kod: A|B|C teslim")
-    assert client.check_status("secret-ref").message == "Kod: A|B|C teslim sifre ***"
+    assert check_status(client, "secret-ref").message == "Kod: A|B|C teslim sifre ***"
 
 
 # -- the shapes of status lines, over HTTP -------------------------------------------------------
@@ -88,7 +89,7 @@ def test_a_description_comes_back_as_said_except_the_integrations_secrets(sandbo
 def test_a_lower_case_ok_with_a_two_line_pin_completes_with_both_codes(sandbox):
     sandbox.add_order("two-codes", pin="AAAA-1111-BBBB\nCCCC-2222-DDDD", checks_until_final=1, styles=("lower_ok",))
 
-    result = client_for(sandbox.base_url).check_status("two-codes")
+    result = check_status(client_for(sandbox.base_url), "two-codes")
 
     assert result == CheckResult(CheckState.COMPLETED, pin="AAAA-1111-BBBB\nCCCC-2222-DDDD", message="İşlem başarılı")
 
@@ -100,17 +101,17 @@ def test_every_status_line_style_reads_the_same(sandbox, styles):
     sandbox.add_order("done", pin="PIN-0001", checks_until_final=1, styles=styles)
     client = client_for(sandbox.base_url)
 
-    assert client.check_status("waiting").state == CheckState.IN_PROGRESS
-    assert client.check_status("failed") == CheckResult(CheckState.FAILED, message="Stok yok")
-    assert client.check_status("done") == CheckResult(CheckState.COMPLETED, pin="PIN-0001", message="İşlem başarılı")
-    assert client.check_status("waiting").state == CheckState.COMPLETED
+    assert check_status(client, "waiting").state == CheckState.IN_PROGRESS
+    assert check_status(client, "failed") == CheckResult(CheckState.FAILED, message="Stok yok")
+    assert check_status(client, "done") == CheckResult(CheckState.COMPLETED, pin="PIN-0001", message="İşlem başarılı")
+    assert check_status(client, "waiting").state == CheckState.COMPLETED
 
 
 def test_the_sandboxs_answer_styles_apply_to_every_order(db):
     server = ZnetSandbox(SandboxConfig(kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE, answer_styles=("bom", "dash_pin"))).start()
     try:
         server.add_order("r", checks_until_final=2)
-        assert client_for(server.base_url).check_status("r") == CheckResult(
+        assert check_status(client_for(server.base_url), "r") == CheckResult(
             CheckState.IN_PROGRESS, message="İşleminiz devam ediyor"
         )
     finally:
@@ -120,7 +121,7 @@ def test_the_sandboxs_answer_styles_apply_to_every_order(db):
 def test_a_state_znet_does_not_document_keeps_the_order_in_progress(sandbox):
     sandbox.add_order("odd", unknown_durum="5")
 
-    result = client_for(sandbox.base_url).check_status("odd")
+    result = check_status(client_for(sandbox.base_url), "odd")
 
     assert (result.state, result.unknown_status, result.pin) == (CheckState.IN_PROGRESS, "5", None)
     assert not result.is_error
@@ -156,7 +157,7 @@ def test_a_place_answer_lost_to_the_read_timeout_is_unknown_and_never_sent_again
     assert result.state == PlaceState.UNKNOWN and result.message.startswith("timed out")
     assert [entry["result"] for entry in sandbox.place_requests()] == ["placed"]
     # The order the lost answer was about exists at znet, and a status check finds it.
-    assert client.check_status("lost-ref").state == CheckState.IN_PROGRESS
+    assert check_status(client, "lost-ref").state == CheckState.IN_PROGRESS
 
 
 def test_a_repeated_reference_is_answered_duplicate_and_means_znet_has_the_order(sandbox):
