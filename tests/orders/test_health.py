@@ -9,10 +9,8 @@ import pytest
 from django.core.management import call_command
 
 from orders.models import EventSource, ExternalStatus, MonitorRun, Order, OrderEvent
-from orders.plans import TIMEOUT_NOTE
+from orders.plans import TIMEOUT_NOTE, plan_transition
 from orders.schedule import learn_schedule, next_check_offset
-from orders.plans import plan_transition
-from providers.base import CheckResult, CheckState
 from providers.base import CheckResult, CheckState
 from providers.models import Integration
 from tests.commands import run_command
