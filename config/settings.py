@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "providers",
     "orders",
     "hooks",
+    "budgets",
 ]  # the fake providers' app ("sandbox") only in config.settings_dev: the demo, tests, benchmarks
 
 MIDDLEWARE = [
@@ -190,6 +191,11 @@ MONITOR_WORKERS = env_int("MONITOR_WORKERS", 16, minimum=1, maximum=256)
 MONITOR_PER_INTEGRATION_CONCURRENCY = env_int(
     "MONITOR_PER_INTEGRATION_CONCURRENCY", MONITOR_WORKERS, minimum=1, maximum=256
 )
+# Request budgets per integration (budgets app), shared by every process on PostgreSQL: off, a
+# run sends as fast as MONITOR_PER_INTEGRATION_CONCURRENCY allows.
+MONITOR_REQUEST_BUDGETS = env_bool("MONITOR_REQUEST_BUDGETS", True)
+# A 429 or "try later" answer without Retry-After pauses its integration this long.
+MONITOR_THROTTLE_PAUSE_SECONDS = env_float("MONITOR_THROTTLE_PAUSE_SECONDS", 10.0, minimum=0.1, maximum=3600.0)
 # Status requests per order that the check schedules learned per integration may spend on
 # average (orders.schedule_book).
 MONITOR_CHECK_BUDGET = env_float("MONITOR_CHECK_BUDGET", 3.0, minimum=1.0, maximum=50.0)

@@ -232,7 +232,10 @@ def _run_tasks(board, tasks, planner, deadline, stop_event, workers, grace_secon
 def _answer_for(client, order, answers):
     if answers is None:
         return None
-    return answers.get(client.reference_for(order)) or not_mentioned()
+    result = answers.get(client.reference_for(order)) or not_mentioned()
+    # "Too many requests": nothing was learned about the order, which is released (due again
+    # once its integration's pause ends) and not charged with an error.
+    return None if result.throttled else result
 
 
 def _work(board, done, deadline, stop_event):

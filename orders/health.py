@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
+from budgets.health import budget_rows
 from hooks.health import webhook_rows
 from orders.health_text import find_problems, integration_label, iso, seconds_between
 from orders.ids import integration_key
@@ -94,6 +95,7 @@ class HealthReport:
     check_schedules: list[dict] = field(default_factory=list)  # see check_schedules()
     stuck: StuckCounts = StuckCounts(0, 0, 0, 0)  # see stuck_problems()
     webhooks: list[dict] = field(default_factory=list)  # hooks.health.webhook_rows()
+    budgets: list[dict] = field(default_factory=list)  # budgets.health.budget_rows()
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -135,6 +137,7 @@ class HealthReport:
             "check_schedules": self.check_schedules,
             "stuck_orders": self.stuck.as_dict(),
             "webhooks": self.webhooks,
+            "budgets": self.budgets,
         }
 
 
@@ -166,6 +169,7 @@ def build_report(now=None):
         check_schedules=check_schedules(),
         stuck=count_stuck(now),
         webhooks=webhook_rows(),
+        budgets=budget_rows(),
     )
     report.problems = find_problems(report, cutoff)
     return report

@@ -3,6 +3,7 @@ the text `monitor_health` prints (`format_text`). The report itself is orders.he
 
 from django.conf import settings
 
+from budgets.health import budget_lines
 from hooks.health import webhook_lines
 from orders.schedule_book import SAMPLE_DAYS
 from providers.redaction import excerpt
@@ -77,6 +78,7 @@ def format_text(report):
     lines.append(f"check schedules (completed orders of the last {SAMPLE_DAYS} days):")
     for row in report.check_schedules:
         lines.append(f"  {integration_label(row['name'], row['integration_id'])}: {_schedule_text(row)}")
+    lines += budget_lines(report.budgets)
     lines += webhook_lines(report.webhooks)
     lines.append(f"last successful run: {_ago(report.last_success_at, report.seconds_since_last_success)}")
     if report.last_run_at and not report.last_run_succeeded:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from budgets.gates import request_gate
 from providers.addresses import base_url_problem
 from providers.redaction import excerpt
 from providers.sessions import build_session
@@ -49,6 +50,9 @@ class CheckResult:
     # for last_check_error, never "providerMessage", which the customer sees and which holds
     # only what the provider said (`message`).
     note: str = ""
+    # The provider said "too many requests" / "try later", or the request budget left no start
+    # before the deadline: not an answer about the order, which is just due again (orders.checking).
+    throttled: bool = False
 
     @property
     def is_error(self):
@@ -166,6 +170,8 @@ class ProviderClient:
         self.integration = integration
         self.base_url = (integration.base_url or "").strip().rstrip("/")
         self.session = build_session(session_pool_size)
+        # Every request of the session passes the integration's request budget (providers.http).
+        self.session.request_gate = request_gate(integration)  # type: ignore[attr-defined]
 
     def place_reference(self, order_id: uuid.UUID) -> str:
         """The reference a new order of ours is placed under. The client APIs (apstore, internal)

@@ -11,13 +11,16 @@ automatically.
 
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
 import requests
 from django.conf import settings
 from tenacity import wait_random_exponential
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
+from budgets.limiter import NoSlot
 from providers.addresses import AddressNotAllowed
 from providers.base import CheckResult, CheckState, ConnectionCheck, PlaceResult, PlaceState
 from providers.redaction import excerpt
@@ -38,8 +41,13 @@ class ProviderHTTPError(Exception):
     provably never left this host. `body` is the answer's body when the provider answered with
     an HTTP error (it may say why); never part of the message."""
 
-    def __init__(self, message, transient, status_code=None, may_have_arrived=True, body=b"", permanent=False):
+    def __init__(
+        self, message, transient, status_code=None, may_have_arrived=True, body=b"", permanent=False, throttled=False
+    ):
         super().__init__(message)
+        # The provider said "too many requests" (its integration is paused), or the request budget
+        # had no start before the deadline: not the order's error (orders.checking releases it).
+        self.throttled = throttled
         self.permanent = permanent  # never sendable as configured (an address providers.addresses refuses)
         self.transient = transient
         self.status_code = status_code
@@ -85,7 +93,7 @@ def check_result_of_http_error(exc, what_to_check):
         return CheckResult(
             CheckState.CONFIGURATION_ERROR, message=f"{exc} (check the integration's {what_to_check})", permanent=True
         )
-    return CheckResult(CheckState.TRANSPORT_ERROR, message=str(exc))
+    return CheckResult(CheckState.TRANSPORT_ERROR, message=str(exc), throttled=exc.throttled)
 
 
 def place_result_of_http_error(exc: ProviderHTTPError) -> PlaceResult:
@@ -190,18 +198,60 @@ def _log_unsent_retry(retry_state):
 
 
 def _send_once(method, session, url, params, headers, deadline):
+    gate = getattr(session, "request_gate", None)  # the integration's request budget (budgets)
     try:
-        response = session.request(
-            method, url, params=params, headers=headers, timeout=timeouts(deadline), allow_redirects=False, stream=True
-        )
-        body, cut = _read_body(response)
+        with gate.request(deadline) if gate else nullcontext():
+            response = session.request(
+                method,
+                url,
+                params=params,
+                headers=headers,
+                timeout=timeouts(deadline),
+                allow_redirects=False,
+                stream=True,
+            )
+            body, cut = _read_body(response)
+    except NoSlot as exc:
+        raise ProviderHTTPError(f"not sent: {exc}", transient=False, may_have_arrived=False, throttled=True) from None
     except requests.RequestException as exc:
         raise _error_of(exc) from None
     status = response.status_code
+    if status == 429:
+        pause_integration(session, retry_after_seconds(response.headers.get("Retry-After")))
+        raise ProviderHTTPError("HTTP 429 from provider", transient=True, status_code=429, body=body, throttled=True)
     if status >= 300:
-        transient = status == 429 or status >= 500
+        transient = status >= 500
         raise ProviderHTTPError(f"HTTP {status} from provider", transient=transient, status_code=status, body=body)
     return HttpAnswer(status, body, cut)
+
+
+def pause_integration(session, seconds: float | None) -> None:
+    """The provider asked us to slow down: no request to its integration from any monitor process
+    for `seconds` (None: MONITOR_THROTTLE_PAUSE_SECONDS)."""
+    gate = getattr(session, "request_gate", None)
+    if gate is not None:
+        gate.pause(settings.MONITOR_THROTTLE_PAUSE_SECONDS if seconds is None else seconds)
+
+
+_MAX_RETRY_AFTER_SECONDS = 3600.0
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header's delay in seconds (a number or an HTTP date), None when absent or
+    unreadable; at most an hour."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), _MAX_RETRY_AFTER_SECONDS)
 
 
 # Read at a time; an answer past the limit costs at most this much more memory.

@@ -55,6 +55,7 @@ def command_env(**extra):
         PROVIDER_READ_TIMEOUT_SECONDS="1",
         PROVIDER_RETRY_WAIT_SECONDS="0.01",
         PYTHONUNBUFFERED="1",
+        MONITOR_REQUEST_BUDGETS="0",  # as in-process tests (conftest): on where a test passes "1"
     )
     env.update({key: str(value) for key, value in extra.items()})
     return env

@@ -60,6 +60,9 @@ def fast_provider_settings(settings):
     settings.PROVIDER_READ_TIMEOUT_SECONDS = 1.0
     settings.PROVIDER_RETRY_WAIT_SECONDS = 0.01
     settings.MONITOR_BACKOFF_JITTER = 0.10
+    # Request budgets only where a test asks for them (tests/budgets): elsewhere a test's burst
+    # of orders would wait out a provider's few requests a second.
+    settings.MONITOR_REQUEST_BUDGETS = False
     return settings
 
 

@@ -11,11 +11,12 @@ from providers.http import (
     connection_check_of_http_error,
     http_get,
     http_get_once,
+    pause_integration,
     place_result_of_http_error,
 )
 from providers.place_answers import DUPLICATE_HTTP_STATUS, says_used_before
 from providers.redaction import mask_secrets, redact, register_secret
-from providers.znet.parser import parse_catalog_answer, parse_place_answer, parse_status_answer
+from providers.znet.parser import parse_catalog_answer, parse_place_answer, parse_status_answer, says_try_later
 from providers.znet.referans import new_referans
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,10 @@ class ZnetClient(ProviderClient):
         except ProviderHTTPError as exc:
             return check_result_of_http_error(exc, "baseUrl and credentials")
         result = parse_status_answer(answer.body)
+        if says_try_later(result.code) and getattr(self.session, "request_gate", None) is not None:
+            # With request budgets the pause is the integration's; without, the error backoff is the order's.
+            pause_integration(self.session, None)
+            result = replace(result, throttled=True)
         return replace(result, message=mask_secrets(answer.marked(result.message)))
 
     def _check_connection(self, deadline):
@@ -79,6 +84,8 @@ class ZnetClient(ProviderClient):
         except ProviderHTTPError as exc:
             return replace(_place_result_of_http_error(exc), reference=reference)
         result = parse_place_answer(answer.body)
+        if says_try_later(answer.body.decode("utf-8", "replace").split("|", 1)[0].strip()):
+            pause_integration(self.session, None)  # the order's own outcome is the parser's, as before
         return replace(result, message=mask_secrets(answer.marked(result.message)), reference=reference)
 
     def _params(self, **extra):

@@ -36,8 +36,16 @@ NO_REASON_MESSAGE = "cancelled by the provider (no reason given)"
 _PERMANENT_ERROR_HINTS = ("şifre", "sifre", "parola", "yetki", "bulunamad", "password", "not found")
 _MAX_QUOTED = 80
 _MAX_DURUM_QUOTED = 3
+# znet's "too many requests, try later" error line (`8|...`): its integration is paused for
+# every process (budgets), and the order is not charged with an error.
+TRY_LATER_CODE = "8"
 # pin_ekle answers its dealer cost in Turkish lira.
 COST_CURRENCY = "TRY"
+
+
+def says_try_later(code: str | None) -> bool:
+    """Whether an error line's code is znet's "try later"."""
+    return (code or "").strip() == TRY_LATER_CODE
 
 
 def parse_status_answer(body: bytes | str) -> CheckResult:

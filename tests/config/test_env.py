@@ -52,6 +52,7 @@ HOSTILE_TEXTS = {
     "DJANGO_SECURE_COOKIES": ["secure"],
     "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS": ["1.0"],
     "DJANGO_SECURE_HSTS_PRELOAD": ["nan"],
+    "MONITOR_REQUEST_BUDGETS": ["half"],
     "DJANGO_ALLOWED_HOSTS": [",", "a.example.com,,b.example.com", "monitor.example.com:8000", "bad host", "http://x"],
     "DJANGO_SECURE_PROXY_SSL_HEADER": ["X Bad Header", "X_Forwarded_Proto", "X-Forwarded-Proto:", "-X", "X" * 65],
     "DJANGO_CSRF_TRUSTED_ORIGINS": ["monitor.example.com", "ftp://monitor.example.com", "https://x.example/admin", ","],
