@@ -12,19 +12,21 @@ to the run, its cycles and its fan-out.
 
 import math
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, F, IntegerField, TextField, Value, When, Window
+from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
 
 from config.env import range_of
 from orders.connection_loss import unless_lost
 from orders.filters import NO_FILTER, OrderFilter
 from orders.ids import NotAnId, parse_uuid
-from orders.models import Order
+from orders.models import Order, age
 
 
 @dataclass(frozen=True)
@@ -67,14 +69,39 @@ def settings_lease_seconds() -> float:
     )
 
 
-def claim_due_orders(now: datetime, limit: int, lease_until: datetime, order_filter: OrderFilter = NO_FILTER) -> Claim:
-    """Claim up to `limit` due orders (only those `order_filter` lets through), oldest first."""
+def claim_due_orders(
+    now: datetime,
+    limit: int,
+    lease_until: datetime,
+    order_filter: OrderFilter = NO_FILTER,
+    caps: Mapping[str, int] | None = None,
+) -> Claim:
+    """Claim up to `limit` due orders (only those `order_filter` lets through), oldest first;
+    with `caps` ({integration id: n}, budgets.claims), at most n of an integration."""
     with transaction.atomic():
         due = order_filter.apply(Order.objects.due(now))
+        if caps is not None:
+            due = _within_caps(due, caps, limit)
         orders = list(due.select_for_update(skip_locked=True)[:limit])
         if orders:
             Order.objects.filter(pk__in=[o.pk for o in orders]).update(next_check_at=lease_until)
     return Claim(orders=orders, lease_until=lease_until)
+
+
+def _within_caps(due, caps: Mapping[str, int], limit: int):
+    """The oldest `caps[integration]` of each integration's due orders (any number up to `limit`
+    of an integration without a cap), oldest first."""
+    integration = Cast("integration_id", TextField())  # "providerId" is uuid in some copies
+    ranked = due.alias(budget_integration=integration).annotate(
+        integration_rank=Window(RowNumber(), partition_by=[integration], order_by=[age().asc(), F("id").asc()]),
+        integration_cap=Case(
+            *[When(budget_integration=key, then=Value(cap)) for key, cap in caps.items()],
+            default=Value(limit),
+            output_field=IntegerField(),
+        ),
+    )
+    capped = ranked.filter(integration_rank__lte=F("integration_cap")).values("pk")
+    return Order.objects.filter(pk__in=capped).order_by(age(), "id")
 
 
 def claim_order(order_id: object, lease_until: datetime) -> Claim:

@@ -11,8 +11,10 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from django.conf import settings
 from django.utils import timezone
 
+from budgets.claims import ClaimBudget
 from orders.checking import check_orders
 from orders.claiming import RunConfig, claim_due_orders, claim_order, lease_end, release_unless_lost
 from orders.connection_loss import first_line, retry_round_seconds, unless_lost
@@ -70,14 +72,23 @@ def check_due_orders(
     # The deadline and the lease from the same bounded length: the lease always outlasts the
     # run's checks by the margin, and nothing else.
     lease_until = lease_end(started_at, config.max_seconds, config.lease_margin_seconds)
-    claim = claim_due_orders(started_at, limit, lease_until, order_filter)
-    more = _more_claims(limit, lease_until, order_filter) if claim_more and len(claim.orders) == limit else None
+    budget = ClaimBudget(config.max_seconds) if settings.MONITOR_REQUEST_BUDGETS else None
+    claim = _budgeted_claim(budget, started_at, limit, lease_until, order_filter)
+    more = _more_claims(limit, lease_until, order_filter, budget) if claim_more and len(claim.orders) == limit else None
     report = _check_claimed(claim, started + config.max_seconds, stop_event, EventSource.RUN, on_checked, config, more)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _more_claims(limit, lease_until, order_filter=NO_FILTER):
+def _budgeted_claim(budget, now, limit, lease_until, order_filter):
+    """claim_due_orders, of each integration no more than its request budget serves this cycle."""
+    claim = claim_due_orders(now, limit, lease_until, order_filter, budget.caps() if budget else None)
+    if budget is not None:
+        budget.took(claim.orders)
+    return claim
+
+
+def _more_claims(limit, lease_until, order_filter=NO_FILTER, budget=None):
     """The next claims of a cycle: none once a claim comes back short (nothing more was due) or
     the database connection is lost (the orders already claimed are still checked)."""
     exhausted = False
@@ -88,7 +99,7 @@ def _more_claims(limit, lease_until, order_filter=NO_FILTER):
             return []
         # One try: the orders already claimed are checked meanwhile.
         claim: list[Order] = unless_lost(
-            lambda: claim_due_orders(timezone.now(), limit, lease_until, order_filter).orders,
+            lambda: _budgeted_claim(budget, timezone.now(), limit, lease_until, order_filter).orders,
             time.monotonic(),
             [],
             "no further claim in this cycle",

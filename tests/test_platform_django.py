@@ -98,13 +98,21 @@ def test_on_the_platforms_database_the_monitor_keeps_its_bookkeeping_to_itself(l
     assert {"django_migrations", "django_content_type", "auth_user", "django_session", "django_admin_log"} <= (
         monitor_tables
     )
-    assert {"order_status_events", "order_monitor_runs", "integration_webhooks", "webhook_nonces"} <= monitor_tables
+    assert {
+        "order_status_events",
+        "order_monitor_runs",
+        "integration_webhooks",
+        "webhook_nonces",
+        "integration_budgets",
+        "budget_in_flight",
+    } <= monitor_tables
     assert not monitor_tables & PLATFORM_TABLES
     cursor.execute(f"SELECT DISTINCT app FROM {MONITOR_SCHEMA}.django_migrations ORDER BY app")
     assert [row[0] for row in cursor.fetchall()] == [
         "admin",
         "auth",
         "contenttypes",
+        "monitor_budgets",
         "monitor_hooks",
         "monitor_orders",
         "monitor_providers",
