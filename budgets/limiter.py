@@ -73,12 +73,20 @@ class LocalGate:
             self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
     def _wait_for_start(self, latest: float) -> None:
+        # A pause that began while this request waited for its start: it takes a new start.
+        while self._reserve_and_wait(latest) and time.monotonic() < self._paused_until:
+            pass
+
+    def _reserve_and_wait(self, latest: float) -> bool:
+        """Reserve the next start and wait for it; True when that took a wait."""
         with self._lock:
             start = max(self._next_start, time.monotonic(), self._paused_until)
             if start > latest:
                 raise NoSlot("no start within the budget before the deadline")
             self._next_start = start + _SPACING / self.budget.per_second
-        time.sleep(max(start - time.monotonic(), 0.0))
+        wait = start - time.monotonic()
+        time.sleep(max(wait, 0.0))
+        return wait > 0
 
 
 class _SharedConnection:
@@ -142,6 +150,7 @@ SET next_slot_at = GREATEST(next_slot_at, now(), paused_until) + %s * interval '
 WHERE integration_id = %s AND GREATEST(next_slot_at, now(), paused_until) <= now() + %s * interval '1 second'
 RETURNING EXTRACT(EPOCH FROM next_slot_at - clock_timestamp()) - %s
 """
+_PAUSED = "SELECT 1 FROM integration_budgets WHERE integration_id = %s AND paused_until > now()"
 _PAUSE = """
 UPDATE integration_budgets SET paused_until = GREATEST(paused_until, now() + %s * interval '1 second')
 WHERE integration_id = %s
@@ -198,12 +207,20 @@ class SharedGate:
             time.sleep(_WAIT_FOR_PLACE_SECONDS)
 
     def _wait_for_start(self, latest: float) -> None:
+        # A pause that began (in any process) while this request waited for its start: it takes
+        # a new start. One more statement, only for a request that had to wait.
+        while self._reserve_and_wait(latest) and SHARED.execute(_PAUSED, [self.integration_id]) is not None:
+            pass
+
+    def _reserve_and_wait(self, latest: float) -> bool:
         interval = _SPACING / self.budget.per_second
         left = max(latest - time.monotonic(), 0.0)
         row = SHARED.execute(_TAKE_START, [interval, self.integration_id, left, interval])
         if row is None:
             raise NoSlot("no start within the budget before the deadline")
-        time.sleep(max(float(row[0]), 0.0))
+        wait = float(row[0])
+        time.sleep(max(wait, 0.0))
+        return wait > 0
 
     def _free(self, place: int) -> None:
         try:
