@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 LOCK_OPTIONS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: demo test bench bench-latency bench-loop bench-webhooks lint lock
+.PHONY: demo test bench bench-latency bench-loop bench-webhooks bench-budgets lint lock
 
 $(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench-loop: $(VENV)/.installed
 # internal orders with webhooks on vs off: event-to-PIN delay and requests per order (2.5 minutes).
 bench-webhooks: $(VENV)/.installed
 	$(PY) -u bench/webhooks.py
+
+# BENCH_BURST=2000 for the full burst (about 400 s).
+bench-budgets: $(VENV)/.installed
+	$(PY) -u bench/budgets.py
 
 # requirements.lock: what production installs; requirements-dev.lock: that plus the test tools.
 lock: $(VENV)/.installed
