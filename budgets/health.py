@@ -5,13 +5,13 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from budgets.defaults import budget_of_row
+from budgets.defaults import budget_of_row, family_budget
 from budgets.models import RequestBudget
 from providers.models import Integration
 
 
 def budget_rows() -> list[dict]:
-    """{"integration_id", "name", "per_second", "in_flight", "source": "admin" | "default",
+    """{"integration_id", "name", "per_second", "in_flight", "source": "admin" (not the family's) | "default",
     "paused_until"} of every integration, by name."""
     rows_by_id = {row.integration_id: row for row in RequestBudget.objects.all()}
     now = timezone.now()
@@ -26,7 +26,8 @@ def budget_rows() -> list[dict]:
                 "name": integration.name,
                 "per_second": budget.per_second,
                 "in_flight": budget.in_flight,
-                "source": "admin" if row is not None and row.requests_per_second else "default",
+                # The limiter adds a row with the family's default for every integration it serves.
+                "source": "default" if budget == family_budget(integration.provider) else "admin",
                 "paused_until": paused.isoformat() if paused else None,
             }
         )
