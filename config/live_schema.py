@@ -82,6 +82,22 @@ def ensure_monitor_table(schema_editor, model) -> None:
         schema_editor.create_model(model)
 
 
+def monitor_tables(app_label: str, *model_names: str):
+    """The migration operation that builds an app's own tables (`ensure_monitor_table`, one per
+    model) and, going back, drops them."""
+    from django.db import migrations
+
+    def build(apps, schema_editor):
+        for name in model_names:
+            ensure_monitor_table(schema_editor, apps.get_model(app_label, name))
+
+    def drop(apps, schema_editor):
+        for name in model_names:
+            schema_editor.delete_model(apps.get_model(app_label, name))
+
+    return migrations.RunPython(build, drop)
+
+
 def _ensure_model_table(schema_editor, model) -> None:
     """SQLite: the model's table as Django creates it, or the columns an existing one lacks (an
     older monitor's database). Added with plain ADD COLUMN, defaults kept: Django's add_field

@@ -8,16 +8,6 @@ from config import live_schema
 MONITOR_TABLES = ("RequestBudget", "InFlightSlot")
 
 
-def build_monitor_tables(apps, schema_editor):
-    for model_name in MONITOR_TABLES:
-        live_schema.ensure_monitor_table(schema_editor, apps.get_model("monitor_budgets", model_name))
-
-
-def drop_monitor_tables(apps, schema_editor):
-    for model_name in MONITOR_TABLES:
-        schema_editor.delete_model(apps.get_model("monitor_budgets", model_name))
-
-
 class Migration(migrations.Migration):
     initial = True
 
@@ -80,5 +70,5 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.RunPython(build_monitor_tables, drop_monitor_tables),
+        live_schema.monitor_tables("monitor_budgets", *MONITOR_TABLES),
     ]

@@ -9,16 +9,6 @@ from config import live_schema
 MONITOR_TABLES = ("WebhookSetting", "SeenNonce")
 
 
-def build_monitor_tables(apps, schema_editor):
-    for model_name in MONITOR_TABLES:
-        live_schema.ensure_monitor_table(schema_editor, apps.get_model("monitor_hooks", model_name))
-
-
-def drop_monitor_tables(apps, schema_editor):
-    for model_name in MONITOR_TABLES:
-        schema_editor.delete_model(apps.get_model("monitor_hooks", model_name))
-
-
 class Migration(migrations.Migration):
     initial = True
 
@@ -55,5 +45,5 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.RunPython(build_monitor_tables, drop_monitor_tables),
+        live_schema.monitor_tables("monitor_hooks", *MONITOR_TABLES),
     ]

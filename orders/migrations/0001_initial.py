@@ -192,16 +192,6 @@ def build_platform_tables(apps, schema_editor):
         live_schema.ensure_platform_table(schema_editor, table, apps.get_model("monitor_orders", model_name))
 
 
-def build_monitor_tables(apps, schema_editor):
-    for model_name in MONITOR_TABLES:
-        live_schema.ensure_monitor_table(schema_editor, apps.get_model("monitor_orders", model_name))
-
-
-def drop_monitor_tables(apps, schema_editor):
-    for model_name in MONITOR_TABLES:
-        schema_editor.delete_model(apps.get_model("monitor_orders", model_name))
-
-
 def hold_oversized_pins(apps, schema_editor):
     schema_editor.execute(
         f"UPDATE {_table(schema_editor, 'product_orders')} SET hold_reason = %s "
@@ -485,7 +475,7 @@ class Migration(migrations.Migration):
         ),
         # The platform's tables are never dropped: going back leaves them as they are.
         migrations.RunPython(build_platform_tables, migrations.RunPython.noop),
-        migrations.RunPython(build_monitor_tables, drop_monitor_tables),
+        live_schema.monitor_tables("monitor_orders", *MONITOR_TABLES),
         migrations.RunPython(hold_oversized_pins, migrations.RunPython.noop),
         migrations.RunPython(replace_due_index, drop_due_index),
     ]
