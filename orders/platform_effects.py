@@ -155,17 +155,17 @@ def duration_ms(order: Order, now: datetime) -> int | None:
 # -- rejection --------------------------------------------------------------------------------
 
 
-def check_refundable(order: Order) -> None:
-    """Raises MoneyUnsettled when the order's price cannot be refunded to its customer; `refund`
-    moves it once the status change is written."""
-    locked_payer(order)
+def check_refundable(order: Order) -> Payer:
+    """Whom the order's price goes back to, locked (raises MoneyUnsettled when there is nobody
+    to refund); `refund` moves it once the status change is written."""
+    return locked_payer(order)
 
 
-def refund(order: Order, previous_status: str, now: datetime) -> None:
-    """Give the order's price back: `users.balance` and the matching `dj_users.balance`, a
-    "rejected" wallet_transactions row, and the order's charging row marked rejected. Only for
-    an order that has just moved into "rejected" (the caller's conditional status write)."""
-    payer = locked_payer(order)
+def refund(order: Order, payer: Payer, previous_status: str, now: datetime) -> None:
+    """Give the order's price back to `payer` (check_refundable's, locked in this transaction):
+    `users.balance` and the matching `dj_users.balance`, a "rejected" wallet_transactions row,
+    and the order's charging row marked rejected. Only for an order that has just moved into
+    "rejected" (the caller's conditional status write)."""
     amount = money(order.sell_price_amount)
     Customer.objects.filter(pk=payer.customer.pk).update(balance=payer.customer.balance + amount)
     ledger_user = payer.ledger_user

@@ -22,7 +22,7 @@ from orders.models import ACTIVE_STATUSES, EventSource, ExternalStatus, Order, O
 from orders.outcomes import Outcome, Transition
 from orders.place_plans import held_refusal, plan_place
 from orders.plans import held_for_money, plan_store_failure, plan_transition
-from orders.platform_effects import MoneyUnsettled, approval_changes, check_refundable, refund
+from orders.platform_effects import MoneyUnsettled, Payer, approval_changes, check_refundable, refund
 from orders.signals import send_order_finalized
 from providers.base import CheckResult, PlaceResult
 from providers.redaction import mask_pin
@@ -83,13 +83,14 @@ def _write_locked(order, result, now, lease_until, schedule, source):
     transition = plan_transition(current, result, now, schedule)
     if not transition.changes:
         return transition.outcome  # held for an operator: nothing changes
+    payer = None
     if transition.outcome == Outcome.FAILED and current.status == PlatformStatus.REJECTED:
         # Already rejected (and refunded) by the platform: the provider agrees; no money moves
         # again, no status change for the platform, so no note.
         changes = {k: v for k, v in transition.changes.items() if k not in ("notes", "notes_count")}
         transition = replace(transition, changes=changes)
     elif transition.moves_money:
-        transition = _with_money(current, transition, now, lambda reason: held_for_money(result, reason, now))
+        transition, payer = _with_money(current, transition, now, lambda reason: held_for_money(result, reason, now))
     # The WHERE clause repeats the checks, so the write is safe even where the row lock is
     # not real (SQLite) and the platform changed the row meanwhile.
     rows = Order.objects.filter(
@@ -99,24 +100,25 @@ def _write_locked(order, result, now, lease_until, schedule, source):
         rows = _same_pin(rows, current.pin_code)
     elif lease_until is not None:
         rows = rows.filter(next_check_at=lease_until)
-    return transition.outcome if _commit(rows, current, transition, now, source) else None
+    return transition.outcome if _commit(rows, current, transition, now, source, payer) else None
 
 
 def _same_pin(rows, pin_code):
     return rows.filter(pin_code=pin_code) if pin_code is not None else rows.filter(pin_code__isnull=True)
 
 
-def _with_money(current: Order, transition: Transition, now: datetime, hold: Callable[[str], Transition]) -> Transition:
-    """The final `transition` with its money effects (the approval's rates; a refund is made by
-    _commit once the status is written), or `hold(reason)` when they cannot be made exactly (no
-    "userId", a user of another tenant, no usable rate)."""
+def _with_money(
+    current: Order, transition: Transition, now: datetime, hold: Callable[[str], Transition]
+) -> tuple[Transition, Payer | None]:
+    """The final `transition` with its money effects (the approval's rates; for a rejection, the
+    payer, locked, whom _commit refunds once the status is written), or `hold(reason)` when they
+    cannot be made exactly (no "userId", a user of another tenant, no usable rate)."""
     try:
         if transition.outcome == Outcome.COMPLETED:
-            return replace(transition, changes=transition.changes | approval_changes(current, now))
-        check_refundable(current)
+            return replace(transition, changes=transition.changes | approval_changes(current, now)), None
+        return transition, check_refundable(current)
     except MoneyUnsettled as exc:
-        return hold(str(exc))
-    return transition
+        return hold(str(exc)), None
 
 
 def apply_store_failure(
@@ -140,22 +142,28 @@ def apply_place_result(
         transition = plan_place(current or order, answer, reference, now, schedule, note)
         if current is None:
             return transition.changes.get("external_status", ExternalStatus.PENDING), False
+        payer = None
         if transition.outcome == Outcome.FAILED:
-            transition = _with_money(
+            transition, payer = _with_money(
                 current, transition, now, lambda reason: held_refusal(current, answer, reference, reason, now)
             )
-        written = _commit(ours, current, transition, now, EventSource.DISPATCH)
+        written = _commit(ours, current, transition, now, EventSource.DISPATCH, payer)
     return transition.changes.get("external_status", ExternalStatus.PENDING), written
 
 
-def _commit(rows: QuerySet, stored: Order, transition: Transition, now: datetime, source: str) -> bool:
+def _commit(
+    rows: QuerySet, stored: Order, transition: Transition, now: datetime, source: str, payer: Payer | None = None
+) -> bool:
     """Write `transition` to `rows` (the conditional update: one row or none) and, in the same
-    transaction, what goes with it: the refund of a status that has just moved into "rejected",
-    the history row of a status change, order_finalized after commit for a final outcome."""
+    transaction, what goes with it: the refund to `payer` (locked by _with_money) of a status
+    that has just moved into "rejected", the history row of a status change, order_finalized
+    after commit for a final outcome."""
     if rows.update(**transition.changes) != 1:
         return False
     if transition.outcome == Outcome.FAILED and stored.status != PlatformStatus.REJECTED:
-        refund(stored, stored.status, now)  # the customer's money back, exactly once
+        if payer is None:  # every rejection passes _with_money first; never refund nobody
+            raise MoneyUnsettled(f"order {stored.pk}: a rejection without its payer")
+        refund(stored, payer, stored.status, now)  # the customer's money back, exactly once
     from_status = stored.external_status
     new_status = transition.changes.get("external_status", from_status)
     if new_status != from_status:
