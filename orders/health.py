@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from budgets.health import budget_rows
@@ -202,14 +202,20 @@ def name_of(names: dict[str, str], integration_id: str | None) -> str | None:
 
 def failing_integrations(cutoff: datetime) -> list[FailingIntegration]:
     """Per "providerId", active orders whose last check failed with a permanent or configuration
-    error (orders.transitions sets permanent_error_since), the longest-failing first."""
+    error (orders.transitions sets permanent_error_since), the longest-failing first. One query:
+    the sample error is a subquery per group, not a query per integration."""
     failing = Order.objects.active().filter(permanent_error_since__isnull=False)
+    # The longest-failing order's error: the one that started the trouble. A NULL "providerId"
+    # matches no OuterRef, so that group's sample comes from the orders without one.
+    by_age = failing.order_by("permanent_error_since", "id").values("last_check_error")
     rows = (
         failing.values("integration_id")
         .annotate(
             orders=Count("pk"),
             since=Min("permanent_error_since"),
             too_long=Count("pk", filter=Q(permanent_error_since__lt=cutoff)),
+            sample=Subquery(by_age.filter(integration_id=OuterRef("integration_id"))[:1]),
+            sample_without_id=Subquery(by_age.filter(integration_id__isnull=True)[:1]),
         )
         .order_by("since", "integration_id")
     )
@@ -221,19 +227,10 @@ def failing_integrations(cutoff: datetime) -> list[FailingIntegration]:
             orders=row["orders"],
             failing_since=row["since"],
             failing_too_long=row["too_long"],
-            sample_error=_sample_error(failing, row["integration_id"]),
+            sample_error=row["sample"] if row["integration_id"] is not None else row["sample_without_id"],
         )
         for row in rows
     ]
-
-
-def _sample_error(failing, integration_id):
-    # The longest-failing order's error: the one that started the trouble.
-    if integration_id is None:
-        orders = failing.filter(integration_id__isnull=True)
-    else:
-        orders = failing.of_integration(integration_id)
-    return orders.order_by("permanent_error_since", "id").values_list("last_check_error", flat=True).first()
 
 
 def check_schedules() -> list[dict]:

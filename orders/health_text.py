@@ -1,10 +1,13 @@
 """The health report in words: the problems that make the monitor degraded (`find_problems`) and
 the text `monitor_health` prints (`format_text`). The report itself is orders.health's."""
 
+from datetime import timedelta
+
 from django.conf import settings
 
 from budgets.health import budget_lines
 from hooks.health import webhook_lines
+from orders.admin_display import format_age
 from orders.schedule_book import SAMPLE_DAYS
 from providers.redaction import excerpt
 
@@ -172,10 +175,5 @@ def _ago(moment, seconds):
 
 
 def _duration(seconds):
-    minutes, secs = divmod(int(max(seconds, 0)), 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min {secs} s"
-    return f"{secs} s"
+    # The admin's way of writing an age, so the two never disagree.
+    return format_age(timedelta(seconds=seconds))

@@ -477,3 +477,30 @@ def test_status_words_the_monitor_does_not_know_are_listed_per_integration(db, c
     assert f'  barakat ({integration.pk}): "on_hold" (1 active order)' in out
     words = json.loads(health("--json")[1])["unknown_status_words"]
     assert words == [{"integration_id": str(integration.pk), "name": "barakat", "word": "on_hold", "orders": 1}]
+
+
+def test_failing_integrations_are_read_in_one_query_with_each_ones_first_error(db, clock, django_assert_num_queries):
+    """The metrics file reads this every minute: its cost must not grow with the integrations."""
+    from orders.health import failing_integrations
+
+    for n in range(5):
+        integration = str(uuid.uuid4())
+        for age in (3, 1):
+            create_sent_order(
+                integration,
+                f"ref-{n}-{age}",
+                permanent_error_since=NOW - timedelta(hours=age),
+                last_check_error=f"integration {n}: error since {age} h",
+            )
+    create_sent_order(
+        "x",
+        "no-id",
+        integration_id=None,
+        permanent_error_since=NOW - timedelta(hours=2),
+        last_check_error="no provider",
+    )
+    with django_assert_num_queries(2):  # the failing orders by integration, and the integrations' names
+        rows = failing_integrations(cutoff=NOW - timedelta(minutes=15))
+    samples = sorted(row.sample_error for row in rows)
+    assert samples == sorted([f"integration {n}: error since 3 h" for n in range(5)] + ["no provider"])
+    assert all(row.orders == (1 if row.integration_id is None else 2) for row in rows)
