@@ -1,5 +1,6 @@
 """Webhook settings in the admin, write-only like the integrations' credentials
-(providers/admin.py): the secret is never rendered (pages say "set" / "not set"), a blank field
+(providers/admin.py): the secret is never rendered (pages give the credentials' summary,
+providers.admin_lookups.secret_state: "not set" / "set, ends in 4f"), a blank field
 keeps the stored one and is no change in the history, no lookup or search touches it, and the
 history names the field, never its value."""
 
@@ -12,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hooks.models import SECRET_LENGTH, WebhookSetting
-from providers.admin_lookups import OfferedLookupsOnly
+from providers.admin_lookups import OfferedLookupsOnly, secret_state
 from providers.models import Integration
 
 _SECRET = re.compile(rf"[0-9a-fA-F]{{{SECRET_LENGTH}}}")
@@ -43,7 +44,8 @@ class WebhookSettingForm(forms.ModelForm):
         self.initial.pop("secret", None)
         stored = self.instance.secret
         wanted = f"Not set: the {SECRET_LENGTH} hex characters of the account page."
-        self.fields["secret"].help_text = "Set; leave blank to keep it." if stored else wanted
+        state = secret_state(stored).capitalize()
+        self.fields["secret"].help_text = f"{state}; leave blank to keep it." if stored else wanted
         if "integration_id" in self.fields:
             field = self.fields["integration_id"]
             assert isinstance(field, forms.ChoiceField)
@@ -84,7 +86,7 @@ class WebhookSettingAdmin(OfferedLookupsOnly, admin.ModelAdmin):
 
     @admin.display(description="secret")
     def secret_state(self, setting):
-        return "set" if setting.secret else "not set"
+        return secret_state(setting.secret)
 
     @admin.display(description="webhook URL path")
     def webhook_path(self, setting):

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from providers.addresses import base_url_problem, host_key, shown_url
 from providers.admin_budget import ClickBudget
-from providers.admin_lookups import OfferedLookupsOnly
+from providers.admin_lookups import OfferedLookupsOnly, secret_state
 from providers.client_api import ClientApiClient
 from providers.connection import probe_connection
 from providers.models import Integration
@@ -38,17 +38,6 @@ log = logging.getLogger(__name__)
 
 SECRET_FIELDS = ("kod", "sifre", "api_token")
 SECRET_LABELS = {"kod": "kod", "sifre": "sifre", "api_token": "apiToken"}
-# A shorter value shows no character at all: 2 of 4 would be half of it.
-_SHOWN_ENDING_FROM_LENGTH = 8
-
-
-def secret_state(value: str | None) -> str:
-    """What a page may say about a stored credential: "not set", "set", "set, ends in 21"."""
-    if not value:
-        return "not set"
-    if len(value) < _SHOWN_ENDING_FROM_LENGTH:
-        return "set"
-    return f"set, ends in {value[-2:]}"
 
 
 def credentials_used(provider: str | None) -> tuple[str, ...]:

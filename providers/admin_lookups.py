@@ -10,6 +10,9 @@ refusal is one warning in the log (who, which lookup, never the value), not an e
 
 A value the database cannot take (a NUL character, text where a number belongs) is the admin's
 "incorrect lookup" answer (a redirect to the plain list), never a server error.
+
+`secret_state` is the one summary every admin page gives of a stored secret (the integrations'
+credentials, the webhook secret), so no page says more about one than about another.
 """
 
 import logging
@@ -24,6 +27,18 @@ from django.db.models.constants import LOOKUP_SEP
 from django.views.defaults import bad_request
 
 log = logging.getLogger(__name__)
+
+# A shorter value shows no character at all: 2 of 4 would be half of it.
+_SHOWN_ENDING_FROM_LENGTH = 8
+
+
+def secret_state(value: str | None) -> str:
+    """What a page may say about a stored secret: "not set", "set", "set, ends in 21"."""
+    if not value:
+        return "not set"
+    if len(value) < _SHOWN_ENDING_FROM_LENGTH:
+        return "set"
+    return f"set, ends in {value[-2:]}"
 
 
 def offered_lookups(list_filter: Iterable) -> frozenset[str]:

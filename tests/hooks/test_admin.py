@@ -42,11 +42,25 @@ def form(setting, **values):
     ],
     ids=["list", "change", "history"],
 )
-def test_no_page_shows_the_secret_only_whether_it_is_set(anyone, setting, page):
+def test_no_page_shows_the_secret_only_the_credentials_summary(anyone, setting, page):
     html = anyone.get(page(setting)).content.decode()
     assert_nothing_of(html, SECRET, SECRET[-8:])
+    if page is not change_url and "history" not in page(setting):
+        assert f"set, ends in {SECRET[-2:]}" in html
     if page is change_url:
-        assert "set" in html and f"/hooks/internal/{setting.pk}/" in html
+        assert f"set, ends in {SECRET[-2:]}" in html and f"/hooks/internal/{setting.pk}/" in html
+
+
+def test_a_setting_without_a_secret_says_not_set(admin_client, setting):
+    WebhookSetting.objects.filter(pk=setting.pk).update(secret="")
+    html = admin_client.get(admin_url(WebhookSetting, "changelist")).content.decode()
+    assert "not set" in html and "ends in" not in html
+
+
+def test_saving_a_secret_logs_nothing_of_it(admin_client, setting, caplog):
+    caplog.set_level("DEBUG")
+    assert admin_client.post(change_url(setting), form(setting, secret=NEW_SECRET)).status_code == 302
+    assert_nothing_of(caplog.text, NEW_SECRET, NEW_SECRET[-8:], SECRET, SECRET[-8:])
 
 
 def test_a_blank_secret_keeps_the_stored_one_and_is_no_change(admin_client, setting):
