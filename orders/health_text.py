@@ -66,12 +66,7 @@ def format_text(report):
     for row in report.failing_integrations:
         since = _ago(row.failing_since, seconds_between(row.failing_since, report.now))
         lines.append(f"  {row.label}: {row.orders} since {since}, e.g. {_short(row.sample_error)}")
-    lines.append(f"held for an operator: {report.held_for_operator}")
-    for row in report.held_orders:
-        lines.append(f"  {row['order_id']} ({row['integration_id']}): {_short(row['reason'])}")
-    lines.append(f"timed out, waiting for an operator: {report.timed_out_waiting}")
-    for row in report.timed_out_for_operator:
-        lines.append(f"  {row['order_id']} ({row['integration_id']}), sent {row['sent_at']}")
+    lines += _operator_lines(report)
     if report.unknown_status_words:
         lines.append("status words the monitor does not know (followed as in progress):")
     for row in report.unknown_status_words:
@@ -87,6 +82,17 @@ def format_text(report):
     if report.last_run_at and not report.last_run_succeeded:
         lines.append(f"last run: {iso(report.last_run_at)} (did not succeed)")
     return "\n".join(lines)
+
+
+def _operator_lines(report):
+    """The orders waiting for an operator: held ones, and those the 24 h rule stopped."""
+    lines = [f"held for an operator: {report.held_for_operator}"]
+    for row in report.held_orders:
+        lines.append(f"  {row['order_id']} ({row['integration_id']}): {_short(row['reason'])}")
+    lines.append(f"timed out, waiting for an operator: {report.timed_out_waiting}")
+    for row in report.timed_out_for_operator:
+        lines.append(f"  {row['order_id']} ({row['integration_id']}), sent {row['sent_at']}")
+    return lines
 
 
 # --- Stuck orders (orders.stuck) ---------------------------------------------------------
