@@ -43,12 +43,13 @@ def form(setting, **values):
     ids=["list", "change", "history"],
 )
 def test_no_page_shows_the_secret_only_the_credentials_summary(anyone, setting, page):
-    html = anyone.get(page(setting)).content.decode()
+    url = page(setting)
+    html = anyone.get(url).content.decode()
     assert_nothing_of(html, SECRET, SECRET[-8:])
-    if page is not change_url and "history" not in page(setting):
+    if "history" not in url:  # the list and the change page give the summary
         assert f"set, ends in {SECRET[-2:]}" in html
     if page is change_url:
-        assert f"set, ends in {SECRET[-2:]}" in html and f"/hooks/internal/{setting.pk}/" in html
+        assert f"/hooks/internal/{setting.pk}/" in html
 
 
 def test_a_setting_without_a_secret_says_not_set(admin_client, setting):
