@@ -5,11 +5,15 @@ of the last SAMPLE_DAYS days, at most the newest SAMPLE_LIMIT, are the samples; 
 orders completed by the older application, so a schedule is learned from the first day on a
 live database. `orders.schedule.learn_schedule` turns them into check offsets (seconds after
 sending) that spend MONITOR_CHECK_BUDGET status requests per order on average; with fewer than
-orders.schedule.MIN_SAMPLES samples an integration gets the default schedule.
+orders.schedule.MIN_SAMPLES samples an integration gets the default schedule. An integration
+sent more orders than its request budget can check at that many requests each is budget-bound:
+its schedule is learned with the smaller allowance budgets.allowance gives (at least 1: below,
+the cheapest schedule the learner finds), so its orders cost fewer requests instead of queueing.
 
 One query reads the samples of every integration at once (a window function numbers each
-integration's completions, newest first), at most once every REFRESH_SECONDS per process, so
-the schedules cost no work per order. A query that fails keeps the schedules already learned
+integration's completions, newest first), one more the orders each was sent in the allowance's
+window, one more the budgets, at most once every REFRESH_SECONDS per process, so the schedules
+cost no work per order. A query that fails keeps the schedules already learned
 (the default ones before the first success) and is tried again a refresh later: a schedule
 never stops a check result from being stored or an order from being placed.
 """
@@ -17,8 +21,10 @@ never stops a check result from being stored or an order from being placed.
 import logging
 import statistics
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import Error as DatabaseLibraryError
@@ -27,6 +33,7 @@ from django.db.models import DurationField, ExpressionWrapper, F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from budgets.allowance import BudgetBound, budget_bound, budgets_per_second, sent_counts
 from hooks.schedule import while_pushed
 from orders.connection_loss import first_line
 from orders.ids import integration_key
@@ -34,6 +41,7 @@ from orders.models import DELIVERED_STATUSES, Order
 from orders.schedule import MIN_SAMPLES, default_schedule, learn_schedule, next_check_offset
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SAMPLE_DAYS = 7
 SAMPLE_LIMIT = 2000
@@ -48,6 +56,7 @@ class IntegrationSchedule:
     offsets: tuple[float, ...]  # check times, seconds after "sentAt" (orders.schedule)
     samples: int  # completions it was learned from (0: none recorded)
     median_seconds: float | None  # their median completion time, None without samples
+    budget_bound: BudgetBound | None = None  # learned with a smaller allowance (budgets.allowance)
 
     @property
     def learned(self) -> bool:
@@ -67,6 +76,7 @@ class IntegrationSchedule:
             "median_completion_seconds": _rounded(self.median_seconds),
             "first_check_seconds": _rounded(self.first_check_seconds),
             "check_offsets_seconds": [_rounded(offset) for offset in self.offsets],
+            "budget_bound": self.budget_bound.as_dict() if self.budget_bound else None,
         }
 
 
@@ -77,6 +87,7 @@ class ScheduleBook:
     def __init__(self, refresh_seconds: float = REFRESH_SECONDS):
         self._refresh = timedelta(seconds=refresh_seconds)
         self._schedules: dict[str, IntegrationSchedule] = {}
+        self._bounds: dict[str, BudgetBound] = {}  # the last ones read
         self._read_at: datetime | None = None
         self._lock = threading.Lock()  # the host application may place orders from several threads
 
@@ -91,7 +102,7 @@ class ScheduleBook:
             return self._schedules.get(key) or _default_entry(key)
 
     def entries(self) -> dict[str, IntegrationSchedule]:
-        """{integration key: schedule} of every integration with completions recorded."""
+        """{integration key: schedule} of every integration with completions recorded or budget-bound."""
         with self._lock:
             self._refresh_if_due()
             return dict(self._schedules)
@@ -99,7 +110,7 @@ class ScheduleBook:
     def forget(self) -> None:
         """Drop what was learned: the next lookup reads the completions again."""
         with self._lock:
-            self._schedules, self._read_at = {}, None
+            self._schedules, self._bounds, self._read_at = {}, {}, None
 
     def _refresh_if_due(self) -> None:
         now = timezone.now()
@@ -111,7 +122,18 @@ class ScheduleBook:
         except DatabaseLibraryError as exc:
             log.warning("check schedules not refreshed (keeping the ones in use): %s", first_line(exc))
             return
-        self._schedules = {key: _learned_entry(key, seconds) for key, seconds in samples.items()}
+        bounds = self._read_bounds(now)
+        keys = set(samples) | set(bounds)
+        self._schedules = {key: _learned_entry(key, samples.get(key, []), bounds.get(key)) for key in keys}
+
+    def _read_bounds(self, now: datetime) -> dict[str, BudgetBound]:
+        """The budget-bound integrations, or the last ones read when the read fails (e.g. no
+        budgets table yet): the samples just read are still learned from."""
+        try:
+            self._bounds = budget_bounds(now)
+        except DatabaseLibraryError as exc:
+            log.warning("budget-bound schedules not refreshed (keeping the allowances in use): %s", first_line(exc))
+        return self._bounds
 
 
 def completion_samples(now: datetime) -> dict[str, list[float]]:
@@ -134,27 +156,43 @@ def completion_samples(now: datetime) -> dict[str, list[float]]:
         .values_list("integration_id", "took")
     )
     samples: dict[str, list[float]] = {}
-    for integration_id, took in _read(durations):
+    for integration_id, took in _read(lambda: list(durations)):
         samples.setdefault(integration_key(integration_id), []).append(took.total_seconds())
     return samples
 
 
-def _read(query) -> list:
+def budget_bounds(now: datetime) -> dict[str, BudgetBound]:
+    """{integration key: its budget-bound state} of the integrations sent more orders than their
+    budget checks at MONITOR_CHECK_BUDGET requests each. Two queries, for every integration."""
+    sent = _read(lambda: sent_counts(now))
+    budgets = _read(budgets_per_second)  # an id no integration has has no budget: not bound
+    bounds = {
+        key: budget_bound(budgets[key], count, settings.MONITOR_CHECK_BUDGET)
+        for key, count in sent.items()
+        if key in budgets
+    }
+    return {key: bound for key, bound in bounds.items() if bound is not None}
+
+
+def _read(fetch: Callable[[], T]) -> T:
     if not connection.in_atomic_block:
-        return list(query)
+        return fetch()
     # A savepoint inside a caller's transaction: a failing read must not abort the caller's work.
     with transaction.atomic():
-        return list(query)
+        return fetch()
 
 
 def _window() -> timedelta:
     return timedelta(days=SAMPLE_DAYS)
 
 
-def _learned_entry(key: str, seconds: list[float]) -> IntegrationSchedule:
+def _learned_entry(key: str, seconds: list[float], bound: BudgetBound | None) -> IntegrationSchedule:
     cap = settings.MONITOR_BACKOFF_CAP_SECONDS
-    offsets = learn_schedule(seconds, settings.MONITOR_CHECK_BUDGET, cap)
-    return IntegrationSchedule(key, tuple(offsets), len(seconds), statistics.median(seconds) if seconds else None)
+    # Below one request per order no schedule fits: with 1 the learner gives its cheapest.
+    budget = max(bound.requests_per_order, 1.0) if bound else settings.MONITOR_CHECK_BUDGET
+    offsets = learn_schedule(seconds, budget, cap)
+    median = statistics.median(seconds) if seconds else None
+    return IntegrationSchedule(key, tuple(offsets), len(seconds), median, bound)
 
 
 def _default_entry(key: str) -> IntegrationSchedule:

@@ -343,6 +343,7 @@ def test_each_integrations_median_completion_and_first_check_are_shown(db, clock
         "median_completion_seconds": None,
         "first_check_seconds": 10.0,
         "check_offsets_seconds": None,
+        "budget_bound": None,
     }
     assert rows[PROVIDER]["name"] is None and rows[PROVIDER]["samples"] == 10
 

@@ -93,15 +93,16 @@ def test_an_integration_id_written_in_another_form_is_the_same_integration():
 
 
 @pytest.mark.django_db(transaction=True)  # outside a transaction, as a run reads them: no savepoint
-def test_one_query_reads_every_integration_and_is_repeated_at_most_once_a_minute(
+def test_three_queries_read_every_integration_and_are_repeated_at_most_once_a_minute(
     time_machine, django_assert_num_queries
 ):
+    # The completions, the orders sent in the allowance's window, the budgets (budgets.allowance).
     time_machine.move_to(timezone.now(), tick=False)
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
     completed_orders(first, FAST)
     book = ScheduleBook()
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(3):
         assert book.entry_for(first).learned
         assert not book.entry_for(second).learned
     completed_orders(second, SLOW)
@@ -110,7 +111,7 @@ def test_one_query_reads_every_integration_and_is_repeated_at_most_once_a_minute
     with django_assert_num_queries(0):
         assert not book.entry_for(second).learned  # not read again within the minute
     time_machine.shift(timedelta(seconds=2))
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(3):
         assert book.entry_for(second).learned
         assert book.entry_for(first).learned
     assert book.schedule_for(second) == tuple(learn_schedule(SLOW, 3, CAP))
