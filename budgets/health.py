@@ -1,8 +1,14 @@
 """What monitor_health says about request budgets: every integration's budget (its own row or
-its family's default) and a pause the provider asked for."""
+its family's default), a pause the provider asked for, and the integrations whose schedules are
+budget-bound (budgets.allowance).
+
+Budget-bound is listed but does not make the monitor degraded: the schedule spends fewer requests
+per order precisely so that the budget keeps up and no queue builds; the orders are a little
+later, none is left behind. (Had the budget not kept up, the overdue backlog would say so.)"""
 
 from datetime import datetime
 
+from django.conf import settings
 from django.utils import timezone
 
 from budgets.defaults import budget_of_row, family_budget
@@ -46,3 +52,32 @@ def budget_lines(rows: list[dict]) -> list[str]:
             line += f", paused until {until}"
         lines.append(line)
     return lines
+
+
+def budget_bound_rows(check_schedules: list[dict]) -> list[dict]:
+    """{"integration_id", "name", "requests_per_order", "orders_per_second", "budget_per_second"}
+    of the budget-bound integrations among monitor_health's check_schedules rows."""
+    return [
+        {"integration_id": row["integration_id"], "name": row["name"], **row["budget_bound"]}
+        for row in check_schedules
+        if row["budget_bound"]
+    ]
+
+
+def budget_bound_lines(rows: list[dict]) -> list[str]:
+    """The text of monitor_health's budget-bound section (nothing without such integrations)."""
+    if not rows:
+        return []
+    check_budget = f"{settings.MONITOR_CHECK_BUDGET:g}"
+    lines = [f"budget-bound (sent more orders than their budget checks at {check_budget} requests each):"]
+    for row in rows:
+        label = f"{row['name']} ({row['integration_id']})" if row["name"] else row["integration_id"]
+        lines.append(
+            f"  {label}: budget-bound: {row['requests_per_order']:.1f} requests per order "
+            f"({_rate(row['orders_per_second'])} orders/s sent, {row['budget_per_second']:g}/s budget)"
+        )
+    return lines
+
+
+def _rate(per_second: float) -> str:
+    return f"{per_second:.1f}" if per_second >= 1 else f"{per_second:.2g}"

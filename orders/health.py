@@ -32,7 +32,7 @@ from django.conf import settings
 from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from budgets.health import budget_rows
+from budgets.health import budget_bound_rows, budget_rows
 from hooks.health import webhook_rows
 from orders.health_text import find_problems, integration_label, iso, seconds_between
 from orders.ids import integration_key
@@ -135,6 +135,7 @@ class HealthReport:
             "timed_out_for_operator": self.timed_out_for_operator,
             "unknown_status_words": self.unknown_status_words,
             "check_schedules": self.check_schedules,
+            "budget_bound": budget_bound_rows(self.check_schedules),
             "stuck_orders": self.stuck.as_dict(),
             "webhooks": self.webhooks,
             "budgets": self.budgets,

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from budgets.health import budget_lines
+from budgets.health import budget_bound_lines, budget_bound_rows, budget_lines
 from hooks.health import webhook_lines
 from orders.admin_display import format_age
 from orders.schedule_book import SAMPLE_DAYS
@@ -76,6 +76,7 @@ def format_text(report):
     lines.append(f"check schedules (completed orders of the last {SAMPLE_DAYS} days):")
     for row in report.check_schedules:
         lines.append(f"  {integration_label(row['name'], row['integration_id'])}: {_schedule_text(row)}")
+    lines += budget_bound_lines(budget_bound_rows(report.check_schedules))
     lines += budget_lines(report.budgets)
     lines += webhook_lines(report.webhooks)
     lines.append(f"last successful run: {_ago(report.last_success_at, report.seconds_since_last_success)}")

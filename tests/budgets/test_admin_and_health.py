@@ -11,8 +11,10 @@ from django.test import Client
 from django.utils import timezone
 
 from budgets.models import RequestBudget
+from orders.models import MonitorRun
 from providers.models import Integration
 from tests.admin_pages import admin_url
+from tests.orders.completions import completed_orders
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +76,42 @@ def test_health_shows_each_integrations_budget_and_a_pause():
     assert f"  barakat1 ({barakat.pk}): 3/s, 1 in flight, paused until" in text
     assert (rows["znet1"]["source"], rows["barakat1"]["source"]) == ("default", "admin")
     assert rows["barakat1"]["paused_until"] == paused_until.isoformat()
+
+
+def test_health_lists_a_budget_bound_integration_and_stays_healthy(settings):
+    settings.MONITOR_CHECK_BUDGET = 3
+    MonitorRun.objects.create(started_at=timezone.now(), finished_at=timezone.now(), succeeded=True)
+    busy = Integration.objects.create(name="znet-main", provider="znet", base_url="http://127.0.0.1:9")
+    quiet = Integration.objects.create(name="znet-quiet", provider="znet", base_url="http://127.0.0.1:9")
+    for _ in range(3):  # 1,800 orders sent in the last 15 minutes: 2 a second on znet's 5/s
+        completed_orders(busy.pk, [10.0] * 600)
+    completed_orders(quiet.pk, [10.0] * 100)
+
+    out = StringIO()
+    call_command("monitor_health", stdout=out)  # exit status 0: no SystemExit
+    report = json.loads(health("--json"))
+
+    assert "budget-bound (sent more orders than their budget checks at 3 requests each):" in out.getvalue()
+    assert f"  znet-main ({busy.pk}): budget-bound: 2.2 requests per order (2.0 orders/s sent, 5/s budget)" in (
+        out.getvalue()
+    )
+    assert out.getvalue().count(": budget-bound: ") == 1  # not znet-quiet
+    assert report["healthy"] is True
+    assert report["budget_bound"] == [
+        {
+            "integration_id": str(busy.pk),
+            "name": "znet-main",
+            "requests_per_order": 2.25,
+            "orders_per_second": 2.0,
+            "budget_per_second": 5.0,
+        }
+    ]
+    schedules = {row["name"]: row for row in report["check_schedules"]}
+    assert schedules["znet-main"]["budget_bound"]["requests_per_order"] == 2.25
+    assert schedules["znet-quiet"]["budget_bound"] is None
+
+
+def test_health_without_budget_bound_integrations_has_no_such_section():
+    Integration.objects.create(name="znet1", provider="znet", base_url="http://127.0.0.1:9")
+    assert "budget-bound" not in health()
+    assert json.loads(health("--json"))["budget_bound"] == []

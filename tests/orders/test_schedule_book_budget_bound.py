@@ -1,7 +1,6 @@
 """An integration sent orders faster than its request budget checks them at MONITOR_CHECK_BUDGET
 requests each: its schedule is learned with the allowance its budget serves (budgets.allowance)."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
