@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 LOCK_OPTIONS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: demo test bench bench-latency bench-loop bench-webhooks bench-budgets lint lock
+.PHONY: demo test bench bench-latency bench-loop bench-webhooks bench-budgets bench-steady lint lock
 
 $(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench-webhooks: $(VENV)/.installed
 # BENCH_BURST=2000 for the full burst (about 400 s).
 bench-budgets: $(VENV)/.installed
 	$(PY) -u bench/budgets.py
+
+# Budget-bound schedules in a steady state on a simulated clock (docs/PERFORMANCE.md, a few seconds).
+bench-steady: $(VENV)/.installed
+	$(PY) bench/steady.py
 
 # requirements.lock: what production installs; requirements-dev.lock: that plus the test tools.
 lock: $(VENV)/.installed
