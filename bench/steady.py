@@ -54,30 +54,7 @@ class Result:
 def simulate(schedule: list[float], arrivals: float, rng: random.Random) -> Result:
     """Every order of the run through the gate; the measured ones' delays and requests."""
     orders = _arrivals(arrivals, rng)
-    gap = 1.0 / BUDGET_PER_SECOND
-    due = [
-        (sent + next_check_offset(schedule, 0.0, CAP) + rng.uniform(*PICKUP_SECONDS), n)
-        for n, (sent, _) in enumerate(orders)
-    ]
-    heapq.heapify(due)
-    requests = [0] * len(orders)
-    delays: dict[int, float] = {}
-    free_at = used = 0.0
-    waited = [0.0] * len(orders)
-    while due:
-        moment, number = heapq.heappop(due)
-        sent, completion = orders[number]
-        asked = max(moment, free_at)
-        free_at = asked + gap
-        used += asked < HOURS * 3600
-        waited[number] += asked - moment
-        requests[number] += 1
-        answered = asked + ANSWER_SECONDS
-        if sent + completion <= asked:
-            delays[number] = answered - (sent + completion)
-            continue
-        pickup = rng.uniform(*PICKUP_SECONDS)
-        heapq.heappush(due, (sent + next_check_offset(schedule, answered - sent, CAP) + pickup, number))
+    delays, requests, waited, used = _through_the_gate(schedule, orders, rng)
     measured = [n for n, (sent, _) in enumerate(orders) if MEASURED_FROM * 3600 <= sent < MEASURED_TO * 3600]
     by_hour: dict[int, list[float]] = {}
     for number, (sent, _) in enumerate(orders[:-1]):  # the last one arrived past the run's end
@@ -86,10 +63,39 @@ def simulate(schedule: list[float], arrivals: float, rng: random.Random) -> Resu
         [delays[n] for n in measured],
         statistics.fmean(requests[n] for n in measured),
         {hour: statistics.median(values) for hour, values in sorted(by_hour.items())},
-        used * gap / (HOURS * 3600),
+        used / (BUDGET_PER_SECOND * HOURS * 3600),
         statistics.fmean(waited[n] / requests[n] for n in measured),
         statistics.fmean(delays[n] / (1 + orders[n][1] / DELAY_WEIGHT_SECONDS) for n in measured),
     )
+
+
+def _through_the_gate(
+    schedule: list[float], orders: list[tuple[float, float]], rng: random.Random
+) -> tuple[list[float], list[int], list[float], int]:
+    """Per order: delay, requests, seconds its checks waited for a start; and the starts used
+    while orders arrive. The due checks are a heap, the oldest due first."""
+    gap = 1.0 / BUDGET_PER_SECOND
+    due = [
+        (sent + next_check_offset(schedule, 0.0, CAP) + rng.uniform(*PICKUP_SECONDS), n)
+        for n, (sent, _) in enumerate(orders)
+    ]
+    heapq.heapify(due)
+    delays, requests, waited = [0.0] * len(orders), [0] * len(orders), [0.0] * len(orders)
+    free_at, used = 0.0, 0
+    while due:
+        moment, number = heapq.heappop(due)
+        sent, completion = orders[number]
+        asked = max(moment, free_at)  # the first free start
+        free_at, used = asked + gap, used + (asked < HOURS * 3600)
+        waited[number] += asked - moment
+        requests[number] += 1
+        answered = asked + ANSWER_SECONDS
+        if sent + completion <= asked:
+            delays[number] = answered - (sent + completion)
+            continue
+        pickup = rng.uniform(*PICKUP_SECONDS)
+        heapq.heappush(due, (sent + next_check_offset(schedule, answered - sent, CAP) + pickup, number))
+    return delays, requests, waited, used
 
 
 def _arrivals(arrivals: float, rng: random.Random) -> list[tuple[float, float]]:
