@@ -110,16 +110,19 @@ def _arrivals(arrivals: float, rng: random.Random) -> list[tuple[float, float]]:
 def report_rate(arrivals: float, training: list[float]) -> None:
     sent_in_window = round(arrivals * WINDOW_SECONDS)
     allowed = allowance(BUDGET_PER_SECOND, sent_in_window)
-    whole = BUDGET_PER_SECOND / arrivals
     schedules = {
         f"learned at MONITOR_CHECK_BUDGET {CHECK_BUDGET:g}, budget ignored": learn_schedule(
             training, CHECK_BUDGET, CAP
         ),
-        f"learned at the whole budget, {whole:.2f} (no headroom)": learn_schedule(training, whole, CAP),
-        f"**budget-bound: learned at the allowance, {allowed:.2f}**": learn_schedule(training, max(allowed, 1.0), CAP),
+        f"learned at the allowance, {allowed:.2f}, with the learner's sampling margin": learn_schedule(
+            training, max(allowed, 1.0), CAP
+        ),
+        f"**budget-bound: learned at the allowance, {allowed:.2f}**": learn_schedule(
+            training, max(allowed, 1.0), CAP, safety_errors=0.0
+        ),
     }
     print(
-        f"\n## {arrivals:g} orders/s at {BUDGET_PER_SECOND:g} requests/s: allowance {BUDGET_PER_SECOND:g}/s x 90 % x "
+        f"\n## {arrivals:g} orders/s at {BUDGET_PER_SECOND:g} requests/s: allowance {BUDGET_PER_SECOND:g}/s x "
         f"{WINDOW_SECONDS:g} s / {sent_in_window} orders = {allowed:.2f}\n"
     )
     print(

@@ -108,13 +108,15 @@ def learn_schedule(
     cap: float,
     min_samples: int = MIN_SAMPLES,
     delay_weight_seconds: float = DELAY_WEIGHT_SECONDS,
+    safety_errors: float = BUDGET_SAFETY_ERRORS,
 ) -> list[float]:
     """Check offsets for orders whose completion times (seconds after sending) look like
     `samples`: the weighted mean delay over the samples (see DELAY_WEIGHT_SECONDS; math.inf for
     the plain mean) is as small as it can be while the mean number of status requests per order
-    over the same samples stays within `budget`, less a safety margin for sampling error (see
-    BUDGET_SAFETY_ERRORS). Every gap is at most `cap`; the last offset catches the slowest
-    sample. Samples that are not finite are ignored; negative ones count as 0.
+    over the same samples stays within `budget`, less `safety_errors` standard errors for
+    sampling error (BUDGET_SAFETY_ERRORS; 0: the samples' own mean meets the budget). Every gap
+    is at most `cap`; the last offset catches the slowest sample. Samples that are not finite
+    are ignored; negative ones count as 0.
 
     With fewer than `min_samples` samples: `default_schedule(cap)`. When the budget cannot be
     met (the cap alone needs one check per `cap` seconds up to the slowest sample): the
@@ -129,7 +131,7 @@ def learn_schedule(
         return default_schedule(cap)
     candidates = _Candidates(completions, cap, delay_weight_seconds)
     plan = candidates.best_within(budget)
-    margin = BUDGET_SAFETY_ERRORS * candidates.requests_standard_error(plan)
+    margin = safety_errors * candidates.requests_standard_error(plan)
     if plan.requests + margin > budget:
         plan = candidates.best_within(budget - margin)
     return plan.offsets

@@ -188,9 +188,13 @@ def _window() -> timedelta:
 
 def _learned_entry(key: str, seconds: list[float], bound: BudgetBound | None) -> IntegrationSchedule:
     cap = settings.MONITOR_BACKOFF_CAP_SECONDS
-    # Below one request per order no schedule fits: with 1 the learner gives its cheapest.
-    budget = max(bound.requests_per_order, 1.0) if bound else settings.MONITOR_CHECK_BUDGET
-    offsets = learn_schedule(seconds, budget, cap)
+    if bound is None:
+        offsets = learn_schedule(seconds, settings.MONITOR_CHECK_BUDGET, cap)
+    else:
+        # Below one request per order no schedule fits: with 1 the learner gives its cheapest.
+        # No sampling margin here: a schedule a little over the allowance only makes its checks
+        # wait a moment at the gate, and the allowance itself is read again every refresh.
+        offsets = learn_schedule(seconds, max(bound.requests_per_order, 1.0), cap, safety_errors=0.0)
     median = statistics.median(seconds) if seconds else None
     return IntegrationSchedule(key, tuple(offsets), len(seconds), median, bound)
 

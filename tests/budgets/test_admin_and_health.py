@@ -92,7 +92,7 @@ def test_health_lists_a_budget_bound_integration_and_stays_healthy(settings):
     report = json.loads(health("--json"))
 
     assert "budget-bound (sent more orders than their budget checks at 3 requests each):" in out.getvalue()
-    assert f"  znet-main ({busy.pk}): budget-bound: 2.2 requests per order (2.0 orders/s sent, 5/s budget)" in (
+    assert f"  znet-main ({busy.pk}): budget-bound: 2.5 requests per order (2.0 orders/s sent, 5/s budget)" in (
         out.getvalue()
     )
     assert out.getvalue().count(": budget-bound: ") == 1  # not znet-quiet
@@ -101,13 +101,13 @@ def test_health_lists_a_budget_bound_integration_and_stays_healthy(settings):
         {
             "integration_id": str(busy.pk),
             "name": "znet-main",
-            "requests_per_order": 2.25,
+            "requests_per_order": 2.5,
             "orders_per_second": 2.0,
             "budget_per_second": 5.0,
         }
     ]
     schedules = {row["name"]: row for row in report["check_schedules"]}
-    assert schedules["znet-main"]["budget_bound"]["requests_per_order"] == 2.25
+    assert schedules["znet-main"]["budget_bound"]["requests_per_order"] == 2.5
     assert schedules["znet-quiet"]["budget_bound"] is None
 
 

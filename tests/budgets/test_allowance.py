@@ -9,7 +9,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from budgets.allowance import HEADROOM, WINDOW_SECONDS, allowance, budget_bound, budgets_per_second, sent_counts
+from budgets.allowance import WINDOW_SECONDS, allowance, budget_bound, budgets_per_second, sent_counts
 from budgets.models import RequestBudget
 from providers.models import Integration
 from tests.factories import create_sent_order
@@ -20,13 +20,13 @@ orders = st.integers(min_value=1, max_value=1_000_000)
 check_budgets = st.floats(min_value=1.0, max_value=50.0)
 
 
-def test_two_orders_a_second_on_five_requests_a_second_get_2_25_requests_each():
-    # 5/s x 90 % x 900 s = 4,050 requests for 1,800 orders.
-    assert allowance(5.0, 1800) == pytest.approx(2.25)
+def test_two_orders_a_second_on_five_requests_a_second_get_2_5_requests_each():
+    # 5/s x 900 s = 4,500 requests for 1,800 orders.
+    assert allowance(5.0, 1800) == pytest.approx(2.5)
     bound = budget_bound(5.0, 1800, check_budget=3.0)
     assert bound is not None
     assert (bound.requests_per_order, bound.orders_per_second, bound.budget_per_second) == (
-        pytest.approx(2.25),
+        pytest.approx(2.5),
         pytest.approx(2.0),
         5.0,
     )
@@ -38,18 +38,18 @@ def test_no_orders_sent_is_never_budget_bound():
 
 
 @given(budgets, orders, check_budgets)
-def test_bound_exactly_when_the_checks_at_the_check_budget_would_need_more_than_the_headroom(
+def test_bound_exactly_when_the_checks_at_the_check_budget_would_need_more_than_the_budget(
     per_second, sent, check_budget
 ):
     bound = budget_bound(per_second, sent, check_budget)
     needed = sent * check_budget  # requests in the window at the check budget
-    served = per_second * HEADROOM * WINDOW_SECONDS
+    served = per_second * WINDOW_SECONDS
     if bound is None:
         assert needed <= served * (1 + 1e-9)
     else:
         assert needed > served * (1 - 1e-9)
         assert bound.requests_per_order < check_budget
-        # What the allowance spends on the window's orders is what the budget serves in it, less the headroom.
+        # What the allowance spends on the window's orders is what the budget serves in it.
         assert bound.requests_per_order * sent == pytest.approx(served)
 
 

@@ -155,6 +155,14 @@ def test_a_larger_budget_buys_shorter_delays():
     assert delays[0] > delays[1] > delays[2]
 
 
+def test_without_the_sampling_margin_the_samples_spend_up_to_the_whole_budget():
+    training = reference_mix(2_000, seed=4)
+    with_margin = learn_schedule(training, 2.5, CAP)
+    without = learn_schedule(training, 2.5, CAP, safety_errors=0.0)
+    assert expected_requests(with_margin, training, CAP) < expected_requests(without, training, CAP) <= 2.5
+    assert expected_delay(without, training, CAP) < expected_delay(with_margin, training, CAP)
+
+
 def test_a_budget_the_cap_cannot_meet_gives_the_fewest_requests():
     offsets = learn_schedule([1_000.0] * 100, 1.0, CAP)
     assert len(offsets) == 2 and offsets[0] <= CAP and offsets[-1] == 1_000.0
