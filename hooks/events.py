@@ -7,8 +7,8 @@ The order is found by `order_uuid` (our order id, sent to newOrder) or `order_id
 tenant's order id, kept in "externalOrderId" or, for older orders, provider_referans), among
 the orders of this integration only. It is made due with one conditional UPDATE: only an active
 order not held for an operator whose next check is still ahead, so a final, held or already due
-order is left as it is, and so is one a run may hold a lease on (hooks.leases): its check is
-under way or its next one comes from the schedule.
+order is left as it is, and so is one a run holds a lease on (hooks.leases): its check is
+under way.
 """
 
 import json
@@ -20,7 +20,7 @@ from datetime import datetime
 from django.db.models import Q
 
 from hooks import wakeup
-from hooks.leases import surely_not_leased, with_last_known
+from hooks.leases import movable_by_an_event
 from orders.models import ACTIVE_STATUSES, Order
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def handle_event(integration_id: uuid.UUID, body: bytes, now: datetime) -> Handl
     if orders is None:
         return Handled(False, "names no order")
     waiting = orders.filter(external_status__in=ACTIVE_STATUSES, hold_reason__isnull=True)
-    woken = with_last_known(waiting).filter(surely_not_leased(now)).order_by().update(next_check_at=now)
+    woken = waiting.filter(movable_by_an_event(now)).order_by().update(next_check_at=now)
     if woken:
         wakeup.notify()
         return Handled(True, "order made due now")
@@ -61,7 +61,7 @@ def handle_event(integration_id: uuid.UUID, body: bytes, now: datetime) -> Handl
         wakeup.notify()
         return Handled(False, "order already due")
     if waiting.exists():
-        return Handled(False, "order may be leased by a run: left to its check")
+        return Handled(False, "order held by a run: left to its check")
     return Handled(False, "order unknown, final or held")
 
 

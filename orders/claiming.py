@@ -2,7 +2,8 @@
 same order twice.
 
 A claim is one short transaction: lock the due rows (SKIP LOCKED on PostgreSQL, so concurrent
-runs take disjoint sets instead of waiting), move their `next_check_at` to the lease end, commit.
+runs take disjoint sets instead of waiting), move their `next_check_at` to the lease end (and
+`monitor_leased_until` with it, which tells a webhook event the order is held), commit.
 No transaction stays open across provider calls. The lease end doubles as the claim's token:
 an order still carrying it has not been touched by anyone else since. A run that dies leaves its
 orders due again when the lease ends. A run's length and lease come from its `RunConfig`: the
@@ -84,7 +85,7 @@ def claim_due_orders(
             due = _within_caps(due, caps, limit)
         orders = list(due.select_for_update(skip_locked=True)[:limit])
         if orders:
-            Order.objects.filter(pk__in=[o.pk for o in orders]).update(next_check_at=lease_until)
+            _lease(Order.objects.filter(pk__in=[o.pk for o in orders]), lease_until)
     return Claim(orders=orders, lease_until=lease_until)
 
 
@@ -122,8 +123,12 @@ def claim_order(order_id: object, lease_until: datetime) -> Claim:
             raise OrderNotCheckable(f"order {order_uuid} is already final (externalStatus={order.external_status})")
         if not order.reference:
             raise OrderNotCheckable(f"order {order_uuid} has no provider reference to ask about")
-        Order.objects.filter(pk=order.pk).update(next_check_at=lease_until)
+        _lease(Order.objects.filter(pk=order.pk), lease_until)
     return Claim(orders=[order], lease_until=lease_until)
+
+
+def _lease(orders, lease_until: datetime) -> None:
+    orders.update(next_check_at=lease_until, monitor_leased_until=lease_until)
 
 
 def release_orders(order_ids: Collection[uuid.UUID], lease_until: datetime, now: datetime) -> int:

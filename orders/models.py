@@ -204,6 +204,10 @@ class Order(models.Model):
     # since the last answer, for the error backoff.
     check_attempts = models.IntegerField(default=0, db_default=0)
     consecutive_errors = models.IntegerField(default=0, db_default=0)
+    # The lease end the order's last claim wrote into next_check_at. A run holds the order while
+    # next_check_at still equals it and it is ahead: every store and release writes another
+    # next_check_at, so nothing has to clear it (hooks.leases reads it).
+    monitor_leased_until = models.DateTimeField(null=True, blank=True)
     last_check_error = models.TextField(null=True, blank=True)
     # A delivered PIN longer than "pinCode" holds, kept whole; the order waits for an operator.
     pin_code_full = models.TextField(null=True, blank=True)

@@ -74,6 +74,11 @@ def next_check_offset(schedule: Sequence[float], elapsed: float, cap: float) -> 
     return offset
 
 
+def widest_gap(schedule: Sequence[float]) -> float:
+    """The longest wait between two listed checks (the first counted from sending)."""
+    return max(later - earlier for earlier, later in zip((0.0, *schedule), schedule, strict=False))
+
+
 def check_offsets(schedule: Sequence[float], until: float, cap: float) -> list[float]:
     """Every check offset of `schedule` up to the first one at or after `until`, tail included."""
     offsets = [offset for offset in schedule if offset < until]

@@ -1,8 +1,9 @@
 """Active orders that no run will check in time: their next check lies where neither a check
 schedule nor a lease puts it, or they are past their 24 h limit and still not final.
 
-A still-processing order's next check is at most MONITOR_BACKOFF_CAP_SECONDS away, a failed
-check's at most that plus the jitter (`longest_check_gap`), and a run's lease at most
+A still-processing order's next check is at most MONITOR_BACKOFF_CAP_SECONDS away (an hour
+while an integration's webhooks arrive: hooks.schedule), a failed check's at most that plus the
+jitter (`longest_check_gap`), and a run's lease at most
 `settings_lease_seconds` (orders.claiming). So an order is stuck when its next check is
 
   - later than its 24 h limit (MONITOR_MAX_AGE_HOURS after "sentAt", else "createdAt") plus the
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import BooleanField, Count, DateTimeField, DurationField, ExpressionWrapper, Q, Value
 
+from hooks.schedule import PUSHED, WIDEST_GAP_SECONDS
 from orders.claiming import settings_lease_seconds
 from orders.models import Order, age
 
@@ -37,8 +39,12 @@ def limit() -> timedelta:
 
 
 def longest_check_gap() -> timedelta:
-    """The longest wait a check writes: the backoff cap, stretched by the jitter."""
-    return timedelta(seconds=settings.MONITOR_BACKOFF_CAP_SECONDS * (1 + settings.MONITOR_BACKOFF_JITTER))
+    """The longest wait a check writes: the backoff cap, stretched by the jitter; while an
+    integration's webhooks arrive, its safety net's widest gap if that is longer."""
+    cap = settings.MONITOR_BACKOFF_CAP_SECONDS
+    if PUSHED.keys():
+        cap = max(cap, WIDEST_GAP_SECONDS)
+    return timedelta(seconds=cap * (1 + settings.MONITOR_BACKOFF_JITTER))
 
 
 def conditions(now: datetime) -> dict[str, Q]:

@@ -104,7 +104,8 @@ ALTER TABLE public.product_orders
     ADD COLUMN IF NOT EXISTS pin_code_full text,
     ADD COLUMN IF NOT EXISTS hold_reason text,
     ADD COLUMN IF NOT EXISTS permanent_error_since timestamp with time zone,
-    ADD COLUMN IF NOT EXISTS consecutive_errors integer NOT NULL DEFAULT 0;
+    ADD COLUMN IF NOT EXISTS consecutive_errors integer NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS monitor_leased_until timestamp with time zone;
 
 -- An order is held for an operator when hold_reason is set. Older versions held an order only
 -- for a PIN too long for "pinCode", kept in pin_code_full.

@@ -33,6 +33,7 @@ MONITOR_COLUMNS = (
     "hold_reason",
     "permanent_error_since",
     "consecutive_errors",
+    "monitor_leased_until",
 )
 DJANGO_BOOKKEEPING = (
     "django_migrations",

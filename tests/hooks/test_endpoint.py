@@ -115,31 +115,63 @@ def test_a_wait_event_is_acknowledged_and_the_schedule_stays(client, integration
     assert order.next_check_at == planned
 
 
-def test_an_order_a_run_may_have_leased_is_left_to_its_check(client, integration, order, caplog):
-    """Claimed by a run (its lease: the run's length plus the margin), the order keeps its lease:
-    made due now, a second run would check it while the first still does."""
+def claimed(order):
     now = timezone.now()
     Order.objects.filter(pk=order.pk).update(next_check_at=now)
     claim = claim_due_orders(now, 10, lease_end(now, 30, settings.MONITOR_LEASE_MARGIN_SECONDS))
     assert [claimed.pk for claimed in claim.orders] == [order.pk]
+    return claim
+
+
+def test_an_order_a_run_holds_is_left_to_its_check(client, integration, order, caplog):
+    """Claimed by a run, the order keeps its lease: made due now, a second run would check it
+    while the first still does."""
+    claim = claimed(order)
 
     with caplog.at_level(logging.DEBUG, logger="hooks.views"):
         assert deliver(client, integration, event_body(order_uuid=order.pk)).status_code == 200
 
     order.refresh_from_db()
-    assert order.next_check_at == claim.lease_until
-    assert "may be leased" in caplog.text
+    assert order.next_check_at == order.monitor_leased_until == claim.lease_until
+    assert "order held by a run: left to its check" in caplog.text
 
 
-def test_an_order_checked_long_before_its_next_check_is_left_to_it(client, integration):
-    """Next check further from the last one than the lease margin: it could be a lease."""
+def test_an_order_whose_check_was_stored_is_moved_though_its_last_lease_is_still_ahead(client, integration, order):
+    """The store wrote the next check from the schedule: the run no longer holds the order."""
+    claim = claimed(order)
+    scheduled = timezone.now() + timedelta(seconds=900)
+    Order.objects.filter(pk=order.pk, next_check_at=claim.lease_until).update(next_check_at=scheduled)
+
+    assert deliver(client, integration, event_body(order_uuid=order.pk)).status_code == 200
+
+    order.refresh_from_db()
+    assert order.monitor_leased_until == claim.lease_until > timezone.now()
+    assert order.next_check_at <= timezone.now()
+
+
+def test_an_order_whose_run_died_is_moved_once_its_lease_ended(client, integration, order, time_machine):
+    claim = claimed(order)
+    time_machine.move_to(claim.lease_until - timedelta(seconds=1), tick=False)
+    assert deliver(client, integration, event_body(order_uuid=order.pk)).status_code == 200
+    order.refresh_from_db()
+    assert order.next_check_at == claim.lease_until  # still held
+
+    time_machine.move_to(claim.lease_until + timedelta(seconds=1), tick=False)
+    assert deliver(client, integration, event_body(order_uuid=order.pk)).status_code == 200
+    order.refresh_from_db()
+    assert order.next_check_at == claim.lease_until  # already due: nothing to move
+    assert Order.objects.due(timezone.now()).filter(pk=order.pk).exists()
+
+
+def test_an_order_whose_next_check_is_far_ahead_is_made_due(client, integration):
+    """However far the schedule put its next check, an order no run holds is moved."""
     now = timezone.now()
     far = create_sent_order(
-        integration, last_sync_at=now - timedelta(seconds=30), next_check_at=now + timedelta(seconds=200)
+        integration, last_sync_at=now - timedelta(seconds=30), next_check_at=now + timedelta(hours=1)
     )
     assert deliver(client, integration, event_body(order_uuid=far.pk)).status_code == 200
     far.refresh_from_db()
-    assert far.next_check_at > now
+    assert far.next_check_at <= timezone.now()
 
 
 def test_an_order_never_checked_is_made_due_within_its_first_check_gap(client, integration):
