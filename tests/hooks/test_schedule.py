@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from hooks.models import WebhookSetting
 from hooks.schedule import PUSHED, SAFETY_NET
-from orders.models import Order
+from orders.models import ExternalStatus, Order
 from orders.schedule import default_schedule
 from orders.schedule_book import schedule_for
 from orders.stuck import stuck_orders
@@ -65,5 +65,28 @@ def test_a_check_of_a_pushed_order_schedules_the_nets_next_check_and_an_event_th
         assert deliver(client, integration, event_body(order_uuid=order.pk)).status_code == 200
         order.refresh_from_db()
         assert order.next_check_at <= timezone.now()
+    finally:
+        tenant.stop()
+
+
+def test_an_order_whose_event_is_lost_is_completed_at_the_nets_next_check(time_machine):
+    tenant = InternalSandbox(SandboxConfig(token="tok-1", seed=4)).start()
+    try:
+        integration = internal_with_webhook(base_url=tenant.base_url)
+        pushed_since(integration, timedelta(0))
+        order = create_sent_order(integration, sent_ago=timedelta(seconds=1000), next_check_at=timezone.now())
+        tenant.add_order(str(order.pk), checks_until_final=10**6)
+        Order.objects.filter(pk=order.pk).update(provider_referans=order.pk.hex)
+        call_command("check_pending_orders", stdout=StringIO())
+        order.refresh_from_db()
+        tenant.finish_in(tenant.find_order(str(order.pk)), 0)  # final at the tenant; no event comes
+
+        call_command("check_pending_orders", stdout=StringIO())
+        assert Order.objects.get(pk=order.pk).external_status != ExternalStatus.DONE  # not due before the net's check
+        time_machine.move_to(order.next_check_at + timedelta(seconds=1))
+        PUSHED.forget()
+        call_command("check_pending_orders", stdout=StringIO())
+
+        assert Order.objects.get(pk=order.pk).external_status == ExternalStatus.DONE
     finally:
         tenant.stop()
