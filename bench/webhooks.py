@@ -189,7 +189,9 @@ def _simulated(pushed: bool) -> dict:
     from sandbox.completion_delays import REFERENCE_MIX, draw
 
     schedule = SAFETY_NET if pushed else tuple(default_schedule(settings.MONITOR_BACKOFF_CAP_SECONDS))
-    cap = max(settings.MONITOR_BACKOFF_CAP_SECONDS, widest_gap(schedule))  # as orders.backoff
+    cap = settings.MONITOR_BACKOFF_CAP_SECONDS
+    if pushed:  # its gaps are kept (orders.schedule.KeptGaps), as orders.backoff does
+        cap = max(cap, widest_gap(schedule))
     delays, lost, requests = [], [], 0
     for took in draw(REFERENCE_MIX, SIMULATED_ORDERS, random.Random(SEED)):
         offsets = check_offsets(schedule, took, cap)

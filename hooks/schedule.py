@@ -25,13 +25,14 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from hooks.models import WebhookSetting
+from orders.schedule import KeptGaps
 
 log = logging.getLogger(__name__)
 
 PUSHED_SECONDS = 3600.0
 REFRESH_SECONDS = 30.0
 HOUR = 3600.0
-SAFETY_NET: tuple[float, ...] = (300.0, 900.0, 1800.0, *(HOUR * hours for hours in range(1, 25)))
+SAFETY_NET = KeptGaps((300.0, 900.0, 1800.0, *(HOUR * hours for hours in range(1, 25))))
 # The widest gap between two of its checks (orders.stuck allows for it).
 WIDEST_GAP_SECONDS = HOUR
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from orders.schedule import next_check_offset, widest_gap
+from orders.schedule import KeptGaps, next_check_offset, widest_gap
 
 
 def backoff_seconds(attempt, base=None, cap=None, jitter=None, rng=random):
@@ -35,10 +35,10 @@ def scheduled_check_time(sent_at, now, schedule):
     """When an order sent at `sent_at` (its "sentAt", else "createdAt") and found still
     processing `now` is due again: the next offset of its integration's check schedule
     (orders.schedule, seconds after sending) after now, never more than
-    MONITOR_BACKOFF_CAP_SECONDS after now. A schedule listing wider gaps keeps them: the
-    webhooks' safety net (hooks.schedule), whose events bring the timing; learned and default
-    schedules never list a gap over the cap."""
-    cap = max(settings.MONITOR_BACKOFF_CAP_SECONDS, widest_gap(schedule))
+    MONITOR_BACKOFF_CAP_SECONDS after now (a KeptGaps schedule: its own widest gap if wider)."""
+    cap = settings.MONITOR_BACKOFF_CAP_SECONDS
+    if isinstance(schedule, KeptGaps):
+        cap = max(cap, widest_gap(schedule))
     elapsed = (now - sent_at).total_seconds()
     due = sent_at + timedelta(seconds=next_check_offset(schedule, elapsed, cap))
     # A "sentAt" in the future (another host's clock) must not push the check past the cap.

@@ -74,6 +74,12 @@ def next_check_offset(schedule: Sequence[float], elapsed: float, cap: float) -> 
     return offset
 
 
+class KeptGaps(tuple):
+    """A schedule whose listed gaps are kept where they are wider than the cap: the webhooks'
+    safety net (hooks.schedule), whose events bring the timing. Other schedules are held to the
+    cap in use, also one lowered after they were learned."""
+
+
 def widest_gap(schedule: Sequence[float]) -> float:
     """The longest wait between two listed checks (the first counted from sending)."""
     return max(later - earlier for earlier, later in zip((0.0, *schedule), schedule, strict=False))

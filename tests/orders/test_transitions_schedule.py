@@ -10,7 +10,7 @@ from django.core.management import call_command
 from orders.models import ExternalStatus, Order
 from orders.outcomes import Outcome
 from orders.plans import plan_transition
-from orders.schedule import next_check_offset
+from orders.schedule import KeptGaps, next_check_offset
 from orders.schedule_book import BOOK
 from providers.base import CheckResult, CheckState
 from tests.orders.completions import completed_orders
@@ -47,6 +47,16 @@ def test_every_gap_stays_within_the_cap(settings):
     settings.MONITOR_BACKOFF_CAP_SECONDS = 20
     order = sent(40)
     assert plan_transition(order, IN_PROGRESS, NOW, SCHEDULE).changes["next_check_at"] == NOW + timedelta(seconds=20)
+
+
+def test_a_schedule_that_keeps_its_gaps_goes_past_the_cap_and_others_do_not(settings):
+    settings.MONITOR_BACKOFF_CAP_SECONDS = 600
+    order = sent(1000)
+    net = (300.0, 900.0, 1800.0, 3600.0)
+    assert plan_transition(order, IN_PROGRESS, NOW, KeptGaps(net)).changes["next_check_at"] == NOW + timedelta(
+        seconds=800
+    )
+    assert plan_transition(order, IN_PROGRESS, NOW, net).changes["next_check_at"] == NOW + timedelta(seconds=600)
 
 
 def test_an_order_without_sent_at_counts_from_created_at():
