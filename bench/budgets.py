@@ -6,11 +6,14 @@ runs it, or `python bench/budgets.py`.
 Scaled down by default (BENCH_BURST=200 orders, about 40 s); the issue's 2,000 (about 400 s) is
 `BENCH_BURST=2000`. Printed: the burst's drain time beside BURST / 5 s, the most requests the
 sandbox saw in any one second and at once, when the second integration's orders were stored, and
-what one reservation costs (the shared limiter's statements, measured in this process).
+what one reservation costs (the shared limiter's statements, measured in this process), and the
+send delay: from each start the limiter reserved (its debug log line, the database's clock) to
+the sandbox's record of the request (the same host's clock).
 """
 
 import logging
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -35,7 +38,14 @@ LOOPS = int(os.environ.get("BENCH_LOOPS", "3"))
 LATENCY_SECONDS = 0.05
 RESERVATIONS = 2000
 KOD, SIFRE = "bench-bayi", "bench-sifre-5531"
-LOOP_ENV = {"MONITOR_REQUEST_BUDGETS": "1", "MONITOR_LOOP_CYCLE_SECONDS": "10", "PYTHONUNBUFFERED": "1"}
+# LOG_LEVEL=DEBUG: the limiter logs each start it reserves.
+LOOP_ENV = {
+    "MONITOR_REQUEST_BUDGETS": "1",
+    "MONITOR_LOOP_CYCLE_SECONDS": "10",
+    "PYTHONUNBUFFERED": "1",
+    "LOG_LEVEL": "DEBUG",
+}
+_RESERVED = re.compile(r"request budget of (\S+): start reserved at ([\d.]+)")
 
 
 def main() -> int:
@@ -101,6 +111,7 @@ def _drain(log_path) -> None:
             for loop in loops:
                 loop.wait(30)
         _report(burst_sandbox, other_sandbox, started, [o.pk for o in burst_orders], [o.pk for o in other_orders])
+        _send_delays(log_path, burst.pk, burst_sandbox)
     finally:
         burst_sandbox.stop()
         other_sandbox.stop()
@@ -133,6 +144,30 @@ def _report(burst_sandbox, other_sandbox, started, burst_ids, other_ids) -> None
     print(
         f"other integration: {len(other_done)} orders stored, median {statistics.median(other_done):.1f} s, "
         f"last {other_done[-1]:.1f} s after the start"
+    )
+
+
+def _send_delays(log_path, integration_id, sandbox) -> None:
+    """Each arrival against the start reserved for it: the n-th arrival belongs to the n-th start
+    (a delay under the spacing keeps their order)."""
+    starts = sorted(
+        float(match[2])
+        for match in map(_RESERVED.search, Path(log_path).read_text(errors="replace").splitlines())
+        if match and match[1] == str(integration_id)
+    )
+    arrivals = sorted(entry["at"] for entry in sandbox.status_checks())
+    if len(starts) != len(arrivals):
+        print(f"send delay: {len(starts)} starts reserved for {len(arrivals)} requests, not matched")
+        return
+    delays = sorted((arrival - start) * 1000 for start, arrival in zip(starts, arrivals, strict=True))
+
+    def share(part):
+        return delays[int(len(delays) * part)]
+
+    print(
+        f"send delay (reserved start to the sandbox's record), {len(delays)} requests: median {share(0.5):.1f} ms, "
+        f"99th percentile {share(0.99):.1f} ms, 99.9th {share(0.999):.1f} ms, "
+        f"max {delays[-1]:.1f} ms, min {delays[0]:.1f} ms"
     )
 
 
