@@ -13,7 +13,7 @@ INTERNAL_ORDERS=${DEMO_INTERNAL_ORDERS:-10}
 free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_for_port() {
     for _ in $(seq 100); do
-        (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        (: >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
         sleep 0.1
     done
     echo "demo failed: nothing listens on 127.0.0.1:$1" >&2

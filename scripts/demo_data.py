@@ -149,7 +149,7 @@ def money():
     refunds = WalletTransaction.objects.filter(transaction_type="rejected").count()
     providers = {str(pk): provider for pk, provider in Integration.objects.values_list("pk", "provider")}
     per_integration = orders.values("integration_id").annotate(n=Count("pk")).order_by("integration_id")
-    families = ", ".join(f"{row['n']} {providers.get(row['integration_id'], '?')}" for row in per_integration)
+    families = ", ".join(sorted(f"{row['n']} {providers.get(row['integration_id'], '?')}" for row in per_integration))
     print(
         f"customer balance: {OPENING_BALANCE} - {orders.count()} orders ({families}) x {PRICE_TRY} TRY"
         f" + {rejected} rejected orders refunded ({refunds} refund rows) = {customer.balance} TRY"
