@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from budgets import limiter
 from budgets.defaults import Budget
 from budgets.limiter import LocalGate, NoSlot, SharedGate
 
@@ -62,6 +63,27 @@ def late_first_of_each_budget(per_second):
 def test_requests_sent_late_after_their_start_still_keep_the_budget():
     spans, _ = requests_through([LocalGate(Budget(10.0, 10))], 31, send_delay=late_first_of_each_budget(10))
     assert most_in_one_second([start for start, _ in spans]) <= 10
+
+
+def test_a_request_woken_too_late_for_its_start_goes_at_the_next_one(monkeypatch):
+    gate = LocalGate(Budget(10.0, 1))
+    deadline = time.monotonic() + 10
+    with gate.request(deadline):
+        first = time.monotonic()
+    real_sleep, sleeps = time.sleep, []
+
+    def oversleeping(seconds):
+        # A busy host: the wake-up for the second request's start comes 80 ms late. Nothing but
+        # a replaced sleep makes a thread late on cue.
+        sleeps.append(seconds)
+        real_sleep(seconds + (0.08 if len(sleeps) == 1 else 0.0))
+
+    monkeypatch.setattr(limiter.time, "sleep", oversleeping)
+    with gate.request(deadline):
+        second = time.monotonic()
+    interval = 1.1 / 10
+    assert len(sleeps) == 2  # it waited for a start again
+    assert second - first >= 2 * interval - 0.01  # it went at the start after the one it missed
 
 
 def test_a_local_pause_holds_every_request_until_it_ends():
