@@ -3,7 +3,7 @@
 PostgreSQL, while a second znet integration's orders are checked beside it. `make bench-budgets`
 runs it, or `python bench/budgets.py`.
 
-Scaled down by default (BENCH_BURST=200 orders, about 40 s); the issue's 2,000 (about 400 s) is
+Scaled down by default (BENCH_BURST=200 orders, about 45 s); the issue's 2,000 (about 440 s) is
 `BENCH_BURST=2000`. Printed: the burst's drain time beside BURST / 5 s, the most requests the
 sandbox saw in any one second and at once, when the second integration's orders were stored, and
 what one reservation costs (the shared limiter's statements, measured in this process), and the
