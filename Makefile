@@ -41,7 +41,7 @@ bench-loop: $(VENV)/.installed
 bench-webhooks: $(VENV)/.installed
 	$(PY) -u bench/webhooks.py
 
-# BENCH_BURST=2000 for the full burst (about 400 s).
+# BENCH_BURST=2000 for the full burst (about 440 s: 5 / 1.1 a second).
 bench-budgets: $(VENV)/.installed
 	$(PY) -u bench/budgets.py
 

@@ -3,14 +3,18 @@
 PostgreSQL, while a second znet integration's orders are checked beside it. `make bench-budgets`
 runs it, or `python bench/budgets.py`.
 
-Scaled down by default (BENCH_BURST=200 orders, about 40 s); the issue's 2,000 (about 400 s) is
+Scaled down by default (BENCH_BURST=200 orders, about 45 s); the issue's 2,000 (about 440 s) is
 `BENCH_BURST=2000`. Printed: the burst's drain time beside BURST / 5 s, the most requests the
 sandbox saw in any one second and at once, when the second integration's orders were stored, and
-what one reservation costs (the shared limiter's statements, measured in this process).
+what one reservation costs (the shared limiter's statements, measured in this process), and the
+send delay: from each start a request went at (the limiter's debug log line, the database's
+clock) to the sandbox's record of the request (the same host's clock), and how many starts a
+thread woke too late for (it took another).
 """
 
 import logging
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -35,7 +39,15 @@ LOOPS = int(os.environ.get("BENCH_LOOPS", "3"))
 LATENCY_SECONDS = 0.05
 RESERVATIONS = 2000
 KOD, SIFRE = "bench-bayi", "bench-sifre-5531"
-LOOP_ENV = {"MONITOR_REQUEST_BUDGETS": "1", "MONITOR_LOOP_CYCLE_SECONDS": "10", "PYTHONUNBUFFERED": "1"}
+# LOG_LEVEL=DEBUG: the limiter logs each start a request goes at, and each one it gave up.
+LOOP_ENV = {
+    "MONITOR_REQUEST_BUDGETS": "1",
+    "MONITOR_LOOP_CYCLE_SECONDS": "10",
+    "PYTHONUNBUFFERED": "1",
+    "LOG_LEVEL": "DEBUG",
+}
+_STARTED = re.compile(r"request budget of (\S+): start at ([\d.]+)")
+_RETAKEN = re.compile(r"request budget of (\S+): woke (\d+) ms after its start, takes another")
 
 
 def main() -> int:
@@ -101,6 +113,7 @@ def _drain(log_path) -> None:
             for loop in loops:
                 loop.wait(30)
         _report(burst_sandbox, other_sandbox, started, [o.pk for o in burst_orders], [o.pk for o in other_orders])
+        _send_delays(log_path, burst.pk, burst_sandbox)
     finally:
         burst_sandbox.stop()
         other_sandbox.stop()
@@ -133,6 +146,30 @@ def _report(burst_sandbox, other_sandbox, started, burst_ids, other_ids) -> None
     print(
         f"other integration: {len(other_done)} orders stored, median {statistics.median(other_done):.1f} s, "
         f"last {other_done[-1]:.1f} s after the start"
+    )
+
+
+def _send_delays(log_path, integration_id, sandbox) -> None:
+    """Each arrival against the start it went at: the n-th arrival belongs to the n-th start (a
+    delay under the spacing keeps their order)."""
+    lines = Path(log_path).read_text(errors="replace").splitlines()
+    starts = sorted(float(m[2]) for m in map(_STARTED.search, lines) if m and m[1] == str(integration_id))
+    retaken = [int(m[2]) for m in map(_RETAKEN.search, lines) if m and m[1] == str(integration_id)]
+    latest = f" (woken up to {max(retaken)} ms after it)" if retaken else ""
+    print(f"starts given up by a thread woken too late for them: {len(retaken)}{latest}")
+    arrivals = sorted(entry["at"] for entry in sandbox.status_checks())
+    if len(starts) != len(arrivals):
+        print(f"send delay: {len(starts)} starts for {len(arrivals)} requests, not matched")
+        return
+    delays = sorted((arrival - start) * 1000 for start, arrival in zip(starts, arrivals, strict=True))
+
+    def share(part):
+        return delays[int(len(delays) * part)]
+
+    print(
+        f"send delay (start to the sandbox's record), {len(delays)} requests: median {share(0.5):.1f} ms, "
+        f"99th percentile {share(0.99):.1f} ms, 99.9th {share(0.999):.1f} ms, "
+        f"max {delays[-1]:.1f} ms, min {delays[0]:.1f} ms"
     )
 
 

@@ -266,6 +266,7 @@ LOGGING = {
     "loggers": {
         "orders": {"level": LOG_LEVEL},
         "providers": {"level": LOG_LEVEL},
+        "budgets": {"level": LOG_LEVEL},
         "urllib3": {"level": LOG_LEVEL},
     },
 }

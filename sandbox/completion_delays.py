@@ -12,8 +12,15 @@ Mix = tuple[tuple[float, float, float], ...]
 REFERENCE_MIX: Mix = ((0.70, 5, 30), (0.25, 30, 300), (0.05, 300, 7200))
 SLOW_PROVIDER_MIX: Mix = ((0.50, 60, 300), (0.40, 300, 1800), (0.10, 1800, 10800))
 BIMODAL_MIX: Mix = ((0.60, 2, 10), (0.40, 180, 900))
+# `make demo`: every order final within seconds, so the demo sees each one's event.
+DEMO_MIX: Mix = ((1.0, 2, 8),)
 
-MIXES: dict[str, Mix] = {"reference": REFERENCE_MIX, "slow": SLOW_PROVIDER_MIX, "bimodal": BIMODAL_MIX}
+MIXES: dict[str, Mix] = {
+    "reference": REFERENCE_MIX,
+    "slow": SLOW_PROVIDER_MIX,
+    "bimodal": BIMODAL_MIX,
+    "demo": DEMO_MIX,
+}
 
 
 def draw(mix: Mix, count: int, rng: random.Random) -> list[float]:

@@ -81,6 +81,14 @@ class SandboxServer:
         answer not yet sent and their client still waiting for it."""
         return self._in_flight.most(endpoint)
 
+    def record_at(self, path: str) -> list[dict] | None:
+        """What GET `path` reads of the sandbox's records (/_sandbox/log: the request log), or
+        None for a path that is not one."""
+        if path != "/_sandbox/log":
+            return None
+        with self._lock:
+            return list(self.request_log)
+
     def _logged(self, endpoint, reference):
         with self._lock:
             return [
@@ -188,9 +196,9 @@ def _handler_for(sandbox):
         disable_nagle_algorithm = True
 
         def do_GET(self):
-            if urlsplit(self.path).path == "/_sandbox/log":
-                with sandbox._lock:
-                    return self._send(200, list(sandbox.request_log))
+            record = sandbox.record_at(urlsplit(self.path).path)
+            if record is not None:
+                return self._send(200, record)
             self._answer(sandbox.respond)
 
         def do_POST(self):

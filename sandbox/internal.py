@@ -25,7 +25,8 @@ Webhooks (sandbox.webhooks): with `webhook_url` and `webhook_secret` (or `send_w
 secret)` on a running sandbox), an order whose final state comes at a time (`completion_delays`:
 a delay drawn from that mix for each placed order; `finish_in(order, seconds)` in tests) answers
 its final state from then on, and at that moment the tenant posts its signed `order-status`
-event (with the sender's faults: lost, duplicate, late, bad signature).
+event (with the sender's faults: lost, duplicate, late, bad signature); GET /_sandbox/webhooks
+reads the deliveries.
 """
 
 import random
@@ -139,6 +140,12 @@ class InternalSandbox(ClientApiSandbox):
 
     def _mentions(self, entry, reference):
         return reference in (entry.get("orders"), entry.get("order_uuid"))
+
+    def record_at(self, path):
+        """/_sandbox/webhooks: the deliveries of its events (the demo reads them), besides the log."""
+        if path != "/_sandbox/webhooks":
+            return super().record_at(path)
+        return list(self.webhooks.deliveries) if self.webhooks is not None else []
 
     # -- the endpoints: (HTTP status, JSON-able answer or raw text, delay seconds) -----------
     def endpoint_of(self, path):

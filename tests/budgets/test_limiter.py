@@ -8,14 +8,16 @@ import uuid
 
 import pytest
 
+from budgets import limiter
 from budgets.defaults import Budget
 from budgets.limiter import LocalGate, NoSlot, SharedGate
 
 
-def requests_through(gates, count, hold_seconds=0.0):
-    """Send `count` pretend requests spread over `gates` from as many threads: [(start, end)]."""
+def requests_through(gates, count, hold_seconds=0.0, send_delay=lambda number: 0.0):
+    """Send `count` pretend requests spread over `gates` from as many threads: [(start, end)].
+    The n-th request through (0-based) leaves `send_delay(n)` seconds after its start."""
     spans, lock = [], threading.Lock()
-    in_flight, most = [0], [0]
+    in_flight, most, passed = [0], [0], [0]
     deadline = time.monotonic() + 30
 
     def one(gate):
@@ -23,6 +25,8 @@ def requests_through(gates, count, hold_seconds=0.0):
             with lock:
                 in_flight[0] += 1
                 most[0] = max(most[0], in_flight[0])
+                number, passed[0] = passed[0], passed[0] + 1
+            time.sleep(send_delay(number))
             start = time.monotonic()
             time.sleep(hold_seconds)
             with lock:
@@ -48,6 +52,38 @@ def test_a_local_gate_spaces_starts_and_caps_in_flight():
     assert most <= 2
     assert most_in_one_second(starts) <= 20
     assert starts[-1] - starts[0] >= 29 / 20 - 0.05
+
+
+def late_first_of_each_budget(per_second):
+    """A send delay of 60 ms for the first of every budget + 1 requests: the worst case, the
+    budget's worth after it leaving on time."""
+    return lambda number: 0.06 if number % (per_second + 1) == 0 else 0.0
+
+
+def test_requests_sent_late_after_their_start_still_keep_the_budget():
+    spans, _ = requests_through([LocalGate(Budget(10.0, 10))], 31, send_delay=late_first_of_each_budget(10))
+    assert most_in_one_second([start for start, _ in spans]) <= 10
+
+
+def test_a_request_woken_too_late_for_its_start_goes_at_the_next_one(monkeypatch):
+    gate = LocalGate(Budget(10.0, 1))
+    deadline = time.monotonic() + 10
+    with gate.request(deadline):
+        first = time.monotonic()
+    real_sleep, sleeps = time.sleep, []
+
+    def oversleeping(seconds):
+        # A busy host: the wake-up for the second request's start comes 80 ms late. Nothing but
+        # a replaced sleep makes a thread late on cue.
+        sleeps.append(seconds)
+        real_sleep(seconds + (0.08 if len(sleeps) == 1 else 0.0))
+
+    monkeypatch.setattr(limiter.time, "sleep", oversleeping)
+    with gate.request(deadline):
+        second = time.monotonic()
+    interval = 1.1 / 10
+    assert len(sleeps) == 2  # it waited for a start again
+    assert second - first >= 2 * interval - 0.01  # it went at the start after the one it missed
 
 
 def test_a_local_pause_holds_every_request_until_it_ends():
@@ -76,6 +112,15 @@ def test_shared_gates_of_several_processes_keep_one_budget():
     assert most <= 2
     assert most_in_one_second(starts) <= 10
     assert starts[-1] - starts[0] >= 29 / 10 - 0.1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_shared_requests_sent_late_after_their_start_still_keep_the_budget():
+    integration = uuid.uuid4()
+    gates = [SharedGate(integration, Budget(10.0, 10)) for _ in range(3)]
+    spans, _ = requests_through(gates, 31, send_delay=late_first_of_each_budget(10))
+    assert most_in_one_second([start for start, _ in spans]) <= 10
 
 
 @pytest.mark.postgres
