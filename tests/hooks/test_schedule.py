@@ -46,47 +46,46 @@ def test_the_safety_net_while_events_arrive_and_the_learned_schedule_otherwise()
     assert schedule_for(str(integration.pk)) == DEFAULT
 
 
-def test_a_check_of_a_pushed_order_schedules_the_nets_next_check_and_an_event_then_moves_it(client):
-    tenant = InternalSandbox(SandboxConfig(token="tok-1", seed=3)).start()
-    try:
-        integration = internal_with_webhook(base_url=tenant.base_url)
-        pushed_since(integration, timedelta(0))
-        order = create_sent_order(integration, sent_ago=timedelta(seconds=1000), next_check_at=timezone.now())
-        tenant.add_order(str(order.pk), checks_until_final=10**6)
-        Order.objects.filter(pk=order.pk).update(provider_referans=order.pk.hex)
-
-        call_command("check_pending_orders", stdout=StringIO())
-
-        order.refresh_from_db()
-        # The net's next check, 30 min after sending: further than the 600 s cap, and not stuck.
-        assert order.next_check_at - order.sent_at == timedelta(seconds=1800)
-        assert order.monitor_leased_until is not None and order.monitor_leased_until != order.next_check_at
-        assert stuck_orders(timezone.now()) == []
-        assert deliver(client, integration, event_body(order_uuid=order.pk)).status_code == 200
-        order.refresh_from_db()
-        assert order.next_check_at <= timezone.now()
-    finally:
-        tenant.stop()
+@pytest.fixture
+def tenant():
+    server = InternalSandbox(SandboxConfig(token="tok-1", seed=3)).start()
+    yield server
+    server.stop()
 
 
-def test_an_order_whose_event_is_lost_is_completed_at_the_nets_next_check(time_machine):
-    tenant = InternalSandbox(SandboxConfig(token="tok-1", seed=4)).start()
-    try:
-        integration = internal_with_webhook(base_url=tenant.base_url)
-        pushed_since(integration, timedelta(0))
-        order = create_sent_order(integration, sent_ago=timedelta(seconds=1000), next_check_at=timezone.now())
-        tenant.add_order(str(order.pk), checks_until_final=10**6)
-        Order.objects.filter(pk=order.pk).update(provider_referans=order.pk.hex)
-        call_command("check_pending_orders", stdout=StringIO())
-        order.refresh_from_db()
-        tenant.finish_in(tenant.find_order(str(order.pk)), 0)  # final at the tenant; no event comes
+def checked_pushed_order(tenant):
+    """An order of a pushed integration, sent 1000 s ago and still in progress at the tenant,
+    after one check: (integration, order as stored)."""
+    integration = internal_with_webhook(base_url=tenant.base_url)
+    pushed_since(integration, timedelta(0))
+    order = create_sent_order(integration, sent_ago=timedelta(seconds=1000), next_check_at=timezone.now())
+    tenant.add_order(str(order.pk), checks_until_final=10**6)
+    Order.objects.filter(pk=order.pk).update(provider_referans=order.pk.hex)
+    call_command("check_pending_orders", stdout=StringIO())
+    order.refresh_from_db()
+    return integration, order
 
-        call_command("check_pending_orders", stdout=StringIO())
-        assert Order.objects.get(pk=order.pk).external_status != ExternalStatus.DONE  # not due before the net's check
-        time_machine.move_to(order.next_check_at + timedelta(seconds=1))
-        PUSHED.forget()
-        call_command("check_pending_orders", stdout=StringIO())
 
-        assert Order.objects.get(pk=order.pk).external_status == ExternalStatus.DONE
-    finally:
-        tenant.stop()
+def test_a_check_of_a_pushed_order_schedules_the_nets_next_check_and_an_event_then_moves_it(client, tenant):
+    integration, order = checked_pushed_order(tenant)
+
+    # The net's next check, 30 min after sending: further than the 600 s cap, and not stuck.
+    assert order.next_check_at - order.sent_at == timedelta(seconds=1800)
+    assert order.monitor_leased_until is not None and order.monitor_leased_until != order.next_check_at
+    assert stuck_orders(timezone.now()) == []
+    assert deliver(client, integration, event_body(order_uuid=order.pk)).status_code == 200
+    order.refresh_from_db()
+    assert order.next_check_at <= timezone.now()
+
+
+def test_an_order_whose_event_is_lost_is_completed_at_the_nets_next_check(tenant, time_machine):
+    _, order = checked_pushed_order(tenant)
+    tenant.finish_in(tenant.find_order(str(order.pk)), 0)  # final at the tenant; no event comes
+
+    call_command("check_pending_orders", stdout=StringIO())
+    assert Order.objects.get(pk=order.pk).external_status != ExternalStatus.DONE  # not due before the net's check
+    time_machine.move_to(order.next_check_at + timedelta(seconds=1))
+    PUSHED.forget()
+    call_command("check_pending_orders", stdout=StringIO())
+
+    assert Order.objects.get(pk=order.pk).external_status == ExternalStatus.DONE
