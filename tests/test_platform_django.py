@@ -36,6 +36,7 @@ MONITOR_COLUMNS = (
     "hold_reason",
     "permanent_error_since",
     "consecutive_errors",
+    "monitor_leased_until",
 )
 
 
