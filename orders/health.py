@@ -148,11 +148,12 @@ def build_report(now=None):
     cutoff = now - timedelta(minutes=overdue_minutes)
     oldest = oldest_active_order()
     last_run = MonitorRun.objects.filter(finished_at__isnull=False).order_by("-finished_at").first()
+    names = integration_names()  # one read for every list that names integrations
     report = HealthReport(
         now=now,
         overdue_minutes=overdue_minutes,
         active_by_status=active_by_status(),
-        active_by_provider=active_by_provider(),
+        active_by_provider=active_by_provider(names),
         due_now=Order.objects.due(now).count(),
         overdue=overdue_orders(cutoff).count(),
         oldest_active_order_id=str(oldest.pk) if oldest else None,
@@ -161,13 +162,13 @@ def build_report(now=None):
         last_success_at=last_success_at(),
         last_run_at=last_run.finished_at if last_run else None,
         last_run_succeeded=last_run.succeeded if last_run else None,
-        failing_integrations=failing_integrations(cutoff),
+        failing_integrations=failing_integrations(cutoff, names),
         held_for_operator=held_for_operator().count(),
         held_orders=held_orders(),
         timed_out_waiting=timed_out_for_operator_orders().count(),
         timed_out_for_operator=timed_out_for_operator(),
-        unknown_status_words=unknown_status_words(),
-        check_schedules=check_schedules(),
+        unknown_status_words=unknown_status_words(names),
+        check_schedules=check_schedules(names),
         stuck=count_stuck(now),
         webhooks=webhook_rows(),
         budgets=budget_rows(),
@@ -181,9 +182,8 @@ def active_by_status():
     return {row["external_status"]: row["n"] for row in rows}
 
 
-def active_by_provider():
+def active_by_provider(names: dict[str, str]):
     rows = Order.objects.active().values("integration_id").annotate(n=Count("pk")).order_by("-n", "integration_id")
-    names = integration_names()
     return [
         {"provider_id": r["integration_id"], "name": name_of(names, r["integration_id"]), "active": r["n"]}
         for r in rows
@@ -201,7 +201,7 @@ def name_of(names: dict[str, str], integration_id: str | None) -> str | None:
     return names.get(integration_key(integration_id))
 
 
-def failing_integrations(cutoff: datetime) -> list[FailingIntegration]:
+def failing_integrations(cutoff: datetime, names: dict[str, str] | None = None) -> list[FailingIntegration]:
     """Per "providerId", active orders whose last check failed with a permanent or configuration
     error (orders.transitions sets permanent_error_since), the longest-failing first. One query:
     the sample error is a subquery per group, not a query per integration."""
@@ -220,7 +220,7 @@ def failing_integrations(cutoff: datetime) -> list[FailingIntegration]:
         )
         .order_by("since", "integration_id")
     )
-    names = integration_names()
+    names = integration_names() if names is None else names
     return [
         FailingIntegration(
             integration_id=row["integration_id"],
@@ -234,11 +234,10 @@ def failing_integrations(cutoff: datetime) -> list[FailingIntegration]:
     ]
 
 
-def check_schedules() -> list[dict]:
+def check_schedules(names: dict[str, str]) -> list[dict]:
     """Per integration (every configured one, and any other "providerId" with completions), the
     check schedule in use (orders.schedule_book): how many recent completions it was learned
     from, their median completion time, and when an order is first checked after sending."""
-    names = integration_names()
     learned = BOOK.entries()
     keys = sorted(set(map(integration_key, names)) | set(learned), key=lambda key: (name_of(names, key) or "~", key))
     return [{**BOOK.entry_for(key).as_dict(), "name": name_of(names, key)} for key in keys]
@@ -276,7 +275,7 @@ def timed_out_for_operator() -> list[dict]:
     ]
 
 
-def unknown_status_words() -> list[dict]:
+def unknown_status_words(names: dict[str, str]) -> list[dict]:
     """Per integration, the status words its provider answered that the monitor does not know,
     with how many active orders last heard one."""
     rows = (
@@ -286,7 +285,6 @@ def unknown_status_words() -> list[dict]:
         .annotate(n=Count("pk"))
         .order_by("integration_id", "last_check_error")
     )
-    names = integration_names()
     return [
         {
             "integration_id": row["integration_id"],

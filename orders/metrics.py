@@ -118,11 +118,12 @@ def _write_stuck_orders(registry):
         labels,
         registry=registry,
     )
-    for integration_id, name in integration_names().items():
+    names = integration_names()
+    for integration_id, name in names.items():
         for gauge in (failing, overdue, since):
             gauge.labels(integration_id=integration_id, integration=name).set(0)
     cutoff = timezone.now() - timedelta(minutes=settings.MONITOR_OVERDUE_MINUTES)
-    for row in failing_integrations(cutoff):
+    for row in failing_integrations(cutoff, names):
         key = {"integration_id": row.integration_id or "", "integration": row.name or ""}
         failing.labels(**key).set(row.orders)
         overdue.labels(**key).set(row.failing_too_long)

@@ -505,3 +505,19 @@ def test_failing_integrations_are_read_in_one_query_with_each_ones_first_error(d
     samples = sorted(row.sample_error for row in rows)
     assert samples == sorted([f"integration {n}: error since 3 h" for n in range(5)] + ["no provider"])
     assert all(row.orders == (1 if row.integration_id is None else 2) for row in rows)
+
+
+def test_one_report_reads_the_integrations_names_once(db, clock, integration):
+    """The names label four of the report's lists; they are read once for all of them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.health import build_report
+
+    create_sent_order(str(integration.pk), "named", permanent_error_since=NOW - timedelta(hours=1))
+    table = Integration._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        report = build_report()
+    names_reads = [q["sql"] for q in queries if f'FROM "{table}"' in q["sql"] and '"provider"' not in q["sql"]]
+    assert len(names_reads) == 1
+    assert report.active_by_provider[0]["name"] == report.failing_integrations[0].name == integration.name
