@@ -49,7 +49,7 @@ bench-budgets: $(VENV)/.installed
 bench-steady: $(VENV)/.installed
 	$(PY) bench/steady.py
 
-# The same steady state live: a throw-away PostgreSQL, the znet sandbox, 3 loops (about 5 minutes).
+# The same steady state live: a throw-away PostgreSQL, the znet sandbox, 3 loops (about 5.5 minutes).
 bench-steady-live: $(VENV)/.installed
 	$(PY) -u bench/steady_live.py
 

@@ -1,5 +1,5 @@
 """Steady state at the request budget, live: `make bench-steady-live`, or
-`python bench/steady_live.py` (about 4-5 minutes; docs/PERFORMANCE.md, "Steady state at the
+`python bench/steady_live.py` (about 5.5 minutes; docs/PERFORMANCE.md, "Steady state at the
 request budget").
 
 bench/steady.py's case on a real clock: one znet integration with its default budget (5
