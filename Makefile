@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 LOCK_OPTIONS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: demo test bench bench-latency bench-loop bench-webhooks bench-budgets bench-steady lint lock
+.PHONY: demo test bench bench-latency bench-loop bench-webhooks bench-budgets bench-steady bench-steady-live lint lock
 
 $(VENV)/.installed: requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ bench-budgets: $(VENV)/.installed
 # Budget-bound schedules in a steady state on a simulated clock (docs/PERFORMANCE.md, a few seconds).
 bench-steady: $(VENV)/.installed
 	$(PY) bench/steady.py
+
+# The same steady state live: a throw-away PostgreSQL, the znet sandbox, 3 loops (about 5.5 minutes).
+bench-steady-live: $(VENV)/.installed
+	$(PY) -u bench/steady_live.py
 
 # requirements.lock: what production installs; requirements-dev.lock: that plus the test tools.
 lock: $(VENV)/.installed
