@@ -41,9 +41,10 @@ _NO_DEADLINE_SECONDS = 60.0
 # after its start (a thread woken late, a busy process), so any N + 1 arrivals at the provider
 # span at least 1 s while that delay stays under the margin (measured: docs/PERFORMANCE.md).
 _SEND_MARGIN_SECONDS = 0.1
-# A thread woken this much after its start (a busy host) takes the next start instead of
-# sending late: the rest of the margin is for the send itself.
-_LATE_WAKE_SECONDS = _SEND_MARGIN_SECONDS / 2
+# A request this much past its start when it is about to leave (a thread woken late, a busy
+# host, a slow pause check) takes the next start instead of sending late: the rest of the
+# margin is for the send itself. Measured last, after every statement of the gate.
+_LATE_WAKE_SECONDS = 0.03
 
 
 class NoSlot(Exception):
@@ -79,12 +80,13 @@ class LocalGate:
             self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
     def _wait_for_start(self, latest: float) -> None:
-        # A wake-up too late for its start, or a pause that began while it waited: the request
-        # takes a new start.
+        # A pause that began while it waited, or a request too late for its start: a new start.
         while True:
             start = self._reserve(latest)
-            waited, late = _sleep_until(start, self.integration_id)
-            if not late and not (waited and time.monotonic() < self._paused_until):
+            waited = _sleep_until(start)
+            if waited and time.monotonic() < self._paused_until:
+                continue
+            if not _too_late(start, self.integration_id):
                 epoch = time.time() - (time.monotonic() - start)
                 log.debug("request budget of %s: start at %.6f", self.integration_id, epoch)
                 return
@@ -218,26 +220,30 @@ class SharedGate:
             time.sleep(_WAIT_FOR_PLACE_SECONDS)
 
     def _wait_for_start(self, latest: float) -> None:
-        # A wake-up too late for its start, or a pause that began (in any process) while it
-        # waited: the request takes a new start. The pause is one more statement, only for a
-        # request that had to wait.
+        # A pause that began (in any process) while it waited, or a request too late for its
+        # start: a new start. The pause is one more statement, only for a request that waited.
         while True:
-            start, epoch = self._reserve(latest)
-            waited, late = _sleep_until(start, self.integration_id)
-            if late or (waited and SHARED.execute(_PAUSED, [self.integration_id]) is not None):
+            start, earliest, epoch = self._reserve(latest)
+            waited = _sleep_until(start)
+            if waited and SHARED.execute(_PAUSED, [self.integration_id]) is not None:
                 continue
-            log.debug("request budget of %s: start at %.6f", self.integration_id, epoch)
-            return
+            if not _too_late(earliest, self.integration_id):
+                log.debug("request budget of %s: start at %.6f", self.integration_id, epoch)
+                return
 
-    def _reserve(self, latest: float) -> tuple[float, float]:
-        """The next start, reserved: as time.monotonic() (this host's view of the database's
-        wait) and as epoch seconds on the database's clock."""
+    def _reserve(self, latest: float) -> tuple[float, float, float]:
+        """The next start, reserved: when to leave (time.monotonic(), the database's wait counted
+        from its answer, so never early), the earliest it can have been (the wait counted from
+        before the statement, so lateness is never underestimated), and epoch seconds on the
+        database's clock."""
         interval = _interval(self.budget)
-        left = max(latest - time.monotonic(), 0.0)
+        asked = time.monotonic()
+        left = max(latest - asked, 0.0)
         row = SHARED.execute(_TAKE_START, [interval, self.integration_id, left, interval, interval])
         if row is None:
             raise NoSlot("no start within the budget before the deadline")
-        return time.monotonic() + float(row[0]), float(row[1])
+        wait = float(row[0])
+        return time.monotonic() + wait, asked + wait, float(row[1])
 
     def _free(self, place: int) -> None:
         try:
@@ -246,14 +252,19 @@ class SharedGate:
             log.warning("request budget of %s: a place stays held until it expires: %s", self.integration_id, exc)
 
 
-def _sleep_until(start: float, integration_id: str) -> tuple[bool, bool]:
-    """Sleep until `start` (time.monotonic()): (that took a wait, it woke too late for it)."""
+def _sleep_until(start: float) -> bool:
+    """Sleep until `start` (time.monotonic()); did that take a wait?"""
     wait = start - time.monotonic()
     time.sleep(max(wait, 0.0))
+    return wait > 0
+
+
+def _too_late(start: float, integration_id: str) -> bool:
+    """Is a request about to leave now too far past its `start` (time.monotonic())?"""
     late = time.monotonic() - start
     if late > _LATE_WAKE_SECONDS:
-        log.debug("request budget of %s: woke %.0f ms after its start, takes another", integration_id, late * 1000)
-    return wait > 0, late > _LATE_WAKE_SECONDS
+        log.debug("request budget of %s: %.0f ms after its start, takes another", integration_id, late * 1000)
+    return late > _LATE_WAKE_SECONDS
 
 
 def _interval(budget: Budget) -> float:

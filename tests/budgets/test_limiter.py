@@ -125,6 +125,26 @@ def test_shared_requests_sent_late_after_their_start_still_keep_the_budget():
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+def test_a_request_held_up_by_its_pause_check_goes_at_the_next_start():
+    """After its wait, a request asks whether a pause began; a slow answer (here: the process's
+    gate connection busy for 80 ms) makes it late for its start, so it takes the next one."""
+    from budgets.limiter import SHARED
+
+    gate = SharedGate(uuid.uuid4(), Budget(10.0, 1))
+    deadline = time.monotonic() + 10
+    with gate.request(deadline):
+        first = time.monotonic()
+    interval = 1.1 / 10
+    busy = threading.Thread(target=lambda: (SHARED.lock.acquire(), time.sleep(0.08), SHARED.lock.release()))
+    threading.Timer(interval - 0.03, busy.start).start()  # the connection is taken just before the start
+    with gate.request(deadline):
+        second = time.monotonic()
+    busy.join()
+    assert second - first >= 2 * interval - 0.01
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_a_shared_pause_holds_every_process():
     integration = uuid.uuid4()
     first, second = SharedGate(integration, Budget(50.0, 4)), SharedGate(integration, Budget(50.0, 4))
