@@ -19,13 +19,12 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from orders.connection_loss import unless_lost
-from orders.ids import integrations_by_id
 from orders.models import Order
 from providers.base import CheckResult, CheckState, ProviderClient, configuration_error, not_mentioned
+from providers.models import Integration
 from providers.redaction import excerpt, redact
 from providers.registry import UnknownProvider, client_class_for
 
@@ -43,52 +42,90 @@ class _Task:
     orders: list
 
 
-def check_orders(
-    orders: Sequence[Order],
-    deadline: float,
-    stop_event: threading.Event,
-    workers: int,
-    per_integration: int,
-    grace_seconds: float,
-    more: Callable[[], list[Order]] | None = None,
-) -> Iterator[tuple[Order, CheckResult | None]]:
-    """Yield (order, CheckResult or None) for every order, in the calling thread, as answers
-    arrive. None means the check never ran (deadline reached, or stopping): release the order.
+# What FanOut.answers yields when the caller may add orders (FanOut.add) to keep the workers busy.
+MORE_WANTED = object()
 
-    `more()`, when given, is called in the calling thread for further orders whenever fewer
-    tasks wait than there are workers, until it returns none: the workers then go on with the
-    next batch instead of waiting for the slowest answers of this one."""
-    planner = _Planner(per_integration, deadline)
-    tasks, unanswerable = planner.plan(orders)
-    yield from unanswerable
-    if tasks:
-        board = _TaskBoard(per_integration, lambda: stop_event.is_set() or time.monotonic() >= deadline)
-        yield from _run_tasks(board, tasks, planner, deadline, stop_event, workers, grace_seconds, more)
+
+class FanOut:
+    """The provider calls of one cycle: orders and their integrations in (`add`), answers out
+    (`answers`), in the calling thread. It reads and writes no database and calls nothing of
+    its caller's: when fewer tasks wait than there are workers and `wants_more` is set, it
+    yields MORE_WANTED and the caller decides whether to add orders."""
+
+    def __init__(
+        self, deadline: float, stop_event: threading.Event, workers: int, per_integration: int, grace_seconds: float
+    ):
+        self.wants_more = False
+        self._deadline = deadline
+        self._stop_event = stop_event
+        self._workers = workers
+        self._grace_seconds = grace_seconds
+        self._planner = _Planner(per_integration)
+        self._board = _TaskBoard(per_integration, self._expired)
+        self._done: queue.Queue[tuple[_Task, dict[str, CheckResult] | None]] = queue.Queue()
+        self._pending: dict[int, _Task] = {}
+
+    def add(self, orders: Sequence[Order], integrations: Mapping[str, Integration]) -> list[tuple[Order, CheckResult]]:
+        """Start asking about `orders` (`integrations`: {"providerId" text: Integration}, as
+        orders.ids.integrations_by_id reads them). Returns the answers of the orders no provider
+        can answer (no reference, unknown or disabled integration): configuration errors."""
+        tasks, unanswerable = self._planner.plan(orders, integrations)
+        self._pending.update((id(task), task) for task in tasks)
+        for _ in range(self._board.add(tasks, self._workers)):
+            threading.Thread(
+                target=_work, args=(self._board, self._done, self._expired, self._deadline), daemon=True
+            ).start()
+        return unanswerable
+
+    def answers(self) -> Iterator[tuple[Order, CheckResult | None] | object]:
+        """(order, CheckResult or None) for every order added, as answers arrive; None means the
+        check never ran (deadline reached, or stopping): release the order. MORE_WANTED between
+        them, as described above."""
+        stop_seen_at = None
+        while self._pending:
+            if self.wants_more and self._board.waiting() < self._workers and not self._expired():
+                yield MORE_WANTED
+            if self._stop_event.is_set():
+                stop_seen_at = stop_seen_at or time.monotonic()
+                if time.monotonic() - stop_seen_at > self._grace_seconds:
+                    break
+            try:
+                task, answers = self._done.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                continue
+            del self._pending[id(task)]
+            for order in task.orders:
+                yield order, _answer_for(task.client, order, answers)
+        yield from self._abandoned()
+
+    def _abandoned(self):
+        """Whatever is still pending was abandoned (stopping): its orders are released. Else the
+        clients' sessions are done with."""
+        for task in self._pending.values():
+            for order in task.orders:
+                yield order, None
+        if not self._pending:
+            self._planner.close_clients()
+
+    def _expired(self) -> bool:
+        return self._stop_event.is_set() or time.monotonic() >= self._deadline
 
 
 class _Planner:
     """Orders -> tasks: one client per integration (kept for every batch of the call), one lane
     per integration (the unit of the concurrency cap)."""
 
-    def __init__(self, per_integration: int, deadline: float):
+    def __init__(self, per_integration: int):
         self.per_integration = per_integration
-        self.deadline = deadline
         self.clients: dict[uuid.UUID, ProviderClient] = {}
         self._lanes: dict[uuid.UUID, int] = {}  # integration pk -> lane number
 
-    def plan(self, orders: Sequence[Order]) -> tuple[list["_Task"], list[tuple[Order, CheckResult | None]]]:
-        """([tasks], [(order, result) for orders no provider can answer]). When the integrations
-        cannot be read (the database connection lost, and not back by the deadline), no task:
-        every order is answered None, so the caller releases it instead of leaving it leased."""
-        ids = [order.integration_id for order in orders]
-        integrations = unless_lost(
-            lambda: integrations_by_id(ids), self.deadline, None, "the integrations could not be read"
-        )
-        if integrations is None:
-            return [], [(order, None) for order in orders]
-        return self._tasks(orders, integrations)
+    def close_clients(self) -> None:
+        for client in self.clients.values():
+            client.close()
 
-    def _tasks(self, orders, integrations):
+    def plan(self, orders, integrations) -> tuple[list["_Task"], list[tuple[Order, CheckResult]]]:
+        """([tasks], [(order, result) for orders no provider can answer])."""
         by_integration: dict[uuid.UUID, list[Order]] = {}
         unanswerable: list[tuple[Order, CheckResult | None]] = []
         for order in orders:
@@ -190,45 +227,6 @@ class _TaskBoard:
         return None
 
 
-def _run_tasks(board, tasks, planner, deadline, stop_event, workers, grace_seconds, more):
-    done: queue.Queue[tuple[_Task, dict[str, CheckResult] | None]] = queue.Queue()
-    pending: dict[int, _Task] = {}
-
-    def hand_out(new_tasks):
-        pending.update((id(task), task) for task in new_tasks)
-        for _ in range(board.add(new_tasks, workers)):
-            threading.Thread(target=_work, args=(board, done, deadline, stop_event), daemon=True).start()
-
-    hand_out(tasks)
-    asking = more is not None
-    stop_seen_at = None
-    while pending:
-        if asking and board.waiting() < workers and not (stop_event.is_set() or time.monotonic() >= deadline):
-            more_orders = more()
-            asking = bool(more_orders)
-            more_tasks, unanswerable = planner.plan(more_orders)
-            yield from unanswerable
-            hand_out(more_tasks)
-        if stop_event.is_set():
-            stop_seen_at = stop_seen_at or time.monotonic()
-            if time.monotonic() - stop_seen_at > grace_seconds:
-                break
-        try:
-            task, answers = done.get(timeout=_POLL_SECONDS)
-        except queue.Empty:
-            continue
-        del pending[id(task)]
-        for order in task.orders:
-            yield order, _answer_for(task.client, order, answers)
-    # Whatever is still pending was abandoned (stopping): its orders are released.
-    for task in pending.values():
-        for order in task.orders:
-            yield order, None
-    if not pending:
-        for client in planner.clients.values():
-            client.close()
-
-
 def _answer_for(client, order, answers):
     if answers is None:
         return None
@@ -238,13 +236,10 @@ def _answer_for(client, order, answers):
     return None if result.throttled else result
 
 
-def _work(board, done, deadline, stop_event):
+def _work(board, done, expired, deadline):
     while (task := board.take()) is not None:
         try:
-            if stop_event.is_set() or time.monotonic() >= deadline:
-                done.put((task, None))
-            else:
-                done.put((task, _ask(task, deadline)))
+            done.put((task, None) if expired() else (task, _ask(task, deadline)))
         finally:
             board.finish(task)
 

@@ -24,7 +24,7 @@ from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
 
 from config.env import range_of
-from orders.connection_loss import unless_lost
+from orders.connection_loss import reconnecting, skipped_when_lost
 from orders.filters import NO_FILTER, OrderFilter
 from orders.ids import NotAnId, parse_uuid
 from orders.models import Order, age
@@ -149,12 +149,12 @@ def release_unless_lost(order_ids: list, lease_until: datetime, give_up_at: floa
     if not order_ids:
         return 0
     due_again = lease_until.isoformat(timespec="seconds")
-    return unless_lost(
-        lambda: release_orders(order_ids, lease_until, timezone.now()),
-        give_up_at,
-        0,
-        f"{len(order_ids)} orders could not be released, due again at {due_again}",
-    )
+    released = 0
+    with skipped_when_lost(f"{len(order_ids)} orders could not be released, due again at {due_again}"):
+        for attempt in reconnecting(give_up_at):
+            with attempt:
+                released = release_orders(order_ids, lease_until, timezone.now())
+    return released
 
 
 @dataclass(frozen=True)

@@ -2,26 +2,26 @@
 reconnect and try again, and give up at a given time.
 
 A lost connection (server restart, failover, the backend terminated) passes: a new connection
-may well work a moment later, so a write is worth trying again (`with_reconnect`, after closing
+may well work a moment later, so a write is worth trying again (`reconnecting`, after closing
 the broken connection, which Django would otherwise reuse). Any other error (a value too long for
 its column, a constraint, a missing column) repeats every time the same write is tried, and an
-operator has to fix its cause: it is raised at once. `unless_lost` is the run's guard for a step
-it can do without (a further claim, releasing orders, the run's row): a connection that stays
-lost is logged and the step skipped; any other error goes on up.
+operator has to fix its cause: it is raised at once. `skipped_when_lost` is the run's guard for a
+step it can do without (a further claim, releasing orders, the run's row): a connection that
+stays lost is logged and the step skipped; any other error goes on up. The tries are a loop in
+the caller's own code: nothing here calls back into it.
 """
 
 import logging
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from tenacity import Retrying
 
 from providers.retrying import retrying
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 # The longest wait between two tries.
 _MAX_WAIT_SECONDS = 10.0
@@ -85,35 +85,41 @@ def retry_round_seconds() -> float:
     return sum(retry_wait(attempt) for attempt in range(1, settings.MONITOR_DB_RETRY_ATTEMPTS))
 
 
-def with_reconnect(write: Callable[[], T], give_up_at: float, attempts: int | None = None) -> T:
-    """Run `write()`; when the database connection is lost, close it, wait and run `write()`
-    again on a new connection. At most `attempts` tries (default MONITOR_DB_RETRY_ATTEMPTS),
-    none after `give_up_at` (a time.monotonic() value). Raises the last error.
+def reconnecting(give_up_at: float, attempts: int | None = None) -> Retrying:
+    """The tries of one database step through a lost connection, written in the caller:
 
-    Only outside a transaction: inside one, the whole transaction went with the connection and
-    only its owner can start it again."""
+        for attempt in reconnecting(give_up_at):
+            with attempt:
+                ...the step...
+
+    A lost connection is closed (Django would reuse it) and the step tried again on a new one
+    after a wait. At most `attempts` tries (default MONITOR_DB_RETRY_ATTEMPTS), none after
+    `give_up_at` (a time.monotonic() value); any other error, and the last one, is raised.
+    Inside a transaction, one try: the whole transaction went with the connection and only its
+    owner can start it again."""
     if connection.in_atomic_block:
-        return write()
-    tries = retrying(
+        attempts = 1
+    return retrying(
         attempts=attempts or settings.MONITOR_DB_RETRY_ATTEMPTS,
         deadline=give_up_at,
-        retry=is_connection_error,
+        retry=_lost_and_closed,
         wait=lambda state: retry_wait(state.attempt_number),
         before_sleep=_log_retry,
     )
-    return tries(_closing_a_lost_connection, write)
 
 
-def unless_lost(write: Callable[[], T], give_up_at: float, fallback: T, what: str, attempts: int | None = None) -> T:
-    """`with_reconnect(write, ...)`, or `fallback` when the connection is still lost at
-    `give_up_at`: logged as "`what` (database unavailable: ...)". Any other error is raised."""
+@contextmanager
+def skipped_when_lost(what: str) -> Iterator[None]:
+    """For a step the run can do without (a further claim, releasing orders, the run's row): a
+    connection still lost when its tries end is logged as "`what` (database unavailable: ...)"
+    and the step skipped (and the broken connection closed). Any other error is raised."""
     try:
-        return with_reconnect(write, give_up_at, attempts)
+        yield
     except DatabaseError as exc:
         if not is_connection_error(exc):
             raise
+        close_lost_connection()
         log.error("%s (database unavailable: %s)", what, first_line(exc))
-        return fallback
 
 
 def close_lost_connection() -> None:
@@ -124,13 +130,12 @@ def close_lost_connection() -> None:
         pass
 
 
-def _closing_a_lost_connection(write):
-    try:
-        return write()
-    except DatabaseError as exc:
-        if is_connection_error(exc):
-            close_lost_connection()
-        raise
+def _lost_and_closed(exc: BaseException) -> bool:
+    """Whether to try again after `exc`: a lost connection, closed here so the next try opens a new one."""
+    if not is_connection_error(exc):
+        return False
+    close_lost_connection()
+    return True
 
 
 def _log_retry(state):

@@ -1,5 +1,5 @@
 """`check_pending_orders --loop`: one process keeps checking orders as they come due, until its
-deadline.
+deadline. A plain run (`run_batch`) is the same loop stopped after its first cycle.
 
 It runs claim -> check cycles (orders.monitor.check_due_orders), each with its own deadline of
 MONITOR_LOOP_CYCLE_SECONDS and a lease to match, so a loop that dies frees its orders that long
@@ -54,6 +54,16 @@ class _Stretch:
     report: RunReport = field(default_factory=RunReport)
 
 
+def run_batch(
+    limit=None, max_seconds=None, stop_event=None, on_checked=None, order_filter=NO_FILTER, config=None
+) -> RunReport:
+    """The plain run (no --loop): the loop's first cycle and its record, nothing more. Up to
+    `limit` orders in one claim, checked within `max_seconds` and at most a cycle
+    (MONITOR_LOOP_CYCLE_SECONDS), under a cycle's lease."""
+    config = config or RunConfig.from_settings(limit, max_seconds)
+    return run_loop(stop_event=stop_event, on_checked=on_checked, order_filter=order_filter, config=config, once=True)
+
+
 def run_loop(
     limit=None,
     max_seconds=None,
@@ -62,10 +72,11 @@ def run_loop(
     on_progress=None,
     order_filter=NO_FILTER,
     config: RunConfig | None = None,
+    once: bool = False,
 ) -> RunReport:
     """Check due orders (those `order_filter` lets through), up to `limit` per claim, until
-    `max_seconds` have passed or `stop_event` is set. Returns the totals over all cycles;
-    `seconds` is the loop's time."""
+    `max_seconds` have passed or `stop_event` is set; with `once`, one cycle (or none when no
+    order is due). Returns the totals over all cycles; `seconds` is the loop's time."""
     config = config or RunConfig.from_settings(limit, max_seconds)
     stop_event = stop_event or threading.Event()
     started = time.monotonic()
@@ -74,13 +85,15 @@ def run_loop(
     stretch = _Stretch()
     while not stop_event.is_set() and (remaining := deadline - time.monotonic()) > 0:
         try:
-            _one_step(config, remaining, stop_event, on_checked, total, stretch, order_filter)
+            _one_step(config, remaining, stop_event, on_checked, (total, stretch.report), order_filter, once)
         except DatabaseError as exc:
-            if not is_connection_error(exc):
+            if once or not is_connection_error(exc):
                 raise
             log.error("database connection lost (%s); claiming again in %g s", first_line(exc), RECONNECT_WAIT_SECONDS)
             close_lost_connection()
             stop_event.wait(min(RECONNECT_WAIT_SECONDS, remaining))
+        if once:
+            break
         if time.monotonic() - stretch.started >= RECORD_SECONDS and not stop_event.is_set():
             record_run(stretch.report, stretch.started_at, stop_event, config.shutdown_grace_seconds)
             stretch = _Stretch()
@@ -93,19 +106,25 @@ def run_loop(
     return total
 
 
-def _one_step(config, remaining, stop_event, on_checked, total, stretch, order_filter):
-    """A cycle if an order is due; else sleep until one is (at most MAX_SLEEP_SECONDS)."""
-    wait = seconds_until_due(order_filter)
-    if wait is None or wait > 0:
-        wait_between_cycles(stop_event, min(MAX_SLEEP_SECONDS if wait is None else wait, remaining))
-        return
+def _one_step(config, remaining, stop_event, on_checked, reports, order_filter, once):
+    """A cycle if an order is due; else sleep until one is (at most MAX_SLEEP_SECONDS). `once`
+    (a plain run): a cycle whatever is due, over one claim, and no sleep."""
+    if not once:
+        wait = seconds_until_due(order_filter)
+        if wait is None or wait > 0:
+            wait_between_cycles(stop_event, min(MAX_SLEEP_SECONDS if wait is None else wait, remaining))
+            return
     cycle_config = config.for_cycle(min(remaining, config.cycle_seconds))
     cycle = check_due_orders(
-        stop_event=stop_event, on_checked=on_checked, claim_more=True, order_filter=order_filter, config=cycle_config
+        stop_event=stop_event,
+        on_checked=on_checked,
+        claim_more=not once,
+        order_filter=order_filter,
+        config=cycle_config,
     )
-    add_up(total, cycle)
-    add_up(stretch.report, cycle)
-    if not cycle.claimed:
+    for report in reports:
+        add_up(report, cycle, keep_orders=once)
+    if not cycle.claimed and not once:
         # Due, but locked by another run's claim (SKIP LOCKED): not a reason to spin.
         wait_between_cycles(stop_event, remaining)
 
@@ -125,7 +144,8 @@ def seconds_until_due(order_filter: OrderFilter = NO_FILTER) -> float | None:
     return None if earliest is None else (earliest - timezone.now()).total_seconds()
 
 
-def add_up(total: RunReport, cycle: RunReport) -> None:
+def add_up(total: RunReport, cycle: RunReport, keep_orders: bool = False) -> None:
     """Add one cycle's report to a loop's totals (RunReport.merge), without the per-order
-    details (outcomes by order id, store failures): a loop checks too many orders to keep them."""
-    total.merge(replace(cycle, outcomes={}, store_failures={}))
+    details (outcomes by order id, store failures) unless `keep_orders`: a loop checks too many
+    orders to keep them."""
+    total.merge(cycle if keep_orders else replace(cycle, outcomes={}, store_failures={}))

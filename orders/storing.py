@@ -4,7 +4,7 @@ Each result is written by orders.transitions.apply_check_result in its own trans
 reads the row again first, so the same write can safely be tried again.
 
 - The connection was lost (server restart, failover, the backend terminated): drop the broken
-  connection, wait, try again on a new one (`with_reconnect`), a few times, never past the
+  connection, wait, try again on a new one (`reconnecting`), a few times, never past the
   run's deadline plus one round of waits. While the database stays away, later results wait
   in memory, with one quick try at most every `MONITOR_DB_RETRY_WAIT_SECONDS`, and are stored
   as soon as it answers again. The caller releases the orders whose results still could not
@@ -26,13 +26,12 @@ from collections import deque
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from orders.columns import fit, storable, storable_check_result
-from orders.connection_loss import first_line, is_connection_error, retry_wait, with_reconnect
+from orders.connection_loss import first_line, is_connection_error, reconnecting, retry_wait
 from orders.models import Order
 from orders.outcomes import Outcome
 from orders.schedule_book import schedule_for
@@ -137,7 +136,9 @@ class ResultStore:
         # While the database is away, one quick try; a full round again once it answers.
         attempts = 1 if self._next_try is not None else None
         try:
-            outcome = with_reconnect(partial(self._write, pending), self._give_up_at, attempts)
+            for attempt in reconnecting(self._give_up_at, attempts):
+                with attempt:
+                    outcome = self._write(pending)
         except DatabaseError as exc:
             if is_connection_error(exc):
                 raise
@@ -172,10 +173,9 @@ class ResultStore:
         order, problem = pending.order, problem_of(exc)
         log.error("order %s: storing the check result failed: %s", order.pk, problem)
         try:
-            with_reconnect(
-                lambda: apply_store_failure(order, problem, timezone.now(), self._lease_until, pin),
-                self._give_up_at,
-            )
+            for attempt in reconnecting(self._give_up_at):
+                with attempt:
+                    apply_store_failure(order, problem, timezone.now(), self._lease_until, pin)
         except DatabaseError as second:
             if is_connection_error(second):
                 raise

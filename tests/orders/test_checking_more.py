@@ -1,4 +1,4 @@
-"""check_orders asking for more orders while the last answers of a batch come in (a loop's cycle)."""
+"""The fan-out asking for more orders while the last answers of a batch come in (a loop's cycle)."""
 
 import threading
 import time
@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from orders.checking import check_orders
+from orders.checking import MORE_WANTED, FanOut
+from orders.ids import integrations_by_id
 from orders.models import Order
 from providers.base import CheckState
 from providers.models import Integration
@@ -30,8 +31,16 @@ def test_more_orders_are_asked_for_while_answers_come_in_until_none_are_left(san
         asked_after.append(len(answers))
         return batches.pop(0)
 
-    for order, result in check_orders(first, time.monotonic() + 30, threading.Event(), 4, 2, 1, more=more):
-        answers.append((order, result))
+    fan_out = FanOut(time.monotonic() + 30, threading.Event(), 4, 2, 1)
+    fan_out.wants_more = True
+    answers += fan_out.add(first, integrations_of(first))
+    for answer in fan_out.answers():
+        if answer is MORE_WANTED:
+            added = more()
+            fan_out.wants_more = bool(added)
+            answers.extend(fan_out.add(added, integrations_of(added)))
+        else:
+            answers.append(answer)
 
     assert asked_after[0] < 6  # asked before the first batch was done
     assert batches == []  # and again, until it had nothing more
@@ -43,3 +52,7 @@ def test_more_orders_are_asked_for_while_answers_come_in_until_none_are_left(san
         references = {order.provider_referans for order in orders}
         times = sorted(entry["at"] for entry in sandbox.status_checks() if entry["referans"] in references)
         assert all(times[i + 2] - times[i] >= 0.08 for i in range(len(times) - 2))
+
+
+def integrations_of(orders):
+    return integrations_by_id(order.integration_id for order in orders)

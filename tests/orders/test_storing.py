@@ -21,9 +21,10 @@ from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
-from orders.checking import check_orders
+from orders.checking import FanOut
+from orders.loop import run_batch
 from orders.models import ExternalStatus, Order
-from orders.monitor import run_batch
+from orders.monitor import integrations_of
 from orders.outcomes import Outcome
 from orders.signals import order_finalized
 from providers.base import CheckState
@@ -158,7 +159,8 @@ def test_a_connection_lost_right_after_the_claim_is_opened_again_to_read_the_int
     orders = [make_order() for _ in range(3)]
     assert terminate_connections() == 1  # the test's own, idle between the claim and the checks
 
-    answers = list(check_orders(orders, time.monotonic() + 10, threading.Event(), 4, 4, 1))
+    integrations = integrations_of(orders, time.monotonic() + 10)
+    answers = asked(orders, integrations)
 
     assert sorted(str(result.state) for _, result in answers) == [CheckState.COMPLETED] * 3
     assert len(sandbox.status_checks()) == 3
@@ -174,12 +176,16 @@ def test_claimed_orders_whose_integrations_cannot_be_read_are_answered_unchecked
     orders = [make_order() for _ in range(3)]
     database_outage.start()
 
-    answers = list(check_orders(orders, time.monotonic() + 10, threading.Event(), 4, 4, 1))
-
-    # None: not checked, so the run releases them (once the database is back) instead of
-    # leaving them leased; and no provider was asked.
-    assert answers == [(order, None) for order in orders]
+    # None: the cycle releases them (once the database is back) instead of leaving them leased;
+    # and no provider was asked.
+    assert integrations_of(orders, time.monotonic() + 10) is None
     assert sandbox.status_checks() == []
+
+
+def asked(orders, integrations):
+    """The answers of a fan-out asking about `orders` (4 workers, 4 per integration)."""
+    fan_out = FanOut(time.monotonic() + 10, threading.Event(), 4, 4, 1)
+    return fan_out.add(orders, integrations) + list(fan_out.answers())
 
 
 @pytest.mark.slow

@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orders.health import failing_integrations
-from orders.monitor import check_single_order, run_batch
+from orders.loop import run_batch
+from orders.monitor import check_single_order
 from providers.addresses import (
     AddressNotAllowed,
     base_url_problem,
