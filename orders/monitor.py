@@ -73,6 +73,7 @@ def check_single_order(
     Returns (order as stored afterwards, outcome: an Outcome, or a text saying why nothing was
     stored). Raises OrderNotCheckable, before any provider call, when the order cannot be checked."""
     config = config or RunConfig.from_settings(max_seconds=max_seconds)
+    config = config.for_cycle(min(config.max_seconds, config.cycle_seconds))  # a cycle's length and lease
     started = time.monotonic()
     claim = claim_order(order_id, lease_end(timezone.now(), config.max_seconds, config.lease_margin_seconds))
     report = _Cycle(claim, started + config.max_seconds, threading.Event(), source, config).run()
@@ -231,7 +232,7 @@ def integrations_of(orders: list[Order], give_up_at: float) -> dict[str, Integra
     with skipped_when_lost("the integrations could not be read"):
         for attempt in reconnecting(give_up_at):
             with attempt:
-                integrations = integrations_by_id(order.integration_id for order in orders)
+                integrations = integrations_by_id([order.integration_id for order in orders])
     return integrations
 
 

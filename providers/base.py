@@ -10,7 +10,7 @@ from typing import Any
 
 from budgets.gates import request_gate
 from providers.addresses import base_url_problem
-from providers.redaction import excerpt
+from providers.redaction import excerpt, register_secret
 from providers.sessions import build_session
 
 # describe_error's longest text: enough for an operator, far less than an answer may hold.
@@ -164,10 +164,15 @@ class ProviderClient:
     # gives its orders no id of its own (znet is asked by our `referans`); otherwise the
     # provider's own order id from the place answer goes there.
     reference_is_external_id = False
+    # The integration's credentials the family needs (the integration is not configured without
+    # them); they are secrets, masked wherever a text could carry them (providers.redaction).
+    credential_fields: tuple[str, ...] = ()
 
     def __init__(self, integration, session_pool_size: int = 8):
         # `integration`: a providers.models.Integration (not imported: the models import the registry).
         self.integration = integration
+        for name in self.credential_fields:
+            register_secret(getattr(integration, name))
         self.base_url = (integration.base_url or "").strip().rstrip("/")
         self.session = build_session(session_pool_size)
         # Every request of the session passes the integration's request budget (providers.http).
@@ -214,7 +219,11 @@ class ProviderClient:
         if not self.base_url:
             return "integration has no baseUrl"
         problem = base_url_problem(self.base_url)  # a bad scheme, port or host: no request, ever
-        return f"integration not usable: {problem}" if problem else None
+        if problem:
+            return f"integration not usable: {problem}"
+        if not all(getattr(self.integration, name) for name in self.credential_fields):
+            return f"integration has no {'/'.join(self.credential_fields)}"
+        return None
 
     def _check_statuses(self, references: Sequence[str], deadline: float | None) -> dict[str, CheckResult]:
         """Ask a configured provider about `references`: one request each, unless the family's
@@ -229,6 +238,3 @@ class ProviderClient:
 
     def _place_order(self, reference: str, request: PlaceRequest, deadline: float | None) -> PlaceResult:
         raise NotImplementedError
-
-    def _url(self, path: str) -> str:
-        return f"{self.base_url}/{path}"

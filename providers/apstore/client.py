@@ -31,7 +31,7 @@ class ApstoreClient(ClientApiClient):
         problem = self._configuration_problem()
         if problem:
             raise ProviderHTTPError(problem, transient=False)
-        answer = http_get(self.session, self._url(PROFILE_PATH), deadline=deadline)
+        answer = http_get(self.session, f"{self.base_url}/{PROFILE_PATH}", deadline=deadline)
         balance = parse_balance(answer.body)
         if balance is None:
             raise ProviderHTTPError("malformed answer: no balance in the profile", transient=False)
@@ -52,7 +52,7 @@ class ApstoreClient(ClientApiClient):
         if by_uuid:
             params["uuid"] = 1
         try:
-            answer = http_get(self.session, self._url(CHECK_PATH), params, deadline=deadline)
+            answer = http_get(self.session, f"{self.base_url}/{CHECK_PATH}", params, deadline=deadline)
         except ProviderHTTPError as exc:
             return dict.fromkeys(references, check_result_of_http_error(exc, WHAT_TO_CHECK))
         results = parse_batch_status(answer.body, references)
@@ -67,7 +67,9 @@ class ApstoreClient(ClientApiClient):
             params["playerId"] = request.player_id
         try:
             # Sent once: a repeated newOrder after a lost answer only meets the order_uuid check.
-            answer = http_get_once(self.session, self._url(place_path(request.product)), params, deadline=deadline)
+            answer = http_get_once(
+                self.session, f"{self.base_url}/{place_path(request.product)}", params, deadline=deadline
+            )
         except ProviderHTTPError as exc:
             return _place_result_of_http_error(exc)
         result = parse_place_answer(answer.body)

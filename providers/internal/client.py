@@ -57,7 +57,7 @@ class InternalClient(ClientApiClient):
         if by_uuid:
             params["uuid"] = 1
         try:
-            answer = http_get(self.session, self._url(CHECK_PATH), params, deadline=deadline)
+            answer = http_get(self.session, f"{self.base_url}/{CHECK_PATH}", params, deadline=deadline)
         except ProviderHTTPError as exc:
             return check_result_of_http_error(exc, WHAT_TO_CHECK)
         result = parse_status_answer(answer.body, reference, by_uuid)
@@ -73,7 +73,9 @@ class InternalClient(ClientApiClient):
         params["order_uuid"] = wire_reference(reference)
         try:
             # Sent once: a repeated newOrder after a lost answer only meets the order_uuid check.
-            answer = http_post_once(self.session, self._url(place_path(request.product)), params, deadline=deadline)
+            answer = http_post_once(
+                self.session, f"{self.base_url}/{place_path(request.product)}", params, deadline=deadline
+            )
         except ProviderHTTPError as exc:
             result = _place_result_of_http_error(exc)
         else:
@@ -87,7 +89,10 @@ class InternalClient(ClientApiClient):
         probe = uuid.uuid4().hex
         try:
             answer = http_get(
-                self.session, self._url(CHECK_PATH), {"orders": wire_reference(probe), "uuid": 1}, deadline=deadline
+                self.session,
+                f"{self.base_url}/{CHECK_PATH}",
+                {"orders": wire_reference(probe), "uuid": 1},
+                deadline=deadline,
             )
         except ProviderHTTPError as exc:
             return connection_check_of_http_error(exc, WHAT_TO_CHECK)

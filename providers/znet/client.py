@@ -15,7 +15,7 @@ from providers.http import (
     place_result_of_http_error,
 )
 from providers.place_answers import DUPLICATE_HTTP_STATUS, says_used_before
-from providers.redaction import mask_secrets, redact, register_secret
+from providers.redaction import mask_secrets, redact
 from providers.znet.parser import parse_catalog_answer, parse_place_answer, parse_status_answer, says_try_later
 from providers.znet.referans import new_referans
 
@@ -31,22 +31,15 @@ class ZnetClient(ProviderClient):
     # znet's orders have no id of their own: the referans is what both platform checkers find
     # in "externalOrderId" and ask pin_kontrol.php about.
     reference_is_external_id = True
-
-    def __init__(self, integration, session_pool_size=8):
-        super().__init__(integration, session_pool_size)
-        register_secret(integration.kod)
-        register_secret(integration.sifre)
-
-    def _configuration_problem(self):
-        problem = super()._configuration_problem()
-        if problem is None and (not self.integration.kod or not self.integration.sifre):
-            return "integration has no kod/sifre"
-        return problem
+    credential_fields = ("kod", "sifre")
 
     def _check_status(self, reference, deadline):
         try:
             answer = http_get(
-                self.session, self._url(STATUS_PATH), self._params(tahsilat_api_islem_id=reference), deadline=deadline
+                self.session,
+                f"{self.base_url}/{STATUS_PATH}",
+                self._params(tahsilat_api_islem_id=reference),
+                deadline=deadline,
             )
         except ProviderHTTPError as exc:
             return check_result_of_http_error(exc, "baseUrl and credentials")
@@ -60,7 +53,7 @@ class ZnetClient(ProviderClient):
     def _check_connection(self, deadline):
         """One catalog request (pin_listesi.php): it changes nothing and needs kod and sifre."""
         try:
-            answer = http_get(self.session, self._url(CATALOG_PATH), self._params(), deadline=deadline)
+            answer = http_get(self.session, f"{self.base_url}/{CATALOG_PATH}", self._params(), deadline=deadline)
         except ProviderHTTPError as exc:
             return connection_check_of_http_error(exc, "baseUrl and credentials")
         result = parse_catalog_answer(answer.body)
@@ -80,7 +73,7 @@ class ZnetClient(ProviderClient):
         )
         try:
             # Sent once: a repeated pin_ekle after a lost answer only meets znet's duplicate check.
-            answer = http_get_once(self.session, self._url(PLACE_PATH), params, deadline=deadline)
+            answer = http_get_once(self.session, f"{self.base_url}/{PLACE_PATH}", params, deadline=deadline)
         except ProviderHTTPError as exc:
             return replace(_place_result_of_http_error(exc), reference=reference)
         result = parse_place_answer(answer.body)

@@ -47,7 +47,8 @@ class Command(BaseCommand):
         parser.add_argument("--provider-id", help='only orders sent to this integration ("providerId")')
         parser.add_argument(
             "--max-seconds",
-            help="stop starting checks after this long, with --loop the whole loop; "
+            help="stop starting checks after this long (without --loop: at most one cycle, "
+            "MONITOR_LOOP_CYCLE_SECONDS), with --loop the whole loop; "
             f"{range_of('MONITOR_MAX_SECONDS').describe()} (default MONITOR_MAX_SECONDS)",
         )
         parser.add_argument(
