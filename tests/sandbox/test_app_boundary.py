@@ -4,7 +4,7 @@ import ast
 
 from tests.commands import PROJECT_DIR
 
-PRODUCTION_PACKAGES = ("config", "hooks", "orders", "providers")
+PRODUCTION_PACKAGES = ("config", "hooks", "orders", "providers", "schedules")
 
 
 def imported_modules(path):
