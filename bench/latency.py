@@ -3,7 +3,7 @@
 For each mix of completion times (seconds from sending to the moment the provider has the PIN)
 it draws the same orders for every strategy and reports the delay until the PIN is stored
 (median, p95) and the status requests per order. The loop strategies run the real schedule code
-(orders/schedule.py); the learned schedule is learned from a separate draw of 2,000 orders of
+(schedules/learning.py); the learned schedule is learned from a separate draw of 2,000 orders of
 the same mix. Deterministic (fixed seeds), no database, no network, a few seconds.
 """
 
@@ -17,8 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from orders.schedule import default_schedule, learn_schedule, next_check_offset  # noqa: E402
 from sandbox.completion_delays import BIMODAL_MIX, REFERENCE_MIX, SLOW_PROVIDER_MIX, Mix, draw  # noqa: E402
+from schedules.learning import learn_schedule  # noqa: E402
+from schedules.offsets import default_schedule, next_check_offset  # noqa: E402
 
 CAP = 600.0  # MONITOR_BACKOFF_CAP_SECONDS
 BUDGET = 3.0  # status requests per order

@@ -72,10 +72,10 @@ def main() -> int:
 
 
 def _measure(log_path) -> bool:
-    from orders.schedule_book import BOOK
     from providers.models import Integration
     from sandbox.completion_delays import REFERENCE_MIX, draw
     from sandbox.znet import SandboxConfig, ZnetSandbox
+    from schedules.book import BOOK
 
     rng = random.Random(SEED)
     config = SandboxConfig(kod=KOD, sifre=SIFRE, latency=LATENCY_SECONDS, completion_delays="reference", seed=SEED)
@@ -136,10 +136,11 @@ def _backlog(integration, sandbox, schedule, start, rng) -> int:
     """The orders sent in the BACKLOG_SECONDS before `start` that are still waiting then, as the
     schedule left them. Returns how many."""
     from django.conf import settings
+    from schedule_eval import check_offsets
 
     from orders.models import ExternalStatus, Order
-    from orders.schedule import check_offsets, next_check_offset
     from sandbox.completion_delays import REFERENCE_MIX, draw
+    from schedules.offsets import next_check_offset
 
     cap = settings.MONITOR_BACKOFF_CAP_SECONDS
     count = int(BACKLOG_SECONDS * ORDERS_PER_SECOND)

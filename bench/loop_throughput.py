@@ -109,7 +109,7 @@ def _time_schedule_query():
     from django.db import connection
     from django.utils import timezone
 
-    from orders.schedule_book import completion_samples
+    from schedules.book import completion_samples
 
     timings = []
     for _ in range(3):

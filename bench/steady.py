@@ -5,7 +5,7 @@ Orders of the reference mix arrive at each of ARRIVAL_RATES (at random: exponent
 integration whose budget is BUDGET_PER_SECOND requests a second. Its gate is a queue: a check
 due starts at the first free start (one every 1/BUDGET_PER_SECOND s; the oldest due first), so
 checks wait once the schedule asks for more than the budget serves. Each schedule comes from
-the real code (orders/schedule.py, learned from a separate draw of 2,000 orders; the allowance
+the real code (schedules/learning.py, learned from a separate draw of 2,000 orders; the allowance
 from budgets/allowance.py); each order's next check from `next_check_offset`, as in
 bench/latency.py. Deterministic (fixed seeds), no database, no network, a few seconds.
 """
@@ -27,10 +27,12 @@ import django  # noqa: E402
 django.setup()  # budgets.allowance reads no database here, but its module imports the models
 
 from latency import ANSWER_SECONDS, CAP, PICKUP_SECONDS, TRAINING_ORDERS, percentile, seconds  # noqa: E402
+from schedule_eval import expected_requests  # noqa: E402
 
 from budgets.allowance import WINDOW_SECONDS, allowance  # noqa: E402
-from orders.schedule import DELAY_WEIGHT_SECONDS, expected_requests, learn_schedule, next_check_offset  # noqa: E402
 from sandbox.completion_delays import REFERENCE_MIX, draw  # noqa: E402
+from schedules.learning import DELAY_WEIGHT_SECONDS, learn_schedule  # noqa: E402
+from schedules.offsets import next_check_offset  # noqa: E402
 
 # The issue's 2 orders a second, and 3 for a heavier overload.
 ARRIVAL_RATES = (2.0, 3.0)
@@ -48,7 +50,7 @@ class Result:
     by_hour: dict[int, float]  # hour the order was sent: median delay
     busy: float  # share of the gate's starts used while orders arrive
     wait: float  # mean seconds a measured order's check waited for a free start
-    weighted: float  # mean delay weighted as the learner weighs it (orders.schedule.DELAY_WEIGHT_SECONDS)
+    weighted: float  # mean delay weighted as the learner weighs it (schedules.learning.DELAY_WEIGHT_SECONDS)
 
 
 def simulate(schedule: list[float], arrivals: float, rng: random.Random) -> Result:

@@ -151,7 +151,7 @@ def _place(sandbox, integration, until: float) -> list[str]:
 
     from orders.backoff import scheduled_check_time
     from orders.models import Order
-    from orders.schedule_book import schedule_for
+    from schedules.book import schedule_for
     from tests.factories import customer_fields, sent_order_values
 
     payer = customer_fields()

@@ -183,14 +183,15 @@ def _simulated(pushed: bool) -> dict:
     """The whole reference mix, from the schedules: requests per order and PIN delays (with
     webhooks on, "lost" is the delay of an order whose event never arrives)."""
     from django.conf import settings
+    from schedule_eval import check_offsets
 
     from hooks.schedule import SAFETY_NET
-    from orders.schedule import check_offsets, default_schedule, widest_gap
     from sandbox.completion_delays import REFERENCE_MIX, draw
+    from schedules.offsets import default_schedule, widest_gap
 
     schedule = SAFETY_NET if pushed else tuple(default_schedule(settings.MONITOR_BACKOFF_CAP_SECONDS))
     cap = settings.MONITOR_BACKOFF_CAP_SECONDS
-    if pushed:  # its gaps are kept (orders.schedule.KeptGaps), as orders.backoff does
+    if pushed:  # its gaps are kept (schedules.offsets.KeptGaps), as orders.backoff does
         cap = max(cap, widest_gap(schedule))
     delays, lost, requests = [], [], 0
     for took in draw(REFERENCE_MIX, SIMULATED_ORDERS, random.Random(SEED)):

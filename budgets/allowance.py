@@ -4,7 +4,7 @@ keeps up with the orders it is sent (docs/SCALING.md, "Budget-bound schedules").
 An integration sent more orders in the last WINDOW_SECONDS than its budget can check at
 MONITOR_CHECK_BUDGET requests each would build a queue at its gate: every check waits for a
 free start, and the PIN delay grows for as long as the orders keep coming. Spending fewer
-requests per order instead (orders.schedule_book learns the schedule with the allowance) trades
+requests per order instead (schedules.book learns the schedule with the allowance) trades
 a little delay on every order for no queue at all.
 
 `allowance` and `budget_bound` are pure; `sent_counts` and `budgets_per_second` read what they

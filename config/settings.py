@@ -197,7 +197,7 @@ MONITOR_REQUEST_BUDGETS = env_bool("MONITOR_REQUEST_BUDGETS", True)
 # A 429 or "try later" answer without Retry-After pauses its integration this long.
 MONITOR_THROTTLE_PAUSE_SECONDS = env_float("MONITOR_THROTTLE_PAUSE_SECONDS", 10.0, minimum=0.1, maximum=3600.0)
 # Status requests per order that the check schedules learned per integration may spend on
-# average (orders.schedule_book).
+# average (schedules.book).
 MONITOR_CHECK_BUDGET = env_float("MONITOR_CHECK_BUDGET", 3.0, minimum=1.0, maximum=50.0)
 # check_pending_orders --loop: one claim -> check cycle starts no provider call after this many
 # seconds, and its orders are leased for this plus MONITOR_LEASE_MARGIN_SECONDS.
@@ -267,6 +267,7 @@ LOGGING = {
         "orders": {"level": LOG_LEVEL},
         "providers": {"level": LOG_LEVEL},
         "budgets": {"level": LOG_LEVEL},
+        "schedules": {"level": LOG_LEVEL},
         "urllib3": {"level": LOG_LEVEL},
     },
 }

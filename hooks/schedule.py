@@ -12,7 +12,7 @@ minutes); a lost event's PIN waits at most until the next net check. An event ca
 order no run holds (hooks.leases), however far ahead its next check is.
 
 Which integrations are pushed is read with one query at most once every REFRESH_SECONDS per
-process, like the learned schedules (orders.schedule_book); a failed read keeps the last answer.
+process, like the learned schedules (schedules.book); a failed read keeps the last answer.
 """
 
 import logging
@@ -25,7 +25,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from hooks.models import WebhookSetting
-from orders.schedule import KeptGaps
+from schedules.offsets import KeptGaps
 
 log = logging.getLogger(__name__)
 

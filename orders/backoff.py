@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from orders.schedule import KeptGaps, next_check_offset, widest_gap
+from schedules.offsets import KeptGaps, next_check_offset, widest_gap
 
 
 def backoff_seconds(attempt, base=None, cap=None, jitter=None, rng=random):
@@ -34,7 +34,7 @@ def next_check_time(now, attempt, permanent=False):
 def scheduled_check_time(sent_at, now, schedule):
     """When an order sent at `sent_at` (its "sentAt", else "createdAt") and found still
     processing `now` is due again: the next offset of its integration's check schedule
-    (orders.schedule, seconds after sending) after now, never more than
+    (schedules.offsets, seconds after sending) after now, never more than
     MONITOR_BACKOFF_CAP_SECONDS after now (a KeptGaps schedule: its own widest gap if wider)."""
     cap = settings.MONITOR_BACKOFF_CAP_SECONDS
     if isinstance(schedule, KeptGaps):

@@ -28,11 +28,11 @@ from django.utils import timezone
 from orders.columns import storable_place_result
 from orders.ids import NotAnId, parse_uuid, uuid_or_none
 from orders.models import EventSource, ExternalStatus, Order
-from orders.schedule_book import schedule_for
 from orders.transitions import apply_place_result, record_status_change
 from providers.base import PlaceRequest, PlaceResult, PlaceState, ProviderClient
 from providers.models import Integration
 from providers.registry import UnknownProvider, client_class_for
+from schedules.book import schedule_for
 
 log = logging.getLogger(__name__)
 

@@ -38,9 +38,9 @@ from orders.health_text import find_problems, integration_label, iso, seconds_be
 from orders.ids import integration_key
 from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent, PlatformStatus, age
 from orders.plans import TIMEOUT_NOTE, UNKNOWN_STATUS_PREFIX
-from orders.schedule_book import BOOK
 from orders.stuck import StuckCounts, count_stuck
 from providers.models import Integration
+from schedules.book import BOOK
 
 TIMEOUT_WINDOW = timedelta(hours=24)
 
@@ -236,7 +236,7 @@ def failing_integrations(cutoff: datetime, names: dict[str, str] | None = None) 
 
 def check_schedules(names: dict[str, str]) -> list[dict]:
     """Per integration (every configured one, and any other "providerId" with completions), the
-    check schedule in use (orders.schedule_book): how many recent completions it was learned
+    check schedule in use (schedules.book): how many recent completions it was learned
     from, their median completion time, and when an order is first checked after sending."""
     learned = BOOK.entries()
     keys = sorted(set(map(integration_key, names)) | set(learned), key=lambda key: (name_of(names, key) or "~", key))

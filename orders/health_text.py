@@ -8,8 +8,8 @@ from django.conf import settings
 from budgets.health import budget_bound_lines, budget_bound_rows, budget_lines
 from hooks.health import webhook_lines
 from orders.admin_display import format_age
-from orders.schedule_book import SAMPLE_DAYS
 from providers.redaction import excerpt
+from schedules.book import SAMPLE_DAYS
 
 
 def find_problems(report, cutoff):

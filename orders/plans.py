@@ -22,8 +22,8 @@ from orders.columns import fit, fits, max_length
 from orders.models import STATUS_RANK, ExternalStatus, Order, PlatformStatus
 from orders.outcomes import Outcome, Transition
 from orders.platform_effects import duration_ms
-from orders.schedule import default_schedule
 from providers.base import CheckResult, CheckState
+from schedules.offsets import default_schedule
 
 # What the platform's own checker appends to "lastMessage" of an order 24 h without an answer.
 TIMEOUT_NOTE = "Timeout: No response after 24h"

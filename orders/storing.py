@@ -34,10 +34,10 @@ from orders.columns import fit, storable, storable_check_result
 from orders.connection_loss import first_line, is_connection_error, reconnecting, retry_wait
 from orders.models import Order
 from orders.outcomes import Outcome
-from orders.schedule_book import schedule_for
 from orders.transitions import apply_check_result, apply_store_failure, confirm_lost_commit
 from providers.base import CheckResult, CheckState
 from providers.redaction import excerpt
+from schedules.book import schedule_for
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.test import override_settings
 
-from orders.schedule_book import BOOK
 from orders.signals import order_finalized
 from providers.models import Integration
 from sandbox.znet import SandboxConfig, ZnetSandbox
+from schedules.book import BOOK
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, create_order_at_sandbox
 from tests.legacy_db import LegacyDatabases
 

@@ -14,7 +14,7 @@ from budgets.models import RequestBudget
 from orders.models import MonitorRun
 from providers.models import Integration
 from tests.admin_pages import admin_url
-from tests.orders.completions import completed_orders
+from tests.schedules.completions import completed_orders
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from budgets.allowance import WINDOW_SECONDS, allowance, budget_bound, budgets_p
 from budgets.models import RequestBudget
 from providers.models import Integration
 from tests.factories import create_sent_order
-from tests.orders.completions import completed_orders
+from tests.schedules.completions import completed_orders
 
 budgets = st.floats(min_value=0.01, max_value=100.0)
 orders = st.integers(min_value=1, max_value=1_000_000)

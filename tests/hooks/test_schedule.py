@@ -12,10 +12,10 @@ from django.utils import timezone
 from hooks.models import WebhookSetting
 from hooks.schedule import PUSHED, SAFETY_NET
 from orders.models import ExternalStatus, Order
-from orders.schedule import default_schedule
-from orders.schedule_book import schedule_for
 from orders.stuck import stuck_orders
 from sandbox.internal import InternalSandbox, SandboxConfig
+from schedules.book import schedule_for
+from schedules.offsets import default_schedule
 from tests.factories import create_sent_order
 from tests.hooks.helpers import deliver, event_body, internal_with_webhook
 

@@ -19,8 +19,6 @@ from orders.dispatch import DispatchError, dispatch_order
 from orders.models import ExternalStatus, Order, OrderEvent, PlatformStatus
 from orders.monitor import check_single_order
 from orders.platform_tables import Customer, WalletTransaction
-from orders.schedule import next_check_offset
-from orders.schedule_book import BOOK
 from providers.base import PlaceRequest
 from providers.models import Integration
 from sandbox.apstore import DUPLICATE_UUID_MESSAGE, REFUSED_IN_OK_MESSAGE, ApstoreSandbox
@@ -28,8 +26,10 @@ from sandbox.apstore import SandboxConfig as ApstoreConfig
 from sandbox.internal import REFUSED_MESSAGE, InternalSandbox
 from sandbox.internal import SandboxConfig as InternalConfig
 from sandbox.znet import DUPLICATE_REFERENCE_LINE, ZnetSandbox
+from schedules.book import BOOK
+from schedules.offsets import next_check_offset
 from tests.factories import create_unsent_order
-from tests.orders.completions import completed_orders
+from tests.schedules.completions import completed_orders
 
 PUBG_60 = PlaceRequest(product="101", denomination="60", player_id="5551234567")
 APSTORE_TOKEN = "apst-dispatch-5e21c0"

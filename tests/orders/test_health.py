@@ -10,12 +10,13 @@ from django.core.management import call_command
 
 from orders.models import EventSource, ExternalStatus, MonitorRun, Order, OrderEvent
 from orders.plans import TIMEOUT_NOTE, plan_transition
-from orders.schedule import learn_schedule, next_check_offset
 from providers.base import CheckResult, CheckState
 from providers.models import Integration
+from schedules.learning import learn_schedule
+from schedules.offsets import next_check_offset
 from tests.commands import run_command
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, create_sent_order
-from tests.orders.completions import completed_orders
+from tests.schedules.completions import completed_orders
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 PROVIDER = "3f0c1d52-8a7e-4d7b-9f61-0c2b5a7e9d11"

@@ -10,10 +10,10 @@ from django.core.management import call_command
 from orders.models import ExternalStatus, Order
 from orders.outcomes import Outcome
 from orders.plans import plan_transition
-from orders.schedule import KeptGaps, next_check_offset
-from orders.schedule_book import BOOK
 from providers.base import CheckResult, CheckState
-from tests.orders.completions import completed_orders
+from schedules.book import BOOK
+from schedules.offsets import KeptGaps, next_check_offset
+from tests.schedules.completions import completed_orders
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 IN_PROGRESS = CheckResult(CheckState.IN_PROGRESS)

@@ -1,10 +1,11 @@
-"""The sandbox app is for the demo, the tests and the benchmarks: production code never imports it."""
+"""The sandbox app is for the demo, the tests and the benchmarks, and bench/ (schedule_eval included) for
+the benchmarks and the tests: production code imports neither."""
 
 import ast
 
 from tests.commands import PROJECT_DIR
 
-PRODUCTION_PACKAGES = ("config", "hooks", "orders", "providers")
+PRODUCTION_PACKAGES = ("config", "hooks", "orders", "providers", "schedules")
 
 
 def imported_modules(path):
@@ -22,5 +23,16 @@ def test_no_production_module_imports_the_sandbox():
         for path in sorted((PROJECT_DIR / package).rglob("*.py"))
         for module in imported_modules(path)
         if module == "sandbox" or module.startswith("sandbox.")
+    ]
+    assert offenders == []
+
+
+def test_no_production_module_imports_the_benchmarks():
+    offenders = [
+        f"{path.relative_to(PROJECT_DIR)}: {module}"
+        for package in PRODUCTION_PACKAGES
+        for path in sorted((PROJECT_DIR / package).rglob("*.py"))
+        for module in imported_modules(path)
+        if module in ("bench", "schedule_eval") or module.startswith("bench.")
     ]
     assert offenders == []

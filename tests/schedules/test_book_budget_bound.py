@@ -7,12 +7,13 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from bench.schedule_eval import expected_requests
 from budgets.models import RequestBudget
-from orders.schedule import expected_requests, learn_schedule
-from orders.schedule_book import ScheduleBook
 from providers.models import Integration
+from schedules.book import ScheduleBook
+from schedules.learning import learn_schedule
 from tests.factories import create_sent_order
-from tests.orders.completions import completed_orders
+from tests.schedules.completions import completed_orders
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,3 @@
-import itertools
 import math
 import random
 
@@ -6,16 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orders import schedule as schedule_module
-from orders.schedule import (
-    HORIZON_SECONDS,
-    check_offsets,
-    default_schedule,
-    expected_delay,
-    expected_requests,
-    learn_schedule,
-    next_check_offset,
-)
+from bench.schedule_eval import expected_delay, expected_requests
+from schedules.candidates import Candidates
+from schedules.learning import learn_schedule
+from schedules.offsets import HORIZON_SECONDS, default_schedule, next_check_offset
 
 CAP = 600.0
 
@@ -83,21 +76,12 @@ def test_more_samples_never_break_it(completions, more, cap, budget):
         assert expected_requests(offsets, learned_from, cap) <= max(budget, fewest) + 1e-9
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.floats(0.01, 1.0), min_size=1, max_size=12), st.floats(-100, 2 * HORIZON_SECONDS), caps)
-def test_the_next_check_comes_after_elapsed_and_within_the_cap(gaps, elapsed, cap):
-    schedule = list(itertools.accumulate(gap * cap for gap in gaps))
-    following = next_check_offset(schedule, elapsed, cap)
-    assert elapsed < following <= max(elapsed, 0.0) + cap + 1e-6
-    assert next_check_offset(schedule, following, cap) > following
-
-
 @pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(st.lists(completion_times, min_size=1, max_size=40), caps, st.sampled_from([0.0, 0.01, 1.0, 30.0, 1e4]))
 def test_the_programme_finds_the_best_schedule_for_a_price(completions, cap, price):
     """The fast O(n log n) programme against the plain O(n^2) one it replaces."""
-    candidates = schedule_module._Candidates(sorted(completions), cap, 60.0)
+    candidates = Candidates(sorted(completions), cap, 60.0)
     plan = candidates.solve(price)
     assert (plan.delay + price * plan.requests) * candidates.total == pytest.approx(
         plain_programme(candidates, price), rel=1e-9, abs=1e-9
@@ -167,25 +151,6 @@ def test_a_budget_the_cap_cannot_meet_gives_the_fewest_requests():
     offsets = learn_schedule([1_000.0] * 100, 1.0, CAP)
     assert len(offsets) == 2 and offsets[0] <= CAP and offsets[-1] == 1_000.0
     assert expected_requests(offsets, [1_000.0] * 100, CAP) == 2
-
-
-def test_default_schedule_keeps_every_gap_within_a_small_cap():
-    assert default_schedule(20.0) == [10, 25, 45, 65, 85, 105, 125]
-
-
-def test_after_the_listed_checks_the_gap_grows_by_half_up_to_the_cap():
-    assert check_offsets(default_schedule(CAP), 3_000, CAP) == [
-        *[10, 25, 45, 90, 150, 240, 360],
-        *[540, 810, 1215, 1815, 2415, 3015],
-    ]
-    # A day later: one jump gives the check that stepping through every check in between gives.
-    assert next_check_offset([10.0], 86_400.5, CAP) == pytest.approx(check_offsets([10.0], 86_400.5, CAP)[-1])
-
-
-def test_a_late_check_skips_the_offsets_already_passed():
-    assert next_check_offset(default_schedule(CAP), 0.0, CAP) == 10
-    assert next_check_offset(default_schedule(CAP), 10.0, CAP) == 25
-    assert next_check_offset(default_schedule(CAP), 100.0, CAP) == 150
 
 
 def test_requests_and_delay_count_the_check_at_or_after_completion():

@@ -1,4 +1,4 @@
-"""Completed orders as the history a check schedule is learned from (orders.schedule_book)."""
+"""Completed orders as the history a check schedule is learned from (schedules.book)."""
 
 import uuid
 from datetime import datetime, timedelta

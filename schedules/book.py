@@ -3,9 +3,9 @@
 For every integration, the completion times ("completedAt" - "sentAt") of its completed orders
 of the last SAMPLE_DAYS days, at most the newest SAMPLE_LIMIT, are the samples; they include
 orders completed by the older application, so a schedule is learned from the first day on a
-live database. `orders.schedule.learn_schedule` turns them into check offsets (seconds after
+live database. `schedules.learning.learn_schedule` turns them into check offsets (seconds after
 sending) that spend MONITOR_CHECK_BUDGET status requests per order on average; with fewer than
-orders.schedule.MIN_SAMPLES samples an integration gets the default schedule. An integration
+schedules.learning.MIN_SAMPLES samples an integration gets the default schedule. An integration
 sent more orders than its request budget can check at that many requests each is budget-bound:
 its schedule is learned with the smaller allowance budgets.allowance gives (at least 1: below,
 the cheapest schedule the learner finds), so its orders cost fewer requests instead of queueing.
@@ -38,7 +38,8 @@ from hooks.schedule import while_pushed
 from orders.connection_loss import first_line
 from orders.ids import integration_key
 from orders.models import DELIVERED_STATUSES, Order
-from orders.schedule import MIN_SAMPLES, default_schedule, learn_schedule, next_check_offset
+from schedules.learning import MIN_SAMPLES, learn_schedule
+from schedules.offsets import default_schedule, next_check_offset
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -53,7 +54,7 @@ class IntegrationSchedule:
     """The schedule in use for one integration, and what it was learned from."""
 
     integration_id: str
-    offsets: tuple[float, ...]  # check times, seconds after "sentAt" (orders.schedule)
+    offsets: tuple[float, ...]  # check times, seconds after "sentAt" (schedules.offsets)
     samples: int  # completions it was learned from (0: none recorded)
     median_seconds: float | None  # their median completion time, None without samples
     budget_bound: BudgetBound | None = None  # learned with a smaller allowance (budgets.allowance)

@@ -7,13 +7,14 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from orders import schedule_book
 from orders.models import ExternalStatus
-from orders.schedule import default_schedule, learn_schedule
-from orders.schedule_book import ScheduleBook
 from providers.models import Integration
+from schedules import book as schedule_book
+from schedules.book import ScheduleBook
+from schedules.learning import learn_schedule
+from schedules.offsets import default_schedule
 from tests.commands import server_connection
-from tests.orders.completions import completed_orders
+from tests.schedules.completions import completed_orders
 
 pytestmark = pytest.mark.django_db
 

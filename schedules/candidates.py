@@ -1,38 +1,17 @@
-"""When to ask a provider about an order: check schedules, in seconds after "sentAt".
+"""The learner's solver: the check times worth considering for a set of completion times, and
+the plan of checks with the least weighted delay within a budget of requests per order.
 
-A schedule is an increasing list of offsets (seconds after the order was sent). After its last
-offset the checks go on with the gap growing x1.5 (each offset is 1.5 x the previous one), and
-no two checks are ever more than `cap` seconds apart.
-
-`learn_schedule` chooses the offsets from an integration's own recent completion times
-("completedAt" - "sentAt"). An order is checked until a check finds it complete, so a budget of
-status requests per order (a mean over orders) can buy dense checks where most orders finish
-and few where few are still open.
-
-Pure functions: no database, no settings. The caller passes MONITOR_BACKOFF_CAP_SECONDS and the
-budget in.
+schedules.learning prepares the samples and the margin; this module only optimises. Pure: no
+database, no settings.
 """
 
 import math
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Sequence
 from itertools import groupby
 
-DEFAULT_OFFSETS: tuple[float, ...] = (10.0, 25.0, 45.0, 90.0, 150.0, 240.0, 360.0)
-TAIL_GROWTH = 1.5
-MIN_SAMPLES = 50
-# No order is checked for longer than the 24 h rule allows; longer samples are clock trouble.
-HORIZON_SECONDS = 24 * 3600.0
-# The learner minimises a weighted mean delay: an order's delay counts 1 / (1 + completion /
-# this many seconds). A minute more matters to the customer whose PIN took 20 s, hardly to the
-# one whose PIN took an hour. With the plain mean delay (math.inf here) the few slow orders,
-# minutes late whatever is done, take most of the budget from the many fast ones; see
-# docs/PERFORMANCE.md, "PIN latency".
-DELAY_WEIGHT_SECONDS = 60.0
-# The budget is met on the samples with this many standard errors to spare, so that the next
-# week's orders, drawn from the same distribution, stay within it too.
-BUDGET_SAFETY_ERRORS = 2.0
+from schedules.offsets import HORIZON_SECONDS
+
 # Candidate check times: whole seconds up to a minute, then cells about 2 % wide. A minute
 # after sending, a check 2 % later costs little; the coarser grid keeps learning fast.
 FINE_GRID_SECONDS = 60
@@ -41,114 +20,7 @@ GRID_GROWTH = 1.02
 PRICE_PRECISION = 1.1
 
 
-def default_schedule(cap: float) -> list[float]:
-    """The schedule used while an integration has too few completed orders to learn from:
-    10, 25, 45, 90, 150, 240, 360 s after sending, every gap shortened to `cap` if longer."""
-    _check_cap(cap)
-    offsets: list[float] = []
-    previous = 0.0
-    for offset in DEFAULT_OFFSETS:
-        previous = min(offset, previous + cap)
-        offsets.append(previous)
-    return offsets
-
-
-def next_check_offset(schedule: Sequence[float], elapsed: float, cap: float) -> float:
-    """The first check offset after `elapsed` seconds since sending, never more than `cap`
-    seconds after `elapsed`. Offsets already passed (a late check) are skipped; past the end of
-    the schedule each offset is 1.5 x the previous one, at most `cap` later."""
-    _check_cap(cap)
-    if not schedule:
-        raise ValueError("a schedule needs at least one check offset")
-    index = bisect_right(schedule, elapsed)
-    if index < len(schedule):
-        return min(schedule[index], max(elapsed, 0.0) + cap)
-    offset = schedule[-1]
-    while offset <= elapsed:
-        gap = min(cap, max(offset * (TAIL_GROWTH - 1), 1.0))
-        if gap >= cap:
-            # From here every gap is the cap: jump instead of stepping through a day of checks.
-            jumped = offset + (math.floor((elapsed - offset) / cap) + 1) * cap
-            return jumped if jumped > elapsed else jumped + cap  # (a rounding error can land on it)
-        offset += gap
-    return offset
-
-
-class KeptGaps(tuple):
-    """A schedule whose listed gaps are kept where they are wider than the cap: the webhooks'
-    safety net (hooks.schedule), whose events bring the timing. Other schedules are held to the
-    cap in use, also one lowered after they were learned."""
-
-
-def widest_gap(schedule: Sequence[float]) -> float:
-    """The longest wait between two listed checks (the first counted from sending)."""
-    return max(later - earlier for earlier, later in zip((0.0, *schedule), schedule, strict=False))
-
-
-def check_offsets(schedule: Sequence[float], until: float, cap: float) -> list[float]:
-    """Every check offset of `schedule` up to the first one at or after `until`, tail included."""
-    offsets = [offset for offset in schedule if offset < until]
-    offset = offsets[-1] if offsets else -math.inf
-    while offset < until:
-        offset = next_check_offset(schedule, offset, cap)
-        offsets.append(offset)
-    return offsets
-
-
-def expected_requests(schedule: Sequence[float], samples: Sequence[float], cap: float) -> float:
-    """Mean number of status requests per order: an order completing `c` seconds after sending
-    is asked at every offset before `c` and once more at the first offset at or after `c`."""
-    offsets = check_offsets(schedule, max(samples, default=0.0), cap)
-    return _mean([bisect_left(offsets, completion) + 1 for completion in samples])
-
-
-def expected_delay(schedule: Sequence[float], samples: Sequence[float], cap: float) -> float:
-    """Mean seconds from completion to the first check offset at or after it."""
-    return _mean(check_delays(schedule, samples, cap))
-
-
-def check_delays(schedule: Sequence[float], samples: Sequence[float], cap: float) -> list[float]:
-    """For each completion time, the seconds until the first check offset at or after it."""
-    offsets = check_offsets(schedule, max(samples, default=0.0), cap)
-    return [offsets[bisect_left(offsets, completion)] - completion for completion in samples]
-
-
-def learn_schedule(
-    samples: Sequence[float],
-    budget: float,
-    cap: float,
-    min_samples: int = MIN_SAMPLES,
-    delay_weight_seconds: float = DELAY_WEIGHT_SECONDS,
-    safety_errors: float = BUDGET_SAFETY_ERRORS,
-) -> list[float]:
-    """Check offsets for orders whose completion times (seconds after sending) look like
-    `samples`: the weighted mean delay over the samples (see DELAY_WEIGHT_SECONDS; math.inf for
-    the plain mean) is as small as it can be while the mean number of status requests per order
-    over the same samples stays within `budget`, less `safety_errors` standard errors for
-    sampling error (BUDGET_SAFETY_ERRORS; 0: the samples' own mean meets the budget). Every gap
-    is at most `cap`; the last offset catches the slowest sample. Samples that are not finite
-    are ignored; negative ones count as 0.
-
-    With fewer than `min_samples` samples: `default_schedule(cap)`. When the budget cannot be
-    met (the cap alone needs one check per `cap` seconds up to the slowest sample): the
-    schedule with the fewest requests."""
-    _check_cap(cap)
-    if not budget >= 1:
-        raise ValueError("the budget must be at least one request per order")
-    if not delay_weight_seconds > 0:
-        raise ValueError("delay_weight_seconds must be positive")
-    completions = sorted(min(max(float(sample), 0.0), HORIZON_SECONDS) for sample in samples if math.isfinite(sample))
-    if len(completions) < min_samples:
-        return default_schedule(cap)
-    candidates = _Candidates(completions, cap, delay_weight_seconds)
-    plan = candidates.best_within(budget)
-    margin = safety_errors * candidates.requests_standard_error(plan)
-    if plan.requests + margin > budget:
-        plan = candidates.best_within(budget - margin)
-    return plan.offsets
-
-
-class _Plan:
+class Plan:
     """Check offsets and what they cost over the samples: mean requests, mean weighted delay."""
 
     __slots__ = ("nodes", "offsets", "requests", "delay")
@@ -160,7 +32,7 @@ class _Plan:
         self.delay = delay
 
 
-class _Candidates:
+class Candidates:
     """The times worth checking at, and what a check at each one catches.
 
     A check is only worth placing at a sample: moving it earlier, down to the sample before it,
@@ -182,7 +54,7 @@ class _Candidates:
         self.caught = [0]
         self.weight = [0.0]
         self.weighted_sum = [0.0]
-        self._solved: dict[float, _Plan] = {}
+        self._solved: dict[float, Plan] = {}
         previous = 0.0
         for latest, completions_in_cell in _grid_cells(completions):
             offset = max(1.0, float(math.ceil(latest)))
@@ -200,7 +72,7 @@ class _Candidates:
         weighted = math.fsum(weight * completion for weight, completion in zip(weights, completions, strict=True))
         self.weighted_sum.append(self.weighted_sum[-1] + weighted)
 
-    def best_within(self, budget: float) -> _Plan:
+    def best_within(self, budget: float) -> Plan:
         """The plan with the least delay found whose mean requests stay within `budget`.
 
         Lagrange relaxation: `solve(price)` minimises delay + price x requests; a bisection
@@ -224,14 +96,14 @@ class _Candidates:
                 low = price
         return self.spend_rest(best, budget)
 
-    def solve(self, price: float) -> _Plan:
+    def solve(self, price: float) -> Plan:
         """`_solve(price)`, remembered: a second bisection for a slightly smaller budget
         retraces the first one's steps."""
         if price not in self._solved:
             self._solved[price] = self._solve(price)
         return self._solved[price]
 
-    def _solve(self, price: float) -> _Plan:
+    def _solve(self, price: float) -> Plan:
         """The checks minimising total weighted delay + price x total requests, the last check
         at the last candidate. A dynamic programme over the candidates:
 
@@ -288,7 +160,7 @@ class _Candidates:
             first = min(first, bisect_left(self.offsets, crossing, lo=start))
         return first
 
-    def spend_rest(self, plan: _Plan, budget: float) -> _Plan:
+    def spend_rest(self, plan: Plan, budget: float) -> Plan:
         """Add checks to `plan` while the budget allows, each time the one that saves the most
         delay per request added. (The price bisection stops where the next step would overshoot
         the budget, which can leave a tenth of it unspent.)"""
@@ -316,15 +188,15 @@ class _Candidates:
             requests += added
             delay -= saved
 
-    def _plan(self, nodes: list[int]) -> _Plan:
+    def _plan(self, nodes: list[int]) -> Plan:
         requests = delay = 0.0
         for before, node in zip(nodes, nodes[1:], strict=False):
             requests += self.total - self.caught[before]
             delay += self.offsets[node] * (self.weight[node] - self.weight[before])
             delay -= self.weighted_sum[node] - self.weighted_sum[before]
-        return _Plan(nodes, [self.offsets[node] for node in nodes[1:]], requests / self.total, delay / self.total)
+        return Plan(nodes, [self.offsets[node] for node in nodes[1:]], requests / self.total, delay / self.total)
 
-    def requests_standard_error(self, plan: _Plan) -> float:
+    def requests_standard_error(self, plan: Plan) -> float:
         """Standard error of the plan's mean requests per order: the samples are one week's
         draw; another week's mean differs by about this much."""
         squares = 0.0
@@ -351,14 +223,3 @@ def _make_grid_edges() -> list[float]:
 
 
 _GRID_EDGES = _make_grid_edges()
-
-
-def _check_cap(cap: float) -> None:
-    if not cap > 0:
-        raise ValueError("the cap between two checks must be positive")
-
-
-def _mean(values: Sequence[float]) -> float:
-    if not values:
-        raise ValueError("no samples")
-    return math.fsum(values) / len(values)
