@@ -197,7 +197,7 @@ def integration_names() -> dict[str, str]:
 
 def name_of(names: dict[str, str], integration_id: str | None) -> str | None:
     """The name of the integration a "providerId" text names, None if none: ids written in
-    another form (upper case, braces) are found too, as orders.checking finds them."""
+    another form (upper case, braces) are found too, as providers.fanout finds them."""
     return names.get(integration_key(integration_id))
 
 

@@ -1,5 +1,5 @@
 """One cycle of the monitor, read from top to bottom: claim due orders, read their integrations,
-ask their providers (orders.checking.FanOut: orders in, answers out), store each answer
+ask their providers (providers.fanout.FanOut: orders in, answers out), store each answer
 (orders.storing.ResultStore: returns what it stored), count it in the cycle's RunReport, then
 release what was not checked or not stored.
 
@@ -19,7 +19,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from budgets.claims import ClaimBudget
-from orders.checking import MORE_WANTED, FanOut
 from orders.claiming import Claim, RunConfig, claim_due_orders, claim_order, lease_end, release_unless_lost
 from orders.connection_loss import first_line, reconnecting, retry_round_seconds, skipped_when_lost
 from orders.filters import NO_FILTER, OrderFilter
@@ -28,6 +27,7 @@ from orders.models import EventSource, MonitorRun, Order
 from orders.outcomes import Outcome, RunReport
 from orders.storing import ResultStore, Stored, problem_of
 from providers.base import CheckResult
+from providers.fanout import MORE_WANTED, FanOut
 from providers.models import Integration
 
 log = logging.getLogger(__name__)

@@ -51,7 +51,7 @@ class CheckResult:
     # only what the provider said (`message`).
     note: str = ""
     # The provider said "too many requests" / "try later", or the request budget left no start
-    # before the deadline: not an answer about the order, which is just due again (orders.checking).
+    # before the deadline: not an answer about the order, which is just due again (providers.fanout).
     throttled: bool = False
 
     @property

@@ -46,7 +46,7 @@ class ProviderHTTPError(Exception):
     ):
         super().__init__(message)
         # The provider said "too many requests" (its integration is paused), or the request budget
-        # had no start before the deadline: not the order's error (orders.checking releases it).
+        # had no start before the deadline: not the order's error (providers.fanout releases it).
         self.throttled = throttled
         self.permanent = permanent  # never sendable as configured (an address providers.addresses refuses)
         self.transient = transient

@@ -21,13 +21,13 @@ from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
-from orders.checking import FanOut
 from orders.loop import run_batch
 from orders.models import ExternalStatus, Order
 from orders.monitor import integrations_of
 from orders.outcomes import Outcome
 from orders.signals import order_finalized
 from providers.base import CheckState
+from providers.fanout import FanOut
 from tests.commands import database_url, server_connection, start_command
 from tests.factories import customer_fields
 

@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 
-from orders.checking import MORE_WANTED, FanOut
 from orders.ids import integrations_by_id
 from orders.models import Order
 from providers.base import CheckState
+from providers.fanout import MORE_WANTED, FanOut
 from providers.models import Integration
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, orders_known_to_sandbox
 

@@ -1,4 +1,4 @@
-"""Asking the providers about claimed orders, many requests at a time.
+"""Asking the providers about claimed orders, many requests at a time: orders in, answers out.
 
 Provider calls run on a small set of worker threads, at most `per_integration` at once for any
 one integration (one requests.Session each, its connection pool sized to that cap). A worker
@@ -13,6 +13,8 @@ in-flight calls after a short grace, and an executor's threads would hold the pr
 until their HTTP timeouts ran out.
 """
 
+from __future__ import annotations
+
 import logging
 import queue
 import threading
@@ -21,12 +23,15 @@ import uuid
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from orders.models import Order
 from providers.base import CheckResult, CheckState, ProviderClient, configuration_error, not_mentioned
 from providers.models import Integration
 from providers.redaction import excerpt, redact
 from providers.registry import UnknownProvider, client_class_for
+
+if TYPE_CHECKING:  # the orders app imports the providers, not the other way round
+    from orders.models import Order
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +129,10 @@ class _Planner:
         for client in self.clients.values():
             client.close()
 
-    def plan(self, orders, integrations) -> tuple[list["_Task"], list[tuple[Order, CheckResult]]]:
+    def plan(self, orders, integrations) -> tuple[list[_Task], list[tuple[Order, CheckResult]]]:
         """([tasks], [(order, result) for orders no provider can answer])."""
         by_integration: dict[uuid.UUID, list[Order]] = {}
-        unanswerable: list[tuple[Order, CheckResult | None]] = []
+        unanswerable: list[tuple[Order, CheckResult]] = []
         for order in orders:
             integration = integrations.get(order.integration_id)
             problem = _why_unanswerable(order, integration)
