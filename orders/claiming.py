@@ -9,6 +9,11 @@ an order still carrying it has not been touched by anyone else since. A run that
 orders due again when the lease ends. A run's length and lease come from its `RunConfig`: the
 settings of one run, read once (the command's options in place of the settings') and handed
 to the run, its cycles and its fan-out.
+
+A run may take all due orders, or only one tenant's, or one integration's (`OrderFilter`:
+`check_pending_orders --tenant-id / --provider-id`, as in the platform's older poll command:
+operators use them after a provider outage or for one tenant). A filter narrows the due query;
+it never widens it, and the claim keeps its order (oldest first), its limit and its due index.
 """
 
 import math
@@ -25,9 +30,40 @@ from django.utils import timezone
 
 from config.env import range_of
 from orders.connection_loss import reconnecting, skipped_when_lost
-from orders.filters import NO_FILTER, OrderFilter
 from orders.ids import NotAnId, parse_uuid
-from orders.models import Order, age
+from orders.models import Order, OrderQuerySet, age
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    tenant_id: uuid.UUID | None = None  # "tenantId" (uuid)
+    integration_id: uuid.UUID | None = None  # "providerId": the integration's id
+
+    def apply(self, orders: OrderQuerySet) -> OrderQuerySet:
+        """`orders` (an OrderQuerySet) narrowed to this filter."""
+        if self.tenant_id is not None:
+            orders = orders.filter(tenant_id=self.tenant_id)
+        if self.integration_id is not None:
+            # Compared as text: some copies declare "providerId" uuid, others varchar.
+            orders = orders.of_integration(str(self.integration_id))
+        return orders
+
+    @property
+    def is_empty(self) -> bool:
+        return self.tenant_id is None and self.integration_id is None
+
+    def describe(self) -> str:
+        """`tenant=... provider=...` for the output, or "" without a filter."""
+        parts = []
+        if self.tenant_id is not None:
+            parts.append(f"tenant={self.tenant_id}")
+        if self.integration_id is not None:
+            parts.append(f"provider={self.integration_id}")
+        return " ".join(parts)
+
+
+# Every due order: the default of the claim and of the runs.
+NO_FILTER = OrderFilter()
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ the caller's own code: nothing here calls back into it.
 """
 
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -83,6 +85,16 @@ def retry_wait(attempt: int) -> float:
 def retry_round_seconds() -> float:
     """How long one write's full round of tries waits in all."""
     return sum(retry_wait(attempt) for attempt in range(1, settings.MONITOR_DB_RETRY_ATTEMPTS))
+
+
+def give_up_at(deadline: float, stop_event: threading.Event, grace_seconds: float) -> float:
+    """Until when a run's database writes may go on trying to reconnect: one round of tries
+    past its deadline (far inside the lease margin: the orders are still ours); once a stop
+    signal came, only the shutdown grace, before the process is killed."""
+    limit = deadline + retry_round_seconds()
+    if stop_event.is_set():
+        limit = min(limit, time.monotonic() + grace_seconds)
+    return limit
 
 
 def reconnecting(give_up_at: float, attempts: int | None = None) -> Retrying:

@@ -20,6 +20,7 @@ loop), and `on_progress` gets the totals so far (the command writes its metrics 
 """
 
 import logging
+import socket
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -30,11 +31,17 @@ from django.db.models import Min
 from django.utils import timezone
 
 from hooks import wakeup
-from orders.claiming import RunConfig
-from orders.connection_loss import close_lost_connection, first_line, is_connection_error
-from orders.filters import NO_FILTER, OrderFilter
-from orders.models import Order, due_at
-from orders.monitor import check_due_orders, record_run
+from orders.claiming import NO_FILTER, OrderFilter, RunConfig
+from orders.connection_loss import (
+    close_lost_connection,
+    first_line,
+    give_up_at,
+    is_connection_error,
+    reconnecting,
+    skipped_when_lost,
+)
+from orders.models import MonitorRun, Order, due_at
+from orders.monitor import check_due_orders
 from orders.outcomes import RunReport
 
 log = logging.getLogger(__name__)
@@ -149,3 +156,21 @@ def add_up(total: RunReport, cycle: RunReport, keep_orders: bool = False) -> Non
     details (outcomes by order id, store failures) unless `keep_orders`: a loop checks too many
     orders to keep them."""
     total.merge(cycle if keep_orders else replace(cycle, outcomes={}, store_failures={}))
+
+
+def record_run(report: RunReport, started_at: datetime, stop_event: threading.Event, grace_seconds: float) -> None:
+    """The order_monitor_runs row of a run, or of one stretch of a loop, that ends now."""
+    # The counts order_monitor_runs has a column for.
+    columns = {column.name for column in MonitorRun._meta.fields}
+    counts = {name: count for name, count in report.named_counts().items() if name in columns}
+    # The summary line still reports a run that could not be recorded; monitor_health misses it.
+    with skipped_when_lost("the run could not be recorded"):
+        for attempt in reconnecting(give_up_at(time.monotonic(), stop_event, grace_seconds)):
+            with attempt:
+                MonitorRun.objects.create(
+                    started_at=started_at,
+                    finished_at=timezone.now(),
+                    succeeded=report.succeeded,
+                    host=socket.gethostname(),
+                    **counts,
+                )

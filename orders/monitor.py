@@ -9,7 +9,6 @@ one over the order they claimed. Nothing below calls back into this module.
 """
 
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -19,11 +18,19 @@ from django.conf import settings
 from django.utils import timezone
 
 from budgets.claims import ClaimBudget
-from orders.claiming import Claim, RunConfig, claim_due_orders, claim_order, lease_end, release_unless_lost
-from orders.connection_loss import first_line, reconnecting, retry_round_seconds, skipped_when_lost
-from orders.filters import NO_FILTER, OrderFilter
+from orders.claiming import (
+    NO_FILTER,
+    Claim,
+    OrderFilter,
+    RunConfig,
+    claim_due_orders,
+    claim_order,
+    lease_end,
+    release_unless_lost,
+)
+from orders.connection_loss import first_line, give_up_at, reconnecting, skipped_when_lost
 from orders.ids import integrations_by_id
-from orders.models import EventSource, MonitorRun, Order
+from orders.models import EventSource, Order
 from orders.outcomes import Outcome, RunReport
 from orders.storing import ResultStore, Stored, problem_of
 from providers.base import CheckResult
@@ -234,31 +241,3 @@ def integrations_of(orders: list[Order], give_up_at: float) -> dict[str, Integra
             with attempt:
                 integrations = integrations_by_id([order.integration_id for order in orders])
     return integrations
-
-
-def give_up_at(deadline: float, stop_event: threading.Event, grace_seconds: float) -> float:
-    """Until when a run's database writes may go on trying to reconnect: one round of tries
-    past its deadline (far inside the lease margin: the orders are still ours); once a stop
-    signal came, only the shutdown grace, before the process is killed."""
-    limit = deadline + retry_round_seconds()
-    if stop_event.is_set():
-        limit = min(limit, time.monotonic() + grace_seconds)
-    return limit
-
-
-def record_run(report: RunReport, started_at: datetime, stop_event: threading.Event, grace_seconds: float) -> None:
-    """The order_monitor_runs row of a run, or of one stretch of a loop, that ends now."""
-    # The counts order_monitor_runs has a column for.
-    columns = {column.name for column in MonitorRun._meta.fields}
-    counts = {name: count for name, count in report.named_counts().items() if name in columns}
-    # The summary line still reports a run that could not be recorded; monitor_health misses it.
-    with skipped_when_lost("the run could not be recorded"):
-        for attempt in reconnecting(give_up_at(time.monotonic(), stop_event, grace_seconds)):
-            with attempt:
-                MonitorRun.objects.create(
-                    started_at=started_at,
-                    finished_at=timezone.now(),
-                    succeeded=report.succeeded,
-                    host=socket.gethostname(),
-                    **counts,
-                )

@@ -1,4 +1,7 @@
-"""Reading the commands' options. A value outside what an option takes stops the command before
+"""What the management commands share: reading their options, and the one line of a database
+error that stops one (`database_error_line`).
+
+A value outside what an option takes stops the command before
 it does anything (no claim, no lease, no provider call) with one line naming the option and what
 it takes, and exit code 2, as a bad setting does. Options that stand in for a setting
 (--limit, --max-seconds) take the setting's range (config.env), so neither can reach further.
@@ -8,10 +11,13 @@ import unicodedata
 import uuid
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import CommandError
 
 from config.env import Range, range_of, shown
+from orders.connection_loss import first_line, is_connection_error, sqlstate
 from orders.ids import uuid_or_none
+from providers.redaction import REDACTED, redact
 
 # The exit code of a usage error (argparse's), and of a bad setting (manage.py).
 USAGE_ERROR = 2
@@ -65,3 +71,37 @@ def file_in_existing_directory(option: str, text: str | None) -> str | None:
 
 def _has_control_characters(text):
     return any(unicodedata.category(character) == "Cc" for character in text)
+
+
+_UPGRADE_HINT = "run sql/upgrade_existing_database.sql, then python manage.py migrate; see docs/UPGRADING.md"
+_MIGRATE_HINT = "run python manage.py migrate; on the platform's existing database see docs/UPGRADING.md first"
+
+
+def database_error_line(exc: BaseException) -> str:
+    """One line for a database error that stops a command. A connection problem sends the
+    operator to the server ("database unavailable: ..."); any other error is a data or schema
+    problem ("database error: ..."), with what to do where that is known."""
+    text = _without_password(first_line(exc))
+    if is_connection_error(exc):
+        return f"database unavailable: {text}"
+    hint = _hint(exc)
+    return f"database error: {text} ({hint})" if hint else f"database error: {text}"
+
+
+def _hint(exc):
+    code = sqlstate(exc)
+    text = str(exc).lower()
+    # 42703 undefined_column, 42P01 undefined_table; SQLite says "no such column/table".
+    if code == "42703" or "no such column" in text:
+        return _UPGRADE_HINT
+    if code == "42P01" or "no such table" in text:
+        return _MIGRATE_HINT
+    return None
+
+
+def _without_password(text):
+    # Driver messages do not normally repeat the password; this makes sure.
+    password = settings.DATABASES["default"].get("PASSWORD")
+    if password:
+        text = text.replace(password, REDACTED)
+    return redact(text)

@@ -12,8 +12,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orders.claiming import claim_due_orders, lease_end, preview_due_orders, run_seconds
-from orders.filters import NO_FILTER, OrderFilter
+from orders.claiming import NO_FILTER, OrderFilter, claim_due_orders, lease_end, preview_due_orders, run_seconds
 from orders.models import Order
 from orders.monitor import check_due_orders
 from tests.factories import create_sent_order

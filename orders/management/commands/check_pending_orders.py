@@ -13,11 +13,15 @@ from django.utils import timezone
 
 from config.env import range_of
 from config.sentry import cron_check_in
-from orders.claiming import OrderNotCheckable, RunConfig, preview_due_orders
-from orders.filters import OrderFilter
+from orders.claiming import OrderFilter, OrderNotCheckable, RunConfig, preview_due_orders
 from orders.loop import run_batch, run_loop
-from orders.management.errors import database_error_line
-from orders.management.options import USAGE_ERROR, file_in_existing_directory, setting_option, uuid_option
+from orders.management.options import (
+    USAGE_ERROR,
+    database_error_line,
+    file_in_existing_directory,
+    setting_option,
+    uuid_option,
+)
 from orders.metrics import FinalOrders, write_run_metrics
 from orders.monitor import check_single_order
 from providers.redaction import mask_pin

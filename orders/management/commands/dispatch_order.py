@@ -5,8 +5,7 @@ from django.db import DatabaseError
 
 from config.env import Range
 from orders.dispatch import DispatchError, dispatch_order
-from orders.management.errors import database_error_line
-from orders.management.options import number_option, text_option, uuid_option
+from orders.management.options import database_error_line, number_option, text_option, uuid_option
 from providers.base import PlaceRequest
 
 # PINs of one order are stored together in "pinCode" (120 characters): a handful fit at most.

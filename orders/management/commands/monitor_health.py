@@ -11,7 +11,7 @@ from django.db import DatabaseError
 
 from orders.health import build_report
 from orders.health_text import format_text
-from orders.management.errors import database_error_line
+from orders.management.options import database_error_line
 
 # Distinct from "degraded": the monitor's state is unknown, not known to be bad.
 DATABASE_UNAVAILABLE = 2

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from django.utils import timezone
 
-from orders.management.errors import database_error_line
+from orders.management.options import database_error_line
 from orders.stuck import StuckOrder, beyond_any_lease, is_releasable, release, stuck_orders
 
 _REASON_WORDS = {
