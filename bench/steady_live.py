@@ -149,8 +149,8 @@ def _place(sandbox, integration, until: float) -> list[str]:
     """Orders sent at ORDERS_PER_SECOND until `until`: their references."""
     from django.utils import timezone
 
-    from orders.backoff import scheduled_check_time
     from orders.models import Order
+    from schedules.backoff import scheduled_check_time
     from schedules.book import schedule_for
     from tests.factories import customer_fields, sent_order_values
 

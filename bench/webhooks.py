@@ -191,7 +191,7 @@ def _simulated(pushed: bool) -> dict:
 
     schedule = SAFETY_NET if pushed else tuple(default_schedule(settings.MONITOR_BACKOFF_CAP_SECONDS))
     cap = settings.MONITOR_BACKOFF_CAP_SECONDS
-    if pushed:  # its gaps are kept (schedules.offsets.KeptGaps), as orders.backoff does
+    if pushed:  # its gaps are kept (schedules.offsets.KeptGaps), as schedules.backoff does
         cap = max(cap, widest_gap(schedule))
     delays, lost, requests = [], [], 0
     for took in draw(REFERENCE_MIX, SIMULATED_ORDERS, random.Random(SEED)):

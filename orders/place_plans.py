@@ -18,12 +18,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import F
 
-from orders.backoff import scheduled_check_time
 from orders.columns import fit, fits
 from orders.models import ExternalStatus, Order
 from orders.outcomes import Outcome, Transition
 from orders.plans import rejected_changes, with_note
 from providers.base import PlaceResult, PlaceState
+from schedules.backoff import scheduled_check_time
 
 log = logging.getLogger(__name__)
 

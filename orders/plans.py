@@ -17,12 +17,12 @@ from django.conf import settings
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 
-from orders.backoff import next_check_time, scheduled_check_time
 from orders.columns import fit, fits, max_length
 from orders.models import STATUS_RANK, ExternalStatus, Order, PlatformStatus
 from orders.outcomes import Outcome, Transition
 from orders.platform_effects import duration_ms
 from providers.base import CheckResult, CheckState
+from schedules.backoff import next_check_time, scheduled_check_time
 from schedules.offsets import default_schedule
 
 # What the platform's own checker appends to "lastMessage" of an order 24 h without an answer.

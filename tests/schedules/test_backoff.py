@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orders.backoff import backoff_seconds, next_check_time
+from schedules.backoff import backoff_seconds, next_check_time
 
 
 @pytest.mark.parametrize("attempt,expected", [(1, 30), (2, 60), (3, 120), (4, 240), (5, 480), (6, 600), (50, 600)])
