@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from orders.admin_display import LINKED_FIELDS, format_age, format_time, integration_link, shorten, without_pins
-from orders.claiming import OrderNotCheckable
+from orders.claiming import OrderNotCheckable, RunConfig
 from orders.ids import integrations_by_id, uuid_or_none
 from orders.models import EventSource, ExternalStatus, Order, OrderEvent
 from orders.monitor import check_single_order
@@ -261,7 +261,9 @@ class OrderAdmin(OfferedLookupsOnly, admin.ModelAdmin):
 
     def _check_one(self, request, order_id, seconds_left):
         try:
-            order, outcome = check_single_order(order_id, source=EventSource.MANUAL, max_seconds=seconds_left)
+            order, outcome = check_single_order(
+                order_id, RunConfig.from_settings(max_seconds=seconds_left), EventSource.MANUAL
+            )
         except OrderNotCheckable as exc:
             self.message_user(request, str(exc), messages.WARNING)
             return

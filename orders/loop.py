@@ -61,30 +61,19 @@ class _Stretch:
     report: RunReport = field(default_factory=RunReport)
 
 
-def run_batch(
-    limit=None, max_seconds=None, stop_event=None, on_checked=None, order_filter=NO_FILTER, config=None
-) -> RunReport:
+def run_batch(config: RunConfig, stop_event=None, on_checked=None, order_filter=NO_FILTER) -> RunReport:
     """The plain run (no --loop): the loop's first cycle and its record, nothing more. Up to
-    `limit` orders in one claim, checked within `max_seconds` and at most a cycle
+    `config.limit` orders in one claim, checked within `config.max_seconds` and at most a cycle
     (MONITOR_LOOP_CYCLE_SECONDS), under a cycle's lease."""
-    config = config or RunConfig.from_settings(limit, max_seconds)
-    return run_loop(stop_event=stop_event, on_checked=on_checked, order_filter=order_filter, config=config, once=True)
+    return run_loop(config, stop_event=stop_event, on_checked=on_checked, order_filter=order_filter, once=True)
 
 
 def run_loop(
-    limit=None,
-    max_seconds=None,
-    stop_event=None,
-    on_checked=None,
-    on_progress=None,
-    order_filter=NO_FILTER,
-    config: RunConfig | None = None,
-    once: bool = False,
+    config: RunConfig, stop_event=None, on_checked=None, on_progress=None, order_filter=NO_FILTER, once=False
 ) -> RunReport:
-    """Check due orders (those `order_filter` lets through), up to `limit` per claim, until
-    `max_seconds` have passed or `stop_event` is set; with `once`, one cycle (or none when no
-    order is due). Returns the totals over all cycles; `seconds` is the loop's time."""
-    config = config or RunConfig.from_settings(limit, max_seconds)
+    """Check due orders (those `order_filter` lets through), up to `config.limit` per claim,
+    until `config.max_seconds` have passed or `stop_event` is set; with `once`, one cycle.
+    Returns the totals over all cycles; `seconds` is the loop's time."""
     stop_event = stop_event or threading.Event()
     started = time.monotonic()
     deadline = started + config.max_seconds

@@ -45,19 +45,17 @@ OnChecked = Callable[[Order, Outcome, CheckResult], None]
 
 
 def check_due_orders(
-    limit: int | None = None,
-    max_seconds: float | None = None,
+    config: RunConfig,
     stop_event: threading.Event | None = None,
     on_checked: OnChecked | None = None,
     claim_more: bool = False,
     order_filter: OrderFilter = NO_FILTER,
-    config: RunConfig | None = None,
 ) -> RunReport:
-    """One cycle: claim up to `limit` due orders (those `order_filter` lets through), leased for
-    `max_seconds` plus the margin, and check them within `max_seconds`. With `claim_more` (the
-    loop's cycles after a full claim), while the last checks are in flight, claim up to `limit`
-    more under the same lease, as long as each claim comes back full. Records nothing."""
-    config = config or RunConfig.from_settings(limit, max_seconds)
+    """One cycle: claim up to `config.limit` due orders (those `order_filter` lets through),
+    leased for `config.max_seconds` plus the margin, and check them within that time. With
+    `claim_more` (the loop's cycles after a full claim), while the last checks are in flight,
+    claim up to `limit` more under the same lease, as long as each claim comes back full.
+    Records nothing."""
     started = time.monotonic()
     # The deadline and the lease from the same bounded length: the lease always outlasts the
     # cycle's checks by the margin, and nothing else.
@@ -71,15 +69,11 @@ def check_due_orders(
 
 
 def check_single_order(
-    order_id: object,
-    source: str = EventSource.MANUAL,
-    max_seconds: float | None = None,
-    config: RunConfig | None = None,
+    order_id: object, config: RunConfig, source: str = EventSource.MANUAL
 ) -> tuple[Order, Outcome | str]:
     """Check one order now, whatever its next_check_at (--order-id, the admin's "check now").
     Returns (order as stored afterwards, outcome: an Outcome, or a text saying why nothing was
     stored). Raises OrderNotCheckable, before any provider call, when the order cannot be checked."""
-    config = config or RunConfig.from_settings(max_seconds=max_seconds)
     config = config.for_cycle(min(config.max_seconds, config.cycle_seconds))  # a cycle's length and lease
     started = time.monotonic()
     claim = claim_order(order_id, lease_end(timezone.now(), config.max_seconds, config.lease_margin_seconds))

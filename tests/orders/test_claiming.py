@@ -12,7 +12,15 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orders.claiming import NO_FILTER, OrderFilter, claim_due_orders, lease_end, preview_due_orders, run_seconds
+from orders.claiming import (
+    NO_FILTER,
+    OrderFilter,
+    RunConfig,
+    claim_due_orders,
+    lease_end,
+    preview_due_orders,
+    run_seconds,
+)
 from orders.models import Order
 from orders.monitor import check_due_orders
 from tests.factories import create_sent_order
@@ -216,7 +224,7 @@ def test_a_run_given_any_length_leases_no_further_than_its_bounded_deadline_plus
         )
 
     started = timezone.now()
-    report = check_due_orders(limit=2, max_seconds=max_seconds, on_checked=lease_of_the_other)
+    report = check_due_orders(RunConfig.from_settings(2, max_seconds), on_checked=lease_of_the_other)
 
     assert report.checked == 2
     deadline = started + timedelta(seconds=run_seconds(max_seconds))

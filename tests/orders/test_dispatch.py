@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
+from orders.claiming import RunConfig
 from orders.dispatch import DispatchError, dispatch_order
 from orders.models import ExternalStatus, Order, OrderEvent, PlatformStatus
 from orders.monitor import check_single_order
@@ -231,7 +232,7 @@ def test_a_duplicate_reference_answer_means_the_provider_has_the_order(
     ]
 
     with django_capture_on_commit_callbacks(execute=True):
-        checked, outcome = check_single_order(order.pk)
+        checked, outcome = check_single_order(order.pk, RunConfig.from_settings())
 
     assert (outcome, checked.external_status) == ("completed", ExternalStatus.DONE)
     assert finalized == [(order.pk, "completed")]

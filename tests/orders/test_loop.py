@@ -15,6 +15,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from orders import loop
+from orders.claiming import RunConfig
 from orders.loop import add_up, run_loop, seconds_until_due
 from orders.models import ExternalStatus, MonitorRun, Order
 from orders.monitor import check_due_orders
@@ -88,7 +89,9 @@ def test_a_row_and_the_progress_callback_at_every_record_interval(make_order, mo
     make_order(checks_until_final=3)
     progress = []
 
-    total = run_loop(max_seconds=2.2, on_progress=lambda report: progress.append(report.checked))
+    total = run_loop(
+        RunConfig.from_settings(max_seconds=2.2), on_progress=lambda report: progress.append(report.checked)
+    )
 
     runs = list(MonitorRun.objects.order_by("started_at"))
     assert len(runs) >= 3 and all(run.succeeded for run in runs)
@@ -166,7 +169,7 @@ def test_a_loop_cycle_claims_more_while_its_last_checks_are_in_flight(make_order
     for _ in range(12):
         make_order()
 
-    cycle = check_due_orders(limit=5, max_seconds=30, claim_more=True)
+    cycle = check_due_orders(RunConfig.from_settings(5, 30), claim_more=True)
 
     # 5, then 5 more while those were asked, then the last 2 (a short claim: the last one).
     assert (cycle.claimed, cycle.checked, cycle.counts[Outcome.COMPLETED], cycle.released) == (12, 12, 12, 0)
@@ -176,5 +179,5 @@ def test_a_loop_cycle_claims_more_while_its_last_checks_are_in_flight(make_order
 def test_a_run_claims_once(make_order):
     for _ in range(12):
         make_order()
-    run = check_due_orders(limit=5, max_seconds=30)
+    run = check_due_orders(RunConfig.from_settings(5, 30))
     assert (run.claimed, run.checked) == (5, 5)

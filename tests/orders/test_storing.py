@@ -21,6 +21,7 @@ from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
+from orders.claiming import RunConfig
 from orders.loop import run_batch
 from orders.models import ExternalStatus, Order
 from orders.monitor import integrations_of
@@ -143,7 +144,7 @@ def test_connection_terminated_during_a_run_loses_no_answer(make_order, sandbox,
         assert terminate_connections() == 1  # the run's own
 
     with caplog.at_level(logging.WARNING, logger="orders.storing"):
-        report = run_batch(limit=100, on_checked=AfterStored((10, 40, 70), cut_the_runs_connection))
+        report = run_batch(RunConfig.from_settings(100), on_checked=AfterStored((10, 40, 70), cut_the_runs_connection))
 
     assert_every_answer_stored(orders, sandbox, report)
     assert "update_failures" not in report.summary_line()
@@ -206,7 +207,7 @@ def test_results_wait_while_the_database_is_away_and_are_stored_when_it_is_back(
         threading.Timer(1.0, database_outage.end).start()
 
     with caplog.at_level(logging.WARNING, logger="orders.storing"):
-        report = run_batch(limit=100, on_checked=AfterStored((10,), database_away_for_a_second))
+        report = run_batch(RunConfig.from_settings(100), on_checked=AfterStored((10,), database_away_for_a_second))
 
     assert_every_answer_stored(orders, sandbox, report)
     assert any("results wait to be stored" in r.getMessage() for r in caplog.records)
@@ -238,7 +239,7 @@ def test_results_not_stored_by_the_end_of_the_run_release_their_orders_when_the_
     back = _OnLogRecord("database still unavailable at the end of the run", database_outage.end)
     logging.getLogger("orders.storing").addHandler(back)
     try:
-        report = run_batch(limit=20, on_checked=database_away_after_15)
+        report = run_batch(RunConfig.from_settings(20), on_checked=database_away_after_15)
     finally:
         logging.getLogger("orders.storing").removeHandler(back)
 
@@ -332,7 +333,7 @@ def test_connection_lost_right_after_commit_still_sends_order_finalized_once(mak
     order_finalized.connect(receiver)
     try:
         with connection.execute_wrapper(notice_the_completing_update):
-            report = run_batch()
+            report = run_batch(RunConfig.from_settings())
     finally:
         order_finalized.disconnect(receiver)
 
@@ -363,7 +364,7 @@ def test_a_pin_whose_write_the_database_refuses_is_kept_and_its_order_held(make_
     refused = make_order(pin="PIN-LONGER-THAN-TEN-0042")
     fine = make_order(pin="PIN-0007")
 
-    report = run_batch()
+    report = run_batch(RunConfig.from_settings())
 
     assert report.counts[Outcome.COMPLETED] == 1 and report.update_failures == 1
     assert report.summary_line().endswith("update_failures=1")
@@ -376,7 +377,7 @@ def test_a_pin_whose_write_the_database_refuses_is_kept_and_its_order_held(make_
     assert refused.last_check_error == REFUSED + PIN_KEPT
     assert refused.check_attempts == 1
 
-    again = run_batch()
+    again = run_batch(RunConfig.from_settings())
 
     # A held order is never due: the failing write is not repeated.
     assert again.checked == 0 and again.update_failures == 0
@@ -394,7 +395,7 @@ def test_a_write_the_database_refuses_is_recorded_on_that_order(make_order, sand
     refused = make_order(checks_until_final=5)  # still processing: "İşleminiz devam ediyor"
     before = timezone.now()
 
-    report = run_batch()
+    report = run_batch(RunConfig.from_settings())
 
     assert report.checked == 0 and report.update_failures == 1
     refused.refresh_from_db()
@@ -404,7 +405,7 @@ def test_a_write_the_database_refuses_is_recorded_on_that_order(make_order, sand
     # The error backoff (30 s +-10 %), not the lease: no other run retries it at once...
     assert before + timedelta(seconds=26) < refused.next_check_at < timezone.now() + timedelta(seconds=34)
 
-    again = run_batch()
+    again = run_batch(RunConfig.from_settings())
 
     # ...and neither does the next one.
     assert again.checked == 0 and again.update_failures == 0

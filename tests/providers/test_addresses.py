@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from orders.claiming import RunConfig
 from orders.health import failing_integrations
 from orders.loop import run_batch
 from orders.monitor import check_single_order
@@ -188,7 +189,7 @@ def test_a_base_url_stored_unusable_is_listed_by_monitor_health(db, production_h
     )
     order = create_sent_order(integration)
 
-    checked, outcome = check_single_order(order.pk)
+    checked, outcome = check_single_order(order.pk, RunConfig.from_settings())
 
     assert outcome == "error"
     assert checked.last_check_error.startswith("configuration error: integration not usable: baseUrl")
@@ -259,7 +260,7 @@ def test_a_run_refuses_a_name_that_resolves_to_an_internal_address(db, productio
     )
     order = create_sent_order(integration)
 
-    report = run_batch(max_seconds=10)
+    report = run_batch(RunConfig.from_settings(max_seconds=10))
 
     order.refresh_from_db()
     assert "errors=1" in report.summary_line()

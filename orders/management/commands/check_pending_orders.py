@@ -96,7 +96,7 @@ class Command(BaseCommand):
 
     def _check_one(self, order_id, config):
         try:
-            order, outcome = check_single_order(order_id, config=config)
+            order, outcome = check_single_order(order_id, config)
         except OrderNotCheckable as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(_describe_order(order, outcome))

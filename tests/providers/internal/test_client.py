@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 import requests
 
+from orders.claiming import RunConfig
 from orders.models import ExternalStatus, Order, PlatformStatus
 from orders.monitor import check_single_order
 from providers.base import CheckResult, CheckState, PlaceRequest, PlaceState
@@ -145,7 +146,7 @@ def test_a_platform_order_under_our_dashed_id_is_found_and_completed(sandbox):
     Order.objects.filter(pk=order.pk).update(provider_referans=str(order.pk))
     placed = sandbox.add_order(str(order.pk), pin="PIN-DASHED-01")
 
-    checked, outcome = check_single_order(order.pk)
+    checked, outcome = check_single_order(order.pk, RunConfig.from_settings())
 
     assert outcome == "completed"
     assert (checked.status, checked.pin_code) == (PlatformStatus.APPROVED, placed.pin)
