@@ -204,6 +204,7 @@ class RunConfig:
     workers: int
     per_integration: int
     shutdown_grace_seconds: float
+    request_budgets: bool  # a claim takes of each integration what its budget serves (budgets.claims)
 
     @classmethod
     def from_settings(cls, limit: int | None = None, max_seconds: float | None = None) -> "RunConfig":
@@ -216,6 +217,7 @@ class RunConfig:
             workers=settings.MONITOR_WORKERS,
             per_integration=settings.MONITOR_PER_INTEGRATION_CONCURRENCY,
             shutdown_grace_seconds=settings.MONITOR_SHUTDOWN_GRACE_SECONDS,
+            request_budgets=settings.MONITOR_REQUEST_BUDGETS,
         )
 
     def for_cycle(self, seconds: float) -> "RunConfig":

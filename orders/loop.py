@@ -43,6 +43,7 @@ from orders.connection_loss import (
 from orders.models import MonitorRun, Order, due_at
 from orders.monitor import check_due_orders
 from orders.outcomes import RunReport
+from schedules.book import ScheduleBook
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +80,10 @@ def run_loop(
     deadline = started + config.max_seconds
     total = RunReport()
     stretch = _Stretch()
+    book = ScheduleBook()  # the loop's schedules, learned again at most once a minute
     while not stop_event.is_set() and (remaining := deadline - time.monotonic()) > 0:
         try:
-            _one_step(config, remaining, stop_event, on_checked, (total, stretch.report), order_filter, once)
+            _one_step(config, remaining, stop_event, on_checked, (total, stretch.report), order_filter, once, book)
         except DatabaseError as exc:
             if once or not is_connection_error(exc):
                 raise
@@ -102,7 +104,7 @@ def run_loop(
     return total
 
 
-def _one_step(config, remaining, stop_event, on_checked, reports, order_filter, once):
+def _one_step(config, remaining, stop_event, on_checked, reports, order_filter, once, book):
     """A cycle if an order is due; else sleep until one is (at most MAX_SLEEP_SECONDS). `once`
     (a plain run): a cycle whatever is due, over one claim, and no sleep."""
     if not once:
@@ -117,6 +119,7 @@ def _one_step(config, remaining, stop_event, on_checked, reports, order_filter, 
         claim_more=not once,
         order_filter=order_filter,
         config=cycle_config,
+        book=book,
     )
     for report in reports:
         add_up(report, cycle, keep_orders=once)

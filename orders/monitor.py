@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from django.conf import settings
 from django.utils import timezone
 
 from budgets.claims import ClaimBudget
@@ -36,6 +35,7 @@ from orders.storing import ResultStore, Stored, problem_of
 from providers.base import CheckResult
 from providers.fanout import MORE_WANTED, FanOut
 from providers.models import Integration
+from schedules.book import LearnedSchedules, ScheduleBook
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ def check_due_orders(
     on_checked: OnChecked | None = None,
     claim_more: bool = False,
     order_filter: OrderFilter = NO_FILTER,
+    book: ScheduleBook | None = None,
 ) -> RunReport:
     """One cycle: claim up to `config.limit` due orders (those `order_filter` lets through),
     leased for `config.max_seconds` plus the margin, and check them within that time. With
@@ -62,7 +63,9 @@ def check_due_orders(
     lease_until = lease_end(timezone.now(), config.max_seconds, config.lease_margin_seconds)
     claims = _Claims(config, lease_until, order_filter)
     claim = Claim(claims.take(), lease_until)
-    cycle = _Cycle(claim, started + config.max_seconds, stop_event or threading.Event(), EventSource.RUN, config)
+    deadline = started + config.max_seconds
+    schedules = (book or ScheduleBook()).current()
+    cycle = _Cycle(claim, deadline, stop_event or threading.Event(), EventSource.RUN, config, schedules)
     report = cycle.run(on_checked, claims if claim_more and claims.full else None)
     report.seconds = time.monotonic() - started
     return report
@@ -77,7 +80,8 @@ def check_single_order(
     config = config.for_cycle(min(config.max_seconds, config.cycle_seconds))  # a cycle's length and lease
     started = time.monotonic()
     claim = claim_order(order_id, lease_end(timezone.now(), config.max_seconds, config.lease_margin_seconds))
-    report = _Cycle(claim, started + config.max_seconds, threading.Event(), source, config).run()
+    cycle = _Cycle(claim, started + config.max_seconds, threading.Event(), source, config, ScheduleBook().current())
+    report = cycle.run()
     order = claim.orders[0]
     order.refresh_from_db()
     outcome = report.outcomes.get(order.pk) or report.store_failures.get(order.pk) or "not checked (released)"
@@ -93,7 +97,7 @@ class _Claims:
         self._limit = config.limit
         self._lease_until = lease_until
         self._order_filter = order_filter
-        self._budget = ClaimBudget(config.max_seconds) if settings.MONITOR_REQUEST_BUDGETS else None
+        self._budget = ClaimBudget(config.max_seconds) if config.request_budgets else None
 
     def take(self) -> list[Order]:
         caps = self._budget.caps() if self._budget else None
@@ -116,14 +120,22 @@ class _Claims:
 class _Cycle:
     """What one cycle claimed, asks, stores and reports."""
 
-    def __init__(self, claim: Claim, deadline: float, stop_event: threading.Event, source: str, config: RunConfig):
+    def __init__(
+        self,
+        claim: Claim,
+        deadline: float,
+        stop_event: threading.Event,
+        source: str,
+        config: RunConfig,
+        schedules: LearnedSchedules,
+    ):
         self.report = RunReport(claimed=len(claim.orders))
         self._claimed = list(claim.orders)
         self._lease_until = claim.lease_until
         self._deadline = deadline
         self._stop_event = stop_event
         self._grace = config.shutdown_grace_seconds
-        self._store = ResultStore(claim.lease_until, source, self._give_up_at())
+        self._store = ResultStore(claim.lease_until, source, self._give_up_at(), schedules)
         self._fan_out = FanOut(deadline, stop_event, config.workers, config.per_integration, self._grace)
         self._unchecked: list = []
         self._on_checked: OnChecked | None = None

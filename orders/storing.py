@@ -37,7 +37,7 @@ from orders.outcomes import Outcome
 from orders.transitions import apply_check_result, apply_store_failure, confirm_lost_commit
 from providers.base import CheckResult, CheckState
 from providers.redaction import excerpt
-from schedules.book import schedule_for
+from schedules.book import LearnedSchedules
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +80,9 @@ class ResultStore:
     run's database connection) and says what became of each: `store` and `finish` return the
     results dealt with by then, oldest first."""
 
-    def __init__(self, lease_until: datetime, source: str, give_up_at: float):
+    def __init__(self, lease_until: datetime, source: str, give_up_at: float, schedules: LearnedSchedules):
         self._lease_until = lease_until
+        self._schedules = schedules  # the next check times of the answers still in progress
         self._source = source
         self._give_up_at = give_up_at
         self._waiting: deque[_Pending] = deque()  # oldest first
@@ -154,7 +155,7 @@ class ResultStore:
 
     def _write(self, pending):
         try:
-            schedule = schedule_for(pending.order.integration_id)
+            schedule = self._schedules.schedule_for(pending.order.integration_id)
             # With a note, the result and the note are one change.
             with transaction.atomic() if pending.note else nullcontext():
                 outcome = apply_check_result(

@@ -21,7 +21,7 @@ never stops a check result from being stored or an order from being placed.
 import logging
 import statistics
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -81,6 +81,20 @@ class IntegrationSchedule:
         }
 
 
+@dataclass(frozen=True)
+class LearnedSchedules:
+    """The schedules in use at one moment, as a cycle stores its answers with them: looking one
+    up learns nothing and reads no completions."""
+
+    entries: Mapping[str, IntegrationSchedule]
+
+    def schedule_for(self, integration_id: str | None) -> tuple[float, ...]:
+        """The check offsets for orders of this integration ("providerId"); while its webhooks
+        arrive, their safety net (hooks.schedule)."""
+        key = integration_key(integration_id)
+        return while_pushed(integration_id, (self.entries.get(key) or _default_entry(key)).offsets)
+
+
 class ScheduleBook:
     """Per integration, the schedule learned from its recent completions; refreshed for every
     integration with one query once `refresh_seconds` have passed since the last read."""
@@ -107,6 +121,10 @@ class ScheduleBook:
         with self._lock:
             self._refresh_if_due()
             return dict(self._schedules)
+
+    def current(self) -> LearnedSchedules:
+        """The schedules in use now (learned again first if a refresh is due)."""
+        return LearnedSchedules(self.entries())
 
     def forget(self) -> None:
         """Drop what was learned: the next lookup reads the completions again."""
