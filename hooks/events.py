@@ -21,6 +21,7 @@ from django.db.models import Q
 
 from hooks import wakeup
 from hooks.leases import movable_by_an_event
+from orders.ids import uuid_or_none
 from orders.models import ACTIVE_STATUSES, Order
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,8 @@ def _parsed(body: bytes) -> dict | None:
 def _named_orders(integration_id: uuid.UUID, event: dict):
     """The orders of this integration the event names (normally one), or None."""
     names = Q()
-    our_id = _uuid_or_none(event.get("order_uuid"))
+    order_uuid = event.get("order_uuid")
+    our_id = uuid_or_none(order_uuid.strip()) if isinstance(order_uuid, str) else None
     if our_id is not None:
         names |= Q(pk=our_id)
     their_id = event.get("order_id")
@@ -88,12 +90,3 @@ def _named_orders(integration_id: uuid.UUID, event: dict):
     if not names:
         return None
     return Order.objects.of_integration(str(integration_id)).filter(names)
-
-
-def _uuid_or_none(value) -> uuid.UUID | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return uuid.UUID(value.strip())
-    except ValueError:
-        return None
