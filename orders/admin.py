@@ -15,8 +15,9 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from orders.admin_display import LINKED_FIELDS, format_age, format_time, integration_link, shorten, without_pins
+from orders.admin_display import LINKED_FIELDS, integration_link, shorten, without_pins
 from orders.claiming import OrderNotCheckable
+from orders.formats import format_age, format_time
 from orders.ids import integrations_by_id, uuid_or_none
 from orders.models import EventSource, ExternalStatus, Order, OrderEvent
 from orders.monitor import check_single_order
