@@ -3,6 +3,9 @@
 The report gathers the figures (orders.health_queries; the orders' own questions are the Order
 queryset's, orders.queries), finds its problems (orders.health_rules: when the monitor is
 degraded) and gives its JSON shape (`as_dict`, here beside it); orders.health_text writes it out.
+
+It also lists, per integration, the status words providers answered that the monitor does not
+know (such orders are followed as still in progress): not a problem by itself, but worth a look.
 """
 
 from dataclasses import dataclass, field

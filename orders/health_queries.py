@@ -35,11 +35,13 @@ def name_of(names: dict[str, str], integration_id: str | None) -> str | None:
 
 
 def active_by_status() -> dict[str, int]:
+    """{"externalStatus": active orders in it}."""
     rows = Order.objects.active().values("external_status").annotate(n=Count("pk")).order_by("external_status")
     return {row["external_status"]: row["n"] for row in rows}
 
 
 def active_by_provider(names: dict[str, str]) -> list[dict]:
+    """Active orders per "providerId", the most active first."""
     rows = Order.objects.active().values("integration_id").annotate(n=Count("pk")).order_by("-n", "integration_id")
     return [
         {"provider_id": r["integration_id"], "name": name_of(names, r["integration_id"]), "active": r["n"]}
@@ -118,6 +120,7 @@ def _quoted_word(text: str) -> str:
 
 
 def oldest_active_order() -> Order | None:
+    """The active order nearest its 24 h limit, with what its age counts from."""
     return (
         Order.objects.active()
         .annotate(age_from=age())
@@ -134,6 +137,7 @@ def timed_out_since(since: datetime) -> int:
 
 
 def last_run() -> MonitorRun | None:
+    """The check_pending_orders run that finished last, on any host."""
     return MonitorRun.objects.filter(finished_at__isnull=False).order_by("-finished_at").first()
 
 
