@@ -1,4 +1,4 @@
-"""Operators' view of orders: read-only, PINs masked, with a "check now" action.
+"""Operators' view of orders: read-only, PINs masked, with a "check now" action (orders.admin_check).
 
 Orders are written by the platform and by the monitor (with a history row per status change),
 so the admin never saves an order: a full-row save from a form would also overwrite whatever
@@ -9,22 +9,18 @@ error that quotes an answer included), and no URL lookup touches them: the list 
 own filters (providers.admin_lookups), so no `?pin_code__startswith=` tells a PIN apart.
 """
 
-from django.contrib import admin, messages
-from django.contrib.auth import get_permission_codename
+from django.contrib import admin
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from orders.admin_display import LINKED_FIELDS, format_age, format_time, integration_link, shorten, without_pins
-from orders.claiming import OrderNotCheckable, RunConfig
+from orders.admin_check import CheckNowAdmin
+from orders.admin_display import LINKED_FIELDS, integration_link, shorten, without_pins
+from orders.formats import format_age, format_time
 from orders.ids import integrations_by_id, uuid_or_none
-from orders.models import EventSource, ExternalStatus, Order, OrderEvent
-from orders.monitor import check_single_order
-from orders.outcomes import Outcome
-from providers.admin_budget import ClickBudget
+from orders.models import ExternalStatus, Order, OrderEvent
 from providers.admin_lookups import GuardedChangeList, OfferedLookupsOnly
 from providers.models import Integration
-from providers.outcomes import check_error_outcome
 from providers.redaction import mask_pin
 
 
@@ -98,7 +94,7 @@ class OrderEventInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(OfferedLookupsOnly, admin.ModelAdmin):
+class OrderAdmin(OfferedLookupsOnly, CheckNowAdmin):
     list_display = (
         "id",
         "external_status",
@@ -237,52 +233,3 @@ class OrderAdmin(OfferedLookupsOnly, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def has_check_permission(self, request):
-        """The "check now" action changes orders: it needs the change permission the form lacks."""
-        opts = self.opts
-        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
-
-    @admin.action(description="Check now at the provider", permissions=["check"])
-    def check_now(self, request, queryset):
-        """At most MONITOR_ADMIN_CHECK_LIMIT orders, none started after
-        MONITOR_ADMIN_CHECK_SECONDS: a click must end within the web worker's timeout."""
-        budget = ClickBudget.from_settings()
-        selected = queryset.count()
-        checked = 0
-        for order_id in queryset.values_list("pk", flat=True)[: budget.limit]:
-            seconds_left = budget.seconds_left()
-            if seconds_left <= 0:
-                break
-            self._check_one(request, order_id, seconds_left)
-            checked += 1
-        level = messages.INFO if checked == selected else messages.WARNING
-        self.message_user(request, budget.describe(checked, selected, "Checked", "orders"), level)
-
-    def _check_one(self, request, order_id, seconds_left):
-        try:
-            order, outcome = check_single_order(
-                order_id, RunConfig.from_settings(max_seconds=seconds_left), EventSource.MANUAL
-            )
-        except OrderNotCheckable as exc:
-            self.message_user(request, str(exc), messages.WARNING)
-            return
-        self.log_change(request, order, f"Checked now: {outcome}")
-        # ERROR, SKIPPED or released unchecked: the order still waits for an answer.
-        level = messages.SUCCESS if outcome in _ANSWERED else messages.WARNING
-        self.message_user(request, _describe(order, outcome), level)
-
-
-_ANSWERED = (Outcome.COMPLETED, Outcome.FAILED, Outcome.TIMED_OUT, Outcome.PROCESSING)
-
-
-def _describe(order, outcome):
-    text = f"Order {order.pk}: {outcome} (externalStatus={order.external_status}"
-    if order.pin_code:
-        text += f", PIN {mask_pin(order.pin_code)}"
-    # What went wrong in the monitor's words; the order's page has the whole last check error.
-    if outcome == Outcome.ERROR and order.last_check_error:
-        text += f", {check_error_outcome(order.last_check_error)}"
-    if outcome == Outcome.HELD and order.last_check_error:
-        text += f", {without_pins(order.last_check_error, order.pin_code, order.pin_code_full)}"
-    return text + ")"

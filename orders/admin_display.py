@@ -1,39 +1,15 @@
-"""How the order admin shows times, ages, errors, provider texts and integrations: to the
-second, short, PINs masked, and with the integration's name instead of its raw id."""
-
-from datetime import datetime, timedelta
+"""How the order admin shows errors, provider texts and integrations: short, PINs masked, and
+with the integration's name instead of its raw id. Times and ages are orders.formats'."""
 
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
+from orders.formats import cut
 from providers.models import Integration
-from providers.redaction import excerpt, mask_pin, mask_pins
+from providers.redaction import mask_pin, mask_pins
 
 EMPTY = "-"
 SHORT_TEXT_LENGTH = 80
-
-
-def format_time(moment: datetime | None) -> str:
-    """e.g. 2026-11-26 06:21:05+00:00: seconds matter when following checks and backoff."""
-    if moment is None:
-        return EMPTY
-    return timezone.localtime(moment).isoformat(sep=" ", timespec="seconds")
-
-
-def format_age(age: timedelta) -> str:
-    """e.g. "47 min 5 s", "3 h 12 min", "2 d 4 h"."""
-    seconds = int(max(age.total_seconds(), 0))
-    minutes, secs = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min {secs} s"
-    return f"{secs} s"
 
 
 def shorten(text: str | None, length: int = SHORT_TEXT_LENGTH) -> str:
@@ -42,7 +18,7 @@ def shorten(text: str | None, length: int = SHORT_TEXT_LENGTH) -> str:
         return EMPTY
     if len(text) <= length:
         return text
-    return format_html('<span title="{}">{}</span>', text, excerpt(text, length, provider_words=True))
+    return format_html('<span title="{}">{}</span>', text, cut(text, length))
 
 
 # A PIN shorter than this is not searched for in texts: it would mask ordinary words and numbers.

@@ -1,49 +1,13 @@
-"""The health report in words: the problems that make the monitor degraded (`find_problems`) and
-the text `monitor_health` prints (`format_text`). The report itself is orders.health's."""
-
-from datetime import timedelta
+"""The health report in words: the text `monitor_health` prints (`format_text`), and the words
+for counts the problems share (orders.health_rules). The report itself is orders.health's;
+times and ages are written as orders.formats writes them, as the admin does."""
 
 from django.conf import settings
 
 from budgets.health import budget_bound_lines, budget_bound_rows, budget_lines
 from hooks.health import webhook_lines
-from orders.admin_display import format_age
-from providers.redaction import excerpt
+from orders.formats import cut, format_seconds, iso, seconds_between
 from schedules.book import SAMPLE_DAYS
-
-
-def find_problems(report, cutoff):
-    problems = []
-    minutes = f"{report.overdue_minutes:g} minutes"
-    if report.overdue:
-        problems.append(
-            f"overdue backlog: {_orders(report.overdue)} overdue by more than {minutes} "
-            "(is cron running check_pending_orders?)"
-        )
-    if report.last_success_at is None:
-        problems.append("no successful check_pending_orders run recorded")
-    elif report.last_success_at < cutoff:
-        last = iso(report.last_success_at)
-        problems.append(f"no successful check_pending_orders run in the last {minutes} (last at {last})")
-    for row in report.failing_integrations:
-        if row.failing_too_long:
-            problems.append(
-                f"{row.label}: {_orders(row.failing_too_long)} failing with a permanent error for more than "
-                f"{minutes} (e.g. {_short(row.sample_error)}); retrying will not help: fix the integration or "
-                f'the orders before they fail {_max_age()} after sending (docs/OPERATIONS.md, "Permanent errors")'
-            )
-    if report.held_for_operator:
-        problems.append(
-            f"{_orders(report.held_for_operator)} held for an operator, e.g. {_short(report.held_orders[0]['reason'])} "
-            '(docs/OPERATIONS.md, "Orders held for an operator")'
-        )
-    if report.timed_out_waiting:
-        problems.append(
-            f"{_count(report.timed_out_waiting)} timed out after {_max_age()} without a final answer, "
-            'still pending and not refunded: refund or wait (docs/OPERATIONS.md, "Orders that timed out")'
-        )
-    problems += stuck_problems(report)
-    return problems
 
 
 def format_text(report):
@@ -56,7 +20,7 @@ def format_text(report):
     lines.append(f"due now: {report.due_now}")
     lines.append(f"overdue by more than {report.overdue_minutes:g} minutes: {report.overdue}")
     if report.oldest_active_order_id:
-        how_old = _duration(report.oldest_active_age_seconds)
+        how_old = format_seconds(report.oldest_active_age_seconds)
         lines.append(f"oldest active order: {report.oldest_active_order_id}, {how_old} old")
     else:
         lines.append("oldest active order: none")
@@ -65,13 +29,13 @@ def format_text(report):
     lines.append(f"failing with permanent errors: {failing}")
     for row in report.failing_integrations:
         since = _ago(row.failing_since, seconds_between(row.failing_since, report.now))
-        lines.append(f"  {row.label}: {row.orders} since {since}, e.g. {_short(row.sample_error)}")
+        lines.append(f"  {row.label}: {row.orders} since {since}, e.g. {short_error(row.sample_error)}")
     lines += _operator_lines(report)
     if report.unknown_status_words:
         lines.append("status words the monitor does not know (followed as in progress):")
     for row in report.unknown_status_words:
         label = integration_label(row["name"], row["integration_id"])
-        lines.append(f'  {label}: "{row["word"]}" ({_orders(row["orders"])})')
+        lines.append(f'  {label}: "{row["word"]}" ({active_orders(row["orders"])})')
     lines += stuck_lines(report)
     lines.append(f"check schedules (completed orders of the last {SAMPLE_DAYS} days):")
     for row in report.check_schedules:
@@ -89,7 +53,7 @@ def _operator_lines(report):
     """The orders waiting for an operator: held ones, and those the 24 h rule stopped."""
     lines = [f"held for an operator: {report.held_for_operator}"]
     for row in report.held_orders:
-        lines.append(f"  {row['order_id']} ({row['integration_id']}): {_short(row['reason'])}")
+        lines.append(f"  {row['order_id']} ({row['integration_id']}): {short_error(row['reason'])}")
     lines.append(f"timed out, waiting for an operator: {report.timed_out_waiting}")
     for row in report.timed_out_for_operator:
         lines.append(f"  {row['order_id']} ({row['integration_id']}), sent {row['sent_at']}")
@@ -106,23 +70,14 @@ _STUCK_WORDS = {
 }
 
 
-def stuck_problems(report) -> list[str]:
-    """The problem line of the stuck orders, if any."""
-    if not report.stuck.total:
-        return []
-    return [
-        f"{_orders(report.stuck.total)} stuck ({_stuck_reasons(report)}): no run will check them in time; "
-        'release_stuck_orders makes them due now (docs/OPERATIONS.md, "Stuck orders")'
-    ]
-
-
 def stuck_lines(report) -> list[str]:
     """The report's line of stuck orders, by reason."""
-    return [f"stuck: {report.stuck.total}" + (f" ({_stuck_reasons(report)})" if report.stuck.total else "")]
+    return [f"stuck: {report.stuck.total}" + (f" ({stuck_reasons(report)})" if report.stuck.total else "")]
 
 
-def _stuck_reasons(report):
-    words = {"hours": _max_age(), "minutes": f"{report.overdue_minutes:g} minutes"}
+def stuck_reasons(report):
+    """The stuck orders' reasons with their counts, those with none left out."""
+    words = {"hours": max_age(), "minutes": f"{report.overdue_minutes:g} minutes"}
     counts = report.stuck.as_dict()
     return ", ".join(
         f"{text.format(**words)}: {counts[reason]}" for reason, text in _STUCK_WORDS.items() if counts[reason]
@@ -143,44 +98,38 @@ def _schedule_text(row):
 
 
 def _seconds(seconds):
-    return f"{seconds:g} s" if seconds < 120 else _duration(seconds)
+    return f"{seconds:g} s" if seconds < 120 else format_seconds(seconds)
 
 
-def _orders(n):
+# --- Words the text and the problems (orders.health_rules) share ----------------------------
+
+
+def active_orders(n):
+    """e.g. "1 active order", "3 active orders"."""
     return f"{n} active order" if n == 1 else f"{n} active orders"
 
 
-def _count(n):
+def count_orders(n):
+    """e.g. "1 order", "3 orders"."""
     return "1 order" if n == 1 else f"{n} orders"
 
 
 def integration_label(name, integration_id):
+    """An integration by its name and id; an id no integration has, or none, said so."""
     if name:
         return f"{name} ({integration_id})"
     return f"{integration_id} (no such integration)" if integration_id else "(no provider)"
 
 
-def _short(text, limit=120):
-    text = text or "no error text"
-    return excerpt(text, limit, provider_words=True)
+def short_error(text, limit=120):
+    """An error or hold reason quoted in a line of the report."""
+    return cut(text or "no error text", limit)
 
 
-def _max_age():
+def max_age():
+    """The 24 h limit as the report words it."""
     return f"{settings.MONITOR_MAX_AGE_HOURS:g} h"
 
 
-def seconds_between(earlier, later):
-    return None if earlier is None else round((later - earlier).total_seconds(), 3)
-
-
-def iso(moment):
-    return moment.isoformat(timespec="seconds") if moment else None
-
-
 def _ago(moment, seconds):
-    return f"{iso(moment)} ({_duration(seconds)} ago)" if moment else "never"
-
-
-def _duration(seconds):
-    # The admin's way of writing an age, so the two never disagree.
-    return format_age(timedelta(seconds=seconds))
+    return f"{iso(moment)} ({format_seconds(seconds)} ago)" if moment else "never"

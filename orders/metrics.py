@@ -17,13 +17,9 @@ from django.conf import settings
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, Gauge, Histogram, write_to_textfile
 
-from orders.health import (
-    failing_integrations,
-    held_for_operator,
-    integration_names,
-    last_success_at,
-    timed_out_for_operator_orders,
-)
+from orders.health import failing_integrations
+from orders.health_queries import held_for_operator, integration_names, last_success_at
+from orders.models import Order
 from orders.outcomes import Outcome
 from orders.stuck import REASONS, count_stuck
 
@@ -141,7 +137,7 @@ def _write_operator_orders(registry):
         registry,
         "order_monitor_timed_out_for_operator_orders",
         "Orders failed by the 24 h rule, still pending and not refunded: an operator decides.",
-    ).set(timed_out_for_operator_orders().count())
+    ).set(Order.objects.timed_out_for_operator().count())
 
 
 def _write_stuck_counts(registry):

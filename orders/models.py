@@ -2,124 +2,41 @@
 the record of monitor runs."""
 
 import uuid
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import TextField, Value
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Value
 from django.utils import timezone
 
 # The platform's tables a final status changes (customers' balances, the wallet ledger, the
 # exchange rates); importing them here registers them with the app.
 from orders.platform_tables import Currency, Customer, LedgerUser, Tenant, WalletTransaction  # noqa: F401
 
+# The order's states and the questions asked of the table have their own modules; they are
+# imported from here too (`from orders.models import Order, ACTIVE_STATUSES, due_at, age`).
+from orders.queries import NEVER_CHECKED, OrderQuerySet, age, due_at
+from orders.statuses import ACTIVE_STATUSES, DELIVERED_STATUSES, STATUS_RANK, ExternalStatus, PlatformStatus
 
-class ExternalStatus(models.TextChoices):
-    """The order's state at the provider (`"externalStatus"`)."""
-
-    NOT_SENT = "not_sent"
-    PENDING = "pending"
-    SENT = "sent"
-    PROCESSING = "processing"
-    # Still at the provider: the platform writes "wait" from a provider's answer and "unknown"
-    # after a provider's error line.
-    WAIT = "wait"
-    UNKNOWN = "unknown"
-    # Final. The platform's own status change writes "done" for an approved order; older rows
-    # (and the older monitor) say "completed".
-    DONE = "done"
-    COMPLETED = "completed"
-    FAILED = "failed"
-
-
-# An order delivered by its provider: "done" as the platform writes it, "completed" in older rows.
-DELIVERED_STATUSES = (ExternalStatus.DONE, ExternalStatus.COMPLETED)
-# The monitor follows orders in these states (still at the provider); any other state is final,
-# not yet sent (not_sent, queued) or not the monitor's (forwarded, manual_required).
-ACTIVE_STATUSES = (
-    ExternalStatus.PENDING,
-    ExternalStatus.SENT,
-    ExternalStatus.PROCESSING,
-    ExternalStatus.WAIT,
-    ExternalStatus.UNKNOWN,
-)
-# The order of states an order moves through; the monitor never moves one backwards.
-STATUS_RANK: dict[str, int] = {
-    ExternalStatus.NOT_SENT: 0,
-    ExternalStatus.PENDING: 1,
-    ExternalStatus.UNKNOWN: 1,
-    ExternalStatus.WAIT: 2,
-    ExternalStatus.SENT: 2,
-    ExternalStatus.PROCESSING: 3,
-}
-
+__all__ = [
+    "ACTIVE_STATUSES",
+    "DELIVERED_STATUSES",
+    "NEVER_CHECKED",
+    "PLACEHOLDER_PINS",
+    "STATUS_RANK",
+    "EventSource",
+    "ExternalStatus",
+    "IntegrationIdField",
+    "MonitorRun",
+    "Order",
+    "OrderEvent",
+    "OrderQuerySet",
+    "PlatformStatus",
+    "age",
+    "due_at",
+]
 
 # What the platform's checker stores as the PIN of an order still pending at znet (after strip).
 PLACEHOLDER_PINS = frozenset({"", "-"})
-
-
-class PlatformStatus(models.TextChoices):
-    """The platform's own view of the order (`status`)."""
-
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-
-
-# An order never checked (next_check_at NULL) is due since the epoch. The due query filters on
-# this one expression, which the partial index product_orders_monitor_due_idx is built on, so the index
-# scan stops at the first order not yet due however many orders are active.
-NEVER_CHECKED = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def due_at():
-    return Coalesce("next_check_at", Value(NEVER_CHECKED))
-
-
-def _integration_text() -> Cast:
-    return Cast("integration_id", TextField())
-
-
-def age() -> Coalesce:
-    """The time an order's age (and the 24 h limit) counts from, as in Order.age_counted_from."""
-    return Coalesce("sent_at", "created_at")
-
-
-class OrderQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(external_status__in=ACTIVE_STATUSES)
-
-    # "providerId" is compared as text: some copies declare the column uuid, where comparing it
-    # with '' or any other text that is not a uuid is an error.
-    def with_provider(self) -> "OrderQuerySet":
-        """Orders whose "providerId" is neither NULL nor ''."""
-        return self.alias(integration_text=_integration_text()).filter(integration_text__gt="")
-
-    def of_integration(self, integration_id: str) -> "OrderQuerySet":
-        """Orders whose "providerId" is `integration_id` (any text)."""
-        return self.alias(integration_text=_integration_text()).filter(integration_text=str(integration_id))
-
-    def waiting(self) -> "OrderQuerySet":
-        """Active orders sent to a provider that runs check: all but those held for an operator
-        (hold_reason set)."""
-        return self.active().with_provider().filter(hold_reason__isnull=True)
-
-    def held(self) -> "OrderQuerySet":
-        """Orders held for an operator: the monitor does not touch them until one resolves them."""
-        return self.filter(hold_reason__isnull=False)
-
-    def overdue(self, cutoff: datetime) -> "OrderQuerySet":
-        """Waiting orders that should have been checked before `cutoff`: by their next check
-        time, or by their age when never checked. A claimed order carries its lease end (in the
-        future), so orders being checked right now never count."""
-        return self.waiting().alias(overdue_at=Coalesce("next_check_at", age())).filter(overdue_at__lt=cutoff)
-
-    def due(self, now):
-        """Waiting orders whose next check time has come, the oldest order first (nearest the
-        24 h limit). The index scan on due_at stops at the first order not yet due; only the due
-        orders are then sorted by age."""
-        return self.waiting().alias(due_at=due_at()).filter(due_at__lte=now).order_by(age(), "id")
 
 
 class IntegrationIdField(models.CharField):
