@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "orders",
     "hooks",
     "budgets",
+    "health",
 ]  # the fake providers' app ("sandbox") only in config.settings_dev: the demo, tests, benchmarks
 
 MIDDLEWARE = [
@@ -268,6 +269,7 @@ LOGGING = {
         "providers": {"level": LOG_LEVEL},
         "budgets": {"level": LOG_LEVEL},
         "schedules": {"level": LOG_LEVEL},
+        "health": {"level": LOG_LEVEL},
         "urllib3": {"level": LOG_LEVEL},
     },
 }

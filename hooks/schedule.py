@@ -33,7 +33,7 @@ PUSHED_SECONDS = 3600.0
 REFRESH_SECONDS = 30.0
 HOUR = 3600.0
 SAFETY_NET = KeptGaps((300.0, 900.0, 1800.0, *(HOUR * hours for hours in range(1, 25))))
-# The widest gap between two of its checks (orders.stuck allows for it).
+# The widest gap between two of its checks (health.stuck allows for it).
 WIDEST_GAP_SECONDS = HOUR
 
 

@@ -1,5 +1,5 @@
 """How times, ages and texts are written, the same in the admin and in monitor_health: the admin
-adds its HTML (orders.admin_display), the health report its wording (orders.health_text)."""
+adds its HTML (orders.admin_display), the health report its wording (health.text)."""
 
 from datetime import datetime, timedelta
 

@@ -88,7 +88,7 @@ done
 
 echo "== result"
 "$PY" scripts/demo_data.py report --internal-url "http://127.0.0.1:$INTERNAL_PORT"
-if [ -f orders/management/commands/monitor_health.py ]; then
+if [ -f health/management/commands/monitor_health.py ]; then
     echo "== monitor_health"
     "$PY" manage.py monitor_health || true
 fi

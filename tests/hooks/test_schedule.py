@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from health.stuck import stuck_orders
 from hooks.models import WebhookSetting
 from hooks.schedule import PUSHED, SAFETY_NET
 from orders.models import ExternalStatus, Order
-from orders.stuck import stuck_orders
 from sandbox.internal import InternalSandbox, SandboxConfig
 from schedules.book import schedule_for
 from schedules.offsets import default_schedule

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.db import connection, connections
 
-from orders.health import build_report
+from health.report import build_report
 from orders.models import ExternalStatus, Order, PlatformStatus
 from orders.outcomes import Outcome
 from orders.platform_tables import Currency, Customer, LedgerUser, Tenant, WalletTransaction

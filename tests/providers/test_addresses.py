@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from health.report import failing_integrations
 from orders.claiming import RunConfig
-from orders.health import failing_integrations
 from orders.loop import run_batch
 from orders.monitor import check_single_order
 from providers.addresses import (

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from config.env import range_of
 from config.sentry import cron_check_in
+from health.metrics import FinalOrders, write_run_metrics
 from orders.claiming import OrderFilter, OrderNotCheckable, RunConfig, preview_due_orders
 from orders.loop import run_batch, run_loop
 from orders.management.options import (
@@ -22,7 +23,6 @@ from orders.management.options import (
     setting_option,
     uuid_option,
 )
-from orders.metrics import FinalOrders, write_run_metrics
 from orders.monitor import check_single_order
 from providers.redaction import mask_pin
 

@@ -1,6 +1,6 @@
 """python manage.py monitor_health [--json]: is the order monitor keeping up?
 
-Exit status: 0 healthy, 1 degraded (see orders.health), 2 the database cannot be read.
+Exit status: 0 healthy, 1 degraded (see health.report), 2 the database cannot be read.
 """
 
 import json
@@ -9,8 +9,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from orders.health import build_report
-from orders.health_text import format_text
+from health.report import build_report
+from health.text import format_text
 from orders.management.options import database_error_line
 
 # Distinct from "degraded": the monitor's state is unknown, not known to be bad.

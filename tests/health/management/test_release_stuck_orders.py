@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 
+from health.stuck import release, stuck_orders
 from orders.claiming import claim_due_orders, lease_end
 from orders.models import ExternalStatus, Order
-from orders.stuck import release, stuck_orders
 from tests.factories import create_sent_order
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,8 @@
 """Is the order monitor keeping up? The report behind `manage.py monitor_health`.
 
-The report gathers the figures (orders.health_queries; the orders' own questions are the Order
-queryset's, orders.queries), finds its problems (orders.health_rules: when the monitor is
-degraded) and gives its JSON shape (`as_dict`, here beside it); orders.health_text writes it out.
+The report gathers the figures (health.queries; the orders' own questions are the Order
+queryset's, orders.queries), finds its problems (health.rules: when the monitor is
+degraded) and gives its JSON shape (`as_dict`, here beside it); health.text writes it out.
 
 It also lists, per integration, the status words providers answered that the monitor does not
 know (such orders are followed as still in progress): not a problem by itself, but worth a look.
@@ -15,14 +15,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from budgets.health import budget_bound_rows, budget_rows
+from health import queries
+from health.rules import find_problems
+from health.stuck import StuckCounts, count_stuck
+from health.text import integration_label
 from hooks.health import webhook_rows
-from orders import health_queries as queries
 from orders.formats import iso, seconds_between
-from orders.health_rules import find_problems
-from orders.health_text import integration_label
 from orders.ids import integration_key
 from orders.models import Order
-from orders.stuck import StuckCounts, count_stuck
 from schedules.book import BOOK
 
 TIMEOUT_WINDOW = timedelta(hours=24)

@@ -1,5 +1,5 @@
-"""When the order monitor is degraded: the problems `monitor_health` names (orders.health
-builds the report they are found in; orders.health_text words their counts the way the report's
+"""When the order monitor is degraded: the problems `monitor_health` names (health.report
+builds the report they are found in; health.text words their counts the way the report's
 text does).
 
 The monitor is degraded when
@@ -15,12 +15,12 @@ Both mean cron is not running the monitor, or its runs keep failing. It is degra
     whose money cannot be moved exactly), or
   - orders timed out waiting for their provider ("externalStatus" failed, `status` still
     pending, nothing refunded): an operator decides whether to refund or wait, or
-  - active orders are stuck (orders.stuck): their next check lies past their 24 h limit or
+  - active orders are stuck (health.stuck): their next check lies past their 24 h limit or
     further ahead than any lease or check gap, or they are past their limit and not timed out.
 """
 
+from health.text import active_orders, count_orders, max_age, short_error, stuck_reasons
 from orders.formats import iso
-from orders.health_text import active_orders, count_orders, max_age, short_error, stuck_reasons
 
 
 def find_problems(report, cutoff) -> list[str]:

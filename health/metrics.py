@@ -17,11 +17,11 @@ from django.conf import settings
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, Gauge, Histogram, write_to_textfile
 
-from orders.health import failing_integrations
-from orders.health_queries import held_for_operator, integration_names, last_success_at
+from health.queries import held_for_operator, integration_names, last_success_at
+from health.report import failing_integrations
+from health.stuck import REASONS, count_stuck
 from orders.models import Order
 from orders.outcomes import Outcome
-from orders.stuck import REASONS, count_stuck
 
 # Seconds from "sentAt" to completion (the reference mix of docs/PERFORMANCE.md: most orders
 # within 30 s, a few up to 2 h), and status checks per final order.
@@ -141,7 +141,7 @@ def _write_operator_orders(registry):
 
 
 def _write_stuck_counts(registry):
-    """The stuck orders monitor_health counts (orders.stuck): in all, and by reason (an order
+    """The stuck orders monitor_health counts (health.stuck): in all, and by reason (an order
     may count under several)."""
     counts = count_stuck(timezone.now())
     _gauge(

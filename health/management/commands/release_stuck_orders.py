@@ -2,7 +2,7 @@
 due now, so the next run checks them (and times out those past their 24 h).
 
 Only orders whose next check lies beyond any lease of a running check are released, each with
-a conditional update (orders.stuck.release): a run holding a real lease, or one that claimed or
+a conditional update (health.stuck.release): a run holding a real lease, or one that claimed or
 checked the order since it was read, is not disturbed. Held orders wait for an operator and are
 never touched. Exit 0 whatever was released; 1 with one line when the database cannot be used.
 """
@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from django.utils import timezone
 
+from health.stuck import StuckOrder, beyond_any_lease, is_releasable, release, stuck_orders
 from orders.management.options import database_error_line
-from orders.stuck import StuckOrder, beyond_any_lease, is_releasable, release, stuck_orders
 
 _REASON_WORDS = {
     "past_limit": "next check past its 24 h limit",

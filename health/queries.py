@@ -1,4 +1,4 @@
-"""What monitor_health reads from the database, apart from the report built of it (orders.health):
+"""What monitor_health reads from the database, apart from the report built of it (health.report):
 the orders' figures (their own questions are the Order queryset's, orders.queries), the runs,
 the history's timeouts and the integrations' names.
 

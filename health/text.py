@@ -1,5 +1,5 @@
 """The health report in words: the text `monitor_health` prints (`format_text`), and the words
-for counts the problems share (orders.health_rules). The report itself is orders.health's;
+for counts the problems share (health.rules). The report itself is health.report's;
 times and ages are written as orders.formats writes them, as the admin does."""
 
 from django.conf import settings
@@ -60,7 +60,7 @@ def _operator_lines(report):
     return lines
 
 
-# --- Stuck orders (orders.stuck) ---------------------------------------------------------
+# --- Stuck orders (health.stuck) ---------------------------------------------------------
 
 
 _STUCK_WORDS = {
@@ -101,7 +101,7 @@ def _seconds(seconds):
     return f"{seconds:g} s" if seconds < 120 else format_seconds(seconds)
 
 
-# --- Words the text and the problems (orders.health_rules) share ----------------------------
+# --- Words the text and the problems (health.rules) share ----------------------------
 
 
 def active_orders(n):

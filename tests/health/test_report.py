@@ -483,7 +483,7 @@ def test_status_words_the_monitor_does_not_know_are_listed_per_integration(db, c
 
 def test_failing_integrations_are_read_in_one_query_with_each_ones_first_error(db, clock, django_assert_num_queries):
     """The metrics file reads this every minute: its cost must not grow with the integrations."""
-    from orders.health import failing_integrations
+    from health.report import failing_integrations
 
     for n in range(5):
         integration = str(uuid.uuid4())
@@ -513,7 +513,7 @@ def test_one_report_reads_the_integrations_names_once(db, clock, integration):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from orders.health import build_report
+    from health.report import build_report
 
     create_sent_order(str(integration.pk), "named", permanent_error_since=NOW - timedelta(hours=1))
     table = Integration._meta.db_table

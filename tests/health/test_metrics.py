@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from prometheus_client.parser import text_string_to_metric_families
 
-from orders.metrics import write_run_metrics
+from health.metrics import write_run_metrics
 from orders.models import ExternalStatus, MonitorRun, Order
 from orders.outcomes import Outcome, RunReport
 from providers.models import Integration
