@@ -18,8 +18,8 @@ from django.db.models import Count, OuterRef, Subquery
 
 from budgets.defaults import Budget, budget_of_row
 from budgets.models import RequestBudget
-from orders.ids import integration_key
 from orders.models import Order
+from orders.queries import integration_key
 from providers.models import Integration
 
 # Long enough that a minute's burst does not make a schedule cheaper for the whole day, short

@@ -14,9 +14,9 @@ from datetime import datetime
 from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 
 from orders.formats import iso
-from orders.ids import integration_key
 from orders.models import ExternalStatus, MonitorRun, Order, OrderEvent, OrderQuerySet, age
 from orders.plans import TIMEOUT_NOTE, UNKNOWN_STATUS_PREFIX
+from orders.queries import integration_key
 from providers.models import Integration
 
 # How many orders of each list monitor_health names one by one.

@@ -21,8 +21,8 @@ from health.stuck import StuckCounts, count_stuck
 from health.text import integration_label
 from hooks.health import webhook_rows
 from orders.formats import iso, seconds_between
-from orders.ids import integration_key
 from orders.models import Order
+from orders.queries import integration_key
 from schedules.book import BOOK
 
 TIMEOUT_WINDOW = timedelta(hours=24)

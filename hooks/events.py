@@ -21,8 +21,8 @@ from django.db.models import Q
 
 from hooks import wakeup
 from hooks.leases import movable_by_an_event
-from orders.ids import uuid_or_none
 from orders.models import ACTIVE_STATUSES, Order
+from orders.queries import uuid_or_none
 
 log = logging.getLogger(__name__)
 

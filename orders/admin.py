@@ -15,10 +15,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from orders.admin_check import CheckNowAdmin
-from orders.admin_display import LINKED_FIELDS, integration_link, shorten, without_pins
-from orders.formats import format_age, format_time
-from orders.ids import integrations_by_id, uuid_or_none
+from orders.formats import LINKED_FIELDS, format_age, format_time, integration_link, shorten, without_pins
 from orders.models import ExternalStatus, Order, OrderEvent
+from orders.queries import integrations_by_id, uuid_or_none
 from providers.admin_lookups import GuardedChangeList, OfferedLookupsOnly
 from providers.models import Integration
 from providers.redaction import mask_pin

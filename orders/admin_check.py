@@ -5,8 +5,8 @@ timeout, the outcome told to the operator with PINs masked."""
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 
-from orders.admin_display import without_pins
 from orders.claiming import OrderNotCheckable, RunConfig
+from orders.formats import without_pins
 from orders.models import EventSource
 from orders.monitor import check_single_order
 from orders.outcomes import Outcome

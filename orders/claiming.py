@@ -30,8 +30,8 @@ from django.utils import timezone
 
 from config.env import range_of
 from orders.connection_loss import reconnecting, skipped_when_lost
-from orders.ids import NotAnId, parse_uuid
 from orders.models import Order, OrderQuerySet, age
+from orders.queries import NotAnId, parse_uuid
 
 
 @dataclass(frozen=True)

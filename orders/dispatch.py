@@ -26,8 +26,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.columns import storable_place_result
-from orders.ids import NotAnId, parse_uuid, uuid_or_none
 from orders.models import EventSource, ExternalStatus, Order
+from orders.queries import NotAnId, parse_uuid, uuid_or_none
 from orders.transitions import apply_place_result, record_status_change
 from providers.base import PlaceRequest, PlaceResult, PlaceState, ProviderClient
 from providers.models import Integration

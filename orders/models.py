@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Value
 from django.utils import timezone
 
+from orders.outcomes import ACTIVE_STATUSES, DELIVERED_STATUSES, STATUS_RANK, ExternalStatus, PlatformStatus
+
 # The platform's tables a final status changes (customers' balances, the wallet ledger, the
 # exchange rates); importing them here registers them with the app.
 from orders.platform_tables import Currency, Customer, LedgerUser, Tenant, WalletTransaction  # noqa: F401
@@ -15,7 +17,6 @@ from orders.platform_tables import Currency, Customer, LedgerUser, Tenant, Walle
 # The order's states and the questions asked of the table have their own modules; they are
 # imported from here too (`from orders.models import Order, ACTIVE_STATUSES, due_at, age`).
 from orders.queries import NEVER_CHECKED, OrderQuerySet, age, due_at
-from orders.statuses import ACTIVE_STATUSES, DELIVERED_STATUSES, STATUS_RANK, ExternalStatus, PlatformStatus
 
 __all__ = [
     "ACTIVE_STATUSES",

@@ -28,9 +28,9 @@ from orders.claiming import (
     release_unless_lost,
 )
 from orders.connection_loss import first_line, give_up_at, reconnecting, skipped_when_lost
-from orders.ids import integrations_by_id
 from orders.models import EventSource, Order
 from orders.outcomes import Outcome, RunReport
+from orders.queries import integrations_by_id
 from orders.storing import ResultStore, Stored, problem_of
 from providers.base import CheckResult
 from providers.fanout import MORE_WANTED, FanOut

@@ -1,11 +1,15 @@
-"""The vocabulary of an order's life and of a run: what a check did to an order (`Outcome`), a
-planned change (`Transition`, made by orders.plans / orders.place_plans, applied by
-orders.transitions) and what a run did (`RunReport`: the summary line, the metrics and the
-order_monitor_runs row count by Outcome)."""
+"""The vocabulary of an order's life and of a run: the order's states at the provider
+("externalStatus") and in the platform (`status`), and which of them the monitor follows; what a
+check did to an order (`Outcome`); a planned change (`Transition`, made by orders.plans /
+orders.place_plans, applied by orders.transitions); and what a run did (`RunReport`: the summary
+line, the metrics and the order_monitor_runs row count by Outcome). orders.models re-exports the
+states."""
 
 import enum
 from collections import Counter
 from dataclasses import dataclass, field
+
+from django.db import models
 
 
 class Outcome(enum.StrEnum):
@@ -134,3 +138,51 @@ class RunReport:
         elif self.deadline_reached:
             line += " (deadline reached)"
         return line
+
+
+class ExternalStatus(models.TextChoices):
+    """The order's state at the provider (`"externalStatus"`)."""
+
+    NOT_SENT = "not_sent"
+    PENDING = "pending"
+    SENT = "sent"
+    PROCESSING = "processing"
+    # Still at the provider: the platform writes "wait" from a provider's answer and "unknown"
+    # after a provider's error line.
+    WAIT = "wait"
+    UNKNOWN = "unknown"
+    # Final. The platform's own status change writes "done" for an approved order; older rows
+    # (and the older monitor) say "completed".
+    DONE = "done"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+# An order delivered by its provider: "done" as the platform writes it, "completed" in older rows.
+DELIVERED_STATUSES = (ExternalStatus.DONE, ExternalStatus.COMPLETED)
+# The monitor follows orders in these states (still at the provider); any other state is final,
+# not yet sent (not_sent, queued) or not the monitor's (forwarded, manual_required).
+ACTIVE_STATUSES = (
+    ExternalStatus.PENDING,
+    ExternalStatus.SENT,
+    ExternalStatus.PROCESSING,
+    ExternalStatus.WAIT,
+    ExternalStatus.UNKNOWN,
+)
+# The order of states an order moves through; the monitor never moves one backwards.
+STATUS_RANK: dict[str, int] = {
+    ExternalStatus.NOT_SENT: 0,
+    ExternalStatus.PENDING: 1,
+    ExternalStatus.UNKNOWN: 1,
+    ExternalStatus.WAIT: 2,
+    ExternalStatus.SENT: 2,
+    ExternalStatus.PROCESSING: 3,
+}
+
+
+class PlatformStatus(models.TextChoices):
+    """The platform's own view of the order (`status`)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"

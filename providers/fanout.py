@@ -72,7 +72,7 @@ class FanOut:
 
     def add(self, orders: Sequence[Order], integrations: Mapping[str, Integration]) -> list[tuple[Order, CheckResult]]:
         """Start asking about `orders` (`integrations`: {"providerId" text: Integration}, as
-        orders.ids.integrations_by_id reads them). Returns the answers of the orders no provider
+        orders.queries.integrations_by_id reads them). Returns the answers of the orders no provider
         can answer (no reference, unknown or disabled integration): configuration errors."""
         tasks, unanswerable = self._planner.plan(orders, integrations)
         self._pending.update((id(task), task) for task in tasks)

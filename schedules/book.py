@@ -36,8 +36,8 @@ from django.utils import timezone
 from budgets.allowance import BudgetBound, budget_bound, budgets_per_second, sent_counts
 from hooks.schedule import while_pushed
 from orders.connection_loss import first_line
-from orders.ids import integration_key
 from orders.models import DELIVERED_STATUSES, Order
+from orders.queries import integration_key
 from schedules.learning import MIN_SAMPLES, learn_schedule
 from schedules.offsets import default_schedule, next_check_offset
 

@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 
 from config.env import Range, range_of, shown
 from orders.connection_loss import first_line, is_connection_error, sqlstate
-from orders.ids import uuid_or_none
+from orders.queries import uuid_or_none
 from providers.redaction import REDACTED, redact
 
 # The exit code of a usage error (argparse's), and of a bad setting (manage.py).

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from orders.ids import NotAnId, integrations_by_id, parse_uuid, uuid_or_none
+from orders.queries import NotAnId, integrations_by_id, parse_uuid, uuid_or_none
 from providers.models import Integration
 
 ID = uuid.UUID("3f0c1d52-8a7e-4d7b-9f61-0c2b5a7e9d11")

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from orders.ids import integrations_by_id
 from orders.models import Order
+from orders.queries import integrations_by_id
 from providers.base import CheckState
 from providers.fanout import MORE_WANTED, FanOut
 from providers.models import Integration
