@@ -170,7 +170,7 @@ def _backlog(integration, sandbox, schedule, start, rng) -> int:
 
 def _dispatch_until(integration, loop, rng) -> int:
     """Place orders at ORDERS_PER_SECOND (Poisson) with dispatch_order until the loop ends."""
-    from orders.dispatch import dispatch_order
+    from dispatch.placing import dispatch_order
     from orders.models import Order
     from providers.base import PlaceRequest
 

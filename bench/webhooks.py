@@ -130,7 +130,7 @@ def _live_run(pushed: bool, log_path) -> dict:
 
 def _place(integration, until: float) -> list:
     """Orders placed with dispatch_order at ORDERS_PER_SECOND (Poisson) until `until`."""
-    from orders.dispatch import dispatch_order
+    from dispatch.placing import dispatch_order
     from orders.models import Order
     from providers.base import PlaceRequest
     from tests.factories import customer_fields  # a paying customer: approvals move their money

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "hooks",
     "budgets",
     "health",
+    "dispatch",
 ]  # the fake providers' app ("sandbox") only in config.settings_dev: the demo, tests, benchmarks
 
 MIDDLEWARE = [
@@ -270,6 +271,7 @@ LOGGING = {
         "budgets": {"level": LOG_LEVEL},
         "schedules": {"level": LOG_LEVEL},
         "health": {"level": LOG_LEVEL},
+        "dispatch": {"level": LOG_LEVEL},
         "urllib3": {"level": LOG_LEVEL},
     },
 }

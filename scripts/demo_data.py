@@ -1,6 +1,6 @@
 """Demo helper: `seed` creates a shop with a TRY rate, a customer who pays for each order when it
 is created (as the platform does: the balance drops and a ledger row records the charge), a znet
-integration at the sandbox and orders dispatched through orders.dispatch; `add-internal` creates
+integration at the sandbox and orders dispatched through dispatch.placing; `add-internal` creates
 an `internal` integration with its webhook secret (DEMO_WEBHOOK_SECRET) and prints its id, and
 `seed-internal` dispatches that customer's orders to it; `active` prints how many orders are
 still active; `report` shows the result: the customer's balance (rejected orders refunded), the
@@ -27,8 +27,8 @@ from decimal import Decimal  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from dispatch.placing import dispatch_order  # noqa: E402
 from hooks.models import WebhookSetting  # noqa: E402
-from orders.dispatch import dispatch_order  # noqa: E402
 from orders.models import Order  # noqa: E402
 from orders.platform_tables import Currency, Customer, LedgerUser, Tenant, WalletTransaction  # noqa: E402
 from providers.base import PlaceRequest  # noqa: E402

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from config.env import SPECS, Range, range_of, show_number, shown
-from orders.management.commands.dispatch_order import QUANTITY
+from dispatch.management.commands.dispatch_order import QUANTITY
 from orders.models import MonitorRun, Order
 from tests.commands import PROJECT_DIR, run_command
 from tests.factories import create_sent_order

@@ -10,7 +10,7 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from orders.dispatch import dispatch_order
+from dispatch.placing import dispatch_order
 from orders.models import ExternalStatus, Order, PlatformStatus
 from providers.base import NOT_MENTIONED_MESSAGE, PlaceRequest
 from providers.models import Integration

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from orders.dispatch import dispatch_order
+from dispatch.placing import dispatch_order
 from orders.models import ExternalStatus, Order, OrderEvent, PlatformStatus
 from providers.base import PlaceRequest
 from providers.models import Integration

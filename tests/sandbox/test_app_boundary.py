@@ -5,7 +5,7 @@ import ast
 
 from tests.commands import PROJECT_DIR
 
-PRODUCTION_PACKAGES = ("budgets", "config", "health", "hooks", "orders", "providers", "schedules")
+PRODUCTION_PACKAGES = ("budgets", "config", "dispatch", "health", "hooks", "orders", "providers", "schedules")
 
 
 def imported_modules(path):

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from config.env import Range
-from orders.dispatch import DispatchError, dispatch_order
+from dispatch.placing import DispatchError, dispatch_order
 from orders.management.options import database_error_line, number_option, text_option, uuid_option
 from providers.base import PlaceRequest
 

@@ -15,8 +15,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
+from dispatch.placing import DispatchError, dispatch_order
 from orders.claiming import RunConfig
-from orders.dispatch import DispatchError, dispatch_order
 from orders.models import ExternalStatus, Order, OrderEvent, PlatformStatus
 from orders.monitor import check_single_order
 from orders.platform_tables import Customer, WalletTransaction
