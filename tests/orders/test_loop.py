@@ -181,3 +181,25 @@ def test_a_run_claims_once(make_order):
         make_order()
     run = check_due_orders(RunConfig.from_settings(5, 30))
     assert (run.claimed, run.checked) == (5, 5)
+
+
+def test_a_plain_run_is_one_cycle_of_the_loop_with_a_cycles_lease(make_order, settings):
+    settings.MONITOR_LOOP_CYCLE_SECONDS = 5
+    settings.MONITOR_LEASE_MARGIN_SECONDS = 3
+    settings.MONITOR_WORKERS = 1
+    orders = [make_order() for _ in range(12)]
+    leases = []
+
+    def lease_of_the_others(order, outcome, result):
+        others = Order.objects.filter(pk__in=[o.pk for o in orders], external_status=ExternalStatus.SENT)
+        leased = others.exclude(pk=order.pk).exclude(next_check_at=None)
+        leases.extend(leased.values_list("next_check_at", flat=True))
+
+    started = timezone.now()
+    report = loop.run_batch(RunConfig.from_settings(10, 240), on_checked=lease_of_the_others)
+
+    # One claim of --limit orders (no second claim, however full), leased for a cycle (5 s plus
+    # the 3 s margin), not for the run's 240 s; and its row, as a loop's.
+    assert (report.claimed, report.checked) == (10, 10)
+    assert leases and max(leases) <= started + timedelta(seconds=5 + 3 + 1)
+    assert MonitorRun.objects.count() == 1
