@@ -23,7 +23,7 @@ from hooks.health import webhook_rows
 from orders.formats import iso, seconds_between
 from orders.models import Order
 from orders.queries import integration_key
-from schedules.book import BOOK
+from schedules.book import ScheduleBook
 
 TIMEOUT_WINDOW = timedelta(hours=24)
 
@@ -183,7 +183,8 @@ def check_schedules(names: dict[str, str]) -> list[dict]:
     """Per integration (every configured one, and any other "providerId" with completions), the
     check schedule in use (schedules.book): how many recent completions it was learned
     from, their median completion time, and when an order is first checked after sending."""
-    learned = BOOK.entries()
+    schedules = ScheduleBook().current()
     name_of = queries.name_of
-    keys = sorted(set(map(integration_key, names)) | set(learned), key=lambda key: (name_of(names, key) or "~", key))
-    return [{**BOOK.entry_for(key).as_dict(), "name": name_of(names, key)} for key in keys]
+    keys = set(map(integration_key, names)) | set(schedules.entries)
+    ordered = sorted(keys, key=lambda key: (name_of(names, key) or "~", key))
+    return [{**schedules.entry_for(key).as_dict(), "name": name_of(names, key)} for key in ordered]

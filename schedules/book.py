@@ -88,11 +88,14 @@ class LearnedSchedules:
 
     entries: Mapping[str, IntegrationSchedule]
 
+    def entry_for(self, integration_id: str | None) -> IntegrationSchedule:
+        key = integration_key(integration_id)
+        return self.entries.get(key) or _default_entry(key)
+
     def schedule_for(self, integration_id: str | None) -> tuple[float, ...]:
         """The check offsets for orders of this integration ("providerId"); while its webhooks
         arrive, their safety net (hooks.schedule)."""
-        key = integration_key(integration_id)
-        return while_pushed(integration_id, (self.entries.get(key) or _default_entry(key)).offsets)
+        return while_pushed(integration_id, self.entry_for(integration_id).offsets)
 
 
 class ScheduleBook:
@@ -125,11 +128,6 @@ class ScheduleBook:
     def current(self) -> LearnedSchedules:
         """The schedules in use now (learned again first if a refresh is due)."""
         return LearnedSchedules(self.entries())
-
-    def forget(self) -> None:
-        """Drop what was learned: the next lookup reads the completions again."""
-        with self._lock:
-            self._schedules, self._bounds, self._read_at = {}, {}, None
 
     def _refresh_if_due(self) -> None:
         now = timezone.now()
@@ -226,8 +224,9 @@ def _rounded(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds, 1)
 
 
-# The book of this process: the monitor's runs and loops, the admin, and dispatch_order in the
-# host application share it.
+# The book dispatch_order keeps for the process: the host application places orders from several
+# threads, and learning again for every order would cost a query each. The monitor's loops and
+# runs keep their own (orders.loop), and monitor_health reads the schedules afresh.
 BOOK = ScheduleBook()
 
 

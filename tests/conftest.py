@@ -13,7 +13,8 @@ from django.test import override_settings
 from orders.signals import order_finalized
 from providers.models import Integration
 from sandbox.znet import SandboxConfig, ZnetSandbox
-from schedules.book import BOOK
+from schedules import book
+from schedules.book import ScheduleBook
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, create_order_at_sandbox
 from tests.legacy_db import LegacyDatabases
 
@@ -67,11 +68,10 @@ def fast_provider_settings(settings):
 
 
 @pytest.fixture(autouse=True)
-def fresh_check_schedules():
-    """Each test learns the check schedules from its own orders (the process keeps them a minute)."""
-    BOOK.forget()
-    yield
-    BOOK.forget()
+def fresh_check_schedules(monkeypatch):
+    """Each test's dispatch_order learns the check schedules from its own orders (the process's
+    book keeps them a minute)."""
+    monkeypatch.setattr(book, "BOOK", ScheduleBook())
 
 
 @pytest.fixture

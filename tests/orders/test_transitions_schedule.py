@@ -11,7 +11,7 @@ from orders.models import ExternalStatus, Order
 from orders.outcomes import Outcome
 from orders.plans import plan_transition
 from providers.base import CheckResult, CheckState
-from schedules.book import BOOK
+from schedules.book import ScheduleBook
 from schedules.offsets import KeptGaps, next_check_offset
 from tests.schedules.completions import completed_orders
 
@@ -86,7 +86,7 @@ def test_the_24h_rule_is_unchanged():
 def test_a_run_schedules_the_next_check_from_the_integrations_learned_schedule(make_order, integration):
     # The integration's orders complete 200-249 s after sending: no check is worth making before.
     completed_orders(integration.pk, [200 + number % 50 for number in range(100)])
-    learned = BOOK.schedule_for(str(integration.pk))
+    learned = ScheduleBook().schedule_for(str(integration.pk))
     order = make_order(checks_until_final=5, sent_ago=timedelta(seconds=30))
 
     call_command("check_pending_orders", stdout=io.StringIO())
