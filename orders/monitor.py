@@ -56,8 +56,6 @@ def check_due_orders(
     `claim_more` (the loop's cycles after a full claim), while the last checks are in flight,
     claim up to `limit` more under the same lease, as long as each claim comes back full.
     Records nothing."""
-    # Learned (when a refresh is due) before the claim, so learning never eats into a lease.
-    schedules = (book or ScheduleBook()).current()
     started = time.monotonic()
     # The deadline and the lease from the same bounded length: the lease always outlasts the
     # cycle's checks by the margin, and nothing else.
@@ -65,6 +63,8 @@ def check_due_orders(
     claims = _Claims(config, lease_until, order_filter)
     claim = Claim(claims.take(), lease_until)
     deadline = started + config.max_seconds
+    # After the claim: a database that is away is the claim's one-line error, not a schedule's warning.
+    schedules = (book or ScheduleBook()).current()
     cycle = _Cycle(claim, deadline, stop_event or threading.Event(), EventSource.RUN, config, schedules)
     report = cycle.run(on_checked, claims if claim_more and claims.full else None)
     report.seconds = time.monotonic() - started
@@ -78,10 +78,9 @@ def check_single_order(
     Returns (order as stored afterwards, outcome: an Outcome, or a text saying why nothing was
     stored). Raises OrderNotCheckable, before any provider call, when the order cannot be checked."""
     config = config.for_cycle(min(config.max_seconds, config.cycle_seconds))  # a cycle's length and lease
-    schedules = ScheduleBook().current()
     started = time.monotonic()
     claim = claim_order(order_id, lease_end(timezone.now(), config.max_seconds, config.lease_margin_seconds))
-    cycle = _Cycle(claim, started + config.max_seconds, threading.Event(), source, config, schedules)
+    cycle = _Cycle(claim, started + config.max_seconds, threading.Event(), source, config, ScheduleBook().current())
     report = cycle.run()
     order = claim.orders[0]
     order.refresh_from_db()
