@@ -18,13 +18,14 @@ process, like the learned schedules (schedules.book); a failed read keeps the la
 import logging
 import threading
 import time
-import uuid
 from datetime import timedelta
 
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from hooks.models import WebhookSetting
+from orders.connection_loss import first_line
+from orders.queries import uuid_or_none
 from schedules.offsets import KeptGaps
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class PushedIntegrations:
             else:
                 ids = list(rows.values_list("integration_id", flat=True))
         except DatabaseError as exc:
-            log.warning("webhook integrations not refreshed (keeping the last answer): %s", str(exc).splitlines()[0])
+            log.warning("webhook integrations not refreshed (keeping the last answer): %s", first_line(exc))
             return
         self._keys = frozenset(str(integration_id) for integration_id in ids)
 
@@ -90,7 +91,5 @@ def while_pushed(integration_id: str | None, learned: tuple[float, ...]) -> tupl
 
 
 def _key(integration_id: object) -> str | None:
-    try:
-        return str(uuid.UUID(str(integration_id).strip()))
-    except ValueError:
-        return None
+    value = uuid_or_none(str(integration_id).strip())
+    return None if value is None else str(value)
