@@ -19,8 +19,10 @@ _COLUMNS = (
 )
 
 
-def load(integration_ids):
-    """Fill product_orders; the active orders alternate between the integrations, none due."""
+def load(integration_ids, payer=None):
+    """Fill product_orders; the active orders alternate between the integrations, none due.
+    `payer` ({"tenant_id", "user_id"}, tests.factories.customer_fields): the customer of the
+    active orders, whose approvals then move their money as on the platform."""
     ids = [str(i) for i in integration_ids]
     provider = f"(%(ids)s::text[])[1 + mod(n, {len(ids)})]"
     with connection.cursor() as cursor:
@@ -39,6 +41,11 @@ def load(integration_ids):
             f"FROM generate_series(1, {ACTIVE}) n",
             {"ids": ids, "prefix": REFERENCE_PREFIX},
         )
+        if payer:
+            cursor.execute(
+                'UPDATE product_orders SET "tenantId" = %s, "userId" = %s WHERE "externalStatus" = \'sent\'',
+                [payer["tenant_id"], payer["user_id"]],
+            )
     vacuum()
 
 
