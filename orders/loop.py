@@ -1,5 +1,5 @@
 """`check_pending_orders --loop`: one process keeps checking orders as they come due, until its
-deadline. A plain run (`run_batch`) is the same loop stopped after its first cycle.
+deadline. A plain run (`run_batch`) is one such cycle and its record.
 
 It runs claim -> check cycles (orders.monitor.check_due_orders), each with its own deadline of
 MONITOR_LOOP_CYCLE_SECONDS and a lease to match, so a loop that dies frees its orders that long
@@ -66,15 +66,20 @@ def run_batch(config: RunConfig, stop_event=None, on_checked=None, order_filter=
     """The plain run (no --loop): the loop's first cycle and its record, nothing more. Up to
     `config.limit` orders in one claim, checked within `config.max_seconds` and at most a cycle
     (MONITOR_LOOP_CYCLE_SECONDS), under a cycle's lease."""
-    return run_loop(config, stop_event=stop_event, on_checked=on_checked, order_filter=order_filter, once=True)
+    stop_event = stop_event or threading.Event()
+    started_at = timezone.now()
+    cycle_config = config.for_cycle(min(config.max_seconds, config.cycle_seconds))
+    report = check_due_orders(cycle_config, stop_event=stop_event, on_checked=on_checked, order_filter=order_filter)
+    record_run(report, started_at, stop_event, config.shutdown_grace_seconds)
+    return report
 
 
 def run_loop(
-    config: RunConfig, stop_event=None, on_checked=None, on_progress=None, order_filter=NO_FILTER, once=False
+    config: RunConfig, stop_event=None, on_checked=None, on_progress=None, order_filter=NO_FILTER
 ) -> RunReport:
     """Check due orders (those `order_filter` lets through), up to `config.limit` per claim,
-    until `config.max_seconds` have passed or `stop_event` is set; with `once`, one cycle.
-    Returns the totals over all cycles; `seconds` is the loop's time."""
+    until `config.max_seconds` have passed or `stop_event` is set. Returns the totals over all
+    cycles; `seconds` is the loop's time."""
     stop_event = stop_event or threading.Event()
     started = time.monotonic()
     deadline = started + config.max_seconds
@@ -83,15 +88,13 @@ def run_loop(
     book = ScheduleBook()  # the loop's schedules, learned again at most once a minute
     while not stop_event.is_set() and (remaining := deadline - time.monotonic()) > 0:
         try:
-            _one_step(config, remaining, stop_event, on_checked, (total, stretch.report), order_filter, once, book)
+            _one_step(config, remaining, stop_event, on_checked, (total, stretch.report), order_filter, book)
         except DatabaseError as exc:
-            if once or not is_connection_error(exc):
+            if not is_connection_error(exc):
                 raise
             log.error("database connection lost (%s); claiming again in %g s", first_line(exc), RECONNECT_WAIT_SECONDS)
             close_lost_connection()
             stop_event.wait(min(RECONNECT_WAIT_SECONDS, remaining))
-        if once:
-            break
         if time.monotonic() - stretch.started >= RECORD_SECONDS and not stop_event.is_set():
             record_run(stretch.report, stretch.started_at, stop_event, config.shutdown_grace_seconds)
             stretch = _Stretch()
@@ -104,26 +107,24 @@ def run_loop(
     return total
 
 
-def _one_step(config, remaining, stop_event, on_checked, reports, order_filter, once, book):
-    """A cycle if an order is due; else sleep until one is (at most MAX_SLEEP_SECONDS). `once`
-    (a plain run): a cycle whatever is due, over one claim, and no sleep."""
-    if not once:
-        wait = seconds_until_due(order_filter)
-        if wait is None or wait > 0:
-            wait_between_cycles(stop_event, min(MAX_SLEEP_SECONDS if wait is None else wait, remaining))
-            return
+def _one_step(config, remaining, stop_event, on_checked, reports, order_filter, book):
+    """A cycle if an order is due; else sleep until one is (at most MAX_SLEEP_SECONDS)."""
+    wait = seconds_until_due(order_filter)
+    if wait is None or wait > 0:
+        wait_between_cycles(stop_event, min(MAX_SLEEP_SECONDS if wait is None else wait, remaining))
+        return
     cycle_config = config.for_cycle(min(remaining, config.cycle_seconds))
     cycle = check_due_orders(
+        cycle_config,
         stop_event=stop_event,
         on_checked=on_checked,
-        claim_more=not once,
+        claim_more=True,
         order_filter=order_filter,
-        config=cycle_config,
         book=book,
     )
     for report in reports:
-        add_up(report, cycle, keep_orders=once)
-    if not cycle.claimed and not once:
+        add_up(report, cycle)
+    if not cycle.claimed:
         # Due, but locked by another run's claim (SKIP LOCKED): not a reason to spin.
         wait_between_cycles(stop_event, remaining)
 
@@ -143,11 +144,10 @@ def seconds_until_due(order_filter: OrderFilter = NO_FILTER) -> float | None:
     return None if earliest is None else (earliest - timezone.now()).total_seconds()
 
 
-def add_up(total: RunReport, cycle: RunReport, keep_orders: bool = False) -> None:
+def add_up(total: RunReport, cycle: RunReport) -> None:
     """Add one cycle's report to a loop's totals (RunReport.merge), without the per-order
-    details (outcomes by order id, store failures) unless `keep_orders`: a loop checks too many
-    orders to keep them."""
-    total.merge(cycle if keep_orders else replace(cycle, outcomes={}, store_failures={}))
+    details (outcomes by order id, store failures): a loop checks too many orders to keep them."""
+    total.merge(replace(cycle, outcomes={}, store_failures={}))
 
 
 def record_run(report: RunReport, started_at: datetime, stop_event: threading.Event, grace_seconds: float) -> None:
