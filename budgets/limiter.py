@@ -80,25 +80,19 @@ class LocalGate:
             self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
     def _wait_for_start(self, latest: float) -> None:
-        # A pause that began while it waited, or a request too late for its start: a new start.
-        while True:
-            start = self._reserve(latest)
-            waited = _sleep_until(start)
-            if waited and time.monotonic() < self._paused_until:
-                continue
-            if not _too_late(start, self.integration_id):
-                epoch = time.time() - (time.monotonic() - start)
-                log.debug("request budget of %s: start at %.6f", self.integration_id, epoch)
-                return
+        _wait_for_start(
+            lambda: self._reserve(latest), lambda: time.monotonic() < self._paused_until, self.integration_id
+        )
 
-    def _reserve(self, latest: float) -> float:
-        """The next start (time.monotonic()), reserved."""
+    def _reserve(self, latest: float) -> tuple[float, float, float]:
+        """The next start, reserved, as `_wait_for_start` takes it (time.monotonic() twice: its
+        own clock can make neither early nor late, and epoch seconds)."""
         with self._lock:
             start = max(self._next_start, time.monotonic(), self._paused_until)
             if start > latest:
                 raise NoSlot("no start within the budget before the deadline")
             self._next_start = start + _interval(self.budget)
-            return start
+        return start, start, time.time() - (time.monotonic() - start)
 
 
 class _SharedConnection:
@@ -220,16 +214,12 @@ class SharedGate:
             time.sleep(_WAIT_FOR_PLACE_SECONDS)
 
     def _wait_for_start(self, latest: float) -> None:
-        # A pause that began (in any process) while it waited, or a request too late for its
-        # start: a new start. The pause is one more statement, only for a request that waited.
-        while True:
-            start, earliest, epoch = self._reserve(latest)
-            waited = _sleep_until(start)
-            if waited and SHARED.execute(_PAUSED, [self.integration_id]) is not None:
-                continue
-            if not _too_late(earliest, self.integration_id):
-                log.debug("request budget of %s: start at %.6f", self.integration_id, epoch)
-                return
+        # A pause set by any process costs one more statement, only for a request that waited.
+        _wait_for_start(
+            lambda: self._reserve(latest),
+            lambda: SHARED.execute(_PAUSED, [self.integration_id]) is not None,
+            self.integration_id,
+        )
 
     def _reserve(self, latest: float) -> tuple[float, float, float]:
         """The next start, reserved: when to leave (time.monotonic(), the database's wait counted
@@ -250,6 +240,20 @@ class SharedGate:
             SHARED.execute(_FREE_PLACE, [place])
         except DatabaseError as exc:  # the place frees itself when its hold ends
             log.warning("request budget of %s: a place stays held until it expires: %s", self.integration_id, exc)
+
+
+def _wait_for_start(reserve, paused, integration_id: str) -> None:
+    """Reserve a start and wait for it, the same in one process or shared: a pause that began
+    while it waited, or a request too late for its start, takes a new start. `reserve()` gives
+    (when to leave, the earliest the start can have been, the start in epoch seconds) and
+    `paused()` says whether the integration is paused now."""
+    while True:
+        start, earliest, epoch = reserve()
+        if _sleep_until(start) and paused():
+            continue
+        if not _too_late(earliest, integration_id):
+            log.debug("request budget of %s: start at %.6f", integration_id, epoch)
+            return
 
 
 def _sleep_until(start: float) -> bool:
