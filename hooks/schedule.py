@@ -20,12 +20,12 @@ import threading
 import time
 from datetime import timedelta
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError
 from django.utils import timezone
 
 from hooks.models import WebhookSetting
 from orders.connection_loss import first_line
-from orders.queries import uuid_or_none
+from orders.queries import read_apart, uuid_or_none
 from schedules.offsets import KeptGaps
 
 log = logging.getLogger(__name__)
@@ -69,11 +69,7 @@ class PushedIntegrations:
         since = timezone.now() - timedelta(seconds=PUSHED_SECONDS)
         rows = WebhookSetting.objects.filter(enabled=True, last_event_at__gte=since).exclude(secret="")
         try:
-            if connection.in_atomic_block:
-                with transaction.atomic():  # a savepoint: a failed read must not abort the caller's work
-                    ids = list(rows.values_list("integration_id", flat=True))
-            else:
-                ids = list(rows.values_list("integration_id", flat=True))
+            ids = read_apart(lambda: list(rows.values_list("integration_id", flat=True)))
         except DatabaseError as exc:
             log.warning("webhook integrations not refreshed (keeping the last answer): %s", first_line(exc))
             return

@@ -21,14 +21,12 @@ never stops a check result from being stored or an order from being placed.
 import logging
 import statistics
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from django.conf import settings
 from django.db import Error as DatabaseLibraryError
-from django.db import connection, transaction
 from django.db.models import DurationField, ExpressionWrapper, F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -37,12 +35,11 @@ from budgets.allowance import BudgetBound, budget_bound, budgets_per_second, sen
 from hooks.schedule import while_pushed
 from orders.connection_loss import first_line
 from orders.models import DELIVERED_STATUSES, Order
-from orders.queries import integration_key
+from orders.queries import integration_key, read_apart
 from schedules.learning import MIN_SAMPLES, learn_schedule
 from schedules.offsets import default_schedule, next_check_offset
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 SAMPLE_DAYS = 7
 SAMPLE_LIMIT = 2000
@@ -110,14 +107,12 @@ class ScheduleBook:
         self._lock = threading.Lock()  # the host application may place orders from several threads
 
     def schedule_for(self, integration_id: str | None) -> tuple[float, ...]:
-        """The check offsets for orders of this integration ("providerId")."""
+        """The learned check offsets for orders of this integration ("providerId"), without the
+        webhooks' safety net (LearnedSchedules.schedule_for and `schedule_for` below add it)."""
         return self.entry_for(integration_id).offsets
 
     def entry_for(self, integration_id: str | None) -> IntegrationSchedule:
-        key = integration_key(integration_id)
-        with self._lock:
-            self._refresh_if_due()
-            return self._schedules.get(key) or _default_entry(key)
+        return self.current().entry_for(integration_id)
 
     def entries(self) -> dict[str, IntegrationSchedule]:
         """{integration key: schedule} of every integration with completions recorded or budget-bound."""
@@ -173,7 +168,7 @@ def completion_samples(now: datetime) -> dict[str, list[float]]:
         .values_list("integration_id", "took")
     )
     samples: dict[str, list[float]] = {}
-    for integration_id, took in _read(lambda: list(durations)):
+    for integration_id, took in read_apart(lambda: list(durations)):
         samples.setdefault(integration_key(integration_id), []).append(took.total_seconds())
     return samples
 
@@ -181,22 +176,14 @@ def completion_samples(now: datetime) -> dict[str, list[float]]:
 def budget_bounds(now: datetime) -> dict[str, BudgetBound]:
     """{integration key: its budget-bound state} of the integrations sent more orders than their
     budget checks at MONITOR_CHECK_BUDGET requests each. Two queries, for every integration."""
-    sent = _read(lambda: sent_counts(now))
-    budgets = _read(budgets_per_second)  # an id no integration has has no budget: not bound
+    sent = read_apart(lambda: sent_counts(now))
+    budgets = read_apart(budgets_per_second)  # an id no integration has has no budget: not bound
     bounds = {
         key: budget_bound(budgets[key], count, settings.MONITOR_CHECK_BUDGET)
         for key, count in sent.items()
         if key in budgets
     }
     return {key: bound for key, bound in bounds.items() if bound is not None}
-
-
-def _read(fetch: Callable[[], T]) -> T:
-    if not connection.in_atomic_block:
-        return fetch()
-    # A savepoint inside a caller's transaction: a failing read must not abort the caller's work.
-    with transaction.atomic():
-        return fetch()
 
 
 def _window() -> timedelta:
