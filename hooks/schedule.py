@@ -26,7 +26,7 @@ from django.utils import timezone
 from hooks.models import WebhookSetting
 from orders.connection_loss import first_line
 from orders.queries import read_apart, uuid_or_none
-from schedules.offsets import KeptGaps
+from schedules.offsets import KeptGaps, widest_gap
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ REFRESH_SECONDS = 30.0
 HOUR = 3600.0
 SAFETY_NET = KeptGaps((300.0, 900.0, 1800.0, *(HOUR * hours for hours in range(1, 25))))
 # The widest gap between two of its checks (health.stuck allows for it).
-WIDEST_GAP_SECONDS = HOUR
+WIDEST_GAP_SECONDS = widest_gap(SAFETY_NET)
 
 
 class PushedIntegrations:

@@ -12,6 +12,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from health.stuck import StuckOrder, beyond_any_lease, is_releasable, release, stuck_orders
+from orders.formats import iso
 from orders.management.options import database_error_line
 
 _REASON_WORDS = {
@@ -78,4 +79,4 @@ def _summary(found, releasable, released, changed, dry_run, now):
 
 
 def _iso(moment):
-    return moment.isoformat(timespec="seconds") if moment else "none"
+    return iso(moment) or "none"
