@@ -12,12 +12,10 @@ clock) to the sandbox's record of the request (the same host's clock), and how m
 thread woke too late for (it took another).
 """
 
-import logging
 import os
 import re
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -47,29 +45,13 @@ LOOP_ENV = {
     "LOG_LEVEL": "DEBUG",
 }
 _STARTED = re.compile(r"request budget of (\S+): start at ([\d.]+)")
-_RETAKEN = re.compile(r"request budget of (\S+): woke (\d+) ms after its start, takes another")
+_RETAKEN = re.compile(r"request budget of (\S+): (\d+) ms after its start, takes another")
 
 
 def main() -> int:
-    throwaway.create_database(DATABASE_URL)
-    log_path = Path(tempfile.mkdtemp(prefix="order-monitor-budgets-")) / "commands.log"
-    try:
-        os.environ["DATABASE_URL"] = DATABASE_URL
-        procs.run_command(["migrate", "--verbosity", "0"], dict(os.environ), log_path)
-        import django
-
-        django.setup()
-        logging.getLogger("orders").setLevel(logging.WARNING)
+    with throwaway.migrated_database(DATABASE_URL, "order-monitor-budgets-") as log_path:
         _drain(log_path)
         _reservation_cost()
-    finally:
-        from django.db import connections
-
-        from budgets.limiter import SHARED
-
-        SHARED.close()
-        connections.close_all()
-        throwaway.drop_database(DATABASE_URL)
     return 0
 
 

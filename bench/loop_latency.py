@@ -18,12 +18,10 @@ the status requests during the run divided by the orders sent in the same time (
 every order ever sent costs its requests at the same rate).
 """
 
-import logging
 import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -52,22 +50,8 @@ GOAL_MEDIAN = 15.0
 
 
 def main() -> int:
-    throwaway.create_database(DATABASE_URL)
-    log_path = Path(tempfile.mkdtemp(prefix="order-monitor-loop-latency-")) / "commands.log"
-    try:
-        os.environ["DATABASE_URL"] = DATABASE_URL
-        procs.run_command(["migrate", "--verbosity", "0"], dict(os.environ), log_path)
-        import django
-
-        django.setup()
-        # One INFO line per placed order would bury the report; the loop keeps its own logs.
-        logging.getLogger("orders").setLevel(logging.WARNING)
+    with throwaway.migrated_database(DATABASE_URL, "order-monitor-loop-latency-") as log_path:
         met = _measure(log_path)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        throwaway.drop_database(DATABASE_URL)
     return 0 if met else 1
 
 

@@ -26,12 +26,10 @@ sandbox's records), and monitor_health's "budget_bound" row of the integration.
 """
 
 import json
-import logging
 import os
 import random
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import timedelta
@@ -63,15 +61,7 @@ LOOP_ENV = {"MONITOR_REQUEST_BUDGETS": "1", "PYTHONUNBUFFERED": "1"}
 
 
 def main() -> int:
-    throwaway.create_database(DATABASE_URL)
-    log_path = Path(tempfile.mkdtemp(prefix="order-monitor-steady-live-")) / "commands.log"
-    try:
-        os.environ["DATABASE_URL"] = DATABASE_URL
-        procs.run_command(["migrate", "--verbosity", "0"], dict(os.environ), log_path)
-        import django
-
-        django.setup()
-        logging.getLogger("orders").setLevel(logging.WARNING)
+    with throwaway.migrated_database(DATABASE_URL, "order-monitor-steady-live-") as log_path:
         print("# Steady state at the request budget, live: one znet integration (5/s, 2 in flight),")
         print(
             f"# {ORDERS_PER_SECOND:g} orders a second of the reference mix for {PLACE_SECONDS:g} s, {LOOPS} loops, "
@@ -79,14 +69,6 @@ def main() -> int:
         )
         runs = {recent: _live_run(recent, log_path) for recent in (True, False)}
         _report(runs)
-    finally:
-        from django.db import connections
-
-        from budgets.limiter import SHARED
-
-        SHARED.close()
-        connections.close_all()
-        throwaway.drop_database(DATABASE_URL)
     return 0
 
 

@@ -20,13 +20,11 @@ the PIN delay, every event counted as moving its order (a run holds an order onl
 seconds of its check), and the delay of an order whose event is lost.
 """
 
-import logging
 import os
 import random
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -59,24 +57,11 @@ PLAIN_HTTP = {
 
 
 def main() -> int:
-    throwaway.create_database(DATABASE_URL)
-    log_path = Path(tempfile.mkdtemp(prefix="order-monitor-webhooks-")) / "commands.log"
-    try:
-        os.environ["DATABASE_URL"] = DATABASE_URL
-        procs.run_command(["migrate", "--verbosity", "0"], dict(os.environ), log_path)
-        import django
-
-        django.setup()
-        logging.getLogger("orders").setLevel(logging.WARNING)
+    with throwaway.migrated_database(DATABASE_URL, "order-monitor-webhooks-") as log_path:
         print("# Webhooks on vs off: internal orders on the reference mix")
         print(f"\n{ORDERS_PER_SECOND:g} orders a second for {PLACE_SECONDS} s; 2 cores, load {os.getloadavg()[0]:.2f}")
         live = {pushed: _live_run(pushed, log_path) for pushed in (True, False)}
         met = _report(live)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        throwaway.drop_database(DATABASE_URL)
     return 0 if met else 1
 
 
