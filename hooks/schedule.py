@@ -69,7 +69,8 @@ class PushedIntegrations:
         since = timezone.now() - timedelta(seconds=PUSHED_SECONDS)
         rows = WebhookSetting.objects.filter(enabled=True, last_event_at__gte=since).exclude(secret="")
         try:
-            ids = read_apart(lambda: list(rows.values_list("integration_id", flat=True)))
+            with read_apart():
+                ids = list(rows.values_list("integration_id", flat=True))
         except DatabaseError as exc:
             log.warning("webhook integrations not refreshed (keeping the last answer): %s", first_line(exc))
             return

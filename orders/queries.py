@@ -6,9 +6,9 @@ read one way everywhere, so that an id written in another form (upper case, brac
 names the same integration in the run, the health report and the admin."""
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from django.db import connection, models, transaction
 from django.db.models import TextField, Value
@@ -16,8 +16,6 @@ from django.db.models.functions import Cast, Coalesce
 
 from orders.outcomes import ACTIVE_STATUSES, ExternalStatus, PlatformStatus
 from providers.models import Integration
-
-T = TypeVar("T")
 
 # An order never checked (next_check_at NULL) is due since the epoch. The due query filters on
 # this one expression, which the partial index product_orders_monitor_due_idx is built on, so the index
@@ -125,10 +123,12 @@ def integrations_by_id(id_texts: Iterable[str], only: tuple[str, ...] = ()) -> d
     return {text: found[value] for text, value in ids.items() if value in found}
 
 
-def read_apart(fetch: Callable[[], T]) -> T:
-    """`fetch()`, a read whose failure must not abort the caller's transaction: inside one, in
-    a savepoint of its own (a schedule or a webhook list read while an order is stored)."""
-    if not connection.in_atomic_block:
-        return fetch()
-    with transaction.atomic():
-        return fetch()
+@contextmanager
+def read_apart() -> Iterator[None]:
+    """A block of reads whose failure must not abort the caller's transaction: inside one, a
+    savepoint of its own (a schedule or a webhook list read while an order is stored)."""
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            yield
+    else:
+        yield

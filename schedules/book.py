@@ -168,7 +168,9 @@ def completion_samples(now: datetime) -> dict[str, list[float]]:
         .values_list("integration_id", "took")
     )
     samples: dict[str, list[float]] = {}
-    for integration_id, took in read_apart(lambda: list(durations)):
+    with read_apart():
+        rows = list(durations)
+    for integration_id, took in rows:
         samples.setdefault(integration_key(integration_id), []).append(took.total_seconds())
     return samples
 
@@ -176,8 +178,9 @@ def completion_samples(now: datetime) -> dict[str, list[float]]:
 def budget_bounds(now: datetime) -> dict[str, BudgetBound]:
     """{integration key: its budget-bound state} of the integrations sent more orders than their
     budget checks at MONITOR_CHECK_BUDGET requests each. Two queries, for every integration."""
-    sent = read_apart(lambda: sent_counts(now))
-    budgets = read_apart(budgets_per_second)  # an id no integration has has no budget: not bound
+    with read_apart():
+        sent = sent_counts(now)
+        budgets = budgets_per_second()  # an id no integration has has no budget: not bound
     bounds = {
         key: budget_bound(budgets[key], count, settings.MONITOR_CHECK_BUDGET)
         for key, count in sent.items()
