@@ -35,6 +35,8 @@ os.environ.setdefault("MONITOR_ALLOWED_PROVIDER_HOSTS", "127.0.0.1,localhost")
 import procs  # noqa: E402
 import throwaway  # noqa: E402
 
+from schedules.rules import CheckRules  # noqa: E402
+
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/order_monitor_latency_bench")
 LOOP_SECONDS = 75
 MEASURED_SECONDS = 55  # PINs ready from the loop's start to this many seconds later are measured
@@ -69,7 +71,7 @@ def _measure(log_path) -> bool:
             name="znet", provider="znet", base_url=sandbox.base_url, kod=KOD, sifre=SIFRE
         )
         _history(integration, draw(REFERENCE_MIX, HISTORY, rng), rng)
-        schedule = ScheduleBook().schedule_for(str(integration.pk))
+        schedule = ScheduleBook(CheckRules.from_settings()).schedule_for(str(integration.pk))
         start = time.time() + WARM_UP_SECONDS
         backlog = _backlog(integration, sandbox, schedule, start, rng)
         print("# PIN delay end to end: one check_pending_orders --loop run against the znet sandbox")

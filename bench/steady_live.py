@@ -44,6 +44,8 @@ os.environ["MONITOR_REQUEST_BUDGETS"] = "1"
 import procs  # noqa: E402
 import throwaway  # noqa: E402
 
+from schedules.rules import CheckRules  # noqa: E402
+
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/order_monitor_steady_live_bench"
 )
@@ -145,7 +147,7 @@ def _place(sandbox, integration, until: float) -> list[str]:
         reference = uuid.uuid4().hex
         sandbox.add_order(reference)  # final after a delay drawn from the reference mix
         now = timezone.now()
-        first_check = scheduled_check_time(now, now, schedule_for(str(integration.pk)))
+        first_check = scheduled_check_time(now, now, schedule_for(str(integration.pk), CheckRules.from_settings()))
         Order.objects.create(
             **sent_order_values(integration, reference, sent_ago=timedelta(0), next_check_at=first_check, **payer)
         )

@@ -21,18 +21,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from orders.columns import storable_place_result
-from orders.models import EventSource, ExternalStatus, Order
+from orders.models import EventSource, ExternalStatus, Order, OrderEvent
 from orders.queries import NotAnId, parse_uuid, uuid_or_none
-from orders.transitions import apply_place_result, record_status_change
+from orders.transitions import apply_place_result
 from providers.base import PlaceRequest, PlaceResult, PlaceState, ProviderClient
 from providers.models import Integration
 from providers.registry import UnknownProvider, client_class_for
 from schedules.book import schedule_for
+from schedules.rules import CheckRules
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +60,16 @@ def dispatch_order(order_id: object, request: PlaceRequest, integration_id: obje
         raise DispatchError(f"integration {integration.pk} has unknown provider {integration.provider!r}") from None
     # Looked up before the provider is called: a refresh of the schedules (a query at most once
     # a minute) then never delays storing the answer.
-    schedule = schedule_for(str(integration.pk))
+    rules = CheckRules.from_settings()
+    schedule = schedule_for(str(integration.pk), rules)
     now = timezone.now()
     reference = _new_reference(client, order)
-    _take_for_dispatch(order, integration, reference, client.reference_is_external_id, now)
+    _take_for_dispatch(order, integration, reference, client.reference_is_external_id, now, rules)
     try:
         answer = client.place_order(reference, request)
     finally:
         client.close()
-    return _store_answer(order, answer, reference, schedule)
+    return _store_answer(order, answer, reference, schedule, rules)
 
 
 def _load(order_id, integration_id):
@@ -100,14 +101,14 @@ def _new_reference(client: ProviderClient, order: Order) -> str:
     raise DispatchError(f"order {order.pk}: no unused provider reference after {_REFERENCE_DRAWS} tries")
 
 
-def _take_for_dispatch(order, integration, reference, reference_is_external_id, now):
+def _take_for_dispatch(order, integration, reference, reference_is_external_id, now, rules):
     """not_sent -> pending with our reference; only one caller can win."""
     changes = {
         "external_status": ExternalStatus.PENDING,
         "integration_id": str(integration.pk),
         "provider_referans": reference,
         # Not due before the provider has had the order for a while.
-        "next_check_at": now + timedelta(seconds=settings.MONITOR_FIRST_CHECK_DELAY_SECONDS),
+        "next_check_at": now + timedelta(seconds=rules.first_check_delay_seconds),
     }
     if reference_is_external_id:
         changes["external_order_id"] = reference
@@ -115,15 +116,15 @@ def _take_for_dispatch(order, integration, reference, reference_is_external_id, 
         taken = Order.objects.filter(pk=order.pk, external_status=ExternalStatus.NOT_SENT).update(**changes)
         if taken != 1:
             raise DispatchError(f"order {order.pk} was already dispatched by someone else")
-        record_status_change(
+        OrderEvent.record(
             order.pk, ExternalStatus.NOT_SENT, ExternalStatus.PENDING, now, EventSource.DISPATCH, "dispatching"
         )
 
 
-def _store_answer(order, answer: PlaceResult, reference, schedule):
+def _store_answer(order, answer: PlaceResult, reference, schedule, rules):
     now = timezone.now()
     answer, note = storable_place_result(answer)
-    new_status, stored = apply_place_result(order, answer, reference, now, schedule, note)
+    new_status, stored = apply_place_result(order, answer, reference, now, schedule, note, rules=rules)
     if not stored:
         log.warning("order %s changed while being placed; the answer (%s) was not stored", order.pk, answer.state)
     if answer.state == PlaceState.NOT_SENT:

@@ -24,6 +24,7 @@ from orders.formats import iso, seconds_between
 from orders.models import Order
 from orders.queries import integration_key
 from schedules.book import ScheduleBook
+from schedules.rules import CheckRules
 
 TIMEOUT_WINDOW = timedelta(hours=24)
 
@@ -183,7 +184,7 @@ def check_schedules(names: dict[str, str]) -> list[dict]:
     """Per integration (every configured one, and any other "providerId" with completions), the
     check schedule in use (schedules.book): how many recent completions it was learned
     from, their median completion time, and when an order is first checked after sending."""
-    schedules = ScheduleBook().current()
+    schedules = ScheduleBook(CheckRules.from_settings()).current()
     name_of = queries.name_of
     keys = set(map(integration_key, names)) | set(schedules.entries)
     ordered = sorted(keys, key=lambda key: (name_of(names, key) or "~", key))

@@ -32,6 +32,7 @@ from config.env import range_of
 from orders.connection_loss import reconnecting, skipped_when_lost
 from orders.models import Order, OrderQuerySet, age
 from orders.queries import NotAnId, parse_uuid
+from schedules.rules import CheckRules
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,7 @@ class RunConfig:
     per_integration: int
     shutdown_grace_seconds: float
     request_budgets: bool  # a claim takes of each integration what its budget serves (budgets.claims)
+    rules: CheckRules  # how the orders' next checks are timed
 
     @classmethod
     def from_settings(cls, limit: int | None = None, max_seconds: float | None = None) -> "RunConfig":
@@ -218,6 +220,7 @@ class RunConfig:
             per_integration=settings.MONITOR_PER_INTEGRATION_CONCURRENCY,
             shutdown_grace_seconds=settings.MONITOR_SHUTDOWN_GRACE_SECONDS,
             request_budgets=settings.MONITOR_REQUEST_BUDGETS,
+            rules=CheckRules.from_settings(),
         )
 
     def for_cycle(self, seconds: float) -> "RunConfig":

@@ -85,7 +85,7 @@ def run_loop(
     deadline = started + config.max_seconds
     total = RunReport()
     stretch = _Stretch()
-    book = ScheduleBook()  # the loop's schedules, learned again at most once a minute
+    book = ScheduleBook(config.rules)  # the loop's schedules, learned again at most once a minute
     while not stop_event.is_set() and (remaining := deadline - time.monotonic()) > 0:
         try:
             _one_step(config, remaining, stop_event, on_checked, (total, stretch.report), order_filter, book)

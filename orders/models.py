@@ -200,6 +200,25 @@ class OrderEvent(models.Model):
     def __str__(self):
         return f"{self.from_status} -> {self.to_status}"
 
+    @classmethod
+    def record(cls, order_id, from_status: str, to_status: str, when, source: str, message: str | None = ""):
+        """The history row of a change, written in the change's transaction: a rolled-back
+        change leaves none."""
+        return cls.objects.create(
+            order_id=order_id,
+            from_status=from_status,
+            to_status=to_status,
+            created_at=when,
+            source=source,
+            message=message or "",
+        )
+
+    @classmethod
+    def recorded(cls, order_id, when, source: str) -> bool:
+        """Whether a change of `order_id` at `when` by `source` is in the history: the mark a
+        write leaves when it committed (asked after a connection lost while committing)."""
+        return cls.objects.filter(order_id=order_id, created_at=when, source=source).exists()
+
 
 class MonitorRun(models.Model):
     """One check_pending_orders run: what monitor_health reads to tell whether cron runs."""

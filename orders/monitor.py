@@ -64,7 +64,7 @@ def check_due_orders(
     claim = Claim(claims.take(), lease_until)
     deadline = started + config.max_seconds
     # After the claim: a database that is away is the claim's one-line error, not a schedule's warning.
-    schedules = (book or ScheduleBook()).current()
+    schedules = (book or ScheduleBook(config.rules)).current()
     cycle = _Cycle(claim, deadline, stop_event or threading.Event(), EventSource.RUN, config, schedules)
     report = cycle.run(on_checked, claims if claim_more and claims.full else None)
     report.seconds = time.monotonic() - started
@@ -80,7 +80,9 @@ def check_single_order(
     config = config.for_cycle(min(config.max_seconds, config.cycle_seconds))  # a cycle's length and lease
     started = time.monotonic()
     claim = claim_order(order_id, lease_end(timezone.now(), config.max_seconds, config.lease_margin_seconds))
-    cycle = _Cycle(claim, started + config.max_seconds, threading.Event(), source, config, ScheduleBook().current())
+    cycle = _Cycle(
+        claim, started + config.max_seconds, threading.Event(), source, config, ScheduleBook(config.rules).current()
+    )
     report = cycle.run()
     order = claim.orders[0]
     order.refresh_from_db()

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import F
 
 from orders.columns import fit, fits
@@ -24,6 +23,7 @@ from orders.outcomes import Outcome, Transition
 from orders.plans import rejected_changes, with_note
 from providers.base import PlaceResult, PlaceState
 from schedules.backoff import scheduled_check_time
+from schedules.rules import CheckRules
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +34,13 @@ def plan_place(
     reference: str,
     now: datetime,
     schedule: Sequence[float],
+    rules: CheckRules,
     storage_note: str | None = None,
 ) -> Transition:
     """What a place answer does to `current`, the order it placed (pending under `reference`, as
     locked): FAILED for a refusal, else no outcome. `storage_note`: what was replaced to make the
     answer storable (orders.columns.storable_place_result), for last_check_error."""
-    changes = _placed_changes(answer, reference, now, schedule) | _cost_changes(current, answer)
+    changes = _placed_changes(answer, reference, now, schedule, rules) | _cost_changes(current, answer)
     if storage_note:
         error = changes.get("last_check_error")
         changes["last_check_error"] = fit("last_check_error", f"{error}; {storage_note}" if error else storage_note)
@@ -47,7 +48,9 @@ def plan_place(
     return Transition(outcome, changes | _sent_note(current, answer, reference, now), answer.message)
 
 
-def _placed_changes(answer: PlaceResult, reference: str, now: datetime, schedule: Sequence[float]) -> dict:
+def _placed_changes(
+    answer: PlaceResult, reference: str, now: datetime, schedule: Sequence[float], rules: CheckRules
+) -> dict:
     if answer.provider_has_order:
         note = (
             "sent to the provider"
@@ -58,7 +61,7 @@ def _placed_changes(answer: PlaceResult, reference: str, now: datetime, schedule
             "external_status": ExternalStatus.SENT,
             "sent_at": now,
             # The first check at the first offset of the integration's schedule, from "sentAt".
-            "next_check_at": scheduled_check_time(now, now, schedule),
+            "next_check_at": scheduled_check_time(now, now, schedule, rules),
             "last_message": fit("last_message", note),
         }
         # The provider's own id, kept only whole (a cut id names nothing); checks ask by ours.
@@ -70,7 +73,7 @@ def _placed_changes(answer: PlaceResult, reference: str, now: datetime, schedule
         # not before a provider that took it slowly has had time to record it.
         return {
             "sent_at": now,
-            "next_check_at": now + timedelta(seconds=settings.MONITOR_FIRST_CHECK_DELAY_SECONDS),
+            "next_check_at": now + timedelta(seconds=rules.first_check_delay_seconds),
             "last_check_error": fit("last_check_error", f"dispatch answer unknown: {answer.message}"),
         }
     if answer.state == PlaceState.NOT_SENT:

@@ -13,7 +13,6 @@ ellipsis, "providerMessage" (text) keeps the provider's words whole, and a PIN i
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 
@@ -23,7 +22,7 @@ from orders.outcomes import Outcome, Transition
 from orders.platform_effects import duration_ms
 from providers.base import CheckResult, CheckState
 from schedules.backoff import next_check_time, scheduled_check_time
-from schedules.offsets import default_schedule
+from schedules.rules import CheckRules
 
 # What the platform's own checker appends to "lastMessage" of an order 24 h without an answer.
 TIMEOUT_NOTE = "Timeout: No response after 24h"
@@ -71,7 +70,7 @@ def final_changes(order: Order, now: datetime, note_text: str) -> dict:
 
 
 def plan_transition(
-    order: Order, result: CheckResult, now: datetime, schedule: Sequence[float] | None = None
+    order: Order, result: CheckResult, now: datetime, schedule: Sequence[float] | None = None, *, rules: CheckRules
 ) -> Transition:
     """The outcome of the check `result` for `order` (as stored now) and the columns to write.
     `schedule`: the check schedule of the order's integration (None: the default schedule)."""
@@ -86,11 +85,11 @@ def plan_transition(
         changes = rejected_changes(f"failed at the provider: {reason}", result.message)
         changes |= final_changes(order, now, f"rejected: the provider failed the order ({reason})")
         return Transition(Outcome.FAILED, changes, result.message)
-    if now - order.age_counted_from >= timedelta(hours=settings.MONITOR_MAX_AGE_HOURS):
+    if now - order.age_counted_from >= timedelta(hours=rules.max_age_hours):
         return _timed_out(order, result, now)
     if result.state == CheckState.IN_PROGRESS:
-        return _in_progress(order, result, now, schedule)
-    return _check_failed(order, result, now)
+        return _in_progress(order, result, now, schedule or rules.default_schedule(), rules)
+    return _check_failed(order, result, now, rules)
 
 
 def _completed(order: Order, result: CheckResult, now: datetime) -> Transition:
@@ -131,13 +130,14 @@ def _timed_out(order: Order, result: CheckResult, now: datetime) -> Transition:
     return Transition(Outcome.TIMED_OUT, changes, TIMEOUT_NOTE)
 
 
-def _in_progress(order: Order, result: CheckResult, now: datetime, schedule: Sequence[float] | None) -> Transition:
+def _in_progress(
+    order: Order, result: CheckResult, now: datetime, schedule: Sequence[float], rules: CheckRules
+) -> Transition:
     """Still processing: the next check at the integration's schedule; an answer ends a run of errors."""
-    schedule = schedule or default_schedule(settings.MONITOR_BACKOFF_CAP_SECONDS)
     changes: dict = {
         "check_attempts": F("check_attempts") + 1,
         "consecutive_errors": 0,
-        "next_check_at": scheduled_check_time(order.age_counted_from, now, schedule),
+        "next_check_at": scheduled_check_time(order.age_counted_from, now, schedule, rules),
         "last_sync_at": now,
         "last_check_error": _progress_note(result),
         "permanent_error_since": None,
@@ -149,13 +149,13 @@ def _in_progress(order: Order, result: CheckResult, now: datetime, schedule: Seq
     return Transition(Outcome.PROCESSING, changes, result.message)
 
 
-def _check_failed(order: Order, result: CheckResult, now: datetime) -> Transition:
+def _check_failed(order: Order, result: CheckResult, now: datetime, rules: CheckRules) -> Transition:
     """The check failed: the error backoff over the failed checks in a row only ("still
     processing" answers before them were the schedule's, not errors)."""
     changes: dict = {
         "check_attempts": F("check_attempts") + 1,
         "consecutive_errors": F("consecutive_errors") + 1,
-        "next_check_at": next_check_time(now, order.consecutive_errors + 1, permanent=result.permanent),
+        "next_check_at": next_check_time(now, order.consecutive_errors + 1, rules, permanent=result.permanent),
         "last_check_error": result.describe_error(),
         # monitor_health reports orders failing permanently since this time (the earliest kept).
         "permanent_error_since": Coalesce(F("permanent_error_since"), Value(now)) if result.permanent else None,
@@ -199,7 +199,9 @@ def _hold(reason: str, now: datetime, pin: str | None, provider_message: str | N
     return Transition(Outcome.HELD, changes, provider_message or "")
 
 
-def plan_store_failure(order: Order, problem: str, now: datetime, pin: str | None = None) -> Transition:
+def plan_store_failure(
+    order: Order, problem: str, now: datetime, rules: CheckRules, pin: str | None = None
+) -> Transition:
     """A check result the database refused to store (`problem`), noted in the monitor's own
     columns only (the failed write may be the live columns' fault), with the error backoff, so it
     is not repeated at every run. With `pin` (a delivered PIN the database refuses for good), the
@@ -209,7 +211,7 @@ def plan_store_failure(order: Order, problem: str, now: datetime, pin: str | Non
         "last_check_error": error,
         "check_attempts": F("check_attempts") + 1,
         "consecutive_errors": F("consecutive_errors") + 1,
-        "next_check_at": next_check_time(now, order.consecutive_errors + 1),
+        "next_check_at": next_check_time(now, order.consecutive_errors + 1, rules),
     }
     if not pin:
         return Transition(Outcome.ERROR, changes)

@@ -159,7 +159,13 @@ class ResultStore:
             # With a note, the result and the note are one change.
             with transaction.atomic() if pending.note else nullcontext():
                 outcome = apply_check_result(
-                    pending.order, pending.result, pending.now, self._lease_until, self._source, schedule
+                    pending.order,
+                    pending.result,
+                    pending.now,
+                    self._lease_until,
+                    self._source,
+                    schedule,
+                    rules=self._schedules.rules,
                 )
                 if pending.note:
                     _note_replaced_characters(pending, outcome)
@@ -176,7 +182,7 @@ class ResultStore:
         try:
             for attempt in reconnecting(self._give_up_at):
                 with attempt:
-                    apply_store_failure(order, problem, timezone.now(), self._lease_until, pin)
+                    apply_store_failure(order, problem, timezone.now(), self._lease_until, self._schedules.rules, pin)
         except DatabaseError as second:
             if is_connection_error(second):
                 raise

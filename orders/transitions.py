@@ -10,7 +10,6 @@ never thrown away (a final answer, and a hold, are written even after the claim 
 """
 
 import logging
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -26,6 +25,7 @@ from orders.platform_effects import MoneyUnsettled, Payer, approval_changes, che
 from orders.signals import send_order_finalized
 from providers.base import CheckResult, PlaceResult
 from providers.redaction import mask_pin
+from schedules.rules import CheckRules
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ def apply_check_result(
     lease_until: datetime | None = None,
     source: str = EventSource.RUN,
     schedule: Sequence[float] | None = None,
+    *,
+    rules: CheckRules,
 ) -> Outcome:
     """Store what the check found about the claimed `order`. Returns the Outcome (SKIPPED when
     nothing was written because the order changed; HELD, writing nothing, for an order already
@@ -47,8 +49,9 @@ def apply_check_result(
     always decided under the order's row lock, with its money effects in the same transaction.
     """
     with transaction.atomic():
-        written = _write_if_unchanged(order, result, now, lease_until, schedule, source) or _write_locked(
-            order, result, now, lease_until, schedule, source
+        planned = (schedule, rules)
+        written = _write_if_unchanged(order, result, now, lease_until, planned, source) or _write_locked(
+            order, result, now, lease_until, planned, source
         )
     if written is None:
         log.info("order %s skipped: final, gone or changed by someone else since it was claimed", order.pk)
@@ -57,13 +60,13 @@ def apply_check_result(
     return written
 
 
-def _write_if_unchanged(claimed, result, now, lease_until, schedule, source):
+def _write_if_unchanged(claimed, result, now, lease_until, planned, source):
     """The common case of a check that changes no status for the platform, in one UPDATE: the
     row is as claimed (same status, still our lease, not held), so the plan made from the
     claimed copy holds. None when anything changed, or for a final status (decided locked)."""
     if lease_until is None:
         return None
-    transition = plan_transition(claimed, result, now, schedule)
+    transition = _plan(claimed, result, now, *planned)
     if not transition.changes or transition.moves_money:
         return None
     rows = Order.objects.filter(
@@ -74,13 +77,13 @@ def _write_if_unchanged(claimed, result, now, lease_until, schedule, source):
     return transition.outcome if _commit(rows, claimed, transition, now, source) else None
 
 
-def _write_locked(order, result, now, lease_until, schedule, source):
+def _write_locked(order, result, now, lease_until, planned, source):
     """Decide from the row as stored, under its lock: the row changed since the claim, or the
     answer is final and moves money."""
     current = Order.objects.select_for_update().filter(pk=order.pk).first()
     if current is None or not current.is_active:
         return None
-    transition = plan_transition(current, result, now, schedule)
+    transition = _plan(current, result, now, *planned)
     if not transition.changes:
         return transition.outcome  # held for an operator: nothing changes
     payer = None
@@ -103,6 +106,10 @@ def _write_locked(order, result, now, lease_until, schedule, source):
     return transition.outcome if _commit(rows, current, transition, now, source, payer) else None
 
 
+def _plan(order, result, now, schedule, rules) -> Transition:
+    return plan_transition(order, result, now, schedule, rules=rules)
+
+
 def _same_pin(rows, pin_code):
     return rows.filter(pin_code=pin_code) if pin_code is not None else rows.filter(pin_code__isnull=True)
 
@@ -122,16 +129,23 @@ def _with_money(
 
 
 def apply_store_failure(
-    order: Order, problem: str, now: datetime, lease_until: datetime, pin: str | None = None
+    order: Order, problem: str, now: datetime, lease_until: datetime, rules: CheckRules, pin: str | None = None
 ) -> bool:
     """Note on `order` that its check result could not be stored (plans.plan_store_failure), only
     while it is active and still carries our lease. True when written."""
     rows = Order.objects.filter(pk=order.pk, external_status__in=ACTIVE_STATUSES, next_check_at=lease_until)
-    return _commit(rows, order, plan_store_failure(order, problem, now, pin), now, EventSource.RUN)
+    return _commit(rows, order, plan_store_failure(order, problem, now, rules, pin), now, EventSource.RUN)
 
 
 def apply_place_result(
-    order: Order, answer: PlaceResult, reference: str, now: datetime, schedule: Sequence[float], note: str | None
+    order: Order,
+    answer: PlaceResult,
+    reference: str,
+    now: datetime,
+    schedule: Sequence[float],
+    note: str | None,
+    *,
+    rules: CheckRules,
 ) -> tuple[str, bool]:
     """Store a place answer on `order`, pending under our `reference` (place_plans.plan_place).
     Returns (the order's "externalStatus" afterwards, whether it was written)."""
@@ -139,7 +153,7 @@ def apply_place_result(
         # Still ours: pending under our reference (nobody else can have taken it since).
         ours = Order.objects.filter(pk=order.pk, external_status=ExternalStatus.PENDING, provider_referans=reference)
         current = ours.select_for_update().first()
-        transition = plan_place(current or order, answer, reference, now, schedule, note)
+        transition = plan_place(current or order, answer, reference, now, schedule, rules, note)
         if current is None:
             return transition.changes.get("external_status", ExternalStatus.PENDING), False
         payer = None
@@ -167,7 +181,7 @@ def _commit(
     from_status = stored.external_status
     new_status = transition.changes.get("external_status", from_status)
     if new_status != from_status:
-        record_status_change(stored.pk, from_status, new_status, now, source, transition.message)
+        OrderEvent.record(stored.pk, from_status, new_status, now, source, transition.message)
     if transition.outcome is not None and transition.outcome.is_final:
         _as_written(stored, transition.changes)
         _announce_final(stored, transition.outcome)
@@ -192,7 +206,7 @@ def confirm_lost_commit(order: Order, now: datetime, source: str) -> Outcome | N
     same; then its history row (this order, this time) is there, and trying again found nothing
     to do. Returns the outcome that try stored, read from the row (a final one is announced
     now, since that try could not), or None. A try that changed no status leaves no row."""
-    if not status_change_recorded(order.pk, now, source):
+    if not OrderEvent.recorded(order.pk, now, source):
         return None
     stored = Order.objects.get(pk=order.pk)
     outcome = _outcome_of(stored)
@@ -209,27 +223,6 @@ def _outcome_of(stored: Order) -> Outcome:
     if stored.external_status == ExternalStatus.FAILED:
         return Outcome.FAILED if stored.status == PlatformStatus.REJECTED else Outcome.TIMED_OUT
     return Outcome.HELD if stored.is_held else Outcome.PROCESSING
-
-
-def record_status_change(
-    order_id: uuid.UUID, from_status: str, to_status: str, when: datetime, source: str, message: str | None = ""
-) -> OrderEvent:
-    """Add the history row (order_status_events) of `order_id`'s change from `from_status` to
-    `to_status`, in the transaction of the change: a rolled-back change leaves none."""
-    return OrderEvent.objects.create(
-        order_id=order_id,
-        from_status=from_status,
-        to_status=to_status,
-        created_at=when,
-        source=source,
-        message=message or "",
-    )
-
-
-def status_change_recorded(order_id: uuid.UUID, when: datetime, source: str) -> bool:
-    """Whether a change of `order_id` at `when` by `source` is in the history: the mark a write
-    leaves when it committed (asked after a connection lost while committing)."""
-    return OrderEvent.objects.filter(order_id=order_id, created_at=when, source=source).exists()
 
 
 # Healthy progress (completed, processing) is DEBUG, shown by -v 2; what an operator may act on

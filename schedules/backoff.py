@@ -4,39 +4,34 @@ exponential backoff; after a "still processing" answer, the integration's check 
 import random
 from datetime import timedelta
 
-from django.conf import settings
-
 from schedules.offsets import KeptGaps, next_check_offset, widest_gap
+from schedules.rules import CheckRules
 
 
-def backoff_seconds(attempt, base=None, cap=None, jitter=None, rng=random):
-    """Delay after the `attempt`-th consecutive unfinished check (1, 2, ...):
-    base x 2^(attempt-1), capped, then spread by +-jitter so orders sent together do not all
-    come due in the same second."""
-    base = settings.MONITOR_BACKOFF_BASE_SECONDS if base is None else base
-    cap = settings.MONITOR_BACKOFF_CAP_SECONDS if cap is None else cap
-    jitter = settings.MONITOR_BACKOFF_JITTER if jitter is None else jitter
+def backoff_seconds(attempt, rules: CheckRules, rng=random):
+    """Delay after the `attempt`-th consecutive failed check (1, 2, ...): base x 2^(attempt-1),
+    capped, then spread by +-jitter so orders sent together do not all come due in the same second."""
     exponent = max(attempt, 1) - 1
     # min() before the power keeps huge attempt counts from overflowing.
-    delay = min(cap, base * 2 ** min(exponent, 64))
-    return delay * (1 + rng.uniform(-jitter, jitter))
+    delay = min(rules.backoff_cap_seconds, rules.backoff_base_seconds * 2 ** min(exponent, 64))
+    return delay * (1 + rng.uniform(-rules.backoff_jitter, rules.backoff_jitter))
 
 
-def next_check_time(now, attempt, permanent=False):
+def next_check_time(now, attempt, rules: CheckRules, permanent=False):
     """When an order checked `now` without finishing is due again. Permanent failures wait the
     maximum so that a broken integration is not hammered."""
-    seconds = backoff_seconds(attempt)
+    seconds = backoff_seconds(attempt, rules)
     if permanent:
-        seconds = max(seconds, settings.MONITOR_BACKOFF_CAP_SECONDS)
+        seconds = max(seconds, rules.backoff_cap_seconds)
     return now + timedelta(seconds=seconds)
 
 
-def scheduled_check_time(sent_at, now, schedule):
+def scheduled_check_time(sent_at, now, schedule, rules: CheckRules):
     """When an order sent at `sent_at` (its "sentAt", else "createdAt") and found still
     processing `now` is due again: the next offset of its integration's check schedule
-    (schedules.offsets, seconds after sending) after now, never more than
-    MONITOR_BACKOFF_CAP_SECONDS after now (a KeptGaps schedule: its own widest gap if wider)."""
-    cap = settings.MONITOR_BACKOFF_CAP_SECONDS
+    (schedules.offsets, seconds after sending) after now, never more than the backoff cap after
+    now (a KeptGaps schedule: its own widest gap if wider)."""
+    cap = rules.backoff_cap_seconds
     if isinstance(schedule, KeptGaps):
         cap = max(cap, widest_gap(schedule))
     elapsed = (now - sent_at).total_seconds()

@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import Error as DatabaseLibraryError
 from django.db.models import DurationField, ExpressionWrapper, F, Window
 from django.db.models.functions import RowNumber
@@ -37,7 +36,8 @@ from orders.connection_loss import first_line
 from orders.models import DELIVERED_STATUSES, Order
 from orders.queries import integration_key, read_apart
 from schedules.learning import MIN_SAMPLES, learn_schedule
-from schedules.offsets import default_schedule, next_check_offset
+from schedules.offsets import next_check_offset
+from schedules.rules import CheckRules
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +54,13 @@ class IntegrationSchedule:
     offsets: tuple[float, ...]  # check times, seconds after "sentAt" (schedules.offsets)
     samples: int  # completions it was learned from (0: none recorded)
     median_seconds: float | None  # their median completion time, None without samples
+    first_check_seconds: float  # when an order is first checked, in seconds after it was sent
     budget_bound: BudgetBound | None = None  # learned with a smaller allowance (budgets.allowance)
 
     @property
     def learned(self) -> bool:
         """False while the integration has too few completions: the default schedule."""
         return self.samples >= MIN_SAMPLES
-
-    @property
-    def first_check_seconds(self) -> float:
-        """When an order is first checked, in seconds after it was sent."""
-        return next_check_offset(self.offsets, 0.0, settings.MONITOR_BACKOFF_CAP_SECONDS)
 
     def as_dict(self) -> dict:
         return {
@@ -84,10 +80,11 @@ class LearnedSchedules:
     up learns nothing and reads no completions."""
 
     entries: Mapping[str, IntegrationSchedule]
+    rules: CheckRules
 
     def entry_for(self, integration_id: str | None) -> IntegrationSchedule:
         key = integration_key(integration_id)
-        return self.entries.get(key) or _default_entry(key)
+        return self.entries.get(key) or _entry(key, self.rules.default_schedule(), [], None, self.rules)
 
     def schedule_for(self, integration_id: str | None) -> tuple[float, ...]:
         """The check offsets for orders of this integration ("providerId"); while its webhooks
@@ -97,9 +94,10 @@ class LearnedSchedules:
 
 class ScheduleBook:
     """Per integration, the schedule learned from its recent completions; refreshed for every
-    integration with one query once `refresh_seconds` have passed since the last read."""
+    integration with one query once `refresh_seconds` have passed since the last read, for `rules`."""
 
-    def __init__(self, refresh_seconds: float = REFRESH_SECONDS):
+    def __init__(self, rules: CheckRules, refresh_seconds: float = REFRESH_SECONDS):
+        self.rules = rules
         self._refresh = timedelta(seconds=refresh_seconds)
         self._schedules: dict[str, IntegrationSchedule] = {}
         self._bounds: dict[str, BudgetBound] = {}  # the last ones read
@@ -122,7 +120,7 @@ class ScheduleBook:
 
     def current(self) -> LearnedSchedules:
         """The schedules in use now (learned again first if a refresh is due)."""
-        return LearnedSchedules(self.entries())
+        return LearnedSchedules(self.entries(), self.rules)
 
     def _refresh_if_due(self) -> None:
         now = timezone.now()
@@ -136,13 +134,13 @@ class ScheduleBook:
             return
         bounds = self._read_bounds(now)
         keys = set(samples) | set(bounds)
-        self._schedules = {key: _learned_entry(key, samples.get(key, []), bounds.get(key)) for key in keys}
+        self._schedules = {key: _learned_entry(key, samples.get(key, []), bounds.get(key), self.rules) for key in keys}
 
     def _read_bounds(self, now: datetime) -> dict[str, BudgetBound]:
         """The budget-bound integrations, or the last ones read when the read fails (e.g. no
         budgets table yet): the samples just read are still learned from."""
         try:
-            self._bounds = budget_bounds(now)
+            self._bounds = budget_bounds(now, self.rules.check_budget)
         except DatabaseLibraryError as exc:
             log.warning("budget-bound schedules not refreshed (keeping the allowances in use): %s", first_line(exc))
         return self._bounds
@@ -175,17 +173,13 @@ def completion_samples(now: datetime) -> dict[str, list[float]]:
     return samples
 
 
-def budget_bounds(now: datetime) -> dict[str, BudgetBound]:
+def budget_bounds(now: datetime, check_budget: float) -> dict[str, BudgetBound]:
     """{integration key: its budget-bound state} of the integrations sent more orders than their
-    budget checks at MONITOR_CHECK_BUDGET requests each. Two queries, for every integration."""
+    budget checks at `check_budget` requests each. Two queries, for every integration."""
     with read_apart():
         sent = sent_counts(now)
         budgets = budgets_per_second()  # an id no integration has has no budget: not bound
-    bounds = {
-        key: budget_bound(budgets[key], count, settings.MONITOR_CHECK_BUDGET)
-        for key, count in sent.items()
-        if key in budgets
-    }
+    bounds = {key: budget_bound(budgets[key], count, check_budget) for key, count in sent.items() if key in budgets}
     return {key: bound for key, bound in bounds.items() if bound is not None}
 
 
@@ -193,34 +187,41 @@ def _window() -> timedelta:
     return timedelta(days=SAMPLE_DAYS)
 
 
-def _learned_entry(key: str, seconds: list[float], bound: BudgetBound | None) -> IntegrationSchedule:
-    cap = settings.MONITOR_BACKOFF_CAP_SECONDS
+def _learned_entry(key: str, seconds: list[float], bound: BudgetBound | None, rules: CheckRules) -> IntegrationSchedule:
+    cap = rules.backoff_cap_seconds
     if bound is None:
-        offsets = learn_schedule(seconds, settings.MONITOR_CHECK_BUDGET, cap)
+        offsets = learn_schedule(seconds, rules.check_budget, cap)
     else:
         # Below one request per order no schedule fits: with 1 the learner gives its cheapest.
         # No sampling margin here: a schedule a little over the allowance only makes its checks
         # wait a moment at the gate, and the allowance itself is read again every refresh.
         offsets = learn_schedule(seconds, max(bound.requests_per_order, 1.0), cap, safety_errors=0.0)
+    return _entry(key, offsets, seconds, bound, rules)
+
+
+def _entry(key, offsets, seconds: list[float], bound: BudgetBound | None, rules: CheckRules) -> IntegrationSchedule:
     median = statistics.median(seconds) if seconds else None
-    return IntegrationSchedule(key, tuple(offsets), len(seconds), median, bound)
-
-
-def _default_entry(key: str) -> IntegrationSchedule:
-    return IntegrationSchedule(key, tuple(default_schedule(settings.MONITOR_BACKOFF_CAP_SECONDS)), 0, None)
+    first = next_check_offset(offsets, 0.0, rules.backoff_cap_seconds)
+    return IntegrationSchedule(key, tuple(offsets), len(seconds), median, first, bound)
 
 
 def _rounded(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds, 1)
 
 
-# The book dispatch_order keeps for the process: the host application places orders from several
-# threads, and learning again for every order would cost a query each. The monitor's loops and
-# runs keep their own (orders.loop), and monitor_health reads the schedules afresh.
-BOOK = ScheduleBook()
+# The books dispatch_order keeps for the process, one for each set of rules it was given: the host
+# application places orders from several threads, and learning again for every order would cost
+# a query each. The monitor's loops and runs keep their own (orders.loop), and monitor_health
+# reads the schedules afresh.
+BOOKS: dict[CheckRules, ScheduleBook] = {}
+_BOOKS_LOCK = threading.Lock()
 
 
-def schedule_for(integration_id: str | None) -> tuple[float, ...]:
+def schedule_for(integration_id: str | None, rules: CheckRules) -> tuple[float, ...]:
     """The check offsets in use for orders of this integration (see ScheduleBook); while its
     webhooks arrive, their safety net (hooks.schedule)."""
-    return while_pushed(integration_id, BOOK.schedule_for(integration_id))
+    with _BOOKS_LOCK:
+        if rules not in BOOKS:
+            BOOKS[rules] = ScheduleBook(rules)
+        book = BOOKS[rules]
+    return while_pushed(integration_id, book.schedule_for(integration_id))

@@ -14,7 +14,6 @@ from orders.signals import order_finalized
 from providers.models import Integration
 from sandbox.znet import SandboxConfig, ZnetSandbox
 from schedules import book
-from schedules.book import ScheduleBook
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, create_order_at_sandbox
 from tests.legacy_db import LegacyDatabases
 
@@ -70,8 +69,8 @@ def fast_provider_settings(settings):
 @pytest.fixture(autouse=True)
 def fresh_check_schedules(monkeypatch):
     """Each test's dispatch_order learns the check schedules from its own orders (the process's
-    book keeps them a minute)."""
-    monkeypatch.setattr(book, "BOOK", ScheduleBook())
+    books keep them a minute)."""
+    monkeypatch.setattr(book, "BOOKS", {})
 
 
 @pytest.fixture

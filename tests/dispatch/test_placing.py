@@ -29,6 +29,7 @@ from sandbox.internal import SandboxConfig as InternalConfig
 from sandbox.znet import DUPLICATE_REFERENCE_LINE, ZnetSandbox
 from schedules.book import ScheduleBook
 from schedules.offsets import next_check_offset
+from schedules.rules import CheckRules
 from tests.factories import create_unsent_order
 from tests.schedules.completions import completed_orders
 
@@ -131,7 +132,7 @@ def test_accepted_order_is_sent_with_its_reference_and_first_check_time(integrat
 def test_the_first_check_comes_from_the_schedule_learned_for_the_integration(integration, sandbox):
     # 100 completions of this integration 40-44 s after sending: checking before 40 s is wasted.
     completed_orders(integration.pk, [40 + number % 5 for number in range(100)])
-    first_check = next_check_offset(ScheduleBook().schedule_for(str(integration.pk)), 0, 600)
+    first_check = next_check_offset(ScheduleBook(CheckRules.from_settings()).schedule_for(str(integration.pk)), 0, 600)
     assert 40 <= first_check <= 44
     order = create_unsent_order(integration)
 

@@ -14,6 +14,7 @@ from providers.base import CheckResult, CheckState
 from providers.models import Integration
 from schedules.learning import learn_schedule
 from schedules.offsets import next_check_offset
+from schedules.rules import CheckRules
 from tests.commands import run_command
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, create_sent_order
 from tests.schedules.completions import completed_orders
@@ -469,7 +470,9 @@ def test_status_words_the_monitor_does_not_know_are_listed_per_integration(db, c
     run_finished(ago=timedelta(minutes=1))
     integration = Integration.objects.create(name="barakat", provider="barakat", base_url=sandbox.base_url)
     waiting = create_sent_order(integration, "ref-1", timedelta(minutes=2), next_check_at=NOW + timedelta(minutes=1))
-    plan = plan_transition(waiting, CheckResult(CheckState.IN_PROGRESS, unknown_status="on_hold"), NOW)
+    plan = plan_transition(
+        waiting, CheckResult(CheckState.IN_PROGRESS, unknown_status="on_hold"), NOW, rules=CheckRules.from_settings()
+    )
     Order.objects.filter(pk=waiting.pk).update(**plan.changes)
 
     status, out = health()

@@ -16,6 +16,7 @@ from orders.models import ExternalStatus, Order
 from sandbox.internal import InternalSandbox, SandboxConfig
 from schedules.book import schedule_for
 from schedules.offsets import default_schedule
+from schedules.rules import CheckRules
 from tests.factories import create_sent_order
 from tests.hooks.helpers import deliver, event_body, internal_with_webhook
 
@@ -31,19 +32,19 @@ def pushed_since(integration, ago):
 
 def test_the_safety_net_while_events_arrive_and_the_learned_schedule_otherwise():
     integration = internal_with_webhook()
-    assert schedule_for(str(integration.pk)) == DEFAULT  # no event yet
+    assert schedule_for(str(integration.pk), CheckRules.from_settings()) == DEFAULT  # no event yet
 
     pushed_since(integration, timedelta(minutes=59))
-    assert schedule_for(str(integration.pk)) == SAFETY_NET
+    assert schedule_for(str(integration.pk), CheckRules.from_settings()) == SAFETY_NET
     assert SAFETY_NET[:5] == (300.0, 900.0, 1800.0, 3600.0, 7200.0) and SAFETY_NET[-1] == 24 * 3600.0
-    assert schedule_for(str(integration.pk).upper()) == SAFETY_NET
+    assert schedule_for(str(integration.pk).upper(), CheckRules.from_settings()) == SAFETY_NET
 
     pushed_since(integration, timedelta(minutes=61))
-    assert schedule_for(str(integration.pk)) == DEFAULT
+    assert schedule_for(str(integration.pk), CheckRules.from_settings()) == DEFAULT
     pushed_since(integration, timedelta(0))
     WebhookSetting.objects.filter(pk=integration.pk).update(enabled=False)
     PUSHED.forget()
-    assert schedule_for(str(integration.pk)) == DEFAULT
+    assert schedule_for(str(integration.pk), CheckRules.from_settings()) == DEFAULT
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from orders.outcomes import Outcome
 from orders.platform_tables import Currency, Customer, LedgerUser, Tenant, WalletTransaction
 from orders.transitions import apply_check_result
 from providers.base import CheckResult, CheckState
+from schedules.rules import CheckRules
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,7 +85,7 @@ def paid_order(customer, **fields) -> Order:
 
 def finalize(order, result, now=NOW):
     with time_machine.travel(now, tick=False):
-        return apply_check_result(order, result, now)
+        return apply_check_result(order, result, now, rules=CheckRules.from_settings())
 
 
 def test_a_failed_order_is_rejected_and_refunded_on_users_and_dj_users(customer, ledger_user):

@@ -18,6 +18,7 @@ from orders.plans import plan_transition
 from orders.signals import order_finalized
 from orders.transitions import apply_check_result
 from providers.base import CheckResult, CheckState
+from schedules.rules import CheckRules
 from tests.factories import create_sent_order, sent_order
 
 pytestmark = pytest.mark.django_db
@@ -249,7 +250,7 @@ def no_jitter(settings):
 def test_plan_transition(case, no_jitter):
     order = sent_order(**({"sent_at": NOW - timedelta(minutes=5)} | case.order))
 
-    transition = plan_transition(order, case.result, NOW)
+    transition = plan_transition(order, case.result, NOW, rules=CheckRules.from_settings())
 
     assert transition.outcome == case.outcome
     written = {name: transition.changes.get(name, ABSENT) for name in case.changes}
@@ -270,7 +271,7 @@ def claim(order):
 def test_an_order_that_became_final_meanwhile_is_never_changed(result):
     order, lease = claim(create_sent_order())
     Order.objects.filter(pk=order.pk).update(external_status="completed", status="approved", pin_code="OPERATOR-PIN")
-    assert apply_check_result(order, result, timezone.now(), lease) == Outcome.SKIPPED
+    assert apply_check_result(order, result, timezone.now(), lease, rules=CheckRules.from_settings()) == Outcome.SKIPPED
     order.refresh_from_db()
     assert (order.external_status, order.pin_code, order.check_attempts) == ("completed", "OPERATOR-PIN", 0)
     assert not OrderEvent.objects.exists()
@@ -279,7 +280,10 @@ def test_an_order_that_became_final_meanwhile_is_never_changed(result):
 def test_a_stored_pin_is_never_replaced_by_an_empty_one():
     order, lease = claim(create_sent_order())
     Order.objects.filter(pk=order.pk).update(pin_code="OLD-APP-PIN-77")
-    assert apply_check_result(order, COMPLETED_NO_PIN, timezone.now(), lease) == Outcome.COMPLETED
+    assert (
+        apply_check_result(order, COMPLETED_NO_PIN, timezone.now(), lease, rules=CheckRules.from_settings())
+        == Outcome.COMPLETED
+    )
     order.refresh_from_db()
     assert order.pin_code == "OLD-APP-PIN-77"
 
@@ -287,20 +291,23 @@ def test_a_stored_pin_is_never_replaced_by_an_empty_one():
 def test_a_stored_pin_is_never_overwritten():
     order, lease = claim(create_sent_order())
     Order.objects.filter(pk=order.pk).update(pin_code="FIRST-PIN-1234")
-    apply_check_result(order, COMPLETED, timezone.now(), lease)
+    apply_check_result(order, COMPLETED, timezone.now(), lease, rules=CheckRules.from_settings())
     order.refresh_from_db()
     assert order.pin_code == "FIRST-PIN-1234"
 
 
 def test_status_never_moves_backwards():
     order, lease = claim(create_sent_order(external_status=ExternalStatus.PROCESSING))
-    assert apply_check_result(order, IN_PROGRESS, timezone.now(), lease) == Outcome.PROCESSING
+    assert (
+        apply_check_result(order, IN_PROGRESS, timezone.now(), lease, rules=CheckRules.from_settings())
+        == Outcome.PROCESSING
+    )
     order.refresh_from_db()
     assert order.external_status == ExternalStatus.PROCESSING
     # Claimed while pending, moved to processing by someone else: our write may not undo it.
     order, lease = claim(create_sent_order(external_status=ExternalStatus.PENDING, next_check_at=None))
     Order.objects.filter(pk=order.pk).update(external_status=ExternalStatus.PROCESSING)
-    apply_check_result(order, ERROR, timezone.now(), lease)
+    apply_check_result(order, ERROR, timezone.now(), lease, rules=CheckRules.from_settings())
     order.refresh_from_db()
     assert order.external_status == ExternalStatus.PROCESSING
 
@@ -309,18 +316,26 @@ def test_a_lost_claim_blocks_non_final_writes_but_never_a_pin():
     order, lease = claim(create_sent_order())
     # The lease ran out and another run claimed the order.
     Order.objects.filter(pk=order.pk).update(next_check_at=lease + timedelta(minutes=1))
-    assert apply_check_result(order, IN_PROGRESS, timezone.now(), lease) == Outcome.SKIPPED
-    assert apply_check_result(order, ERROR, timezone.now(), lease) == Outcome.SKIPPED
-    assert apply_check_result(order, COMPLETED, timezone.now(), lease) == Outcome.COMPLETED
+    assert (
+        apply_check_result(order, IN_PROGRESS, timezone.now(), lease, rules=CheckRules.from_settings())
+        == Outcome.SKIPPED
+    )
+    assert apply_check_result(order, ERROR, timezone.now(), lease, rules=CheckRules.from_settings()) == Outcome.SKIPPED
+    assert (
+        apply_check_result(order, COMPLETED, timezone.now(), lease, rules=CheckRules.from_settings())
+        == Outcome.COMPLETED
+    )
     order.refresh_from_db()
     assert order.pin_code == COMPLETED.pin
 
 
 def test_one_history_row_per_status_change():
     order, lease = claim(create_sent_order())
-    apply_check_result(order, IN_PROGRESS, timezone.now(), lease)
-    apply_check_result(order, IN_PROGRESS, timezone.now(), None)  # processing -> processing: no row
-    apply_check_result(order, COMPLETED, timezone.now(), None)
+    apply_check_result(order, IN_PROGRESS, timezone.now(), lease, rules=CheckRules.from_settings())
+    apply_check_result(
+        order, IN_PROGRESS, timezone.now(), None, rules=CheckRules.from_settings()
+    )  # processing -> processing: no row
+    apply_check_result(order, COMPLETED, timezone.now(), None, rules=CheckRules.from_settings())
     events = list(OrderEvent.objects.filter(order=order).values_list("from_status", "to_status", "source"))
     assert events == [("sent", "processing", "run"), ("processing", "done", "run")]
 
@@ -334,9 +349,11 @@ def test_finalized_signal_is_sent_once_after_commit(django_capture_on_commit_cal
     try:
         order, lease = claim(create_sent_order())
         with django_capture_on_commit_callbacks(execute=True):
-            apply_check_result(order, COMPLETED, timezone.now(), lease)
+            apply_check_result(order, COMPLETED, timezone.now(), lease, rules=CheckRules.from_settings())
         with django_capture_on_commit_callbacks(execute=True):
-            apply_check_result(order, COMPLETED, timezone.now(), lease)  # already final: nothing
+            apply_check_result(
+                order, COMPLETED, timezone.now(), lease, rules=CheckRules.from_settings()
+            )  # already final: nothing
     finally:
         order_finalized.disconnect(receiver)
     assert received == [(order.pk, "completed", "done", COMPLETED.pin)]
@@ -350,7 +367,7 @@ def test_finalized_signal_is_not_sent_when_the_change_rolls_back(django_capture_
         order, lease = claim(create_sent_order())
         with django_capture_on_commit_callbacks(execute=True):
             with pytest.raises(RuntimeError), transaction.atomic():
-                apply_check_result(order, COMPLETED, timezone.now(), lease)
+                apply_check_result(order, COMPLETED, timezone.now(), lease, rules=CheckRules.from_settings())
                 raise RuntimeError("the surrounding transaction fails")
     finally:
         order_finalized.disconnect(receiver)
@@ -367,7 +384,10 @@ def test_a_failing_receiver_does_not_stop_the_monitor(django_capture_on_commit_c
     try:
         order, lease = claim(create_sent_order())
         with django_capture_on_commit_callbacks(execute=True):
-            assert apply_check_result(order, COMPLETED, timezone.now(), lease) == Outcome.COMPLETED
+            assert (
+                apply_check_result(order, COMPLETED, timezone.now(), lease, rules=CheckRules.from_settings())
+                == Outcome.COMPLETED
+            )
     finally:
         order_finalized.disconnect(broken)
 
@@ -379,7 +399,10 @@ def test_finalized_signal_reports_the_24h_timeout(django_capture_on_commit_callb
     try:
         order, lease = claim(create_sent_order(sent_at=timezone.now() - timedelta(hours=25)))
         with django_capture_on_commit_callbacks(execute=True):
-            assert apply_check_result(order, IN_PROGRESS, timezone.now(), lease) == Outcome.TIMED_OUT
+            assert (
+                apply_check_result(order, IN_PROGRESS, timezone.now(), lease, rules=CheckRules.from_settings())
+                == Outcome.TIMED_OUT
+            )
     finally:
         order_finalized.disconnect(receiver)
     assert received == [("timed_out", "failed")]
@@ -389,15 +412,15 @@ def test_finalized_signal_reports_the_24h_timeout(django_capture_on_commit_callb
 def test_permanent_errors_keep_their_first_time_until_another_answer(clearing_result):
     first = timezone.now() - timedelta(hours=1)
     order, lease = claim(create_sent_order())
-    apply_check_result(order, PERMANENT_ERROR, first, lease)
+    apply_check_result(order, PERMANENT_ERROR, first, lease, rules=CheckRules.from_settings())
     Order.objects.filter(pk=order.pk).update(next_check_at=None)
     order, lease = claim(order)
-    apply_check_result(order, PERMANENT_ERROR, timezone.now(), lease)
+    apply_check_result(order, PERMANENT_ERROR, timezone.now(), lease, rules=CheckRules.from_settings())
     order.refresh_from_db()
     assert order.permanent_error_since == first
 
     Order.objects.filter(pk=order.pk).update(next_check_at=None)
     order, lease = claim(order)
-    apply_check_result(order, clearing_result, timezone.now(), lease)
+    apply_check_result(order, clearing_result, timezone.now(), lease, rules=CheckRules.from_settings())
     order.refresh_from_db()
     assert order.permanent_error_since is None

@@ -16,6 +16,7 @@ from orders.outcomes import Outcome, RunReport
 from orders.plans import plan_transition
 from orders.transitions import apply_check_result
 from providers.base import CheckResult, CheckState
+from schedules.rules import CheckRules
 from tests.factories import create_sent_order, sent_order
 
 LONG_REASON = "Sağlayıcı siparişi reddetti: " + "oyuncu hesabı doğrulanamadı " * 10  # about 300 characters
@@ -28,7 +29,12 @@ HELD_MESSAGE = 'PIN of 150 characters does not fit "pinCode" (120): kept whole i
 
 def test_a_long_failure_reason_is_shortened_in_last_message_and_kept_whole_in_provider_message():
     assert len(LONG_REASON) > 250
-    transition = plan_transition(sent_order(), CheckResult(CheckState.FAILED, message=LONG_REASON), timezone.now())
+    transition = plan_transition(
+        sent_order(),
+        CheckResult(CheckState.FAILED, message=LONG_REASON),
+        timezone.now(),
+        rules=CheckRules.from_settings(),
+    )
     assert transition.outcome == Outcome.FAILED
     last_message = transition.changes["last_message"]
     assert len(last_message) == 250 and last_message.endswith(ELLIPSIS)
@@ -38,21 +44,23 @@ def test_a_long_failure_reason_is_shortened_in_last_message_and_kept_whole_in_pr
 
 def test_a_long_description_of_a_completed_order_is_kept_whole():
     result = CheckResult(CheckState.COMPLETED, pin="PIN-1", message=LONG_REASON)
-    transition = plan_transition(sent_order(), result, timezone.now())
+    transition = plan_transition(sent_order(), result, timezone.now(), rules=CheckRules.from_settings())
     assert transition.outcome == Outcome.COMPLETED
     assert transition.changes["provider_message"] == LONG_REASON
 
 
 def test_a_pin_of_exactly_the_column_size_completes_the_order():
     pin = "Q" * max_length("pin_code")
-    transition = plan_transition(sent_order(), CheckResult(CheckState.COMPLETED, pin=pin), timezone.now())
+    transition = plan_transition(
+        sent_order(), CheckResult(CheckState.COMPLETED, pin=pin), timezone.now(), rules=CheckRules.from_settings()
+    )
     assert transition.outcome == Outcome.COMPLETED and transition.changes["pin_code"] == pin
 
 
 def test_a_pin_too_long_for_pin_code_holds_the_order_instead_of_completing_it():
     now = timezone.now()
     result = CheckResult(CheckState.COMPLETED, pin=LONG_PIN, message="Kod: A|B|C teslim")
-    transition = plan_transition(sent_order(), result, now)
+    transition = plan_transition(sent_order(), result, now, rules=CheckRules.from_settings())
     assert transition.outcome == Outcome.HELD and not transition.outcome.is_final
     assert transition.changes == {
         "pin_code_full": LONG_PIN,
@@ -66,7 +74,10 @@ def test_a_pin_too_long_for_pin_code_holds_the_order_instead_of_completing_it():
 
 def test_a_stored_pin_wins_over_a_long_one_and_the_order_completes():
     transition = plan_transition(
-        sent_order(pin_code="OLD-APP-PIN"), CheckResult(CheckState.COMPLETED, pin=LONG_PIN), timezone.now()
+        sent_order(pin_code="OLD-APP-PIN"),
+        CheckResult(CheckState.COMPLETED, pin=LONG_PIN),
+        timezone.now(),
+        rules=CheckRules.from_settings(),
     )
     assert transition.outcome == Outcome.COMPLETED and "pin_code" not in transition.changes
 
@@ -83,7 +94,7 @@ def test_a_stored_pin_wins_over_a_long_one_and_the_order_completes():
 )
 def test_a_held_order_is_never_changed_by_a_later_answer_nor_timed_out(result):
     held = sent_order(pin_code_full=LONG_PIN, hold_reason=HELD_MESSAGE, sent_at=timezone.now() - timedelta(hours=30))
-    transition = plan_transition(held, result, timezone.now())
+    transition = plan_transition(held, result, timezone.now(), rules=CheckRules.from_settings())
     assert (transition.outcome, transition.changes) == (Outcome.HELD, {})
 
 
@@ -101,7 +112,7 @@ results = st.builds(
 @given(result=results, age_hours=st.sampled_from([0.1, 30]), status=st.sampled_from(["pending", "sent", "processing"]))
 def test_every_planned_value_fits_its_live_column_and_a_pin_is_never_cut(result, age_hours, status):
     order = sent_order(external_status=status, sent_at=timezone.now() - timedelta(hours=age_hours))
-    transition = plan_transition(order, result, timezone.now())
+    transition = plan_transition(order, result, timezone.now(), rules=CheckRules.from_settings())
     for name, value in transition.changes.items():
         if isinstance(value, str):
             assert fits(name, value), name
@@ -127,7 +138,13 @@ def test_a_held_order_keeps_its_pin_whole_stays_active_and_is_never_due_again(
 ):
     order, lease = claim(create_sent_order())
     with django_capture_on_commit_callbacks(execute=True):
-        outcome = apply_check_result(order, CheckResult(CheckState.COMPLETED, pin=LONG_PIN), timezone.now(), lease)
+        outcome = apply_check_result(
+            order,
+            CheckResult(CheckState.COMPLETED, pin=LONG_PIN),
+            timezone.now(),
+            lease,
+            rules=CheckRules.from_settings(),
+        )
 
     assert outcome == Outcome.HELD
     order.refresh_from_db()
@@ -147,7 +164,12 @@ def test_a_later_check_of_a_held_order_writes_nothing(finalized, django_capture_
     before = Order.objects.values().get(pk=order.pk)
     with django_capture_on_commit_callbacks(execute=True):
         for result in (CheckResult(CheckState.COMPLETED, pin="OTHER-PIN-0000"), CheckResult(CheckState.FAILED)):
-            assert apply_check_result(order, result, timezone.now() + timedelta(hours=30), None) == Outcome.HELD
+            assert (
+                apply_check_result(
+                    order, result, timezone.now() + timedelta(hours=30), None, rules=CheckRules.from_settings()
+                )
+                == Outcome.HELD
+            )
     assert Order.objects.values().get(pk=order.pk) == before
     assert finalized == []
 
@@ -156,9 +178,9 @@ def test_a_later_check_of_a_held_order_writes_nothing(finalized, django_capture_
 def test_a_long_pin_is_held_even_after_the_claim_was_lost():
     order, lease = claim(create_sent_order())
     Order.objects.filter(pk=order.pk).update(next_check_at=lease + timedelta(minutes=1))  # claimed again elsewhere
-    assert apply_check_result(order, CheckResult(CheckState.COMPLETED, pin=LONG_PIN), timezone.now(), lease) == (
-        Outcome.HELD
-    )
+    assert apply_check_result(
+        order, CheckResult(CheckState.COMPLETED, pin=LONG_PIN), timezone.now(), lease, rules=CheckRules.from_settings()
+    ) == (Outcome.HELD)
     order.refresh_from_db()
     assert order.pin_code_full == LONG_PIN
 

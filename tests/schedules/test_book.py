@@ -13,6 +13,7 @@ from schedules import book as schedule_book
 from schedules.book import ScheduleBook
 from schedules.learning import learn_schedule
 from schedules.offsets import default_schedule
+from schedules.rules import CheckRules
 from tests.commands import server_connection
 from tests.schedules.completions import completed_orders
 
@@ -29,7 +30,7 @@ def test_each_integration_gets_the_schedule_learned_from_its_own_completions(set
     completed_orders(fast, FAST)
     completed_orders(slow, SLOW)
     completed_orders(few, FAST[:49])
-    book = ScheduleBook()
+    book = ScheduleBook(CheckRules.from_settings())
 
     assert book.schedule_for(fast) == tuple(learn_schedule(FAST, 3, CAP))
     assert book.schedule_for(slow) == tuple(learn_schedule(SLOW, 3, CAP))
@@ -46,9 +47,9 @@ def test_the_budget_setting_is_what_the_schedules_spend(settings):
     integration = str(uuid.uuid4())
     completed_orders(integration, SLOW)
     settings.MONITOR_CHECK_BUDGET = 1.5
-    cheap = ScheduleBook().schedule_for(integration)
+    cheap = ScheduleBook(CheckRules.from_settings()).schedule_for(integration)
     settings.MONITOR_CHECK_BUDGET = 6
-    dense = ScheduleBook().schedule_for(integration)
+    dense = ScheduleBook(CheckRules.from_settings()).schedule_for(integration)
     assert cheap == tuple(learn_schedule(SLOW, 1.5, CAP))
     assert dense == tuple(learn_schedule(SLOW, 6, CAP))
     assert len(dense) > len(cheap)
@@ -64,7 +65,7 @@ def test_only_completions_of_the_last_7_days_count_at_most_the_newest_2000(monke
     other = str(uuid.uuid4())
     completed_orders(other, [9.0] * 70, completed_at=now - timedelta(days=6, hours=23))
 
-    entries = ScheduleBook().entries()
+    entries = ScheduleBook(CheckRules.from_settings()).entries()
 
     assert (entries[integration].samples, entries[integration].median_seconds) == (60, 100.0)
     assert (entries[other].samples, entries[other].median_seconds) == (60, 9.0)
@@ -78,7 +79,7 @@ def test_only_completed_orders_sent_to_a_provider_count():
     completed_orders("", FAST)
     completed_orders(None, FAST)
 
-    entries = ScheduleBook().entries()
+    entries = ScheduleBook(CheckRules.from_settings()).entries()
 
     assert list(entries) == [integration]
     assert entries[integration].samples == 30
@@ -88,7 +89,7 @@ def test_an_integration_id_written_in_another_form_is_the_same_integration():
     integration = uuid.uuid4()
     completed_orders(str(integration), FAST[:30])
     completed_orders(str(integration).upper(), FAST[30:60])
-    book = ScheduleBook()
+    book = ScheduleBook(CheckRules.from_settings())
     assert book.entry_for(str(integration)).samples == 60
     assert book.entry_for("{" + str(integration).upper() + "}").samples == 60
 
@@ -101,7 +102,7 @@ def test_three_queries_read_every_integration_and_are_repeated_at_most_once_a_mi
     time_machine.move_to(timezone.now(), tick=False)
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
     completed_orders(first, FAST)
-    book = ScheduleBook()
+    book = ScheduleBook(CheckRules.from_settings())
 
     with django_assert_num_queries(3):
         assert book.entry_for(first).learned
@@ -124,7 +125,7 @@ def test_a_failing_read_keeps_the_schedules_in_use_and_the_callers_transaction(t
     time_machine.move_to(timezone.now(), tick=False)
     integration = str(uuid.uuid4())
     completed_orders(integration, FAST)
-    book = ScheduleBook()
+    book = ScheduleBook(CheckRules.from_settings())
     learned = book.schedule_for(integration)
     completed_orders(integration, SLOW * 3)  # what the next read would learn from
     time_machine.shift(timedelta(minutes=2))

@@ -12,6 +12,7 @@ from budgets.models import RequestBudget
 from providers.models import Integration
 from schedules.book import ScheduleBook
 from schedules.learning import learn_schedule
+from schedules.rules import CheckRules
 from tests.factories import create_sent_order
 from tests.schedules.completions import completed_orders
 
@@ -44,7 +45,7 @@ def integration_with_budget(per_second: float | None) -> str:
 def test_orders_sent_faster_than_the_budget_serves_get_a_schedule_within_the_allowance():
     integration = integration_with_budget(0.2)  # 0.2/s x 900 s = 180 requests for 100 orders
 
-    entry = ScheduleBook().entry_for(integration)
+    entry = ScheduleBook(CheckRules.from_settings()).entry_for(integration)
 
     assert entry.budget_bound is not None
     assert entry.budget_bound.requests_per_order == pytest.approx(1.8)
@@ -58,7 +59,7 @@ def test_orders_sent_faster_than_the_budget_serves_get_a_schedule_within_the_all
 def test_orders_sent_slower_than_the_budget_serves_keep_the_check_budget():
     integration = integration_with_budget(None)  # znet's 5/s: 45 requests an order
 
-    entry = ScheduleBook().entry_for(integration)
+    entry = ScheduleBook(CheckRules.from_settings()).entry_for(integration)
 
     assert entry.budget_bound is None
     assert entry.offsets == tuple(learn_schedule(SAMPLES, 3, CAP))
@@ -68,7 +69,7 @@ def test_orders_sent_slower_than_the_budget_serves_keep_the_check_budget():
 def test_an_allowance_under_one_request_gets_the_cheapest_schedule():
     integration = integration_with_budget(0.05)  # 45 requests for 100 orders
 
-    entry = ScheduleBook().entry_for(integration)
+    entry = ScheduleBook(CheckRules.from_settings()).entry_for(integration)
 
     assert entry.budget_bound is not None
     assert entry.budget_bound.requests_per_order == pytest.approx(0.45)
@@ -83,7 +84,7 @@ def test_an_allowance_under_one_request_gets_the_cheapest_schedule():
 def test_a_failing_budget_read_keeps_the_allowances_in_use_and_still_learns_the_samples(time_machine, caplog):
     time_machine.move_to(timezone.now(), tick=False)
     integration = integration_with_budget(0.2)
-    book = ScheduleBook()
+    book = ScheduleBook(CheckRules.from_settings())
     bound = book.entry_for(integration).budget_bound
     completed_orders(integration, [20.0] * 100)  # what the next read learns from
     with connection.cursor() as cursor:
