@@ -29,7 +29,7 @@ from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
 
 from config.env import range_of
-from orders.connection_loss import reconnecting, skipped_when_lost
+from orders.connection_loss import Reconnect, reconnecting, skipped_when_lost
 from orders.models import Order, OrderQuerySet, age
 from orders.queries import NotAnId, parse_uuid
 from schedules.rules import CheckRules
@@ -180,15 +180,15 @@ def preview_due_orders(now: datetime, limit: int, order_filter: OrderFilter = NO
     return list(order_filter.apply(Order.objects.due(now))[:limit])
 
 
-def release_unless_lost(order_ids: list, lease_until: datetime, give_up_at: float) -> int:
-    """release_orders, through a lost connection until `give_up_at`: how many were released.
+def release_unless_lost(order_ids: list, lease_until: datetime, reconnect: Reconnect) -> int:
+    """release_orders, through a lost connection as `reconnect` allows: how many were released.
     With the database still away they keep their lease and are due again when it ends."""
     if not order_ids:
         return 0
     due_again = lease_until.isoformat(timespec="seconds")
     released = 0
     with skipped_when_lost(f"{len(order_ids)} orders could not be released, due again at {due_again}"):
-        for attempt in reconnecting(give_up_at):
+        for attempt in reconnecting(reconnect):
             with attempt:
                 released = release_orders(order_ids, lease_until, timezone.now())
     return released
@@ -207,6 +207,7 @@ class RunConfig:
     shutdown_grace_seconds: float
     request_budgets: bool  # a claim takes of each integration what its budget serves (budgets.claims)
     rules: CheckRules  # how the orders' next checks are timed
+    reconnect: Reconnect  # how the run's database steps go through a lost connection
 
     @classmethod
     def from_settings(cls, limit: int | None = None, max_seconds: float | None = None) -> "RunConfig":
@@ -221,6 +222,7 @@ class RunConfig:
             shutdown_grace_seconds=settings.MONITOR_SHUTDOWN_GRACE_SECONDS,
             request_budgets=settings.MONITOR_REQUEST_BUDGETS,
             rules=CheckRules.from_settings(),
+            reconnect=Reconnect.from_settings(),
         )
 
     def for_cycle(self, seconds: float) -> "RunConfig":

@@ -8,14 +8,18 @@ its column, a constraint, a missing column) repeats every time the same write is
 operator has to fix its cause: it is raised at once. `skipped_when_lost` is the run's guard for a
 step it can do without (a further claim, releasing orders, the run's row): a connection that
 stays lost is logged and the step skipped; any other error goes on up. The tries are a loop in
-the caller's own code: nothing here calls back into it.
+the caller's own code: nothing here calls back into it. How many tries, how long between them
+and until when is one `Reconnect` value, made from the settings with the run's configuration.
 """
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from functools import partial
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
@@ -77,46 +81,60 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0].strip() if text else type(exc).__name__
 
 
-def retry_wait(attempt: int) -> float:
-    """The wait after the `attempt`-th failed try: MONITOR_DB_RETRY_WAIT_SECONDS, doubling, at most 10 s."""
-    return min(settings.MONITOR_DB_RETRY_WAIT_SECONDS * 2 ** min(attempt - 1, 32), _MAX_WAIT_SECONDS)
+@dataclass(frozen=True)
+class Reconnect:
+    """How a run's database steps go on through a lost connection: `attempts` tries at most,
+    the waits between them from `wait_seconds` doubling (at most 10 s), none after `give_up_at`."""
+
+    attempts: int  # MONITOR_DB_RETRY_ATTEMPTS
+    wait_seconds: float  # MONITOR_DB_RETRY_WAIT_SECONDS
+    give_up_at: float = math.inf  # a time.monotonic() value; set for a run by `until`
+
+    @classmethod
+    def from_settings(cls) -> "Reconnect":
+        return cls(settings.MONITOR_DB_RETRY_ATTEMPTS, settings.MONITOR_DB_RETRY_WAIT_SECONDS)
+
+    def wait(self, attempt: int) -> float:
+        """The wait after the `attempt`-th failed try."""
+        return min(self.wait_seconds * 2 ** min(attempt - 1, 32), _MAX_WAIT_SECONDS)
+
+    def round_seconds(self) -> float:
+        """How long one write's full round of tries waits in all."""
+        return sum(self.wait(attempt) for attempt in range(1, self.attempts))
+
+    def before(self, moment: float) -> "Reconnect":
+        """These tries, none starting after `moment`."""
+        return replace(self, give_up_at=moment)
+
+    def until(self, deadline: float, stop_event: threading.Event, grace_seconds: float) -> "Reconnect":
+        """These tries for a run that ends at `deadline`: one round of tries past it (far inside
+        the lease margin: the orders are still ours); once a stop signal came, only the
+        shutdown grace, before the process is killed."""
+        limit = deadline + self.round_seconds()
+        if stop_event.is_set():
+            limit = min(limit, time.monotonic() + grace_seconds)
+        return self.before(limit)
 
 
-def retry_round_seconds() -> float:
-    """How long one write's full round of tries waits in all."""
-    return sum(retry_wait(attempt) for attempt in range(1, settings.MONITOR_DB_RETRY_ATTEMPTS))
-
-
-def give_up_at(deadline: float, stop_event: threading.Event, grace_seconds: float) -> float:
-    """Until when a run's database writes may go on trying to reconnect: one round of tries
-    past its deadline (far inside the lease margin: the orders are still ours); once a stop
-    signal came, only the shutdown grace, before the process is killed."""
-    limit = deadline + retry_round_seconds()
-    if stop_event.is_set():
-        limit = min(limit, time.monotonic() + grace_seconds)
-    return limit
-
-
-def reconnecting(give_up_at: float, attempts: int | None = None) -> Retrying:
+def reconnecting(reconnect: Reconnect, attempts: int | None = None) -> Retrying:
     """The tries of one database step through a lost connection, written in the caller:
 
-        for attempt in reconnecting(give_up_at):
+        for attempt in reconnecting(reconnect):
             with attempt:
                 ...the step...
 
     A lost connection is closed (Django would reuse it) and the step tried again on a new one
-    after a wait. At most `attempts` tries (default MONITOR_DB_RETRY_ATTEMPTS), none after
-    `give_up_at` (a time.monotonic() value); any other error, and the last one, is raised.
-    Inside a transaction, one try: the whole transaction went with the connection and only its
-    owner can start it again."""
+    after a wait. At most `attempts` tries (default: the Reconnect's), none after its
+    `give_up_at`; any other error, and the last one, is raised. Inside a transaction, one try:
+    the whole transaction went with the connection and only its owner can start it again."""
     if connection.in_atomic_block:
         attempts = 1
     return retrying(
-        attempts=attempts or settings.MONITOR_DB_RETRY_ATTEMPTS,
-        deadline=give_up_at,
+        attempts=attempts or reconnect.attempts,
+        deadline=reconnect.give_up_at,
         retry=_lost_and_closed,
-        wait=lambda state: retry_wait(state.attempt_number),
-        before_sleep=_log_retry,
+        wait=lambda state: reconnect.wait(state.attempt_number),
+        before_sleep=partial(_log_retry, reconnect.attempts),
     )
 
 
@@ -150,11 +168,11 @@ def _lost_and_closed(exc: BaseException) -> bool:
     return True
 
 
-def _log_retry(state):
+def _log_retry(attempts, state):
     log.warning(
         "database connection lost (%s); trying again in %.1f s (try %d of %d)",
         first_line(state.outcome.exception()),
         state.upcoming_sleep,
         state.attempt_number + 1,
-        settings.MONITOR_DB_RETRY_ATTEMPTS,
+        attempts,
     )

@@ -35,7 +35,6 @@ from orders.claiming import NO_FILTER, OrderFilter, RunConfig
 from orders.connection_loss import (
     close_lost_connection,
     first_line,
-    give_up_at,
     is_connection_error,
     reconnecting,
     skipped_when_lost,
@@ -70,7 +69,7 @@ def run_batch(config: RunConfig, stop_event=None, on_checked=None, order_filter=
     started_at = timezone.now()
     cycle_config = config.for_cycle(min(config.max_seconds, config.cycle_seconds))
     report = check_due_orders(cycle_config, stop_event=stop_event, on_checked=on_checked, order_filter=order_filter)
-    record_run(report, started_at, stop_event, config.shutdown_grace_seconds)
+    record_run(report, started_at, stop_event, config)
     return report
 
 
@@ -96,13 +95,13 @@ def run_loop(
             close_lost_connection()
             stop_event.wait(min(RECONNECT_WAIT_SECONDS, remaining))
         if time.monotonic() - stretch.started >= RECORD_SECONDS and not stop_event.is_set():
-            record_run(stretch.report, stretch.started_at, stop_event, config.shutdown_grace_seconds)
+            record_run(stretch.report, stretch.started_at, stop_event, config)
             stretch = _Stretch()
             total.seconds = time.monotonic() - started
             if on_progress:
                 on_progress(total)
     stretch.report.interrupted = total.interrupted = stop_event.is_set()
-    record_run(stretch.report, stretch.started_at, stop_event, config.shutdown_grace_seconds)
+    record_run(stretch.report, stretch.started_at, stop_event, config)
     total.seconds = time.monotonic() - started
     return total
 
@@ -150,14 +149,16 @@ def add_up(total: RunReport, cycle: RunReport) -> None:
     total.merge(replace(cycle, outcomes={}, store_failures={}))
 
 
-def record_run(report: RunReport, started_at: datetime, stop_event: threading.Event, grace_seconds: float) -> None:
+def record_run(report: RunReport, started_at: datetime, stop_event: threading.Event, config: RunConfig) -> None:
     """The order_monitor_runs row of a run, or of one stretch of a loop, that ends now."""
     # The counts order_monitor_runs has a column for.
     columns = {column.name for column in MonitorRun._meta.fields}
     counts = {name: count for name, count in report.named_counts().items() if name in columns}
     # The summary line still reports a run that could not be recorded; monitor_health misses it.
     with skipped_when_lost("the run could not be recorded"):
-        for attempt in reconnecting(give_up_at(time.monotonic(), stop_event, grace_seconds)):
+        for attempt in reconnecting(
+            config.reconnect.until(time.monotonic(), stop_event, config.shutdown_grace_seconds)
+        ):
             with attempt:
                 MonitorRun.objects.create(
                     started_at=started_at,

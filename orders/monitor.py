@@ -27,14 +27,13 @@ from orders.claiming import (
     lease_end,
     release_unless_lost,
 )
-from orders.connection_loss import first_line, give_up_at, reconnecting, skipped_when_lost
+from orders.connection_loss import Reconnect, first_line, skipped_when_lost
 from orders.models import EventSource, Order
 from orders.outcomes import Outcome, RunReport
-from orders.queries import integrations_by_id
+from orders.queries import integrations_of
 from orders.storing import ResultStore, Stored, problem_of
 from providers.base import CheckResult
 from providers.fanout import MORE_WANTED, FanOut
-from providers.models import Integration
 from schedules.book import LearnedSchedules, ScheduleBook
 
 log = logging.getLogger(__name__)
@@ -136,9 +135,11 @@ class _Cycle:
         self._lease_until = claim.lease_until
         self._deadline = deadline
         self._stop_event = stop_event
-        self._grace = config.shutdown_grace_seconds
-        self._store = ResultStore(claim.lease_until, source, self._give_up_at(), schedules)
-        self._fan_out = FanOut(deadline, stop_event, config.workers, config.per_integration, self._grace)
+        self._config = config
+        self._store = ResultStore(claim.lease_until, source, self._reconnect_until(), schedules)
+        self._fan_out = FanOut(
+            deadline, stop_event, config.workers, config.per_integration, config.shutdown_grace_seconds
+        )
         self._unchecked: list = []
         self._on_checked: OnChecked | None = None
 
@@ -174,7 +175,7 @@ class _Cycle:
     def _ask(self, orders: list[Order]) -> None:
         """Hand `orders` to the fan-out with their integrations; when those cannot be read (the
         database connection lost, and not back by the deadline), the orders are released."""
-        integrations = integrations_of(orders, self._deadline)
+        integrations = integrations_of(orders, self._config.reconnect.before(self._deadline))
         if integrations is None:
             self._unchecked.extend(order.pk for order in orders)
             return
@@ -206,14 +207,14 @@ class _Cycle:
     def _finish(self) -> None:
         """The results still waiting for the database stored (or given up on), the orders not
         checked or not stored released."""
-        give_up_at = self._give_up_at()
-        stored, not_stored = self._store.finish(give_up_at)
+        reconnect = self._reconnect_until()
+        stored, not_stored = self._store.finish(reconnect)
         self._count(stored)
         for order in not_stored:
             self.report.store_failed(order, "database unavailable")
-        self.report.released = release_unless_lost(self._unchecked, self._lease_until, give_up_at)
+        self.report.released = release_unless_lost(self._unchecked, self._lease_until, reconnect)
         if not_stored:
-            released = release_unless_lost([order.pk for order in not_stored], self._lease_until, give_up_at)
+            released = release_unless_lost([order.pk for order in not_stored], self._lease_until, reconnect)
             log.error(
                 "%d check results could not be stored (database unavailable); %d of their orders released",
                 len(not_stored),
@@ -226,7 +227,7 @@ class _Cycle:
         done = self.report.outcomes.keys() | self.report.store_failures.keys()
         left = [order.pk for order in self._claimed if order.pk not in done]
         try:
-            released = release_unless_lost(left, self._lease_until, self._give_up_at())
+            released = release_unless_lost(left, self._lease_until, self._reconnect_until())
         except Exception as exc:  # the error that stopped the run is the one to report
             log.error(
                 "the run stopped; its %d claimed orders not stored could not be released: %s",
@@ -236,16 +237,5 @@ class _Cycle:
             return
         log.error("the run stopped; %d of its %d claimed orders not stored were released", released, len(left))
 
-    def _give_up_at(self) -> float:
-        return give_up_at(self._deadline, self._stop_event, self._grace)
-
-
-def integrations_of(orders: list[Order], give_up_at: float) -> dict[str, Integration] | None:
-    """The claimed orders' integrations ({"providerId" text: Integration}), through a lost
-    connection until `give_up_at`; None when it is still lost then."""
-    integrations = None
-    with skipped_when_lost("the integrations could not be read"):
-        for attempt in reconnecting(give_up_at):
-            with attempt:
-                integrations = integrations_by_id([order.integration_id for order in orders])
-    return integrations
+    def _reconnect_until(self) -> Reconnect:
+        return self._config.reconnect.until(self._deadline, self._stop_event, self._config.shutdown_grace_seconds)

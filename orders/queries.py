@@ -14,6 +14,7 @@ from django.db import connection, models, transaction
 from django.db.models import TextField, Value
 from django.db.models.functions import Cast, Coalesce
 
+from orders.connection_loss import Reconnect, reconnecting, skipped_when_lost
 from orders.outcomes import ACTIVE_STATUSES, ExternalStatus, PlatformStatus
 from providers.models import Integration
 
@@ -132,3 +133,14 @@ def read_apart() -> Iterator[None]:
             yield
     else:
         yield
+
+
+def integrations_of(orders: list, reconnect: Reconnect) -> dict[str, Integration] | None:
+    """The claimed orders' integrations ({"providerId" text: Integration}), through a lost
+    connection as `reconnect` allows; None when it is still lost then."""
+    integrations = None
+    with skipped_when_lost("the integrations could not be read"):
+        for attempt in reconnecting(reconnect):
+            with attempt:
+                integrations = integrations_by_id([order.integration_id for order in orders])
+    return integrations

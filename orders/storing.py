@@ -31,7 +31,7 @@ from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from orders.columns import fit, storable, storable_check_result
-from orders.connection_loss import first_line, is_connection_error, reconnecting, retry_wait
+from orders.connection_loss import Reconnect, first_line, is_connection_error, reconnecting
 from orders.models import Order
 from orders.outcomes import Outcome
 from orders.transitions import apply_check_result, apply_store_failure, confirm_lost_commit
@@ -80,11 +80,11 @@ class ResultStore:
     run's database connection) and says what became of each: `store` and `finish` return the
     results dealt with by then, oldest first."""
 
-    def __init__(self, lease_until: datetime, source: str, give_up_at: float, schedules: LearnedSchedules):
+    def __init__(self, lease_until: datetime, source: str, reconnect: Reconnect, schedules: LearnedSchedules):
         self._lease_until = lease_until
         self._schedules = schedules  # the next check times of the answers still in progress
         self._source = source
-        self._give_up_at = give_up_at
+        self._reconnect = reconnect
         self._waiting: deque[_Pending] = deque()  # oldest first
         self._next_try: float | None = None  # while the database is away: when to try again (time.monotonic())
         self._done: list[Stored] = []
@@ -100,11 +100,11 @@ class ResultStore:
                 log.error("database unavailable, %d results wait to be stored: %s", len(self._waiting), problem)
         return self._take_done()
 
-    def finish(self, give_up_at: float) -> tuple[list[Stored], list[Order]]:
-        """One last round, until `give_up_at`, for the results still waiting for the database.
+    def finish(self, reconnect: Reconnect) -> tuple[list[Stored], list[Order]]:
+        """One last round, as `reconnect` allows, for the results still waiting for the database.
         Returns (what became of those stored or failed now, the orders whose results could not
         be stored: the database is still away)."""
-        self._give_up_at = give_up_at
+        self._reconnect = reconnect
         self._next_try = None
         problem = self._store_waiting()
         if problem:
@@ -127,7 +127,7 @@ class ResultStore:
             except DatabaseError as exc:
                 if not is_connection_error(exc):
                     raise
-                self._next_try = time.monotonic() + retry_wait(1)
+                self._next_try = time.monotonic() + self._reconnect.wait(1)
                 return first_line(exc)
             self._next_try = None
         return None
@@ -137,7 +137,7 @@ class ResultStore:
         # While the database is away, one quick try; a full round again once it answers.
         attempts = 1 if self._next_try is not None else None
         try:
-            for attempt in reconnecting(self._give_up_at, attempts):
+            for attempt in reconnecting(self._reconnect, attempts):
                 with attempt:
                     outcome = self._write(pending)
         except DatabaseError as exc:
@@ -180,7 +180,7 @@ class ResultStore:
         order, problem = pending.order, problem_of(exc)
         log.error("order %s: storing the check result failed: %s", order.pk, problem)
         try:
-            for attempt in reconnecting(self._give_up_at):
+            for attempt in reconnecting(self._reconnect):
                 with attempt:
                     apply_store_failure(order, problem, timezone.now(), self._lease_until, self._schedules.rules, pin)
         except DatabaseError as second:

@@ -22,10 +22,11 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from orders.claiming import RunConfig
+from orders.connection_loss import Reconnect
 from orders.loop import run_batch
 from orders.models import ExternalStatus, Order
-from orders.monitor import integrations_of
 from orders.outcomes import Outcome
+from orders.queries import integrations_of
 from orders.signals import order_finalized
 from providers.base import CheckState
 from providers.fanout import FanOut
@@ -160,7 +161,7 @@ def test_a_connection_lost_right_after_the_claim_is_opened_again_to_read_the_int
     orders = [make_order() for _ in range(3)]
     assert terminate_connections() == 1  # the test's own, idle between the claim and the checks
 
-    integrations = integrations_of(orders, time.monotonic() + 10)
+    integrations = integrations_of(orders, Reconnect.from_settings().before(time.monotonic() + 10))
     answers = asked(orders, integrations)
 
     assert sorted(str(result.state) for _, result in answers) == [CheckState.COMPLETED] * 3
@@ -179,7 +180,7 @@ def test_claimed_orders_whose_integrations_cannot_be_read_are_answered_unchecked
 
     # None: the cycle releases them (once the database is back) instead of leaving them leased;
     # and no provider was asked.
-    assert integrations_of(orders, time.monotonic() + 10) is None
+    assert integrations_of(orders, Reconnect.from_settings().before(time.monotonic() + 10)) is None
     assert sandbox.status_checks() == []
 
 
