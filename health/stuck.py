@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import BooleanField, Count, DateTimeField, DurationField, ExpressionWrapper, Q, Value
 
-from hooks.schedule import PUSHED, WIDEST_GAP_SECONDS
+from hooks import schedule as pushed
+from hooks.schedule import WIDEST_GAP_SECONDS
 from orders.claiming import settings_lease_seconds
 from orders.models import Order, age
 
@@ -42,7 +43,7 @@ def longest_check_gap() -> timedelta:
     """The longest wait a check writes: the backoff cap, stretched by the jitter; while an
     integration's webhooks arrive, its safety net's widest gap if that is longer."""
     cap = settings.MONITOR_BACKOFF_CAP_SECONDS
-    if PUSHED.keys():
+    if pushed.PUSHED.keys():
         cap = max(cap, WIDEST_GAP_SECONDS)
     return timedelta(seconds=cap * (1 + settings.MONITOR_BACKOFF_JITTER))
 

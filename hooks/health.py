@@ -5,8 +5,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from hooks import schedule as pushed
 from hooks.models import WebhookSetting
-from hooks.schedule import PUSHED
 from providers.models import Integration
 
 
@@ -28,7 +28,7 @@ def webhook_rows() -> list[dict]:
                 "name": integration.name,
                 "webhook": state,
                 "last_event_at": last.isoformat() if last else None,
-                "schedule": "safety net" if integration.pk in PUSHED else "learned",
+                "schedule": "safety net" if integration.pk in pushed.PUSHED else "learned",
             }
         )
     return rows

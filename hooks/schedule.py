@@ -58,10 +58,6 @@ class PushedIntegrations:
             self._refresh_if_due()
             return self._keys
 
-    def forget(self) -> None:
-        with self._lock:
-            self._keys, self._read_at = frozenset(), None
-
     def _refresh_if_due(self) -> None:
         if self._read_at is not None and time.monotonic() - self._read_at < self._refresh:
             return

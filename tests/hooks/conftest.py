@@ -1,11 +1,11 @@
 import pytest
 
-from hooks.schedule import PUSHED
+from hooks import schedule
+from hooks.schedule import PushedIntegrations
 
 
 @pytest.fixture(autouse=True)
-def fresh_pushed_integrations():
-    """Each test reads which integrations are pushed from its own webhook settings."""
-    PUSHED.forget()
-    yield
-    PUSHED.forget()
+def fresh_pushed_integrations(monkeypatch):
+    """Each test reads which integrations are pushed from its own webhook settings, afresh at
+    every lookup (the process's list is read again once a minute)."""
+    monkeypatch.setattr(schedule, "PUSHED", PushedIntegrations(refresh_seconds=0))

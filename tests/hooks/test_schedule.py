@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from health.stuck import stuck_orders
 from hooks.models import WebhookSetting
-from hooks.schedule import PUSHED, SAFETY_NET
+from hooks.schedule import SAFETY_NET
 from orders.models import ExternalStatus, Order
 from sandbox.internal import InternalSandbox, SandboxConfig
 from schedules.book import schedule_for
@@ -27,7 +27,6 @@ DEFAULT = tuple(default_schedule(600.0))
 
 def pushed_since(integration, ago):
     WebhookSetting.objects.filter(pk=integration.pk).update(last_event_at=timezone.now() - ago)
-    PUSHED.forget()
 
 
 def test_the_safety_net_while_events_arrive_and_the_learned_schedule_otherwise():
@@ -43,7 +42,6 @@ def test_the_safety_net_while_events_arrive_and_the_learned_schedule_otherwise()
     assert schedule_for(str(integration.pk), CheckRules.from_settings()) == DEFAULT
     pushed_since(integration, timedelta(0))
     WebhookSetting.objects.filter(pk=integration.pk).update(enabled=False)
-    PUSHED.forget()
     assert schedule_for(str(integration.pk), CheckRules.from_settings()) == DEFAULT
 
 
@@ -86,7 +84,6 @@ def test_an_order_whose_event_is_lost_is_completed_at_the_nets_next_check(tenant
     call_command("check_pending_orders", stdout=StringIO())
     assert Order.objects.get(pk=order.pk).external_status != ExternalStatus.DONE  # not due before the net's check
     time_machine.move_to(order.next_check_at + timedelta(seconds=1))
-    PUSHED.forget()
     call_command("check_pending_orders", stdout=StringIO())
 
     assert Order.objects.get(pk=order.pk).external_status == ExternalStatus.DONE
