@@ -8,7 +8,6 @@ later, none is left behind. (Had the budget not kept up, the overdue backlog wou
 
 from datetime import datetime
 
-from django.conf import settings
 from django.utils import timezone
 
 from budgets.defaults import budget_of_row, family_budget
@@ -64,11 +63,12 @@ def budget_bound_rows(check_schedules: list[dict]) -> list[dict]:
     ]
 
 
-def budget_bound_lines(rows: list[dict]) -> list[str]:
-    """The text of monitor_health's budget-bound section (nothing without such integrations)."""
+def budget_bound_lines(rows: list[dict], check_budget_requests: float) -> list[str]:
+    """The text of monitor_health's budget-bound section (nothing without such integrations);
+    `check_budget_requests`: MONITOR_CHECK_BUDGET, as the report's rules have it."""
     if not rows:
         return []
-    check_budget = f"{settings.MONITOR_CHECK_BUDGET:g}"
+    check_budget = f"{check_budget_requests:g}"
     lines = [f"budget-bound (sent more orders than their budget checks at {check_budget} requests each):"]
     for row in rows:
         label = f"{row['name']} ({row['integration_id']})" if row["name"] else row["integration_id"]

@@ -13,13 +13,12 @@ from zero with each command, which Prometheus' rate() and increase() read as a c
 import time
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, Gauge, Histogram, write_to_textfile
 
 from health.queries import held_for_operator, integration_names, last_success_at
 from health.report import failing_integrations
-from health.stuck import REASONS, count_stuck
+from health.stuck import REASONS, StuckLimits, count_stuck
 from orders.models import Order
 from orders.outcomes import Outcome
 
@@ -56,8 +55,9 @@ class FinalOrders:
             self.sent_to_completed.observe(max((timezone.now() - order.sent_at).total_seconds(), 0.0))
 
 
-def write_run_metrics(path, report, final_orders=None):
-    """Write `report` (orders.monitor.RunReport) and the `final_orders` histograms to `path`.
+def write_run_metrics(path, report, limits: StuckLimits, final_orders=None):
+    """Write `report` (orders.monitor.RunReport) and the `final_orders` histograms to `path`,
+    with the stuck and the failing orders as `limits` (health.stuck) tell them.
     The file is replaced atomically (written beside it, then renamed), so the collector never
     reads half a file."""
     registry = CollectorRegistry()
@@ -86,13 +86,13 @@ def write_run_metrics(path, report, final_orders=None):
         "order_monitor_last_success_timestamp_seconds",
         "When the last successful run finished (any host); 0 if none is recorded.",
     ).set(_timestamp(last_success_at()))
-    _write_stuck_orders(registry)
+    _write_stuck_orders(registry, limits.rules.overdue_minutes)
     _write_operator_orders(registry)
-    _write_stuck_counts(registry)
+    _write_stuck_counts(registry, limits)
     write_to_textfile(str(path), registry)
 
 
-def _write_stuck_orders(registry):
+def _write_stuck_orders(registry, overdue_minutes: float):
     """Per integration: active orders failing with permanent or configuration errors. Every known
     integration gets a series (0 when none fail), so an alert sees it drop back."""
     labels = ["integration_id", "integration"]
@@ -118,7 +118,7 @@ def _write_stuck_orders(registry):
     for integration_id, name in names.items():
         for gauge in (failing, overdue, since):
             gauge.labels(integration_id=integration_id, integration=name).set(0)
-    cutoff = timezone.now() - timedelta(minutes=settings.MONITOR_OVERDUE_MINUTES)
+    cutoff = timezone.now() - timedelta(minutes=overdue_minutes)
     for row in failing_integrations(cutoff, names):
         key = {"integration_id": row.integration_id or "", "integration": row.name or ""}
         failing.labels(**key).set(row.orders)
@@ -140,10 +140,10 @@ def _write_operator_orders(registry):
     ).set(Order.objects.timed_out_for_operator().count())
 
 
-def _write_stuck_counts(registry):
+def _write_stuck_counts(registry, limits: StuckLimits):
     """The stuck orders monitor_health counts (health.stuck): in all, and by reason (an order
     may count under several)."""
-    counts = count_stuck(timezone.now())
+    counts = count_stuck(timezone.now(), limits)
     _gauge(
         registry,
         "order_monitor_stuck_orders",

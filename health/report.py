@@ -11,13 +11,12 @@ know (such orders are followed as still in progress): not a problem by itself, b
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.utils import timezone
 
 from budgets.health import budget_bound_rows, budget_rows
 from health import queries
 from health.rules import find_problems
-from health.stuck import StuckCounts, count_stuck
+from health.stuck import StuckCounts, StuckLimits, count_stuck
 from health.text import integration_label
 from hooks.health import webhook_rows
 from orders.formats import iso, seconds_between
@@ -60,6 +59,7 @@ class FailingIntegration:
 class HealthReport:
     now: datetime
     overdue_minutes: float
+    rules: CheckRules  # the checks' rules the report was made with (the 24 h, the check budget)
     active_by_status: dict[str, int]
     active_by_provider: list[dict]  # {"provider_id", "name", "active"}, most active first
     due_now: int
@@ -126,9 +126,12 @@ class HealthReport:
         }
 
 
-def build_report(now=None):
+def build_report(limits: StuckLimits, now=None):
+    """The report on the monitor's orders and runs `now`, with the checks' rules and lease in
+    `limits` (made by monitor_health from the settings)."""
     now = now or timezone.now()
-    overdue_minutes = settings.MONITOR_OVERDUE_MINUTES
+    rules = limits.rules
+    overdue_minutes = rules.overdue_minutes
     cutoff = now - timedelta(minutes=overdue_minutes)
     oldest = queries.oldest_active_order()
     last_run = queries.last_run()
@@ -136,6 +139,7 @@ def build_report(now=None):
     report = HealthReport(
         now=now,
         overdue_minutes=overdue_minutes,
+        rules=rules,
         active_by_status=queries.active_by_status(),
         active_by_provider=queries.active_by_provider(names),
         due_now=Order.objects.due(now).count(),
@@ -154,8 +158,8 @@ def build_report(now=None):
         timed_out_waiting=Order.objects.timed_out_for_operator().count(),
         timed_out_for_operator=queries.timed_out_for_operator(),
         unknown_status_words=queries.unknown_status_words(names),
-        check_schedules=check_schedules(names),
-        stuck=count_stuck(now),
+        check_schedules=check_schedules(names, rules),
+        stuck=count_stuck(now, limits),
         webhooks=webhook_rows(),
         budgets=budget_rows(),
     )
@@ -180,11 +184,11 @@ def failing_integrations(cutoff: datetime, names: dict[str, str] | None = None) 
     ]
 
 
-def check_schedules(names: dict[str, str]) -> list[dict]:
+def check_schedules(names: dict[str, str], rules: CheckRules) -> list[dict]:
     """Per integration (every configured one, and any other "providerId" with completions), the
     check schedule in use (schedules.book): how many recent completions it was learned
     from, their median completion time, and when an order is first checked after sending."""
-    schedules = ScheduleBook(CheckRules.from_settings()).current()
+    schedules = ScheduleBook(rules).current()
     name_of = queries.name_of
     keys = set(map(integration_key, names)) | set(schedules.entries)
     ordered = sorted(keys, key=lambda key: (name_of(names, key) or "~", key))

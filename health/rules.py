@@ -31,7 +31,7 @@ def find_problems(report, cutoff) -> list[str]:
             problems.append(
                 f"{row.label}: {active_orders(row.failing_too_long)} failing with a permanent error for more than "
                 f"{minutes} (e.g. {short_error(row.sample_error)}); retrying will not help: fix the integration or "
-                f'the orders before they fail {max_age()} after sending (docs/OPERATIONS.md, "Permanent errors")'
+                f'the orders before they fail {max_age(report)} after sending (docs/OPERATIONS.md, "Permanent errors")'
             )
     if report.held_for_operator:
         reason = short_error(report.held_orders[0]["reason"])
@@ -41,7 +41,7 @@ def find_problems(report, cutoff) -> list[str]:
         )
     if report.timed_out_waiting:
         problems.append(
-            f"{count_orders(report.timed_out_waiting)} timed out after {max_age()} without a final answer, "
+            f"{count_orders(report.timed_out_waiting)} timed out after {max_age(report)} without a final answer, "
             'still pending and not refunded: refund or wait (docs/OPERATIONS.md, "Orders that timed out")'
         )
     return problems + stuck_problems(report)

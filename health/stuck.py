@@ -3,8 +3,8 @@ schedule nor a lease puts it, or they are past their 24 h limit and still not fi
 
 A still-processing order's next check is at most MONITOR_BACKOFF_CAP_SECONDS away (an hour
 while an integration's webhooks arrive: hooks.schedule), a failed check's at most that plus the
-jitter (`longest_check_gap`), and a run's lease at most
-`settings_lease_seconds` (orders.claiming). So an order is stuck when its next check is
+jitter (`longest_check_gap`), and a run's lease at most the longest the settings give
+(RunConfig.longest_lease_seconds). So an order is stuck when its next check is
 
   - later than its 24 h limit (MONITOR_MAX_AGE_HOURS after "sentAt", else "createdAt") plus the
     longest check gap: it would be timed out late, or never (`past_limit`), or
@@ -17,51 +17,64 @@ run, and are never stuck.
 
 `release_stuck_orders` makes the stuck orders whose next check lies beyond any lease of a
 running check due now, each with a conditional update: an order a run claimed or checked since
-it was read keeps what that run wrote.
+it was read keeps what that run wrote. Both commands make the `StuckLimits` once, from the settings.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db.models import BooleanField, Count, DateTimeField, DurationField, ExpressionWrapper, Q, Value
 
 from hooks import schedule as pushed
 from hooks.schedule import WIDEST_GAP_SECONDS
-from orders.claiming import settings_lease_seconds
+from orders.claiming import RunConfig
 from orders.models import Order, age
+from schedules.rules import CheckRules
 
 REASONS = ("past_limit", "too_far_ahead", "too_old")
 
 
-def limit() -> timedelta:
-    """An order's 24 h: how long after "sentAt" (else "createdAt") it is timed out."""
-    return timedelta(hours=settings.MONITOR_MAX_AGE_HOURS)
+@dataclass(frozen=True)
+class StuckLimits:
+    """What tells a stuck order: the checks' rules, and the longest lease a run takes."""
+
+    rules: CheckRules
+    lease_seconds: float
+
+    @classmethod
+    def from_settings(cls) -> "StuckLimits":
+        return cls(CheckRules.from_settings(), RunConfig.from_settings().longest_lease_seconds)
+
+    @property
+    def limit(self) -> timedelta:
+        """An order's 24 h: how long after "sentAt" (else "createdAt") it is timed out."""
+        return timedelta(hours=self.rules.max_age_hours)
+
+    def longest_check_gap(self) -> timedelta:
+        """The longest wait a check writes: the backoff cap, stretched by the jitter; while an
+        integration's webhooks arrive, its safety net's widest gap if that is longer."""
+        cap = self.rules.backoff_cap_seconds
+        if pushed.PUSHED.keys():
+            cap = max(cap, WIDEST_GAP_SECONDS)
+        return timedelta(seconds=cap * (1 + self.rules.backoff_jitter))
 
 
-def longest_check_gap() -> timedelta:
-    """The longest wait a check writes: the backoff cap, stretched by the jitter; while an
-    integration's webhooks arrive, its safety net's widest gap if that is longer."""
-    cap = settings.MONITOR_BACKOFF_CAP_SECONDS
-    if pushed.PUSHED.keys():
-        cap = max(cap, WIDEST_GAP_SECONDS)
-    return timedelta(seconds=cap * (1 + settings.MONITOR_BACKOFF_JITTER))
-
-
-def conditions(now: datetime) -> dict[str, Q]:
+def conditions(now: datetime, limits: StuckLimits) -> dict[str, Q]:
     """{reason: the condition on an order's row}, in REASONS' order."""
-    limit_plus_gap = Value(limit() + longest_check_gap(), output_field=DurationField())
-    past_limit_at = ExpressionWrapper(age() + limit_plus_gap, output_field=DateTimeField())
-    too_old_before = now - limit() - timedelta(minutes=settings.MONITOR_OVERDUE_MINUTES)
+    gap = limits.longest_check_gap()
+    past_limit_at = ExpressionWrapper(
+        age() + Value(limits.limit + gap, output_field=DurationField()), output_field=DateTimeField()
+    )
+    too_old_before = now - limits.limit - timedelta(minutes=limits.rules.overdue_minutes)
     return {
         "past_limit": Q(next_check_at__gt=past_limit_at),
-        "too_far_ahead": Q(next_check_at__gt=now + timedelta(seconds=settings_lease_seconds()) + longest_check_gap()),
+        "too_far_ahead": Q(next_check_at__gt=now + timedelta(seconds=limits.lease_seconds) + gap),
         "too_old": Q(sent_at__lt=too_old_before) | Q(sent_at__isnull=True, created_at__lt=too_old_before),
     }
 
 
-def any_condition(now: datetime) -> Q:
-    past_limit, too_far_ahead, too_old = conditions(now).values()
+def any_condition(now: datetime, limits: StuckLimits) -> Q:
+    past_limit, too_far_ahead, too_old = conditions(now, limits).values()
     return past_limit | too_far_ahead | too_old
 
 
@@ -83,10 +96,10 @@ class StuckCounts:
         }
 
 
-def count_stuck(now: datetime) -> StuckCounts:
+def count_stuck(now: datetime, limits: StuckLimits) -> StuckCounts:
     """The counts monitor_health reports and the metrics file carries, in one query."""
-    counts = {reason: Count("pk", filter=condition) for reason, condition in conditions(now).items()}
-    row = Order.objects.waiting().aggregate(total=Count("pk", filter=any_condition(now)), **counts)
+    counts = {reason: Count("pk", filter=condition) for reason, condition in conditions(now, limits).items()}
+    row = Order.objects.waiting().aggregate(total=Count("pk", filter=any_condition(now, limits)), **counts)
     return StuckCounts(**row)
 
 
@@ -100,16 +113,16 @@ class StuckOrder:
     reasons: tuple[str, ...]
 
 
-def stuck_orders(now: datetime) -> list[StuckOrder]:
+def stuck_orders(now: datetime, limits: StuckLimits) -> list[StuckOrder]:
     """Every stuck order, the oldest first."""
-    checks = conditions(now)
+    checks = conditions(now, limits)
     flags = {
         f"is_{reason}": ExpressionWrapper(condition, output_field=BooleanField())
         for reason, condition in checks.items()
     }
     rows = (
         Order.objects.waiting()
-        .filter(any_condition(now))
+        .filter(any_condition(now, limits))
         .values("pk", "next_check_at")
         .annotate(age_from=age(), **flags)
         .order_by("age_from", "pk")
@@ -125,22 +138,22 @@ def stuck_orders(now: datetime) -> list[StuckOrder]:
     ]
 
 
-def beyond_any_lease(now: datetime) -> datetime:
+def beyond_any_lease(now: datetime, limits: StuckLimits) -> datetime:
     """A next check after this is no lease of a run in progress (one started with the settings)."""
-    return now + timedelta(seconds=settings_lease_seconds())
+    return now + timedelta(seconds=limits.lease_seconds)
 
 
-def is_releasable(order: StuckOrder, now: datetime) -> bool:
-    return order.next_check_at is not None and order.next_check_at > beyond_any_lease(now)
+def is_releasable(order: StuckOrder, now: datetime, limits: StuckLimits) -> bool:
+    return order.next_check_at is not None and order.next_check_at > beyond_any_lease(now, limits)
 
 
-def release(order: StuckOrder, now: datetime) -> bool:
+def release(order: StuckOrder, now: datetime, limits: StuckLimits) -> bool:
     """Make `order` due now, only if its row still carries the next check read (no run claimed
     or rescheduled it since), it is still waiting for a run (active, not held) and that next
     check is still beyond any lease. True when it was released."""
-    if not is_releasable(order, now):
+    if not is_releasable(order, now, limits):
         return False
     rows = Order.objects.waiting().filter(
-        pk=order.pk, next_check_at=order.next_check_at, next_check_at__gt=beyond_any_lease(now)
+        pk=order.pk, next_check_at=order.next_check_at, next_check_at__gt=beyond_any_lease(now, limits)
     )
     return rows.update(next_check_at=now) == 1

@@ -2,8 +2,6 @@
 for counts the problems share (health.rules). The report itself is health.report's;
 times and ages are written as orders.formats writes them, as the admin does."""
 
-from django.conf import settings
-
 from budgets.health import budget_bound_lines, budget_bound_rows, budget_lines
 from hooks.health import webhook_lines
 from orders.formats import cut, format_seconds, iso, seconds_between
@@ -40,7 +38,7 @@ def format_text(report):
     lines.append(f"check schedules (completed orders of the last {SAMPLE_DAYS} days):")
     for row in report.check_schedules:
         lines.append(f"  {integration_label(row['name'], row['integration_id'])}: {_schedule_text(row)}")
-    lines += budget_bound_lines(budget_bound_rows(report.check_schedules))
+    lines += budget_bound_lines(budget_bound_rows(report.check_schedules), report.rules.check_budget)
     lines += budget_lines(report.budgets)
     lines += webhook_lines(report.webhooks)
     lines.append(f"last successful run: {_ago(report.last_success_at, report.seconds_since_last_success)}")
@@ -77,7 +75,7 @@ def stuck_lines(report) -> list[str]:
 
 def stuck_reasons(report):
     """The stuck orders' reasons with their counts, those with none left out."""
-    words = {"hours": max_age(), "minutes": f"{report.overdue_minutes:g} minutes"}
+    words = {"hours": max_age(report), "minutes": f"{report.overdue_minutes:g} minutes"}
     counts = report.stuck.as_dict()
     return ", ".join(
         f"{text.format(**words)}: {counts[reason]}" for reason, text in _STUCK_WORDS.items() if counts[reason]
@@ -126,9 +124,9 @@ def short_error(text, limit=120):
     return cut(text or "no error text", limit)
 
 
-def max_age():
+def max_age(report):
     """The 24 h limit as the report words it."""
-    return f"{settings.MONITOR_MAX_AGE_HOURS:g} h"
+    return f"{report.rules.max_age_hours:g} h"
 
 
 def _ago(moment, seconds):

@@ -97,16 +97,6 @@ def lease_end(now: datetime, max_seconds: float, margin_seconds: float) -> datet
     return now + timedelta(seconds=run_seconds(max_seconds) + margin)
 
 
-def settings_lease_seconds() -> float:
-    """The longest lease a run takes with the settings alone: a plain run's
-    (MONITOR_MAX_SECONDS) or a loop cycle's (MONITOR_LOOP_CYCLE_SECONDS), plus the margin.
-    monitor_health and release_stuck_orders take a later next check for no lease of a run."""
-    longest_run = max(settings.MONITOR_MAX_SECONDS, settings.MONITOR_LOOP_CYCLE_SECONDS)
-    return run_seconds(longest_run) + range_of("MONITOR_LEASE_MARGIN_SECONDS").clamp(
-        settings.MONITOR_LEASE_MARGIN_SECONDS
-    )
-
-
 def claim_due_orders(
     now: datetime,
     limit: int,
@@ -224,6 +214,14 @@ class RunConfig:
             rules=CheckRules.from_settings(),
             reconnect=Reconnect.from_settings(),
         )
+
+    @property
+    def longest_lease_seconds(self) -> float:
+        """The longest lease a run with this configuration takes: a plain run's or a loop
+        cycle's, plus the margin. monitor_health and release_stuck_orders take a later next
+        check for no lease of a run."""
+        margin = range_of("MONITOR_LEASE_MARGIN_SECONDS").clamp(self.lease_margin_seconds)
+        return run_seconds(max(self.max_seconds, self.cycle_seconds)) + margin
 
     def for_cycle(self, seconds: float) -> "RunConfig":
         """The same, for one cycle of `seconds` (a loop's: at most cycle_seconds)."""

@@ -17,6 +17,7 @@ class CheckRules:
     check_budget: float  # status requests an order, on average: what schedules are learned for
     max_age_hours: float  # an order without a final answer this long after sending times out
     first_check_delay_seconds: float  # a placed order whose answer was lost: its first status check
+    overdue_minutes: float  # a check or a timeout this late is overdue (monitor_health, the metrics)
 
     @classmethod
     def from_settings(cls) -> "CheckRules":
@@ -27,6 +28,7 @@ class CheckRules:
             check_budget=settings.MONITOR_CHECK_BUDGET,
             max_age_hours=settings.MONITOR_MAX_AGE_HOURS,
             first_check_delay_seconds=settings.MONITOR_FIRST_CHECK_DELAY_SECONDS,
+            overdue_minutes=settings.MONITOR_OVERDUE_MINUTES,
         )
 
     def default_schedule(self) -> tuple[float, ...]:

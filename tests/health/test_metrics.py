@@ -10,6 +10,7 @@ from django.core.management import call_command
 from prometheus_client.parser import text_string_to_metric_families
 
 from health.metrics import write_run_metrics
+from health.stuck import StuckLimits
 from orders.models import ExternalStatus, MonitorRun, Order
 from orders.outcomes import Outcome, RunReport
 from providers.models import Integration
@@ -64,7 +65,7 @@ def test_last_run_numbers(db, clock, tmp_path):
     MonitorRun.objects.create(started_at=NOW - timedelta(seconds=13), finished_at=NOW, succeeded=True)
     path = tmp_path / "order_monitor.prom"
 
-    write_run_metrics(path, report())
+    write_run_metrics(path, report(), StuckLimits.from_settings())
 
     metrics = read_metrics(path)
     assert metrics[("order_monitor_last_run_checked_orders", None)] == 10
@@ -93,7 +94,7 @@ def test_failed_run_keeps_the_previous_success(db, clock, tmp_path):
     MonitorRun.objects.create(started_at=NOW - timedelta(seconds=30), finished_at=NOW, succeeded=False)
     path = tmp_path / "order_monitor.prom"
 
-    write_run_metrics(path, report(interrupted=True))
+    write_run_metrics(path, report(interrupted=True), StuckLimits.from_settings())
 
     metrics = read_metrics(path)
     assert metrics[("order_monitor_last_run_succeeded", None)] == 0
@@ -103,16 +104,16 @@ def test_failed_run_keeps_the_previous_success(db, clock, tmp_path):
 def test_no_success_recorded_reports_zero(db, clock, tmp_path):
     path = tmp_path / "order_monitor.prom"
 
-    write_run_metrics(path, report(interrupted=True))
+    write_run_metrics(path, report(interrupted=True), StuckLimits.from_settings())
 
     assert read_metrics(path)[("order_monitor_last_success_timestamp_seconds", None)] == 0
 
 
 def test_rewrite_replaces_the_file_and_leaves_no_temp_file(db, clock, tmp_path):
     path = tmp_path / "order_monitor.prom"
-    write_run_metrics(path, report())
+    write_run_metrics(path, report(), StuckLimits.from_settings())
 
-    write_run_metrics(path, report(counts={}))
+    write_run_metrics(path, report(counts={}), StuckLimits.from_settings())
 
     metrics = read_metrics(path)
     assert metrics[("order_monitor_last_run_checked_orders", None)] == 0
@@ -124,7 +125,7 @@ def test_unwritable_directory_raises_and_leaves_nothing(db, tmp_path):
     path = tmp_path / "missing" / "order_monitor.prom"
 
     with pytest.raises(OSError):
-        write_run_metrics(path, report())
+        write_run_metrics(path, report(), StuckLimits.from_settings())
 
     assert list(tmp_path.iterdir()) == []
 
@@ -159,7 +160,7 @@ def test_permanent_errors_per_integration_and_orders_held_for_an_operator(db, cl
     )
     path = tmp_path / "order_monitor.prom"
 
-    write_run_metrics(path, report())
+    write_run_metrics(path, report(), StuckLimits.from_settings())
 
     assert read_by_integration(path, "order_monitor_permanent_error_orders") == {
         "znet old password": 2,
@@ -205,7 +206,7 @@ def test_stuck_orders_carry_the_counts_monitor_health_reports(db, clock, tmp_pat
     active(timedelta(minutes=5), datetime(5195, 1, 1, tzinfo=UTC), hold_reason="operator")  # held: not stuck
     path = tmp_path / "order_monitor.prom"
 
-    write_run_metrics(path, report())
+    write_run_metrics(path, report(), StuckLimits.from_settings())
 
     samples = {
         (sample.name, sample.labels.get("reason")): sample.value

@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from health.stuck import StuckLimits
 from orders.models import EventSource, ExternalStatus, MonitorRun, Order, OrderEvent
 from orders.plans import TIMEOUT_NOTE, plan_transition
 from providers.base import CheckResult, CheckState
@@ -521,7 +522,7 @@ def test_one_report_reads_the_integrations_names_once(db, clock, integration):
     create_sent_order(str(integration.pk), "named", permanent_error_since=NOW - timedelta(hours=1))
     table = Integration._meta.db_table
     with CaptureQueriesContext(connection) as queries:
-        report = build_report()
+        report = build_report(StuckLimits.from_settings())
     names_reads = [q["sql"] for q in queries if f'FROM "{table}"' in q["sql"] and '"provider"' not in q["sql"]]
     assert len(names_reads) == 1
     assert report.active_by_provider[0]["name"] == report.failing_integrations[0].name == integration.name

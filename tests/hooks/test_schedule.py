@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from health.stuck import stuck_orders
+from health.stuck import StuckLimits, stuck_orders
 from hooks.models import WebhookSetting
 from hooks.schedule import SAFETY_NET
 from orders.models import ExternalStatus, Order
@@ -71,7 +71,7 @@ def test_a_check_of_a_pushed_order_schedules_the_nets_next_check_and_an_event_th
     # The net's next check, 30 min after sending: further than the 600 s cap, and not stuck.
     assert order.next_check_at - order.sent_at == timedelta(seconds=1800)
     assert order.monitor_leased_until is not None and order.monitor_leased_until != order.next_check_at
-    assert stuck_orders(timezone.now()) == []
+    assert stuck_orders(timezone.now(), StuckLimits.from_settings()) == []
     assert deliver(client, integration, event_body(order_uuid=order.pk)).status_code == 200
     order.refresh_from_db()
     assert order.next_check_at <= timezone.now()

@@ -12,6 +12,7 @@ import time_machine
 from django.db import connection, connections
 
 from health.report import build_report
+from health.stuck import StuckLimits
 from orders.models import ExternalStatus, Order, PlatformStatus
 from orders.outcomes import Outcome
 from orders.platform_tables import Currency, Customer, LedgerUser, Tenant, WalletTransaction
@@ -219,7 +220,7 @@ def test_an_order_nobody_can_pay_for_is_held_for_an_operator(shop, customer, led
     assert Customer.objects.get(pk=customer.pk).balance == Decimal("40.00")
     assert not WalletTransaction.objects.filter(order_id=order.pk, transaction_type="rejected").exists()
     assert not Order.objects.due(NOW + timedelta(days=1)).filter(pk=order.pk).exists()  # never claimed again
-    report = build_report(NOW)
+    report = build_report(StuckLimits.from_settings(), NOW)
     assert [row["order_id"] for row in report.held_orders] == [str(order.pk)]
     assert any("held for an operator" in problem for problem in report.problems)
 

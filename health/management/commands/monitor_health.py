@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from health.report import build_report
+from health.stuck import StuckLimits
 from health.text import format_text
 from orders.management.options import database_error_line
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            report = build_report()
+            report = build_report(StuckLimits.from_settings())
         except DatabaseError as exc:
             raise CommandError(database_error_line(exc), returncode=DATABASE_UNAVAILABLE) from None
         if options["json"]:

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from django.utils import timezone
 
-from health.stuck import StuckOrder, beyond_any_lease, is_releasable, release, stuck_orders
+from health.stuck import StuckLimits, StuckOrder, beyond_any_lease, is_releasable, release, stuck_orders
 from orders.formats import iso
 from orders.management.options import database_error_line
 
@@ -36,19 +36,20 @@ class Command(BaseCommand):
 
     def _release(self, dry_run):
         now = timezone.now()
-        found = stuck_orders(now)
-        releasable = [order for order in found if is_releasable(order, now)]
+        limits = StuckLimits.from_settings()
+        found = stuck_orders(now, limits)
+        releasable = [order for order in found if is_releasable(order, now, limits)]
         released = changed = 0
         for order in releasable:
             if dry_run:
                 self.stdout.write(f"would release {_describe(order)}")
-            elif release(order, now):
+            elif release(order, now, limits):
                 released += 1
                 self.stdout.write(f"released {_describe(order)}")
             else:
                 changed += 1
                 self.stdout.write(f"left {order.pk}: changed since it was read (a run took or checked it)")
-        self.stdout.write(_summary(found, releasable, released, changed, dry_run, now))
+        self.stdout.write(_summary(found, releasable, released, changed, dry_run, now, beyond_any_lease(now, limits)))
 
 
 def _describe(order: StuckOrder) -> str:
@@ -57,7 +58,7 @@ def _describe(order: StuckOrder) -> str:
     return f"{order.pk}: next check {_iso(order.next_check_at)} -> now ({reasons}; age counted from {since})"
 
 
-def _summary(found, releasable, released, changed, dry_run, now):
+def _summary(found, releasable, released, changed, dry_run, now, leases_end):
     chosen = {order.pk for order in releasable}
     leased = [o for o in found if o.pk not in chosen and o.next_check_at is not None and o.next_check_at > now]
     due = len(found) - len(releasable) - len(leased)
@@ -70,7 +71,7 @@ def _summary(found, releasable, released, changed, dry_run, now):
     if leased:
         latest = max(order.next_check_at for order in leased)
         parts.append(
-            f"{len(leased)} may be leased by a running check (next check before {_iso(beyond_any_lease(now))}), "
+            f"{len(leased)} may be leased by a running check (next check before {_iso(leases_end)}), "
             f"left alone: due again by {_iso(latest)}"
         )
     if due:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from config.env import range_of
 from config.sentry import cron_check_in
 from health.metrics import FinalOrders, write_run_metrics
+from health.stuck import StuckLimits
 from orders.claiming import OrderFilter, OrderNotCheckable, RunConfig, preview_due_orders
 from orders.loop import run_batch, run_loop
 from orders.management.options import (
@@ -150,7 +151,7 @@ class Command(BaseCommand):
         if not path:
             return
         try:
-            write_run_metrics(path, report, final_orders)
+            write_run_metrics(path, report, StuckLimits.from_settings(), final_orders)
         except OSError as exc:
             # The run itself worked; a metrics problem is reported, not turned into a failed run.
             self.stderr.write(f"could not write metrics to {path}: {exc.strerror or exc}")

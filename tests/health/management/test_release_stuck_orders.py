@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 
-from health.stuck import release, stuck_orders
+from health.stuck import StuckLimits, release, stuck_orders
 from orders.claiming import claim_due_orders, lease_end
 from orders.models import ExternalStatus, Order
 from tests.factories import create_sent_order
@@ -105,19 +105,19 @@ def test_dry_run_lists_what_would_be_released_and_changes_nothing():
 
 def test_an_order_a_run_took_since_it_was_read_keeps_the_runs_lease():
     order = sent(timedelta(minutes=5), YEAR_5195)
-    (found,) = stuck_orders(NOW)
+    (found,) = stuck_orders(NOW, StuckLimits.from_settings())
     # Meanwhile an operator checks it (--order-id, the admin's "check now"): a real lease.
     real_lease = lease_end(NOW, 10, 120)
     Order.objects.filter(pk=order.pk).update(next_check_at=real_lease)
 
-    assert release(found, NOW) is False
+    assert release(found, NOW, StuckLimits.from_settings()) is False
     assert next_checks(order) == [real_lease]
 
 
 def test_an_order_held_since_it_was_read_stays_held():
     order = sent(timedelta(minutes=5), YEAR_5195)
-    (found,) = stuck_orders(NOW)
+    (found,) = stuck_orders(NOW, StuckLimits.from_settings())
     Order.objects.filter(pk=order.pk).update(hold_reason="operator")
 
-    assert release(found, NOW) is False
+    assert release(found, NOW, StuckLimits.from_settings()) is False
     assert next_checks(order) == [YEAR_5195]
