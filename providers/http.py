@@ -35,6 +35,37 @@ _MAX_ERROR_LENGTH = 300
 REFUSED_STATUSES = (401, 403, 404)
 
 
+@dataclass(frozen=True)
+class HttpLimits:
+    """The provider HTTP settings, read once where a run starts (a command, the admin's click,
+    dispatch_order) and handed to the clients: nothing below reads them from settings."""
+
+    connect_timeout_seconds: float
+    read_timeout_seconds: float
+    retry_attempts: int
+    retry_wait_seconds: float
+    max_answer_bytes: int
+    throttle_pause_seconds: float  # a provider's "slow down" without a Retry-After
+    request_budgets: bool  # whether requests pass their integration's budget (budgets)
+
+    @classmethod
+    def from_settings(cls) -> "HttpLimits":
+        return cls(
+            connect_timeout_seconds=settings.PROVIDER_CONNECT_TIMEOUT_SECONDS,
+            read_timeout_seconds=settings.PROVIDER_READ_TIMEOUT_SECONDS,
+            retry_attempts=settings.PROVIDER_RETRY_ATTEMPTS,
+            retry_wait_seconds=settings.PROVIDER_RETRY_WAIT_SECONDS,
+            max_answer_bytes=settings.PROVIDER_MAX_ANSWER_BYTES,
+            throttle_pause_seconds=settings.MONITOR_THROTTLE_PAUSE_SECONDS,
+            request_budgets=settings.MONITOR_REQUEST_BUDGETS,
+        )
+
+    @property
+    def request_seconds(self) -> float:
+        """The longest one attempt waits: its connect and read timeouts."""
+        return self.connect_timeout_seconds + self.read_timeout_seconds
+
+
 class ProviderHTTPError(Exception):
     """No usable answer from the provider. `transient` says whether trying again may help;
     `may_have_arrived` is False only when no connection could be opened, so the request
