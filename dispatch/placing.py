@@ -30,6 +30,7 @@ from orders.models import EventSource, ExternalStatus, Order
 from orders.queries import NotAnId, parse_uuid, uuid_or_none
 from orders.transitions import apply_place_result, record_status_change
 from providers.base import PlaceRequest, PlaceResult, PlaceState, ProviderClient
+from providers.http import HttpLimits
 from providers.models import Integration
 from providers.registry import UnknownProvider, client_class_for
 from schedules.book import schedule_for
@@ -55,7 +56,7 @@ def dispatch_order(order_id: object, request: PlaceRequest, integration_id: obje
     """Place `order_id` with its integration's provider (a providers.base.PlaceRequest)."""
     order, integration = _load(order_id, integration_id)
     try:
-        client = client_class_for(integration.provider)(integration)
+        client = client_class_for(integration.provider)(integration, limits=HttpLimits.from_settings())
     except UnknownProvider:
         raise DispatchError(f"integration {integration.pk} has unknown provider {integration.provider!r}") from None
     # Looked up before the provider is called: a refresh of the schedules (a query at most once

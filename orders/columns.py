@@ -19,7 +19,7 @@ from django.db.models import Field
 
 from orders.models import Order
 from providers.base import CheckResult, CheckState, PlaceResult
-from providers.http import within_answer_limit
+from providers.http import HttpLimits, within_answer_limit
 from providers.redaction import ELLIPSIS, excerpt
 
 __all__ = [
@@ -84,7 +84,7 @@ def storable_check_result(result: CheckResult) -> tuple[CheckResult, str | None]
     if pin_problem:
         message = f"malformed answer: the PIN holds characters the database cannot store ({', '.join(pin_problem)})"
         return CheckResult(CheckState.MALFORMED, message=message), None
-    result = dataclasses.replace(result, message=within_answer_limit(result.message))
+    result = dataclasses.replace(result, message=_within_answer_limit(result.message))
     return _storable_texts(result, keep=("pin",))
 
 
@@ -92,7 +92,7 @@ def storable_place_result(result: PlaceResult) -> tuple[PlaceResult, str | None]
     """Like storable_check_result, for a place answer. The provider's order id is never altered:
     one that cannot be stored is left out (status checks ask by our own reference)."""
     reference_problem = unstorable_characters(result.reference)
-    result = dataclasses.replace(result, message=within_answer_limit(result.message))
+    result = dataclasses.replace(result, message=_within_answer_limit(result.message))
     if reference_problem:
         result = dataclasses.replace(result, reference=None)
     stored, note = _storable_texts(result)
@@ -101,6 +101,11 @@ def storable_place_result(result: PlaceResult) -> tuple[PlaceResult, str | None]
         left_out = f"the provider's order id held characters the database cannot store ({kinds}): not stored"
         note = f"{note}; {left_out}" if note else left_out
     return stored, note
+
+
+def _within_answer_limit(message: str) -> str:
+    # Not yet handed down from the run's entry point (orders.claiming.RunConfig will carry it).
+    return within_answer_limit(message, HttpLimits.from_settings().max_answer_bytes)
 
 
 def _storable_texts(result: R, keep: tuple[str, ...] = ()) -> tuple[R, str | None]:

@@ -34,6 +34,7 @@ from orders.queries import integrations_by_id
 from orders.storing import ResultStore, Stored, problem_of
 from providers.base import CheckResult
 from providers.fanout import MORE_WANTED, FanOut
+from providers.http import HttpLimits
 from providers.models import Integration
 from schedules.book import LearnedSchedules, ScheduleBook
 
@@ -136,7 +137,9 @@ class _Cycle:
         self._stop_event = stop_event
         self._grace = config.shutdown_grace_seconds
         self._store = ResultStore(claim.lease_until, source, self._give_up_at(), schedules)
-        self._fan_out = FanOut(deadline, stop_event, config.workers, config.per_integration, self._grace)
+        self._fan_out = FanOut(
+            deadline, stop_event, config.workers, config.per_integration, self._grace, HttpLimits.from_settings()
+        )
         self._unchecked: list = []
         self._on_checked: OnChecked | None = None
 
