@@ -160,8 +160,9 @@ def _reservation_cost() -> None:
     never waits, from 4 threads: the limiter's own cost per request."""
     from budgets.defaults import Budget
     from budgets.limiter import SharedGate
+    from providers.http import HttpLimits
 
-    gate = SharedGate(uuid.uuid4(), Budget(1_000_000.0, 4))
+    gate = SharedGate(uuid.uuid4(), Budget(1_000_000.0, 4), HttpLimits.from_settings().request_seconds)
     deadline = time.monotonic() + 600
     with gate.request(deadline):
         pass

@@ -1,7 +1,6 @@
 """The request gate of an integration's client (providers.base): its budget read once, in the
 thread that builds the client (the run's main thread, which has the database connection)."""
 
-from django.conf import settings
 from django.db import DatabaseError
 
 from budgets.defaults import Budget, budget_of_row
@@ -18,8 +17,9 @@ def budget_for(integration) -> Budget:
     return budget_of_row(row, integration.provider)
 
 
-def request_gate(integration) -> LocalGate | SharedGate | None:
-    """The gate every request of `integration` passes, or None (budgets off, an unsaved one)."""
-    if not settings.MONITOR_REQUEST_BUDGETS or integration.pk is None:
+def request_gate(integration, budgets_on: bool, request_seconds: float) -> LocalGate | SharedGate | None:
+    """The gate every request of `integration` passes, or None (budgets off, an unsaved one).
+    `request_seconds`: the longest one request waits (its connect and read timeouts)."""
+    if not budgets_on or integration.pk is None:
         return None
-    return gate_for(integration.pk, budget_for(integration))
+    return gate_for(integration.pk, budget_for(integration), request_seconds)

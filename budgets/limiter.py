@@ -26,7 +26,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.conf import settings
 from django.db import DatabaseError, connection, connections
 
 from budgets.defaults import Budget
@@ -167,9 +166,11 @@ WHERE integration_id = %s
 class SharedGate:
     """The budget of one integration for every process, kept in PostgreSQL."""
 
-    def __init__(self, integration_id, budget: Budget):
+    def __init__(self, integration_id, budget: Budget, request_seconds: float):
         self.integration_id = str(integration_id)
         self.budget = budget
+        # The longest one request waits (its connect and read timeouts): a place is held past it.
+        self.request_seconds = request_seconds
         self.local = LocalGate(budget, self.integration_id)
         self._ready = False
 
@@ -204,7 +205,7 @@ class SharedGate:
             SHARED.execute(_ENSURE_BUDGET, [self.integration_id, self.budget.per_second, self.budget.in_flight])
             SHARED.execute(_ENSURE_PLACES, [self.integration_id, self.budget.in_flight])
             self._ready = True
-        hold = max(latest - time.monotonic(), 0.0) + _request_seconds() + _HOLD_MARGIN_SECONDS
+        hold = max(latest - time.monotonic(), 0.0) + self.request_seconds + _HOLD_MARGIN_SECONDS
         while True:
             row = SHARED.execute(_TAKE_PLACE, [hold, self.integration_id, self.budget.in_flight])
             if row is not None:
@@ -276,10 +277,6 @@ def _interval(budget: Budget) -> float:
     return (1.0 + _SEND_MARGIN_SECONDS) / budget.per_second
 
 
-def _request_seconds() -> float:
-    return settings.PROVIDER_CONNECT_TIMEOUT_SECONDS + settings.PROVIDER_READ_TIMEOUT_SECONDS
-
-
 def _latest_start(deadline: float | None) -> float:
     return deadline if deadline is not None else time.monotonic() + _NO_DEADLINE_SECONDS
 
@@ -288,11 +285,12 @@ _LOCAL_GATES: dict[str, LocalGate] = {}
 _GATES_LOCK = threading.Lock()
 
 
-def gate_for(integration_id, budget: Budget) -> LocalGate | SharedGate:
+def gate_for(integration_id, budget: Budget, request_seconds: float) -> LocalGate | SharedGate:
     """The gate of an integration: shared through PostgreSQL, else one per process (kept for
-    every client of the integration, so the process's clients share it)."""
+    every client of the integration, so the process's clients share it). `request_seconds`: the
+    longest one request waits (SharedGate)."""
     if connection.vendor == "postgresql":
-        return SharedGate(integration_id, budget)
+        return SharedGate(integration_id, budget, request_seconds)
     with _GATES_LOCK:
         gate = _LOCAL_GATES.get(str(integration_id))
         if gate is None or gate.budget != budget:

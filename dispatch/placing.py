@@ -29,6 +29,7 @@ from orders.models import EventSource, ExternalStatus, Order, OrderEvent
 from orders.queries import NotAnId, parse_uuid, uuid_or_none
 from orders.transitions import apply_place_result
 from providers.base import PlaceRequest, PlaceResult, PlaceState, ProviderClient
+from providers.http import HttpLimits
 from providers.models import Integration
 from providers.registry import UnknownProvider, client_class_for
 from schedules.book import schedule_for
@@ -55,7 +56,7 @@ def dispatch_order(order_id: object, request: PlaceRequest, integration_id: obje
     """Place `order_id` with its integration's provider (a providers.base.PlaceRequest)."""
     order, integration = _load(order_id, integration_id)
     try:
-        client = client_class_for(integration.provider)(integration)
+        client = client_class_for(integration.provider)(integration, limits=HttpLimits.from_settings())
     except UnknownProvider:
         raise DispatchError(f"integration {integration.pk} has unknown provider {integration.provider!r}") from None
     # Looked up before the provider is called: a refresh of the schedules (a query at most once
@@ -69,7 +70,7 @@ def dispatch_order(order_id: object, request: PlaceRequest, integration_id: obje
         answer = client.place_order(reference, request)
     finally:
         client.close()
-    return _store_answer(order, answer, reference, schedule, rules)
+    return _store_answer(order, answer, reference, schedule, rules, client.limits.max_answer_bytes)
 
 
 def _load(order_id, integration_id):
@@ -121,9 +122,9 @@ def _take_for_dispatch(order, integration, reference, reference_is_external_id, 
         )
 
 
-def _store_answer(order, answer: PlaceResult, reference, schedule, rules):
+def _store_answer(order, answer: PlaceResult, reference, schedule, rules, max_answer_bytes):
     now = timezone.now()
-    answer, note = storable_place_result(answer)
+    answer, note = storable_place_result(answer, max_answer_bytes)
     new_status, stored = apply_place_result(order, answer, reference, now, schedule, note, rules=rules)
     if not stored:
         log.warning("order %s changed while being placed; the answer (%s) was not stored", order.pk, answer.state)

@@ -32,6 +32,7 @@ from config.env import range_of
 from orders.connection_loss import Reconnect, reconnecting, skipped_when_lost
 from orders.models import Order, OrderQuerySet, age
 from orders.queries import NotAnId, parse_uuid
+from providers.http import HttpLimits
 from schedules.rules import CheckRules
 
 
@@ -195,9 +196,9 @@ class RunConfig:
     workers: int
     per_integration: int
     shutdown_grace_seconds: float
-    request_budgets: bool  # a claim takes of each integration what its budget serves (budgets.claims)
     rules: CheckRules  # how the orders' next checks are timed
     reconnect: Reconnect  # how the run's database steps go through a lost connection
+    http: HttpLimits  # the provider requests' timeouts, tries, answer size and budgets (on or off)
 
     @classmethod
     def from_settings(cls, limit: int | None = None, max_seconds: float | None = None) -> "RunConfig":
@@ -210,9 +211,9 @@ class RunConfig:
             workers=settings.MONITOR_WORKERS,
             per_integration=settings.MONITOR_PER_INTEGRATION_CONCURRENCY,
             shutdown_grace_seconds=settings.MONITOR_SHUTDOWN_GRACE_SECONDS,
-            request_budgets=settings.MONITOR_REQUEST_BUDGETS,
             rules=CheckRules.from_settings(),
             reconnect=Reconnect.from_settings(),
+            http=HttpLimits.from_settings(),
         )
 
     @property

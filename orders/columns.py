@@ -75,7 +75,7 @@ def unstorable_characters(value: str | None) -> list[str]:
     return kinds + (["lone surrogate"] if found - {_NUL} else [])
 
 
-def storable_check_result(result: CheckResult) -> tuple[CheckResult, str | None]:
+def storable_check_result(result: CheckResult, max_answer_bytes: int) -> tuple[CheckResult, str | None]:
     """(`result` with every text storable and its message at most PROVIDER_MAX_ANSWER_BYTES, the
     note for last_check_error when characters were replaced, else None). A completed answer
     whose PIN holds such characters becomes a malformed answer, the PIN left out of it: a PIN
@@ -84,15 +84,15 @@ def storable_check_result(result: CheckResult) -> tuple[CheckResult, str | None]
     if pin_problem:
         message = f"malformed answer: the PIN holds characters the database cannot store ({', '.join(pin_problem)})"
         return CheckResult(CheckState.MALFORMED, message=message), None
-    result = dataclasses.replace(result, message=within_answer_limit(result.message))
+    result = dataclasses.replace(result, message=within_answer_limit(result.message, max_answer_bytes))
     return _storable_texts(result, keep=("pin",))
 
 
-def storable_place_result(result: PlaceResult) -> tuple[PlaceResult, str | None]:
+def storable_place_result(result: PlaceResult, max_answer_bytes: int) -> tuple[PlaceResult, str | None]:
     """Like storable_check_result, for a place answer. The provider's order id is never altered:
     one that cannot be stored is left out (status checks ask by our own reference)."""
     reference_problem = unstorable_characters(result.reference)
-    result = dataclasses.replace(result, message=within_answer_limit(result.message))
+    result = dataclasses.replace(result, message=within_answer_limit(result.message, max_answer_bytes))
     if reference_problem:
         result = dataclasses.replace(result, reference=None)
     stored, note = _storable_texts(result)

@@ -98,7 +98,7 @@ class _Claims:
         self._limit = config.limit
         self._lease_until = lease_until
         self._order_filter = order_filter
-        self._budget = ClaimBudget(config.max_seconds) if config.request_budgets else None
+        self._budget = ClaimBudget(config.max_seconds) if config.http.request_budgets else None
 
     def take(self) -> list[Order]:
         caps = self._budget.caps() if self._budget else None
@@ -136,9 +136,11 @@ class _Cycle:
         self._deadline = deadline
         self._stop_event = stop_event
         self._config = config
-        self._store = ResultStore(claim.lease_until, source, self._reconnect_until(), schedules)
+        self._store = ResultStore(
+            claim.lease_until, source, self._reconnect_until(), schedules, config.http.max_answer_bytes
+        )
         self._fan_out = FanOut(
-            deadline, stop_event, config.workers, config.per_integration, config.shutdown_grace_seconds
+            deadline, stop_event, config.workers, config.per_integration, config.shutdown_grace_seconds, config.http
         )
         self._unchecked: list = []
         self._on_checked: OnChecked | None = None

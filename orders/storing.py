@@ -80,18 +80,26 @@ class ResultStore:
     run's database connection) and says what became of each: `store` and `finish` return the
     results dealt with by then, oldest first."""
 
-    def __init__(self, lease_until: datetime, source: str, reconnect: Reconnect, schedules: LearnedSchedules):
+    def __init__(
+        self,
+        lease_until: datetime,
+        source: str,
+        reconnect: Reconnect,
+        schedules: LearnedSchedules,
+        max_answer_bytes: int,
+    ):
         self._lease_until = lease_until
         self._schedules = schedules  # the next check times of the answers still in progress
         self._source = source
         self._reconnect = reconnect
+        self._max_answer_bytes = max_answer_bytes  # a provider's message is cut to this
         self._waiting: deque[_Pending] = deque()  # oldest first
         self._next_try: float | None = None  # while the database is away: when to try again (time.monotonic())
         self._done: list[Stored] = []
 
     def store(self, order: Order, result) -> list[Stored]:
         """Store `result` (and the results waiting for the database, if it is back)."""
-        result, note = storable_check_result(result)
+        result, note = storable_check_result(result, self._max_answer_bytes)
         # The time the answer came in: a result waiting for the database is stored with it.
         self._waiting.append(_Pending(order, result, timezone.now(), note))
         if self._next_try is None or time.monotonic() >= self._next_try:

@@ -6,12 +6,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from budgets.gates import request_gate
 from providers.addresses import base_url_problem
 from providers.redaction import excerpt, register_secret
 from providers.sessions import build_session
+
+if TYPE_CHECKING:  # providers.http imports the result types from here
+    from providers.http import HttpLimits
 
 # describe_error's longest text: enough for an operator, far less than an answer may hold.
 DESCRIBED_ERROR_LENGTH = 300
@@ -152,7 +155,8 @@ class ProviderClient:
 
     `batch_size` is how many references one status request may carry (1 for per-order APIs).
     `session_pool_size` is how many requests the caller sends to this integration at once: the
-    client's `session` keeps that many connections open.
+    client's `session` keeps that many connections open. `limits` (providers.http.HttpLimits) are
+    the HTTP settings every request of the client follows, read by the caller's entry point.
 
     An integration that is not configured (`_configuration_problem`) is never asked: the public
     methods answer for it without a request. A family implements `_check_status` (per-order
@@ -168,15 +172,18 @@ class ProviderClient:
     # them); they are secrets, masked wherever a text could carry them (providers.redaction).
     credential_fields: tuple[str, ...] = ()
 
-    def __init__(self, integration, session_pool_size: int = 8):
+    def __init__(self, integration, session_pool_size: int = 8, *, limits: "HttpLimits"):
         # `integration`: a providers.models.Integration (not imported: the models import the registry).
         self.integration = integration
+        self.limits = limits
         for name in self.credential_fields:
             register_secret(getattr(integration, name))
         self.base_url = (integration.base_url or "").strip().rstrip("/")
         self.session = build_session(session_pool_size)
         # Every request of the session passes the integration's request budget (providers.http).
-        self.session.request_gate = request_gate(integration)  # type: ignore[attr-defined]
+        self.session.request_gate = request_gate(  # type: ignore[attr-defined]
+            integration, limits.request_budgets, limits.request_seconds
+        )
 
     def place_reference(self, order_id: uuid.UUID) -> str:
         """The reference a new order of ours is placed under. The client APIs (apstore, internal)

@@ -17,8 +17,8 @@ PLACE_REFUSED_HINT = " (check the integration's baseUrl, apiToken and product)"
 class ClientApiClient(ProviderClient):
     """Base of the clients of a client API: the token header, and no request without a token."""
 
-    def __init__(self, integration, session_pool_size=8):
-        super().__init__(integration, session_pool_size)
+    def __init__(self, integration, session_pool_size=8, *, limits):
+        super().__init__(integration, session_pool_size, limits=limits)
         self.token = (integration.api_token or "").strip()
         register_secret(self.token)
         self.session.headers.update({"api-token": self.token, "Accept": "application/json"})

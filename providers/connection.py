@@ -4,6 +4,7 @@ import logging
 import time
 
 from providers.base import ConnectionCheck
+from providers.http import HttpLimits
 from providers.models import Integration
 from providers.redaction import redact
 from providers.registry import UnknownProvider, client_class_for
@@ -13,9 +14,12 @@ log = logging.getLogger(__name__)
 
 def probe_connection(integration: Integration, max_seconds: float) -> ConnectionCheck:
     """Ask the provider one question that changes nothing (znet: the catalog, apstore: the
-    balance) within `max_seconds`, and summarise the answer without any secret."""
+    balance) within `max_seconds`, and summarise the answer without any secret. The admin's
+    click comes here: the HTTP settings are read here, once."""
     try:
-        client = client_class_for(integration.provider)(integration, session_pool_size=1)
+        client = client_class_for(integration.provider)(
+            integration, session_pool_size=1, limits=HttpLimits.from_settings()
+        )
     except UnknownProvider as exc:
         return ConnectionCheck(ok=False, summary=f"not configured: {exc}")
     try:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from providers.base import CheckResult, CheckState, ProviderClient, configuration_error, not_mentioned
+from providers.http import HttpLimits
 from providers.models import Integration
 from providers.redaction import excerpt, redact
 from providers.registry import UnknownProvider, client_class_for
@@ -55,17 +56,24 @@ class FanOut:
     """The provider calls of one cycle: orders and their integrations in (`add`), answers out
     (`answers`), in the calling thread. It reads and writes no database and calls nothing of
     its caller's: when fewer tasks wait than there are workers and `wants_more` is set, it
-    yields MORE_WANTED and the caller decides whether to add orders."""
+    yields MORE_WANTED and the caller decides whether to add orders. `limits`: the HTTP settings
+    of the clients it builds, read by the run's entry point."""
 
     def __init__(
-        self, deadline: float, stop_event: threading.Event, workers: int, per_integration: int, grace_seconds: float
+        self,
+        deadline: float,
+        stop_event: threading.Event,
+        workers: int,
+        per_integration: int,
+        grace_seconds: float,
+        limits: HttpLimits,
     ):
         self.wants_more = False
         self._deadline = deadline
         self._stop_event = stop_event
         self._workers = workers
         self._grace_seconds = grace_seconds
-        self._planner = _Planner(per_integration)
+        self._planner = _Planner(per_integration, limits)
         self._board = _TaskBoard(per_integration, self._expired)
         self._done: queue.Queue[tuple[_Task, dict[str, CheckResult] | None]] = queue.Queue()
         self._pending: dict[int, _Task] = {}
@@ -120,8 +128,9 @@ class _Planner:
     """Orders -> tasks: one client per integration (kept for every batch of the call), one lane
     per integration (the unit of the concurrency cap)."""
 
-    def __init__(self, per_integration: int):
+    def __init__(self, per_integration: int, limits: HttpLimits):
         self.per_integration = per_integration
+        self.limits = limits
         self.clients: dict[uuid.UUID, ProviderClient] = {}
         self._lanes: dict[uuid.UUID, int] = {}  # integration pk -> lane number
 
@@ -139,7 +148,7 @@ class _Planner:
             if problem is None and integration is not None and integration.pk not in self.clients:
                 try:
                     self.clients[integration.pk] = client_class_for(integration.provider)(
-                        integration, self.per_integration
+                        integration, self.per_integration, limits=self.limits
                     )
                 except UnknownProvider:
                     problem = f"integration {integration.pk} has unknown provider {integration.provider!r}"

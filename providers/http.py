@@ -14,6 +14,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from functools import partial
 
 import requests
 from django.conf import settings
@@ -33,6 +34,37 @@ _MAX_ERROR_LENGTH = 300
 
 # HTTP answers that refuse the request as such (credentials, URL): retrying soon cannot help.
 REFUSED_STATUSES = (401, 403, 404)
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """The provider HTTP settings, read once where a run starts (a command, the admin's click,
+    dispatch_order) and handed to the clients: nothing below reads them from settings."""
+
+    connect_timeout_seconds: float
+    read_timeout_seconds: float
+    retry_attempts: int
+    retry_wait_seconds: float
+    max_answer_bytes: int
+    throttle_pause_seconds: float  # a provider's "slow down" without a Retry-After
+    request_budgets: bool  # whether requests, and a cycle's claims, keep to their integration's budget (budgets)
+
+    @classmethod
+    def from_settings(cls) -> "HttpLimits":
+        return cls(
+            connect_timeout_seconds=settings.PROVIDER_CONNECT_TIMEOUT_SECONDS,
+            read_timeout_seconds=settings.PROVIDER_READ_TIMEOUT_SECONDS,
+            retry_attempts=settings.PROVIDER_RETRY_ATTEMPTS,
+            retry_wait_seconds=settings.PROVIDER_RETRY_WAIT_SECONDS,
+            max_answer_bytes=settings.PROVIDER_MAX_ANSWER_BYTES,
+            throttle_pause_seconds=settings.MONITOR_THROTTLE_PAUSE_SECONDS,
+            request_budgets=settings.MONITOR_REQUEST_BUDGETS,
+        )
+
+    @property
+    def request_seconds(self) -> float:
+        """The longest one attempt waits: its connect and read timeouts."""
+        return self.connect_timeout_seconds + self.read_timeout_seconds
 
 
 class ProviderHTTPError(Exception):
@@ -57,33 +89,35 @@ class ProviderHTTPError(Exception):
 
 @dataclass(frozen=True)
 class HttpAnswer:
-    """A 2xx answer. `cut`: the body was longer than PROVIDER_MAX_ANSWER_BYTES and `body` is its
-    start only (whole characters: a UTF-8 sequence the limit ran through is left out)."""
+    """A 2xx answer. `cut`: the body was longer than `limit` (the answer limit it was read with)
+    and `body` is its start only (whole characters: a UTF-8 sequence the limit ran through is
+    left out)."""
 
     status_code: int
     body: bytes
-    cut: bool = False
+    cut: bool
+    limit: int
 
     def marked(self, text: str) -> str:
         """`text` read from this answer, with the marker that the answer was cut if it was."""
         if not self.cut:
             return text
-        return text + cut_marker() if text else cut_marker().strip()
+        marker = cut_marker(self.limit)
+        return text + marker if text else marker.strip()
 
 
-def cut_marker() -> str:
-    """What ends a text read from an answer that was cut at PROVIDER_MAX_ANSWER_BYTES."""
-    return f" [answer cut at {settings.PROVIDER_MAX_ANSWER_BYTES} bytes]"
+def cut_marker(limit: int) -> str:
+    """What ends a text read from an answer that was cut at `limit` bytes."""
+    return f" [answer cut at {limit} bytes]"
 
 
-def within_answer_limit(text: str) -> str:
-    """`text` (a provider's message) at most PROVIDER_MAX_ANSWER_BYTES long in UTF-8, plus the cut
-    marker when it had to be cut; a text already cut and marked is left as it is."""
-    limit = settings.PROVIDER_MAX_ANSWER_BYTES
+def within_answer_limit(text: str, limit: int) -> str:
+    """`text` (a provider's message) at most `limit` bytes long in UTF-8, plus the cut marker
+    when it had to be cut; a text already cut and marked is left as it is."""
     data = text.encode("utf-8", "surrogatepass")
-    if len(data) <= limit + len(cut_marker()):
+    if len(data) <= limit + len(cut_marker(limit)):
         return text
-    return _whole_characters(data, limit).decode("utf-8", "surrogatepass") + cut_marker()
+    return _whole_characters(data, limit).decode("utf-8", "surrogatepass") + cut_marker(limit)
 
 
 def check_result_of_http_error(exc, what_to_check):
@@ -115,11 +149,11 @@ def connection_check_of_http_error(exc, what_to_check):
 _MIN_ATTEMPT_SECONDS = 1.0
 
 
-def timeouts(deadline=None):
+def timeouts(limits: HttpLimits, deadline: float | None = None) -> tuple[float, float]:
     """(connect, read) timeouts of one attempt: the configured ones, cut to the time left before
     `deadline`, so that an attempt started before it also ends about then (the admin's "check
     now" must finish within a web worker's timeout even when a provider hangs)."""
-    connect, read = settings.PROVIDER_CONNECT_TIMEOUT_SECONDS, settings.PROVIDER_READ_TIMEOUT_SECONDS
+    connect, read = limits.connect_timeout_seconds, limits.read_timeout_seconds
     if deadline is None:
         return connect, read
     left = max(deadline - time.monotonic(), _MIN_ATTEMPT_SECONDS)
@@ -127,15 +161,15 @@ def timeouts(deadline=None):
     return connect, min(read, max(left - connect, _MIN_ATTEMPT_SECONDS))
 
 
-def http_get(session, url, params=None, headers=None, deadline=None):
+def http_get(session, url, params=None, headers=None, deadline=None, *, limits: HttpLimits):
     """GET with retries on transient failures; returns the answer of a 2xx response.
 
     Raises ProviderHTTPError (redacted message) when no usable answer came back.
     `deadline` is a time.monotonic() value after which no new attempt starts; an attempt's
     timeouts are cut to the time left before it.
     """
-    tries = _retrying(deadline, lambda exc: isinstance(exc, ProviderHTTPError) and exc.transient)
-    return tries(_send_once, "GET", session, url, params, headers, deadline)
+    tries = _retrying(limits, deadline, lambda exc: isinstance(exc, ProviderHTTPError) and exc.transient)
+    return tries(_send_once, "GET", session, url, params, headers, deadline, limits)
 
 
 def http_get_once(
@@ -144,6 +178,8 @@ def http_get_once(
     params: dict | None = None,
     headers: dict | None = None,
     deadline: float | None = None,
+    *,
+    limits: HttpLimits,
 ) -> HttpAnswer:
     """GET for a request the provider must receive at most once (placing an order).
 
@@ -152,7 +188,7 @@ def http_get_once(
     answer, a connection lost after sending, or an HTTP 5xx is raised at once, with
     `may_have_arrived` True. Raises ProviderHTTPError like `http_get`.
     """
-    return _send_at_most_once("GET", session, url, params, headers, deadline)
+    return _send_at_most_once("GET", session, url, params, headers, deadline, limits)
 
 
 def http_post_once(
@@ -161,25 +197,29 @@ def http_post_once(
     params: dict | None = None,
     headers: dict | None = None,
     deadline: float | None = None,
+    *,
+    limits: HttpLimits,
 ) -> HttpAnswer:
     """POST (no body; the parameters go in the query string) for a request the provider must
     receive at most once: the same rules as `http_get_once`."""
-    return _send_at_most_once("POST", session, url, params, headers, deadline)
+    return _send_at_most_once("POST", session, url, params, headers, deadline, limits)
 
 
-def _send_at_most_once(method, session, url, params, headers, deadline):
-    tries = _retrying(deadline, _unsent_and_transient, before_sleep=_log_unsent_retry)
-    return tries(_send_once, method, session, url, params, headers, deadline)
+def _send_at_most_once(method, session, url, params, headers, deadline, limits):
+    tries = _retrying(
+        limits, deadline, _unsent_and_transient, before_sleep=partial(_log_unsent_retry, limits.retry_attempts)
+    )
+    return tries(_send_once, method, session, url, params, headers, deadline, limits)
 
 
-def _retrying(deadline, retry, before_sleep=None):
-    """Tries of one request: PROVIDER_RETRY_ATTEMPTS at most, random exponential waits, none
+def _retrying(limits, deadline, retry, before_sleep=None):
+    """Tries of one request: `limits.retry_attempts` at most, random exponential waits, none
     after `deadline`."""
     return retrying(
-        attempts=settings.PROVIDER_RETRY_ATTEMPTS,
+        attempts=limits.retry_attempts,
         deadline=deadline,
         retry=retry,
-        wait=wait_random_exponential(multiplier=settings.PROVIDER_RETRY_WAIT_SECONDS, max=10),
+        wait=wait_random_exponential(multiplier=limits.retry_wait_seconds, max=10),
         before_sleep=before_sleep,
     )
 
@@ -188,16 +228,16 @@ def _unsent_and_transient(exc):
     return isinstance(exc, ProviderHTTPError) and exc.transient and not exc.may_have_arrived
 
 
-def _log_unsent_retry(retry_state):
+def _log_unsent_retry(attempts, retry_state):
     log.warning(
         "no connection to the provider (attempt %d of %d), nothing was sent; trying again: %s",
         retry_state.attempt_number,
-        settings.PROVIDER_RETRY_ATTEMPTS,
+        attempts,
         retry_state.outcome.exception(),
     )
 
 
-def _send_once(method, session, url, params, headers, deadline):
+def _send_once(method, session, url, params, headers, deadline, limits):
     gate = getattr(session, "request_gate", None)  # the integration's request budget (budgets)
     try:
         with gate.request(deadline) if gate else nullcontext():
@@ -206,31 +246,37 @@ def _send_once(method, session, url, params, headers, deadline):
                 url,
                 params=params,
                 headers=headers,
-                timeout=timeouts(deadline),
+                timeout=timeouts(limits, deadline),
                 allow_redirects=False,
                 stream=True,
             )
-            body, cut = _read_body(response)
+            body, cut = _read_body(response, limits.max_answer_bytes)
     except NoSlot as exc:
         raise ProviderHTTPError(f"not sent: {exc}", transient=False, may_have_arrived=False, throttled=True) from None
     except requests.RequestException as exc:
         raise _error_of(exc) from None
     status = response.status_code
     if status == 429:
-        pause_integration(session, retry_after_seconds(response.headers.get("Retry-After")))
+        pause_integration(session, _pause_seconds(response, limits))
         raise ProviderHTTPError("HTTP 429 from provider", transient=True, status_code=429, body=body, throttled=True)
     if status >= 300:
         transient = status >= 500
         raise ProviderHTTPError(f"HTTP {status} from provider", transient=transient, status_code=status, body=body)
-    return HttpAnswer(status, body, cut)
+    return HttpAnswer(status, body, cut, limits.max_answer_bytes)
 
 
-def pause_integration(session, seconds: float | None) -> None:
+def _pause_seconds(response, limits: HttpLimits) -> float:
+    """How long a 429 pauses the integration: its Retry-After, else the configured pause."""
+    seconds = retry_after_seconds(response.headers.get("Retry-After"))
+    return limits.throttle_pause_seconds if seconds is None else seconds
+
+
+def pause_integration(session, seconds: float) -> None:
     """The provider asked us to slow down: no request to its integration from any monitor process
-    for `seconds` (None: MONITOR_THROTTLE_PAUSE_SECONDS)."""
+    for `seconds`."""
     gate = getattr(session, "request_gate", None)
     if gate is not None:
-        gate.pause(settings.MONITOR_THROTTLE_PAUSE_SECONDS if seconds is None else seconds)
+        gate.pause(seconds)
 
 
 _MAX_RETRY_AFTER_SECONDS = 3600.0
@@ -258,10 +304,9 @@ def retry_after_seconds(value: str | None) -> float | None:
 _READ_CHUNK_BYTES = 16384
 
 
-def _read_body(response):
-    """(body, cut): the answer's body up to PROVIDER_MAX_ANSWER_BYTES. Reading stops as soon as
-    the body is known to be longer, and the connection is then closed, not drained."""
-    limit = settings.PROVIDER_MAX_ANSWER_BYTES
+def _read_body(response, limit):
+    """(body, cut): the answer's body up to `limit` bytes. Reading stops as soon as the body is
+    known to be longer, and the connection is then closed, not drained."""
     chunks, size = [], 0
     try:
         for chunk in response.iter_content(chunk_size=_READ_CHUNK_BYTES):

@@ -31,7 +31,7 @@ class ApstoreClient(ClientApiClient):
         problem = self._configuration_problem()
         if problem:
             raise ProviderHTTPError(problem, transient=False)
-        answer = http_get(self.session, f"{self.base_url}/{PROFILE_PATH}", deadline=deadline)
+        answer = http_get(self.session, f"{self.base_url}/{PROFILE_PATH}", deadline=deadline, limits=self.limits)
         balance = parse_balance(answer.body)
         if balance is None:
             raise ProviderHTTPError("malformed answer: no balance in the profile", transient=False)
@@ -52,7 +52,9 @@ class ApstoreClient(ClientApiClient):
         if by_uuid:
             params["uuid"] = 1
         try:
-            answer = http_get(self.session, f"{self.base_url}/{CHECK_PATH}", params, deadline=deadline)
+            answer = http_get(
+                self.session, f"{self.base_url}/{CHECK_PATH}", params, deadline=deadline, limits=self.limits
+            )
         except ProviderHTTPError as exc:
             return dict.fromkeys(references, check_result_of_http_error(exc, WHAT_TO_CHECK))
         results = parse_batch_status(answer.body, references)
@@ -68,7 +70,11 @@ class ApstoreClient(ClientApiClient):
         try:
             # Sent once: a repeated newOrder after a lost answer only meets the order_uuid check.
             answer = http_get_once(
-                self.session, f"{self.base_url}/{place_path(request.product)}", params, deadline=deadline
+                self.session,
+                f"{self.base_url}/{place_path(request.product)}",
+                params,
+                deadline=deadline,
+                limits=self.limits,
             )
         except ProviderHTTPError as exc:
             return _place_result_of_http_error(exc)

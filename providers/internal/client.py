@@ -31,8 +31,8 @@ _PLACE_REFUSED_STATUSES = (400, 401, 403, 404, 422)
 class InternalClient(ClientApiClient):
     batch_size = 1
 
-    def __init__(self, integration, session_pool_size=8):
-        super().__init__(integration, session_pool_size)
+    def __init__(self, integration, session_pool_size=8, *, limits):
+        super().__init__(integration, session_pool_size, limits=limits)
         self.base_url = self.base_url.strip()
         self.tenant_host = urlsplit(self.base_url).hostname or ""
         self.session.headers["X-Tenant-Host"] = self.tenant_host
@@ -57,7 +57,9 @@ class InternalClient(ClientApiClient):
         if by_uuid:
             params["uuid"] = 1
         try:
-            answer = http_get(self.session, f"{self.base_url}/{CHECK_PATH}", params, deadline=deadline)
+            answer = http_get(
+                self.session, f"{self.base_url}/{CHECK_PATH}", params, deadline=deadline, limits=self.limits
+            )
         except ProviderHTTPError as exc:
             return check_result_of_http_error(exc, WHAT_TO_CHECK)
         result = parse_status_answer(answer.body, reference, by_uuid)
@@ -74,7 +76,11 @@ class InternalClient(ClientApiClient):
         try:
             # Sent once: a repeated newOrder after a lost answer only meets the order_uuid check.
             answer = http_post_once(
-                self.session, f"{self.base_url}/{place_path(request.product)}", params, deadline=deadline
+                self.session,
+                f"{self.base_url}/{place_path(request.product)}",
+                params,
+                deadline=deadline,
+                limits=self.limits,
             )
         except ProviderHTTPError as exc:
             result = _place_result_of_http_error(exc)
@@ -93,6 +99,7 @@ class InternalClient(ClientApiClient):
                 f"{self.base_url}/{CHECK_PATH}",
                 {"orders": wire_reference(probe), "uuid": 1},
                 deadline=deadline,
+                limits=self.limits,
             )
         except ProviderHTTPError as exc:
             return connection_check_of_http_error(exc, WHAT_TO_CHECK)

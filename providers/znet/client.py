@@ -40,20 +40,23 @@ class ZnetClient(ProviderClient):
                 f"{self.base_url}/{STATUS_PATH}",
                 self._params(tahsilat_api_islem_id=reference),
                 deadline=deadline,
+                limits=self.limits,
             )
         except ProviderHTTPError as exc:
             return check_result_of_http_error(exc, "baseUrl and credentials")
         result = parse_status_answer(answer.body)
         if says_try_later(result.code) and getattr(self.session, "request_gate", None) is not None:
             # With request budgets the pause is the integration's; without, the error backoff is the order's.
-            pause_integration(self.session, None)
+            pause_integration(self.session, self.limits.throttle_pause_seconds)
             result = replace(result, throttled=True)
         return replace(result, message=mask_secrets(answer.marked(result.message)))
 
     def _check_connection(self, deadline):
         """One catalog request (pin_listesi.php): it changes nothing and needs kod and sifre."""
         try:
-            answer = http_get(self.session, f"{self.base_url}/{CATALOG_PATH}", self._params(), deadline=deadline)
+            answer = http_get(
+                self.session, f"{self.base_url}/{CATALOG_PATH}", self._params(), deadline=deadline, limits=self.limits
+            )
         except ProviderHTTPError as exc:
             return connection_check_of_http_error(exc, "baseUrl and credentials")
         result = parse_catalog_answer(answer.body)
@@ -73,12 +76,15 @@ class ZnetClient(ProviderClient):
         )
         try:
             # Sent once: a repeated pin_ekle after a lost answer only meets znet's duplicate check.
-            answer = http_get_once(self.session, f"{self.base_url}/{PLACE_PATH}", params, deadline=deadline)
+            answer = http_get_once(
+                self.session, f"{self.base_url}/{PLACE_PATH}", params, deadline=deadline, limits=self.limits
+            )
         except ProviderHTTPError as exc:
             return replace(_place_result_of_http_error(exc), reference=reference)
         result = parse_place_answer(answer.body)
         if says_try_later(answer.body.decode("utf-8", "replace").split("|", 1)[0].strip()):
-            pause_integration(self.session, None)  # the order's own outcome is the parser's, as before
+            # The order's own outcome is the parser's, as before.
+            pause_integration(self.session, self.limits.throttle_pause_seconds)
         return replace(result, message=mask_secrets(answer.marked(result.message)), reference=reference)
 
     def _params(self, **extra):

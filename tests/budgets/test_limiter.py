@@ -11,6 +11,12 @@ import pytest
 from budgets import limiter
 from budgets.defaults import Budget
 from budgets.limiter import LocalGate, NoSlot, SharedGate
+from providers.http import HttpLimits
+
+
+def request_seconds():
+    """What a client's gate is given: the configured connect + read timeouts."""
+    return HttpLimits.from_settings().request_seconds
 
 
 def requests_through(gates, count, hold_seconds=0.0, send_delay=lambda number: 0.0):
@@ -106,7 +112,7 @@ def test_no_start_before_the_deadline_is_no_request():
 def test_shared_gates_of_several_processes_keep_one_budget():
     integration = uuid.uuid4()
     # Three gates: each its own process's view, all kept in the same rows.
-    gates = [SharedGate(integration, Budget(10.0, 2)) for _ in range(3)]
+    gates = [SharedGate(integration, Budget(10.0, 2), request_seconds()) for _ in range(3)]
     spans, most = requests_through(gates, 30, hold_seconds=0.05)
     starts = [start for start, _ in spans]
     assert most <= 2
@@ -118,7 +124,7 @@ def test_shared_gates_of_several_processes_keep_one_budget():
 @pytest.mark.django_db(transaction=True)
 def test_shared_requests_sent_late_after_their_start_still_keep_the_budget():
     integration = uuid.uuid4()
-    gates = [SharedGate(integration, Budget(10.0, 10)) for _ in range(3)]
+    gates = [SharedGate(integration, Budget(10.0, 10), request_seconds()) for _ in range(3)]
     spans, _ = requests_through(gates, 31, send_delay=late_first_of_each_budget(10))
     assert most_in_one_second([start for start, _ in spans]) <= 10
 
@@ -130,7 +136,7 @@ def test_a_request_held_up_by_its_pause_check_goes_at_the_next_start():
     gate connection busy for 80 ms) makes it late for its start, so it takes the next one."""
     from budgets.limiter import SHARED
 
-    gate = SharedGate(uuid.uuid4(), Budget(10.0, 1))
+    gate = SharedGate(uuid.uuid4(), Budget(10.0, 1), request_seconds())
     deadline = time.monotonic() + 10
     with gate.request(deadline):
         first = time.monotonic()
@@ -147,7 +153,10 @@ def test_a_request_held_up_by_its_pause_check_goes_at_the_next_start():
 @pytest.mark.django_db(transaction=True)
 def test_a_shared_pause_holds_every_process():
     integration = uuid.uuid4()
-    first, second = SharedGate(integration, Budget(50.0, 4)), SharedGate(integration, Budget(50.0, 4))
+    first, second = (
+        SharedGate(integration, Budget(50.0, 4), request_seconds()),
+        SharedGate(integration, Budget(50.0, 4), request_seconds()),
+    )
     with first.request(time.monotonic() + 5):
         pass  # the budget's rows exist
     first.pause(0.6)
@@ -163,7 +172,7 @@ def test_a_place_held_by_a_killed_process_frees_itself():
     from budgets.models import InFlightSlot
 
     integration = uuid.uuid4()
-    gate = SharedGate(integration, Budget(50.0, 1))
+    gate = SharedGate(integration, Budget(50.0, 1), request_seconds())
     with gate.request(time.monotonic() + 5):
         pass
     # A process that died mid-request: its place is held, until a hold that has now passed.

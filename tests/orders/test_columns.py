@@ -42,6 +42,8 @@ def test_fit_always_fits_and_keeps_the_start(value):
 
 # -- text PostgreSQL cannot store ----------------------------------------------------------------
 
+# The default PROVIDER_MAX_ANSWER_BYTES: none of these messages comes near it.
+ANSWER_BYTES = 65536
 UNSTORABLE_NOTE = "the answer held characters the database cannot store ({}): each replaced by U+FFFD"
 
 
@@ -66,17 +68,23 @@ def test_nul_and_lone_surrogates_are_replaced_and_named():
 
 
 def test_a_check_result_is_made_storable_with_a_note():
-    result, note = storable_check_result(CheckResult(CheckState.IN_PROGRESS, message="still \x00 processing"))
+    result, note = storable_check_result(
+        CheckResult(CheckState.IN_PROGRESS, message="still \x00 processing"), ANSWER_BYTES
+    )
     assert result == CheckResult(CheckState.IN_PROGRESS, message="still \ufffd processing")
     assert note == UNSTORABLE_NOTE.format("NUL")
-    error, note = storable_check_result(CheckResult(CheckState.PROVIDER_ERROR, code="8", message="x\ud83d"))
+    error, note = storable_check_result(
+        CheckResult(CheckState.PROVIDER_ERROR, code="8", message="x\ud83d"), ANSWER_BYTES
+    )
     assert error.message == "x\ufffd" and note == UNSTORABLE_NOTE.format("lone surrogate")
     clean = CheckResult(CheckState.COMPLETED, pin="PIN-1", message="done")
-    assert storable_check_result(clean) == (clean, None)
+    assert storable_check_result(clean, ANSWER_BYTES) == (clean, None)
 
 
 def test_a_pin_is_never_altered_to_make_it_storable():
-    result, note = storable_check_result(CheckResult(CheckState.COMPLETED, pin="ABCD\x00EFGH", message="ok"))
+    result, note = storable_check_result(
+        CheckResult(CheckState.COMPLETED, pin="ABCD\x00EFGH", message="ok"), ANSWER_BYTES
+    )
     assert result.state == CheckState.MALFORMED and note is None
     assert result.message == "malformed answer: the PIN holds characters the database cannot store (NUL)"
     assert "ABCD" not in result.message
@@ -84,7 +92,7 @@ def test_a_pin_is_never_altered_to_make_it_storable():
 
 def test_a_place_answer_is_made_storable_and_an_unstorable_order_id_left_out():
     answer = PlaceResult(PlaceState.ACCEPTED, reference="70\x0001", message="accepted \x00")
-    stored, note = storable_place_result(answer)
+    stored, note = storable_place_result(answer, ANSWER_BYTES)
     assert stored == PlaceResult(PlaceState.ACCEPTED, reference=None, message="accepted \ufffd")
     assert note == (
         UNSTORABLE_NOTE.format("NUL") + "; the provider's order id held characters the database cannot store (NUL): "
@@ -92,7 +100,6 @@ def test_a_place_answer_is_made_storable_and_an_unstorable_order_id_left_out():
     )
 
 
-def test_a_message_longer_than_an_answer_may_be_is_cut_and_marked(settings):
-    settings.PROVIDER_MAX_ANSWER_BYTES = 1024
-    result, note = storable_check_result(CheckResult(CheckState.FAILED, message="q" * 3000))
+def test_a_message_longer_than_an_answer_may_be_is_cut_and_marked():
+    result, note = storable_check_result(CheckResult(CheckState.FAILED, message="q" * 3000), 1024)
     assert result.message == "q" * 1024 + " [answer cut at 1024 bytes]" and note is None

@@ -22,7 +22,7 @@ from providers.addresses import (
 )
 from providers.base import CheckState
 from providers.connection import probe_connection
-from providers.http import ProviderHTTPError, http_get
+from providers.http import HttpLimits, ProviderHTTPError, http_get
 from providers.models import Integration
 from providers.sessions import build_session
 from providers.znet.client import ZnetClient
@@ -172,7 +172,7 @@ def test_host_key_is_the_host_and_the_port_given():
 
 
 def test_a_refused_base_url_is_a_permanent_configuration_error_without_a_request(production_hosts, sandbox):
-    result = check_status(ZnetClient(znet_at(sandbox.base_url)), "ref-1")
+    result = check_status(ZnetClient(znet_at(sandbox.base_url), limits=HttpLimits.from_settings()), "ref-1")
 
     assert result.state == CheckState.CONFIGURATION_ERROR and result.permanent
     assert "127.0.0.1 is a loopback address" in result.message
@@ -204,7 +204,7 @@ def test_a_guarded_session_refuses_before_connecting(production_hosts, sandbox):
     with pytest.raises(AddressNotAllowed, match="127.0.0.1 is a loopback address"):
         session.get(sandbox.base_url + "/servis/pin_listesi.php", timeout=2)
     with pytest.raises(ProviderHTTPError) as raised:
-        http_get(session, sandbox.base_url + "/servis/pin_listesi.php")
+        http_get(session, sandbox.base_url + "/servis/pin_listesi.php", limits=HttpLimits.from_settings())
     assert raised.value.permanent and not raised.value.transient and not raised.value.may_have_arrived
     assert sandbox.request_log == []
 
@@ -227,7 +227,7 @@ def test_a_name_that_resolves_to_an_internal_address_is_refused_when_connecting(
     base_url = sandbox.base_url.replace("127.0.0.1", name)
     assert base_url_problem(base_url) is None  # the text alone cannot tell
 
-    result = check_status(ZnetClient(znet_at(base_url)), "ref-1")
+    result = check_status(ZnetClient(znet_at(base_url), limits=HttpLimits.from_settings()), "ref-1")
     check = probe_connection(znet_at(base_url), max_seconds=5)
 
     assert result.state == CheckState.CONFIGURATION_ERROR and result.permanent

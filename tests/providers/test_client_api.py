@@ -5,6 +5,7 @@ provider's order_uuid check."""
 import pytest
 
 from providers.base import CheckState, PlaceRequest, PlaceState
+from providers.http import HttpLimits
 from providers.registry import client_class_for
 from sandbox import apstore, internal
 from sandbox.client_api import DUPLICATE_UUID_MESSAGE
@@ -28,7 +29,9 @@ def sandbox(provider):
 
 
 def make_client(provider, sandbox, base_url=None):
-    return client_class_for(provider)(integration_for(provider, sandbox, TOKEN, base_url))
+    return client_class_for(provider)(
+        integration_for(provider, sandbox, TOKEN, base_url), limits=HttpLimits.from_settings()
+    )
 
 
 @pytest.fixture
@@ -50,8 +53,9 @@ def test_placing_twice_under_one_reference_meets_the_duplicate_check(sandbox, cl
     assert len(sandbox.orders) == 1
 
 
-def test_a_place_answer_lost_to_the_read_timeout_is_unknown_and_never_sent_again(sandbox, client, settings):
+def test_a_place_answer_lost_to_the_read_timeout_is_unknown_and_never_sent_again(provider, sandbox, settings):
     settings.PROVIDER_RETRY_ATTEMPTS = 3
+    client = make_client(provider, sandbox)
     sandbox.config.first_place_delay = 1.5  # against a 1 s read timeout; the provider takes the order at once
     reference = our_reference()
 
@@ -64,8 +68,9 @@ def test_a_place_answer_lost_to_the_read_timeout_is_unknown_and_never_sent_again
 
 
 @pytest.mark.parametrize(("fault", "message"), [("http500", "HTTP 500"), ("drop", "connection failed")])
-def test_a_failure_after_the_request_arrived_is_unknown_and_not_retried(sandbox, client, settings, fault, message):
+def test_a_failure_after_the_request_arrived_is_unknown_and_not_retried(provider, sandbox, settings, fault, message):
     settings.PROVIDER_RETRY_ATTEMPTS = 3
+    client = make_client(provider, sandbox)
     sandbox.queue_place_fault(fault)
     reference = our_reference()
 

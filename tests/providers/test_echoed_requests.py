@@ -8,6 +8,7 @@ import pytest
 
 from providers.apstore.client import ApstoreClient
 from providers.base import CheckState, PlaceRequest, PlaceState
+from providers.http import HttpLimits
 from providers.internal.client import InternalClient
 from providers.models import Integration
 from providers.znet.client import ZnetClient
@@ -34,7 +35,8 @@ def assert_no_part_of(secrets, *texts):
 
 def znet_client(sandbox):
     return ZnetClient(
-        Integration(name="z", provider="znet", base_url=sandbox.base_url, kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE)
+        Integration(name="z", provider="znet", base_url=sandbox.base_url, kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE),
+        limits=HttpLimits.from_settings(),
     )
 
 
@@ -122,7 +124,7 @@ def tenant():
 
 
 def test_an_answer_echoing_the_token_header_cut_at_every_offset_keeps_no_part_of_it(apstore):
-    client = ApstoreClient(integration_for("apstore", apstore, TOKEN))
+    client = ApstoreClient(integration_for("apstore", apstore, TOKEN), limits=HttpLimits.from_settings())
     reference = our_reference()
     full = f"Error in request!: api-token: {TOKEN} GET /"
     for length in [*offsets_across(full, TOKEN), None]:
@@ -137,7 +139,7 @@ def test_an_answer_echoing_the_token_header_cut_at_every_offset_keeps_no_part_of
 
 def test_a_401_that_repeats_the_token_cut_short_keeps_no_part_of_it(tenant):
     """The tenant refuses the order and names the token it got, cut short at any offset."""
-    client = InternalClient(integration_for("internal", tenant, TOKEN))
+    client = InternalClient(integration_for("internal", tenant, TOKEN), limits=HttpLimits.from_settings())
     for length in range(4, len(TOKEN) + 1):
         tenant.queue_answer(401, {"statusCode": 401, "message": f"invalid api-token {TOKEN[:length]}"})
 
@@ -149,7 +151,7 @@ def test_a_401_that_repeats_the_token_cut_short_keeps_no_part_of_it(tenant):
 
 
 def test_a_status_answer_echoing_the_token_header_keeps_no_part_of_it(tenant):
-    client = InternalClient(integration_for("internal", tenant, TOKEN))
+    client = InternalClient(integration_for("internal", tenant, TOKEN), limits=HttpLimits.from_settings())
     full = f"Error in request!: api-token: {TOKEN} GET /"
     for length in [*offsets_across(full, TOKEN), None]:
         tenant.queue_answer(200, Echo(headers=("api-token",), length=length))

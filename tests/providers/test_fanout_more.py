@@ -10,6 +10,7 @@ from orders.models import Order
 from orders.queries import integrations_by_id
 from providers.base import CheckState
 from providers.fanout import MORE_WANTED, FanOut
+from providers.http import HttpLimits
 from providers.models import Integration
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, orders_known_to_sandbox
 
@@ -31,7 +32,7 @@ def test_more_orders_are_asked_for_while_answers_come_in_until_none_are_left(san
         asked_after.append(len(answers))
         return batches.pop(0)
 
-    fan_out = FanOut(time.monotonic() + 30, threading.Event(), 4, 2, 1)
+    fan_out = FanOut(time.monotonic() + 30, threading.Event(), 4, 2, 1, HttpLimits.from_settings())
     fan_out.wants_more = True
     answers += fan_out.add(first, integrations_of(first))
     for answer in fan_out.answers():

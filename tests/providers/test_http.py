@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from providers.base import CheckState
-from providers.http import ProviderHTTPError, http_get_once, timeouts, within_answer_limit
+from providers.http import HttpLimits, ProviderHTTPError, http_get_once, timeouts, within_answer_limit
 from providers.models import Integration
 from providers.znet.client import ZnetClient
 from sandbox.faults import LongBody
@@ -20,16 +20,18 @@ def test_timeouts_are_the_configured_ones_without_a_near_deadline(settings):
     settings.PROVIDER_CONNECT_TIMEOUT_SECONDS = 5
     settings.PROVIDER_READ_TIMEOUT_SECONDS = 20
 
-    assert timeouts() == (5, 20)
-    assert timeouts(time.monotonic() + 600) == (5, 20)
+    limits = HttpLimits.from_settings()
+    assert timeouts(limits) == (5, 20)
+    assert timeouts(limits, time.monotonic() + 600) == (5, 20)
 
 
 def test_timeouts_are_cut_to_the_time_left(settings):
     settings.PROVIDER_CONNECT_TIMEOUT_SECONDS = 5
     settings.PROVIDER_READ_TIMEOUT_SECONDS = 20
 
+    limits = HttpLimits.from_settings()
     start = time.monotonic()
-    connect, read = timeouts(start + 8)
+    connect, read = timeouts(limits, start + 8)
     taken = time.monotonic() - start
 
     assert 8 - taken <= connect + read <= 8
@@ -40,7 +42,7 @@ def test_an_attempt_at_or_past_the_deadline_still_gets_a_second(settings):
     settings.PROVIDER_CONNECT_TIMEOUT_SECONDS = 5
     settings.PROVIDER_READ_TIMEOUT_SECONDS = 20
 
-    assert timeouts(time.monotonic() - 3) == (1.0, 1.0)
+    assert timeouts(HttpLimits.from_settings(), time.monotonic() - 3) == (1.0, 1.0)
 
 
 def test_a_slow_answer_in_progress_at_the_deadline_ends_as_a_timeout(sandbox, settings):
@@ -51,7 +53,8 @@ def test_a_slow_answer_in_progress_at_the_deadline_ends_as_a_timeout(sandbox, se
     sandbox.add_order("slow-ref")
     sandbox.queue_fault("slow", reference="slow-ref")
     client = ZnetClient(
-        Integration(name="z", provider="znet", base_url=sandbox.base_url, kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE)
+        Integration(name="z", provider="znet", base_url=sandbox.base_url, kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE),
+        limits=HttpLimits.from_settings(),
     )
 
     result = check_status(client, "slow-ref", deadline=time.monotonic() + 1)
@@ -67,7 +70,8 @@ TWENTY_MB = 20 * 1024 * 1024
 
 def znet_client(sandbox):
     return ZnetClient(
-        Integration(name="z", provider="znet", base_url=sandbox.base_url, kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE)
+        Integration(name="z", provider="znet", base_url=sandbox.base_url, kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE),
+        limits=HttpLimits.from_settings(),
     )
 
 
@@ -109,7 +113,7 @@ def test_an_error_answer_is_read_up_to_the_limit_too(sandbox, settings):
     session = requests.Session()
 
     with pytest.raises(ProviderHTTPError) as raised:
-        http_get_once(session, f"{sandbox.base_url}/servis/pin_kontrol.php")
+        http_get_once(session, f"{sandbox.base_url}/servis/pin_kontrol.php", limits=HttpLimits.from_settings())
 
     assert raised.value.status_code == 500 and len(raised.value.body) == 2048
 
@@ -125,6 +129,7 @@ def test_an_answer_within_the_limit_is_whole_and_unmarked(sandbox, settings):
 
 def test_a_message_over_the_limit_is_cut_and_marked_once(settings):
     settings.PROVIDER_MAX_ANSWER_BYTES = 1024
-    cut = within_answer_limit("z" * 5000)
+    limit = HttpLimits.from_settings().max_answer_bytes
+    cut = within_answer_limit("z" * 5000, limit)
     assert cut == "z" * 1024 + " [answer cut at 1024 bytes]"
-    assert within_answer_limit(cut) == cut and within_answer_limit("short") == "short"
+    assert within_answer_limit(cut, limit) == cut and within_answer_limit("short", limit) == "short"

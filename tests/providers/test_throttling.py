@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from budgets.defaults import Budget
 from budgets.limiter import LocalGate
-from providers.http import ProviderHTTPError, http_get, retry_after_seconds
+from providers.http import HttpLimits, ProviderHTTPError, http_get, retry_after_seconds
 from providers.sessions import build_session
 
 
@@ -45,7 +45,7 @@ def test_a_429_pauses_the_gate_for_retry_after_and_the_retry_then_gets_its_answe
     url, arrivals = too_many_once
     session = build_session(1)
     session.request_gate = LocalGate(Budget(100.0, 2))
-    answer = http_get(session, url, deadline=time.monotonic() + 10)
+    answer = http_get(session, url, deadline=time.monotonic() + 10, limits=HttpLimits.from_settings())
     assert answer.body == b"ok"
     assert len(arrivals) == 2 and arrivals[1] - arrivals[0] >= 0.95
 
@@ -55,7 +55,7 @@ def test_a_429_with_no_start_before_the_deadline_is_throttled_not_an_order_error
     session = build_session(1)
     session.request_gate = LocalGate(Budget(100.0, 2))
     with pytest.raises(ProviderHTTPError) as raised:
-        http_get(session, url, deadline=time.monotonic() + 0.5)
+        http_get(session, url, deadline=time.monotonic() + 0.5, limits=HttpLimits.from_settings())
     assert raised.value.throttled and len(arrivals) == 1
 
 

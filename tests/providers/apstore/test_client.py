@@ -10,7 +10,7 @@ import requests
 
 from providers.apstore.client import ApstoreClient
 from providers.base import NOT_MENTIONED_MESSAGE, CheckResult, CheckState, PlaceRequest, PlaceState
-from providers.http import ProviderHTTPError
+from providers.http import HttpLimits, ProviderHTTPError
 from providers.registry import client_class_for
 from sandbox.apstore import REFUSED_IN_OK_MESSAGE, ApstoreSandbox, SandboxConfig
 from sandbox.client_api import DUPLICATE_UUID_MESSAGE
@@ -27,7 +27,7 @@ def sandbox():
 
 
 def make_client(sandbox, token=TOKEN, base_url=None):
-    return ApstoreClient(integration_for("apstore", sandbox, token, base_url))
+    return ApstoreClient(integration_for("apstore", sandbox, token, base_url), limits=HttpLimits.from_settings())
 
 
 @pytest.fixture
@@ -225,8 +225,9 @@ def test_a_reason_comes_back_as_said_except_the_token(sandbox, client):
 # -- HTTP failures -----------------------------------------------------------------------------
 
 
-def test_an_http_500_is_retried_and_the_retry_answers(sandbox, client, settings):
+def test_an_http_500_is_retried_and_the_retry_answers(sandbox, settings):
     settings.PROVIDER_RETRY_ATTEMPTS = 3
+    client = make_client(sandbox)
     reference = our_reference()
     sandbox.add_order(reference)
     sandbox.queue_fault("http500", times=2)
@@ -235,8 +236,9 @@ def test_an_http_500_is_retried_and_the_retry_answers(sandbox, client, settings)
     assert [r["result"] for r in sandbox.status_checks()] == ["http500", "http500", "1 entries"]
 
 
-def test_an_http_500_on_every_attempt_is_a_transport_error_for_the_batch(sandbox, client, settings):
+def test_an_http_500_on_every_attempt_is_a_transport_error_for_the_batch(sandbox, settings):
     settings.PROVIDER_RETRY_ATTEMPTS = 3
+    client = make_client(sandbox)
     references = [our_reference(), our_reference()]
     for reference in references:
         sandbox.add_order(reference)

@@ -14,6 +14,7 @@ from orders.models import ExternalStatus, Order, PlatformStatus
 from orders.monitor import check_single_order
 from providers.base import CheckResult, CheckState, PlaceRequest, PlaceState
 from providers.connection import probe_connection
+from providers.http import HttpLimits
 from providers.internal.client import InternalClient
 from providers.internal.parser import NOT_LISTED_MESSAGE
 from providers.models import Integration
@@ -34,7 +35,7 @@ def sandbox():
 
 
 def make_client(sandbox, token=TOKEN, base_url=None):
-    return InternalClient(integration_for("internal", sandbox, token, base_url))
+    return InternalClient(integration_for("internal", sandbox, token, base_url), limits=HttpLimits.from_settings())
 
 
 @pytest.fixture
@@ -153,8 +154,9 @@ def test_a_platform_order_under_our_dashed_id_is_found_and_completed(sandbox):
     assert [(entry["orders"], entry["uuid"]) for entry in sandbox.status_checks()] == [(str(order.pk), True)]
 
 
-def test_an_http_500_is_retried_and_the_retry_answers(sandbox, client, settings):
+def test_an_http_500_is_retried_and_the_retry_answers(sandbox, settings):
     settings.PROVIDER_RETRY_ATTEMPTS = 3
+    client = make_client(sandbox)
     reference = our_reference()
     sandbox.add_order(str(uuid.UUID(reference)))
     sandbox.queue_fault("http500", times=2)
@@ -243,8 +245,9 @@ def test_missing_token_or_base_url_is_reported_without_any_request(sandbox, toke
     assert sandbox.request_log == []
 
 
-def test_the_token_never_appears_in_results_or_logs(sandbox, client, caplog, settings):
+def test_the_token_never_appears_in_results_or_logs(sandbox, caplog, settings):
     settings.PROVIDER_RETRY_ATTEMPTS = 2
+    client = make_client(sandbox)
     caplog.set_level(logging.DEBUG)
     echoed, faulty = our_reference(), our_reference()
     # A tenant that echoes request details back into its texts.

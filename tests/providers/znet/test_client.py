@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from providers.base import CheckResult, CheckState, PlaceRequest, PlaceState
+from providers.http import HttpLimits
 from providers.models import Integration
 from providers.znet.client import ZnetClient
 from sandbox.znet import DUPLICATE_REFERENCE_LINE, STATUS_STYLES, SandboxConfig, ZnetSandbox
@@ -19,7 +20,8 @@ PUBG_60 = PlaceRequest(product="101", denomination="60", player_id="5551234567")
 
 
 def client_for(base_url, kod=SANDBOX_KOD, sifre=SANDBOX_SIFRE):
-    return ZnetClient(Integration(name="t", provider="znet", base_url=base_url, kod=kod, sifre=sifre))
+    integration = Integration(name="t", provider="znet", base_url=base_url, kod=kod, sifre=sifre)
+    return ZnetClient(integration, limits=HttpLimits.from_settings())
 
 
 def test_status_request_carries_credentials_and_reference(sandbox):
