@@ -158,7 +158,7 @@ def _send_delays(log_path, integration_id, sandbox) -> None:
 def _reservation_cost() -> None:
     """One request's statements (take a place, take a start, free the place) at a budget that
     never waits, from 4 threads: the limiter's own cost per request."""
-    from budgets.defaults import Budget
+    from budgets.budget import Budget
     from budgets.limiter import SharedGate
     from providers.http import HttpLimits
 

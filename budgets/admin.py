@@ -5,7 +5,7 @@ can be cleared."""
 from django import forms
 from django.contrib import admin
 
-from budgets.defaults import budget_of_row, family_budget
+from budgets.budget import budget_of_row, family_budget
 from budgets.models import RequestBudget
 from providers.models import Integration
 

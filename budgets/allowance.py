@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, OuterRef, Subquery
 
-from budgets.defaults import Budget, budget_of_row
+from budgets.budget import Budget, budget_of_row
 from budgets.models import RequestBudget
 from orders.models import Order
 from orders.queries import integration_key

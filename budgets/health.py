@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from budgets.defaults import budget_of_row, family_budget
+from budgets.budget import budget_of_row, family_budget
 from budgets.models import RequestBudget
 from providers.models import Integration
 

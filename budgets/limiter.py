@@ -20,15 +20,19 @@ own limiter until it works again: the budget then holds per process.
 On SQLite (one process) the in-process limiter is the gate.
 """
 
+from __future__ import annotations
+
 import logging
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from django.db import DatabaseError, connection, connections
 
-from budgets.defaults import Budget
+if TYPE_CHECKING:  # budgets.budget builds the gates: a run-time import would be a cycle
+    from budgets.budget import Budget
 
 log = logging.getLogger(__name__)
 

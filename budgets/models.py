@@ -6,7 +6,7 @@ from django.db import models
 
 
 class RequestBudget(models.Model):
-    """The budget of one integration. Without a row, budgets.defaults gives its family's."""
+    """The budget of one integration. Without a row, budgets.budget gives its family's."""
 
     integration_id = models.UUIDField(primary_key=True, help_text="The integration (integrations.id).")
     requests_per_second = models.FloatField(

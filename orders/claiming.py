@@ -106,7 +106,7 @@ def claim_due_orders(
     caps: Mapping[str, int] | None = None,
 ) -> Claim:
     """Claim up to `limit` due orders (only those `order_filter` lets through), oldest first;
-    with `caps` ({integration id: n}, budgets.claims), at most n of an integration."""
+    with `caps` ({integration id: n}, budgets.budget.ClaimBudget), at most n of an integration."""
     with transaction.atomic():
         due = order_filter.apply(Order.objects.due(now))
         if caps is not None:

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from budgets.claims import ClaimBudget
+from budgets.budget import ClaimBudget
 from orders.claiming import (
     NO_FILTER,
     Claim,
@@ -91,7 +91,7 @@ def check_single_order(
 
 class _Claims:
     """The claims of one cycle, under one lease: of each integration no more than its request
-    budget serves within the cycle (budgets.claims)."""
+    budget serves within the cycle (budgets.budget.ClaimBudget)."""
 
     def __init__(self, config: RunConfig, lease_until: datetime, order_filter: OrderFilter):
         self.full = False  # the last claim took `limit` orders: more may be due

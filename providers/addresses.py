@@ -7,7 +7,8 @@ Three checks, one rule:
 - `base_url_problem`: the baseUrl as text (the admin form, and each client before any request):
   http(s), no user info, query, fragment, whitespace or backslash, a valid port, and a host that
   is not such an address or name (no DNS lookup: it runs on every save and every check);
-- `GuardedAdapter.send`: the same for each request's URL;
+- `GuardedAdapter.send`: the same for each request's URL (every client's session mounts it:
+  `build_session`);
 - the guarded connections: the addresses a host name resolves to, checked when the connection is
   opened, and the connection opened to exactly those addresses, so a name that resolves to a
   public address at save time and to 127.0.0.1 at request time (DNS rebinding) is refused.
@@ -311,3 +312,15 @@ class GuardedAdapter(HTTPAdapter):
             return super().send(request, *args, **kwargs)
         except _Refused as exc:
             raise AddressNotAllowed(f"not sent: {exc}", request=request) from None
+
+
+def build_session(pool_size: int) -> requests.Session:
+    """The session of one integration's client: keep-alive connections, only to the addresses
+    allowed here, its pool as large as the requests the run sends to that integration at once
+    (more would be opened and closed again for nothing)."""
+    session = requests.Session()
+    # Retries are ours (tenacity, providers.http), so urllib3 must not retry behind our back.
+    adapter = GuardedAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1), max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session

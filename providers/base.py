@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from budgets.gates import request_gate
-from providers.addresses import base_url_problem
+from budgets.budget import request_gate
+from providers.addresses import base_url_problem, build_session
 from providers.redaction import excerpt, register_secret
-from providers.sessions import build_session
 
 if TYPE_CHECKING:  # providers.http imports the result types from here
     from providers.http import HttpLimits

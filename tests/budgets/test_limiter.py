@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from budgets import limiter
-from budgets.defaults import Budget
+from budgets.budget import Budget
 from budgets.limiter import LocalGate, NoSlot, SharedGate
 from providers.http import HttpLimits
 

@@ -16,6 +16,7 @@ from orders.monitor import check_single_order
 from providers.addresses import (
     AddressNotAllowed,
     base_url_problem,
+    build_session,
     host_key,
     request_url_problem,
     shown_url,
@@ -24,7 +25,6 @@ from providers.base import CheckState
 from providers.connection import probe_connection
 from providers.http import HttpLimits, ProviderHTTPError, http_get
 from providers.models import Integration
-from providers.sessions import build_session
 from providers.znet.client import ZnetClient
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, create_sent_order
 from tests.providers.checks import check_status

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from budgets.defaults import Budget
+from budgets.budget import Budget
 from budgets.limiter import LocalGate
+from providers.addresses import build_session
 from providers.http import HttpLimits, ProviderHTTPError, http_get, retry_after_seconds
-from providers.sessions import build_session
 
 
 @pytest.fixture
