@@ -4,7 +4,7 @@ PROVIDER_MAX_ANSWER_BYTES (the body is streamed; what lies past the limit is nev
 error text that leaves this module is redacted: the URL it came from may carry a password.
 
 Two ways to send a request: `http_get` (status checks, balance) retries every transient failure;
-`http_get_once` / `http_post_once` (placing an order) retry only when no connection could be
+`http_send_once` (placing an order) retry only when no connection could be
 opened, because any request that may have reached the provider must never be repeated
 automatically.
 """
@@ -172,7 +172,8 @@ def http_get(session, url, params=None, headers=None, deadline=None, *, limits: 
     return tries(_send_once, "GET", session, url, params, headers, deadline, limits)
 
 
-def http_get_once(
+def http_send_once(
+    method: str,
     session: requests.Session,
     url: str,
     params: dict | None = None,
@@ -181,31 +182,14 @@ def http_get_once(
     *,
     limits: HttpLimits,
 ) -> HttpAnswer:
-    """GET for a request the provider must receive at most once (placing an order).
+    """`method` (GET, or POST with no body: the parameters go in the query string) for a request
+    the provider must receive at most once (placing an order).
 
     A new attempt starts only when the previous one could not open a connection (refused,
     name not resolved, connect timeout): nothing was sent then. A timeout while waiting for the
     answer, a connection lost after sending, or an HTTP 5xx is raised at once, with
     `may_have_arrived` True. Raises ProviderHTTPError like `http_get`.
     """
-    return _send_at_most_once("GET", session, url, params, headers, deadline, limits)
-
-
-def http_post_once(
-    session: requests.Session,
-    url: str,
-    params: dict | None = None,
-    headers: dict | None = None,
-    deadline: float | None = None,
-    *,
-    limits: HttpLimits,
-) -> HttpAnswer:
-    """POST (no body; the parameters go in the query string) for a request the provider must
-    receive at most once: the same rules as `http_get_once`."""
-    return _send_at_most_once("POST", session, url, params, headers, deadline, limits)
-
-
-def _send_at_most_once(method, session, url, params, headers, deadline, limits):
     tries = _retrying(
         limits, deadline, _unsent_and_transient, before_sleep=partial(_log_unsent_retry, limits.retry_attempts)
     )

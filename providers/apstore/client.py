@@ -13,7 +13,7 @@ from providers.http import (
     check_result_of_http_error,
     connection_check_of_http_error,
     http_get,
-    http_get_once,
+    http_send_once,
     place_result_of_http_error,
 )
 from providers.json_answers import error_message
@@ -69,7 +69,8 @@ class ApstoreClient(ClientApiClient):
             params["playerId"] = request.player_id
         try:
             # Sent once: a repeated newOrder after a lost answer only meets the order_uuid check.
-            answer = http_get_once(
+            answer = http_send_once(
+                "GET",
                 self.session,
                 f"{self.base_url}/{place_path(request.product)}",
                 params,

@@ -15,7 +15,7 @@ from providers.http import (
     check_result_of_http_error,
     connection_check_of_http_error,
     http_get,
-    http_post_once,
+    http_send_once,
     place_result_of_http_error,
 )
 from providers.internal.parser import is_own_reference, parse_place_answer, parse_status_answer, wire_reference
@@ -75,7 +75,8 @@ class InternalClient(ClientApiClient):
         params["order_uuid"] = wire_reference(reference)
         try:
             # Sent once: a repeated newOrder after a lost answer only meets the order_uuid check.
-            answer = http_post_once(
+            answer = http_send_once(
+                "POST",
                 self.session,
                 f"{self.base_url}/{place_path(request.product)}",
                 params,

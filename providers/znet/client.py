@@ -10,7 +10,7 @@ from providers.http import (
     check_result_of_http_error,
     connection_check_of_http_error,
     http_get,
-    http_get_once,
+    http_send_once,
     pause_integration,
     place_result_of_http_error,
 )
@@ -76,8 +76,8 @@ class ZnetClient(ProviderClient):
         )
         try:
             # Sent once: a repeated pin_ekle after a lost answer only meets znet's duplicate check.
-            answer = http_get_once(
-                self.session, f"{self.base_url}/{PLACE_PATH}", params, deadline=deadline, limits=self.limits
+            answer = http_send_once(
+                "GET", self.session, f"{self.base_url}/{PLACE_PATH}", params, deadline=deadline, limits=self.limits
             )
         except ProviderHTTPError as exc:
             return replace(_place_result_of_http_error(exc), reference=reference)

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from providers.base import CheckState
-from providers.http import HttpLimits, ProviderHTTPError, http_get_once, timeouts, within_answer_limit
+from providers.http import HttpLimits, ProviderHTTPError, http_send_once, timeouts, within_answer_limit
 from providers.models import Integration
 from providers.znet.client import ZnetClient
 from sandbox.faults import LongBody
@@ -113,7 +113,7 @@ def test_an_error_answer_is_read_up_to_the_limit_too(sandbox, settings):
     session = requests.Session()
 
     with pytest.raises(ProviderHTTPError) as raised:
-        http_get_once(session, f"{sandbox.base_url}/servis/pin_kontrol.php", limits=HttpLimits.from_settings())
+        http_send_once("GET", session, f"{sandbox.base_url}/servis/pin_kontrol.php", limits=HttpLimits.from_settings())
 
     assert raised.value.status_code == 500 and len(raised.value.body) == 2048
 
