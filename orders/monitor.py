@@ -1,7 +1,7 @@
 """One cycle of the monitor, read from top to bottom: claim due orders, read their integrations,
-ask their providers (providers.fanout.FanOut: orders in, answers out), store each answer
-(orders.storing.ResultStore: returns what it stored), count it in the cycle's RunReport, then
-release what was not checked or not stored.
+build their clients (providers.registry.CycleClients), ask (providers.fanout.FanOut: orders and
+clients in, answers out), store each answer (orders.storing.ResultStore: returns what it
+stored), count it in the cycle's RunReport, release what was not checked or not stored.
 
 Every way of checking orders is such a cycle: the loop (orders.loop) runs them one after the
 other, a plain run is the loop's first cycle, and `--order-id` and the admin's "Check now" run
@@ -34,6 +34,7 @@ from orders.queries import integrations_of
 from orders.storing import ResultStore, Stored, problem_of
 from providers.base import CheckResult
 from providers.fanout import MORE_WANTED, FanOut
+from providers.registry import CycleClients
 from schedules.book import LearnedSchedules, ScheduleBook
 
 log = logging.getLogger(__name__)
@@ -139,8 +140,9 @@ class _Cycle:
         self._store = ResultStore(
             claim.lease_until, source, self._reconnect_until(), schedules, config.http.max_answer_bytes
         )
+        self._clients = CycleClients(config.per_integration, config.http)
         self._fan_out = FanOut(
-            deadline, stop_event, config.workers, config.per_integration, config.shutdown_grace_seconds, config.http
+            deadline, stop_event, config.workers, config.per_integration, config.shutdown_grace_seconds
         )
         self._unchecked: list = []
         self._on_checked: OnChecked | None = None
@@ -162,6 +164,9 @@ class _Cycle:
             # Not one order's doing (those are recorded on their order): the error goes on up.
             self._release_not_stored()
             raise
+        finally:
+            if not self._fan_out.abandoned:  # an abandoned call still uses its client's session
+                self._clients.close()
         self.report.interrupted = self._stop_event.is_set()
         self.report.deadline_reached = bool(self._unchecked) and not self.report.interrupted
         self._finish()
@@ -181,7 +186,9 @@ class _Cycle:
         if integrations is None:
             self._unchecked.extend(order.pk for order in orders)
             return
-        for order, result in self._fan_out.add(orders, integrations):
+        batches, unanswerable = self._clients.sort(orders, integrations)
+        self._fan_out.add(batches)
+        for order, result in unanswerable:
             self._take(order, result)
 
     def _take(self, order: Order, result: CheckResult | None) -> None:

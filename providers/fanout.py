@@ -19,17 +19,13 @@ import logging
 import queue
 import threading
 import time
-import uuid
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from providers.base import CheckResult, CheckState, ProviderClient, configuration_error, not_mentioned
-from providers.http import HttpLimits
-from providers.models import Integration
-from providers.redaction import excerpt, redact
-from providers.registry import UnknownProvider, client_class_for
+from providers.base import CheckResult, CheckState, ProviderClient, not_mentioned
+from providers.redaction import redact
 
 if TYPE_CHECKING:  # the orders app imports the providers, not the other way round
     from orders.models import Order
@@ -53,11 +49,11 @@ MORE_WANTED = object()
 
 
 class FanOut:
-    """The provider calls of one cycle: orders and their integrations in (`add`), answers out
-    (`answers`), in the calling thread. It reads and writes no database and calls nothing of
-    its caller's: when fewer tasks wait than there are workers and `wants_more` is set, it
-    yields MORE_WANTED and the caller decides whether to add orders. `limits`: the HTTP settings
-    of the clients it builds, read by the run's entry point."""
+    """The provider calls of one cycle: orders, each with the client that asks about them, in
+    (`add`; providers.registry.CycleClients builds the clients), answers out (`answers`), in the
+    calling thread. It reads and writes no database, builds no client and calls nothing of its
+    caller's: when fewer tasks wait than there are workers and `wants_more` is set, it yields
+    MORE_WANTED and the caller decides whether to add orders."""
 
     def __init__(
         self,
@@ -66,29 +62,30 @@ class FanOut:
         workers: int,
         per_integration: int,
         grace_seconds: float,
-        limits: HttpLimits,
     ):
         self.wants_more = False
         self._deadline = deadline
         self._stop_event = stop_event
         self._workers = workers
         self._grace_seconds = grace_seconds
-        self._planner = _Planner(per_integration, limits)
+        self._lanes: dict[int, int] = {}  # id(client) -> lane: one client, one integration
         self._board = _TaskBoard(per_integration, self._expired)
         self._done: queue.Queue[tuple[_Task, dict[str, CheckResult] | None]] = queue.Queue()
         self._pending: dict[int, _Task] = {}
 
-    def add(self, orders: Sequence[Order], integrations: Mapping[str, Integration]) -> list[tuple[Order, CheckResult]]:
-        """Start asking about `orders` (`integrations`: {"providerId" text: Integration}, as
-        orders.queries.integrations_by_id reads them). Returns the answers of the orders no provider
-        can answer (no reference, unknown or disabled integration): configuration errors."""
-        tasks, unanswerable = self._planner.plan(orders, integrations)
+    def add(self, batches: Sequence[tuple[ProviderClient, Sequence[Order]]]) -> None:
+        """Start asking about the orders of each (client, orders): one task per batch the client
+        takes at once (its `batch_size`), one lane per client (the unit of the concurrency cap)."""
+        tasks = []
+        for client, orders in batches:
+            lane = self._lanes.setdefault(id(client), len(self._lanes))
+            size = client.batch_size
+            tasks += [_Task(client, lane, list(orders[i : i + size])) for i in range(0, len(orders), size)]
         self._pending.update((id(task), task) for task in tasks)
         for _ in range(self._board.add(tasks, self._workers)):
             threading.Thread(
                 target=_work, args=(self._board, self._done, self._expired, self._deadline), daemon=True
             ).start()
-        return unanswerable
 
     def answers(self) -> Iterator[tuple[Order, CheckResult | None] | object]:
         """(order, CheckResult or None) for every order added, as answers arrive; None means the
@@ -111,73 +108,20 @@ class FanOut:
                 yield order, _answer_for(task.client, order, answers)
         yield from self._abandoned()
 
+    @property
+    def abandoned(self) -> bool:
+        """Calls are still in flight after `answers` ended (stopping): their clients' sessions
+        are still in use and must not be closed under them."""
+        return bool(self._pending)
+
     def _abandoned(self):
-        """Whatever is still pending was abandoned (stopping): its orders are released. Else the
-        clients' sessions are done with."""
+        """Whatever is still pending was abandoned (stopping): its orders are released."""
         for task in self._pending.values():
             for order in task.orders:
                 yield order, None
-        if not self._pending:
-            self._planner.close_clients()
 
     def _expired(self) -> bool:
         return self._stop_event.is_set() or time.monotonic() >= self._deadline
-
-
-class _Planner:
-    """Orders -> tasks: one client per integration (kept for every batch of the call), one lane
-    per integration (the unit of the concurrency cap)."""
-
-    def __init__(self, per_integration: int, limits: HttpLimits):
-        self.per_integration = per_integration
-        self.limits = limits
-        self.clients: dict[uuid.UUID, ProviderClient] = {}
-        self._lanes: dict[uuid.UUID, int] = {}  # integration pk -> lane number
-
-    def close_clients(self) -> None:
-        for client in self.clients.values():
-            client.close()
-
-    def plan(self, orders, integrations) -> tuple[list[_Task], list[tuple[Order, CheckResult]]]:
-        """([tasks], [(order, result) for orders no provider can answer])."""
-        by_integration: dict[uuid.UUID, list[Order]] = {}
-        unanswerable: list[tuple[Order, CheckResult]] = []
-        for order in orders:
-            integration = integrations.get(order.integration_id)
-            problem = _why_unanswerable(order, integration)
-            if problem is None and integration is not None and integration.pk not in self.clients:
-                try:
-                    self.clients[integration.pk] = client_class_for(integration.provider)(
-                        integration, self.per_integration, limits=self.limits
-                    )
-                except UnknownProvider:
-                    problem = f"integration {integration.pk} has unknown provider {integration.provider!r}"
-                except Exception as exc:  # a bad setting of one integration must not stop the others
-                    problem = f"integration {integration.pk}: its client cannot be built: {type(exc).__name__}"
-                    log.error("%s: %s", problem, excerpt(str(exc), 200))
-            if problem or integration is None:  # _why_unanswerable names every missing integration
-                unanswerable.append((order, configuration_error(problem or "integration not found")))
-                continue
-            by_integration.setdefault(integration.pk, []).append(order)
-        tasks = []
-        for integration_id, integration_orders in by_integration.items():
-            client = self.clients[integration_id]
-            lane = self._lanes.setdefault(integration_id, len(self._lanes))
-            size = client.batch_size
-            tasks += [
-                _Task(client, lane, integration_orders[i : i + size]) for i in range(0, len(integration_orders), size)
-            ]
-        return tasks, unanswerable
-
-
-def _why_unanswerable(order, integration):
-    if not order.reference:
-        return "order has no provider reference (provider_referans / externalOrderId)"
-    if integration is None:
-        return f"integration {order.integration_id!r} not found"
-    if not integration.is_enabled:
-        return f"integration {integration.name!r} ({integration.pk}) is disabled"
-    return None
 
 
 class _TaskBoard:

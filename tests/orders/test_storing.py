@@ -31,6 +31,7 @@ from orders.signals import order_finalized
 from providers.base import CheckState
 from providers.fanout import FanOut
 from providers.http import HttpLimits
+from providers.registry import CycleClients
 from tests.commands import database_url, server_connection, start_command
 from tests.factories import customer_fields
 
@@ -187,8 +188,10 @@ def test_claimed_orders_whose_integrations_cannot_be_read_are_answered_unchecked
 
 def asked(orders, integrations):
     """The answers of a fan-out asking about `orders` (4 workers, 4 per integration)."""
-    fan_out = FanOut(time.monotonic() + 10, threading.Event(), 4, 4, 1, HttpLimits.from_settings())
-    return fan_out.add(orders, integrations) + list(fan_out.answers())
+    fan_out = FanOut(time.monotonic() + 10, threading.Event(), 4, 4, 1)
+    batches, unanswerable = CycleClients(4, HttpLimits.from_settings()).sort(orders, integrations)
+    fan_out.add(batches)
+    return unanswerable + list(fan_out.answers())
 
 
 @pytest.mark.slow

@@ -12,6 +12,7 @@ from providers.base import CheckState
 from providers.fanout import MORE_WANTED, FanOut
 from providers.http import HttpLimits
 from providers.models import Integration
+from providers.registry import CycleClients
 from tests.factories import SANDBOX_KOD, SANDBOX_SIFRE, orders_known_to_sandbox
 
 pytestmark = pytest.mark.django_db
@@ -32,14 +33,15 @@ def test_more_orders_are_asked_for_while_answers_come_in_until_none_are_left(san
         asked_after.append(len(answers))
         return batches.pop(0)
 
-    fan_out = FanOut(time.monotonic() + 30, threading.Event(), 4, 2, 1, HttpLimits.from_settings())
+    fan_out = FanOut(time.monotonic() + 30, threading.Event(), 4, 2, 1)
+    clients = CycleClients(2, HttpLimits.from_settings())
     fan_out.wants_more = True
-    answers += fan_out.add(first, integrations_of(first))
+    answers += add(fan_out, clients, first)
     for answer in fan_out.answers():
         if answer is MORE_WANTED:
             added = more()
             fan_out.wants_more = bool(added)
-            answers.extend(fan_out.add(added, integrations_of(added)))
+            answers.extend(add(fan_out, clients, added))
         else:
             answers.append(answer)
 
@@ -55,5 +57,8 @@ def test_more_orders_are_asked_for_while_answers_come_in_until_none_are_left(san
         assert all(times[i + 2] - times[i] >= 0.08 for i in range(len(times) - 2))
 
 
-def integrations_of(orders):
-    return integrations_by_id(order.integration_id for order in orders)
+def add(fan_out, clients, orders):
+    """Ask `fan_out` about `orders` with their clients: the answers of those no provider can answer."""
+    batches, unanswerable = clients.sort(orders, integrations_by_id(order.integration_id for order in orders))
+    fan_out.add(batches)
+    return unanswerable
