@@ -1,10 +1,15 @@
 """The trip of one order through the code: `python bench/trip.py`.
 
 Runs `check_pending_orders` (in this process, on a throw-away SQLite file) for one sent order that
-the znet sandbox completes at its first check, with a profile hook on every thread. Prints the
-project's files in which a function ran (imports are not counted; migrations, the sandbox and this script left out), and
-the pairs of files that call each other (a call back up: a module calling into one that called
-it; a function handed down and called back counts as its own module's).
+the znet sandbox completes at its first check, with a profile hook on every thread. Prints:
+
+- every project file in which a function ran (imports are not counted; migrations, the sandbox
+  and this script left out): the whole trip, side steps included (request pacing, schedules,
+  the metrics file, the Sentry check-in);
+- the pairs of files that call each other (a call back up: a module calling into one that called
+  it; a function handed down and called back counts as its own module's);
+- the spine: the project files on the call stack when the order's row is written (the claim and
+  the stored answer) and when its status request is sent.
 """
 
 import inspect
@@ -13,6 +18,7 @@ import os
 import sys
 import tempfile
 import threading
+import traceback
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -29,7 +35,9 @@ import django  # noqa: E402
 
 django.setup()
 
+import requests  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from orders.models import ExternalStatus, Order  # noqa: E402
@@ -77,6 +85,26 @@ class Trace:
         return sorted((a, b) for a, b in self.calls if (b, a) in self.calls and a < b)
 
 
+class Spine:
+    """Project files on the stack at each write of an order's row and each provider request."""
+
+    def __init__(self):
+        self.files: set[str] = set()
+        self._send = requests.Session.send
+
+    def _note_stack(self) -> None:
+        self.files.update(filter(None, (project_file(frame.filename) for frame in traceback.extract_stack())))
+
+    def sql(self, execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith("UPDATE") and "product_orders" in sql:
+            self._note_stack()
+        return execute(sql, params, many, context)
+
+    def send(self, session, request, **kwargs):
+        self._note_stack()
+        return self._send(session, request, **kwargs)
+
+
 def one_sent_order(sandbox) -> None:
     integration = Integration.objects.create(
         name="znet", provider="znet", base_url=sandbox.base_url, kod="trip-kod", sifre="trip-sifre-0815"
@@ -102,15 +130,19 @@ def main():
     sandbox = ZnetSandbox(SandboxConfig(kod="trip-kod", sifre="trip-sifre-0815", seed=1)).start()
     try:
         one_sent_order(sandbox)
-        trace = Trace()
+        trace, spine = Trace(), Spine()
+        # A plain function, so that the session binds as `self` and the spine sees every request.
+        requests.Session.send = lambda session, request, **kwargs: spine.send(session, request, **kwargs)
         threading.setprofile(trace)
         sys.setprofile(trace)
         try:
             out = io.StringIO()
-            call_command("check_pending_orders", stdout=out)
+            with connection.execute_wrapper(spine.sql):
+                call_command("check_pending_orders", stdout=out)
         finally:
             sys.setprofile(None)
             threading.setprofile(None)
+            requests.Session.send = spine._send
     finally:
         sandbox.stop()
     print(out.getvalue().strip())
@@ -121,6 +153,9 @@ def main():
     print(f"== {len(pairs)} pairs of files calling each other")
     for a, b in pairs:
         print(f"  {a} <-> {b}")
+    print(f"== {len(spine.files)} project files on the spine (on the stack at the row's writes and the request)")
+    for name in sorted(spine.files):
+        print(f"  {name}")
 
 
 if __name__ == "__main__":
