@@ -6,12 +6,11 @@ Budget-bound is listed but does not make the monitor degraded: the schedule spen
 per order precisely so that the budget keeps up and no queue builds; the orders are a little
 later, none is left behind. (Had the budget not kept up, the overdue backlog would say so.)"""
 
-from datetime import datetime
-
 from django.utils import timezone
 
 from budgets.budget import budget_of_row, family_budget
 from budgets.models import RequestBudget
+from orders.formats import integration_label, local_iso
 from providers.models import Integration
 
 
@@ -45,10 +44,10 @@ def budget_lines(rows: list[dict]) -> list[str]:
         return []
     lines = ["request budgets (every process together):"]
     for row in rows:
-        line = f"  {row['name']} ({row['integration_id']}): {row['per_second']:g}/s, {row['in_flight']} in flight"
+        label = integration_label(row["name"], row["integration_id"])
+        line = f"  {label}: {row['per_second']:g}/s, {row['in_flight']} in flight"
         if row["paused_until"]:
-            until = timezone.localtime(datetime.fromisoformat(row["paused_until"])).isoformat(timespec="seconds")
-            line += f", paused until {until}"
+            line += f", paused until {local_iso(row['paused_until'])}"
         lines.append(line)
     return lines
 
@@ -71,7 +70,7 @@ def budget_bound_lines(rows: list[dict], check_budget_requests: float) -> list[s
     check_budget = f"{check_budget_requests:g}"
     lines = [f"budget-bound (sent more orders than their budget checks at {check_budget} requests each):"]
     for row in rows:
-        label = f"{row['name']} ({row['integration_id']})" if row["name"] else row["integration_id"]
+        label = integration_label(row["name"], row["integration_id"])
         lines.append(
             f"  {label}: budget-bound: {row['requests_per_order']:.1f} requests per order "
             f"({_rate(row['orders_per_second'])} orders/s sent, {row['budget_per_second']:g}/s budget)"

@@ -17,9 +17,8 @@ from budgets.health import budget_bound_rows, budget_rows
 from health import queries
 from health.rules import find_problems
 from health.stuck import StuckCounts, StuckLimits, count_stuck
-from health.text import integration_label
 from hooks.health import webhook_rows
-from orders.formats import iso, seconds_between
+from orders.formats import integration_label, iso, seconds_between
 from orders.models import Order
 from orders.queries import integration_key
 from schedules.book import ScheduleBook

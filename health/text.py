@@ -4,7 +4,7 @@ times and ages are written as orders.formats writes them, as the admin does."""
 
 from budgets.health import budget_bound_lines, budget_bound_rows, budget_lines
 from hooks.health import webhook_lines
-from orders.formats import cut, format_seconds, iso, seconds_between
+from orders.formats import cut, format_seconds, integration_label, iso, seconds_between
 from schedules.book import SAMPLE_DAYS
 
 
@@ -110,13 +110,6 @@ def active_orders(n):
 def count_orders(n):
     """e.g. "1 order", "3 orders"."""
     return "1 order" if n == 1 else f"{n} orders"
-
-
-def integration_label(name, integration_id):
-    """An integration by its name and id; an id no integration has, or none, said so."""
-    if name:
-        return f"{name} ({integration_id})"
-    return f"{integration_id} (no such integration)" if integration_id else "(no provider)"
 
 
 def short_error(text, limit=120):

@@ -1,12 +1,9 @@
 """What monitor_health says about webhooks: per `internal` integration, whether its webhook is
 set up and when its last valid event arrived."""
 
-from datetime import datetime
-
-from django.utils import timezone
-
 from hooks import schedule as pushed
 from hooks.models import WebhookSetting
+from orders.formats import integration_label, local_iso
 from providers.models import Integration
 
 
@@ -40,10 +37,7 @@ def webhook_lines(rows: list[dict]) -> list[str]:
         return []
     lines = ["webhooks of internal integrations (last valid event):"]
     for row in rows:
-        when = row["last_event_at"]
-        shown = timezone.localtime(datetime.fromisoformat(when)).isoformat(timespec="seconds") if when else "never"
-        lines.append(
-            f"  {row['name']} ({row['integration_id']}): {row['webhook']}, last event {shown}, "
-            f"{row['schedule']} schedule"
-        )
+        label = integration_label(row["name"], row["integration_id"])
+        shown = local_iso(row["last_event_at"]) if row["last_event_at"] else "never"
+        lines.append(f"  {label}: {row['webhook']}, last event {shown}, {row['schedule']} schedule")
     return lines

@@ -26,6 +26,11 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
 
 
+def local_iso(stored: str) -> str:
+    """A time the health report holds as ISO text, e.g. 2026-11-26T09:21:05+03:00, in local time."""
+    return timezone.localtime(datetime.fromisoformat(stored)).isoformat(timespec="seconds")
+
+
 def format_age(age: timedelta) -> str:
     """e.g. "47 min 5 s", "3 h 12 min", "2 d 4 h"."""
     seconds = int(max(age.total_seconds(), 0))
@@ -82,6 +87,14 @@ def without_pins(text: str | None, *pins: str | None) -> str | None:
     for pin in sorted((p for p in pins if p and len(p) >= _MIN_PIN_IN_TEXT), key=len, reverse=True):
         text = text.replace(pin, mask_pin(pin))
     return mask_pins(text)
+
+
+def integration_label(name: str | None, integration_id: str | None) -> str:
+    """An integration in a line of text, by its name and id; an id no integration has, or none,
+    said so."""
+    if name:
+        return f"{name} ({integration_id})"
+    return f"{integration_id} (no such integration)" if integration_id else "(no provider)"
 
 
 # What integration_link needs of an Integration (orders.queries.integrations_by_id loads no more).
