@@ -43,7 +43,8 @@ class StuckLimits:
 
     @classmethod
     def from_settings(cls) -> "StuckLimits":
-        return cls(CheckRules.from_settings(), RunConfig.from_settings().longest_lease_seconds)
+        config = RunConfig.from_settings()
+        return cls(config.rules, config.longest_lease_seconds)
 
     @property
     def limit(self) -> timedelta:

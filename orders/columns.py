@@ -76,7 +76,7 @@ def unstorable_characters(value: str | None) -> list[str]:
 
 
 def storable_check_result(result: CheckResult, max_answer_bytes: int) -> tuple[CheckResult, str | None]:
-    """(`result` with every text storable and its message at most PROVIDER_MAX_ANSWER_BYTES, the
+    """(`result` with every text storable and its message at most `max_answer_bytes`, the
     note for last_check_error when characters were replaced, else None). A completed answer
     whose PIN holds such characters becomes a malformed answer, the PIN left out of it: a PIN
     with a character replaced would be a wrong PIN, and the next check may get a clean one."""
